@@ -1,0 +1,69 @@
+//! Benchmarks of the per-event work off the tracer thread: siginfo decoding and text rendering.
+use criterion::{Criterion, criterion_group, criterion_main};
+use sigtrace::decode::siginfo::SigInfo;
+use sigtrace::event::{Event, EventKind, Stamp};
+use sigtrace::render::text::{Clock, TextFormat};
+use sigtrace::signal::SignalSet;
+use std::hint::black_box;
+
+fn raw(signo: i32, code: i32, pid: i32) -> [u8; 128] {
+    let mut b = [0u8; 128];
+    b[0..4].copy_from_slice(&signo.to_ne_bytes());
+    b[8..12].copy_from_slice(&code.to_ne_bytes());
+    b[16..20].copy_from_slice(&pid.to_ne_bytes());
+    b
+}
+
+fn bench(c: &mut Criterion) {
+    let user = SigInfo::from_bytes(raw(15, 0, 4242));
+    let chld = SigInfo::from_bytes(raw(17, 1, 4242));
+    c.bench_function("siginfo SI_USER to text", |b| {
+        let mut s = String::with_capacity(128);
+        b.iter(|| {
+            s.clear();
+            sigtrace::render::text::siginfo(black_box(&user), 100, &mut s);
+            black_box(s.len())
+        })
+    });
+    c.bench_function("siginfo CLD_EXITED to text", |b| {
+        let mut s = String::with_capacity(128);
+        b.iter(|| {
+            s.clear();
+            sigtrace::render::text::siginfo(black_box(&chld), 100, &mut s);
+            black_box(s.len())
+        })
+    });
+    c.bench_function("signal event line with -tt and pid prefix", |b| {
+        let mut fmt = TextFormat::new(Clock::Micros, false, SignalSet::ALL, false, false);
+        let ev = Event {
+            time: Stamp::now(),
+            pid: 4242,
+            tid: 4243,
+            ntasks: 2,
+            kind: EventKind::Signal(user),
+        };
+        let mut s = String::with_capacity(256);
+        b.iter(|| {
+            s.clear();
+            fmt.line(black_box(&ev), &mut s);
+            black_box(s.len())
+        })
+    });
+    c.bench_function("events through the channel", |b| {
+        let (tx, rx) = crossbeam_channel::bounded::<Event>(4096);
+        let ev = Event {
+            time: Stamp::now(),
+            pid: 1,
+            tid: 1,
+            ntasks: 1,
+            kind: EventKind::Signal(user),
+        };
+        b.iter(|| {
+            tx.send(ev.clone()).unwrap();
+            black_box(rx.recv().unwrap())
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

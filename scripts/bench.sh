@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Times workloads untraced, under sigtrace and under strace, alternating runs; prints medians
+# and ratios in one table. Usage: scripts/bench.sh [RUNS] (default 5).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+cargo build --release -q
+sig=target/release/sigtrace
+bin=target/bench
+mkdir -p "$bin"
+cc -O2 -o "$bin/getppid" benches/c/getppid.c
+cc -O2 -o "$bin/forkexec" benches/c/forkexec.c
+cc -O2 -o "$bin/storm" tests/c/storm.c
+cc -O2 -o "$bin/rtqueue" tests/c/rtqueue.c
+command -v strace >/dev/null || { echo "strace is needed: apt-get install strace" >&2; exit 1; }
+
+# name | flags for both tracers | command
+workloads=(
+  "a 2M getppid||$bin/getppid 2000000"
+  "b 100k SIGUSR1||$bin/storm 100000"
+  "c 10k RT queued||$bin/rtqueue 10000"
+  "d 300 fork+exec|-f|$bin/forkexec 300"
+)
+
+now() { date +%s%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+printf '%-18s %10s %10s %10s %9s %9s %9s\n' workload untraced sigtrace strace sig/untr strace/untr sig/strace
+for w in "${workloads[@]}"; do
+  IFS='|' read -r name flags cmd <<<"$w"
+  : >"$bin/t0"; : >"$bin/t1"; : >"$bin/t2"
+  for _ in $(seq "$runs"); do
+    s=$(now); $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/t0"
+    # shellcheck disable=SC2086
+    s=$(now); $sig -q $flags -o /dev/null $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/t1"
+    # shellcheck disable=SC2086
+    s=$(now); strace -qq $flags --seccomp-bpf -f -e trace=%signal -o /dev/null $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/t2"
+  done
+  m0=$(median <"$bin/t0"); m1=$(median <"$bin/t1"); m2=$(median <"$bin/t2")
+  awk -v n="$name" -v a="$m0" -v b="$m1" -v c="$m2" 'BEGIN {
+    printf "%-18s %9.3fs %9.3fs %9.3fs %8.2fx %8.2fx %8.2fx\n", n, a/1e6, b/1e6, c/1e6, b/a, c/a, b/c }'
+done

@@ -1,0 +1,204 @@
+//! sigtrace: a ptrace-based signal tracer that prints strace's lines and says who ended a process.
+#![deny(unsafe_code)]
+
+pub mod cli;
+pub mod decode;
+pub mod event;
+pub mod procfs;
+pub mod render;
+pub mod signal;
+pub mod sys;
+pub mod tracer;
+
+use cli::{Config, Parsed, Target};
+use std::ffi::{CString, OsString};
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// An error's text without Rust's " (os error N)" suffix, as strerror words it.
+pub fn error_text(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// One line on stderr, prefixed `sigtrace: `.
+pub fn warn(msg: &str) {
+    let _ = writeln!(io::stderr(), "sigtrace: {msg}");
+}
+
+/// Escapes text from the traced system (names, command lines) as strace does: control bytes,
+/// quotes, backslashes and invalid UTF-8 become C escapes.
+pub fn escape(s: &str) -> String {
+    escape_bytes(s.as_bytes())
+}
+
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                '\\' => out.push_str("\\\\"),
+                '"' => out.push_str("\\\""),
+                c if c.is_control() => {
+                    let mut buf = [0u8; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        out.push_str(&format!("\\{b:o}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\{b:o}"));
+        }
+    }
+    out
+}
+
+/// The whole program: returns sigtrace's exit status.
+pub fn main_with_args(args: Vec<OsString>) -> i32 {
+    let config = match cli::parse(args) {
+        Ok(Parsed::Run(c)) => c,
+        Ok(Parsed::Print(text)) => {
+            print!("{text}");
+            return 0;
+        }
+        Err(msg) => {
+            warn(&msg);
+            return 1;
+        }
+    };
+    match run(config) {
+        Ok(status) => status,
+        Err((msg, status)) => {
+            warn(&msg);
+            status
+        }
+    }
+}
+
+/// Finds COMMAND as execvp would, so that a missing command is reported before anything runs.
+fn resolve(cmd: &OsString) -> Result<PathBuf, (String, i32)> {
+    let shown = escape_bytes(cmd.as_bytes());
+    if cmd.as_bytes().contains(&b'/') {
+        return Ok(PathBuf::from(cmd));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(cmd))
+        .find(|p| is_executable(p))
+        .ok_or_else(|| (format!("{shown}: command not found"), 127))
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+fn cstring(s: &[u8]) -> Result<CString, (String, i32)> {
+    CString::new(s).map_err(|_| ("arguments may not contain NUL bytes".to_string(), 1))
+}
+
+type Failure = (String, i32);
+
+fn run(config: Config) -> Result<i32, Failure> {
+    let sink = match &config.output {
+        Some(path) => {
+            let f = std::fs::File::create(path).map_err(|e| {
+                (
+                    format!("{}: {}", escape(&path.to_string_lossy()), error_text(&e)),
+                    1,
+                )
+            })?;
+            render::Sink::File(f, escape(&path.to_string_lossy()))
+        }
+        None => render::Sink::Stderr,
+    };
+    let saved = sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
+    let control = Arc::new(tracer::Control::default());
+    let (tx, rx) = crossbeam_channel::bounded(4096);
+    let mut tracer = tracer::Tracer::new(config.follow, control.clone(), tx);
+
+    let mut held = None;
+    match &config.target {
+        Target::Launch(argv) => {
+            let path = resolve(&argv[0])?;
+            let shown = escape_bytes(argv[0].as_bytes());
+            let cpath = cstring(path.as_os_str().as_bytes())?;
+            let cargv = argv
+                .iter()
+                .map(|a| cstring(a.as_bytes()))
+                .collect::<Result<Vec<_>, _>>()?;
+            let child = sys::spawn_held(&cpath, &cargv, &saved, tracer::options(config.follow))
+                .map_err(|e| (format!("cannot start {shown}: {}", error_text(&e)), 1))?;
+            held = Some((child, shown));
+        }
+        Target::Attach(pids) => {
+            for &pid in pids {
+                if let Err(msg) = tracer.attach(pid) {
+                    tracer.detach_all();
+                    return Err((msg, 1));
+                }
+            }
+        }
+    }
+
+    let text = render::text::TextFormat::new(
+        config.clock,
+        config.relative,
+        config.signals,
+        config.output.is_some() && (config.follow || tracer.ntasks() > 1),
+        config.output.is_some(),
+    );
+    let renderer = render::Renderer::new(text, sink, config.quiet);
+    let render_thread = std::thread::spawn(move || renderer.run(rx));
+    spawn_signal_thread(control);
+
+    let mut shown = String::new();
+    if let Some((child, name)) = held {
+        let (pid, exec_error) = child.release();
+        tracer.adopt_launched(pid, exec_error);
+        shown = name;
+    }
+    let result = tracer.run();
+    drop(tracer);
+    let _ = render_thread.join();
+    match result {
+        Ok(outcome) => Ok(outcome.status()),
+        Err(tracer::ExecFailed(e)) => {
+            let status = if e.raw_os_error() == Some(libc::ENOENT) {
+                127
+            } else {
+                126
+            };
+            Err((
+                format!("cannot execute {shown}: {}", error_text(&e)),
+                status,
+            ))
+        }
+    }
+}
+
+/// The thread that takes SIGINT, SIGTERM, SIGHUP and SIGQUIT for sigtrace and wakes the tracer,
+/// again and again until it has taken the signal (a wake-up may land just before waitpid).
+fn spawn_signal_thread(control: Arc<tracer::Control>) {
+    let tracer_thread = sys::current_thread();
+    std::thread::spawn(move || {
+        loop {
+            let (sig, code) = sys::wait_control_signal();
+            control.push(sig, code);
+            while !control.is_empty() {
+                sys::wake(tracer_thread);
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+    });
+}

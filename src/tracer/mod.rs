@@ -1,0 +1,430 @@
+//! The tracer thread: owns every ptrace call, turns each stop into an Event and resumes the task.
+pub mod wait;
+
+use crate::decode::siginfo::SigInfo;
+use crate::event::{Event, EventKind, Note, Stamp};
+use crate::procfs;
+use crate::signal::Signal;
+use crate::sys::{self, Tid, opt};
+use crossbeam_channel::Sender;
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::sync::{Arc, Mutex};
+use wait::{PtraceEvent, Stop};
+
+/// Control signals sigtrace itself received, handed from the signal thread to the tracer.
+#[derive(Default)]
+pub struct Control {
+    pending: Mutex<Vec<(i32, i32)>>,
+}
+
+impl Control {
+    pub fn push(&self, sig: i32, code: i32) {
+        self.pending.lock().expect("control lock").push((sig, code));
+    }
+    pub fn is_empty(&self) -> bool {
+        self.pending.lock().expect("control lock").is_empty()
+    }
+    fn take(&self) -> Vec<(i32, i32)> {
+        std::mem::take(&mut *self.pending.lock().expect("control lock"))
+    }
+}
+
+struct Task {
+    /// Thread group id.
+    pid: Tid,
+    /// Detach at the next stop: a non-thread clone child without -f, or every task while detaching.
+    unwanted: bool,
+}
+
+/// How a run ended, for sigtrace's own exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Exited(i32),
+    Killed(Signal),
+    Detached,
+}
+
+impl Outcome {
+    /// The status a shell would report: N, or 128+S for a signal.
+    pub fn status(self) -> i32 {
+        match self {
+            Outcome::Exited(c) => c,
+            Outcome::Killed(s) => 128 + s.0,
+            Outcome::Detached => 0,
+        }
+    }
+}
+
+/// Why a launch failed before the command ran.
+pub struct ExecFailed(pub io::Error);
+
+pub struct Tracer {
+    tasks: HashMap<Tid, Task>,
+    options: i32,
+    follow: bool,
+    launched: bool,
+    /// The process whose end decides sigtrace's exit status.
+    main_pid: Tid,
+    outcome: Option<Outcome>,
+    exec_error: Option<OwnedFd>,
+    exec_failed: Option<io::Error>,
+    detaching: bool,
+    control: Arc<Control>,
+    tx: Sender<Event>,
+}
+
+pub fn options(follow: bool) -> i32 {
+    let base = opt::TRACESYSGOOD | opt::TRACECLONE | opt::TRACEEXEC | opt::TRACEEXIT;
+    if follow {
+        base | opt::TRACEFORK | opt::TRACEVFORK
+    } else {
+        base
+    }
+}
+
+impl Tracer {
+    pub fn new(follow: bool, control: Arc<Control>, tx: Sender<Event>) -> Tracer {
+        Tracer {
+            tasks: HashMap::new(),
+            options: options(follow),
+            follow,
+            launched: false,
+            main_pid: 0,
+            outcome: None,
+            exec_error: None,
+            exec_failed: None,
+            detaching: false,
+            control,
+            tx,
+        }
+    }
+
+    pub fn ntasks(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Adopts a child that `sys::spawn_held` forked and seized.
+    pub fn adopt_launched(&mut self, pid: Tid, exec_error: OwnedFd) {
+        self.launched = true;
+        self.main_pid = pid;
+        self.exec_error = Some(exec_error);
+        self.tasks.insert(
+            pid,
+            Task {
+                pid,
+                unwanted: false,
+            },
+        );
+    }
+
+    /// Seizes every thread of `pid`, again and again until a pass finds no new thread
+    /// (threads may be created while we attach).
+    pub fn attach(&mut self, pid: Tid) -> Result<(), String> {
+        let fail = |why: String| format!("attach: pid {pid}: {why}");
+        if pid == sys::getpid() {
+            return Err(fail("that is sigtrace itself".into()));
+        }
+        if !procfs::exists(pid) {
+            return Err(fail("no such process".into()));
+        }
+        if procfs::state(pid) == Some('Z') {
+            return Err(fail(
+                "process is a zombie: it has exited and waits for its parent to reap it".into(),
+            ));
+        }
+        let tgid = procfs::tgid(pid).unwrap_or(pid);
+        if self.main_pid == 0 {
+            self.main_pid = tgid;
+        }
+        let mut threads = 0;
+        loop {
+            let tids = procfs::tasks(tgid).map_err(|e| fail(crate::error_text(&e)))?;
+            let fresh: Vec<Tid> = tids
+                .into_iter()
+                .filter(|t| !self.tasks.contains_key(t))
+                .collect();
+            if fresh.is_empty() {
+                break;
+            }
+            for tid in fresh {
+                match sys::seize(tid, self.options) {
+                    Ok(()) => {
+                        threads += 1;
+                        self.tasks.insert(
+                            tid,
+                            Task {
+                                pid: tgid,
+                                unwanted: false,
+                            },
+                        );
+                    }
+                    // The thread exited between the listing and the seize.
+                    Err(e) if e.raw_os_error() == Some(libc::ESRCH) && threads > 0 => {}
+                    Err(e) => return Err(fail(permission_hint(tgid, &e))),
+                }
+            }
+        }
+        self.emit(tgid, tgid, EventKind::Note(Note::Attached { threads }));
+        Ok(())
+    }
+
+    /// Runs until every traced task is gone; returns how the main process ended.
+    pub fn run(&mut self) -> Result<Outcome, ExecFailed> {
+        loop {
+            self.take_control();
+            if self.tasks.is_empty() && (self.detaching || !self.launched) {
+                break;
+            }
+            match sys::wait_any() {
+                Ok((tid, status)) => match wait::classify(status) {
+                    Ok(stop) => self.handle(tid, stop),
+                    Err(e) => {
+                        crate::warn(&format!("pid {tid}: {e}; detaching it"));
+                        self.tasks.remove(&tid);
+                        sys::detach(tid, 0).ok();
+                    }
+                },
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                Err(e) if e.raw_os_error() == Some(libc::ECHILD) => break,
+                Err(e) => {
+                    crate::warn(&format!("waitpid: {}", crate::error_text(&e)));
+                    break;
+                }
+            }
+        }
+        if let Some(e) = self.exec_failed.take() {
+            return Err(ExecFailed(e));
+        }
+        Ok(self.outcome.unwrap_or(Outcome::Detached))
+    }
+
+    /// Detaches from everything, e.g. after a failed attach: each task is interrupted and let go
+    /// at its next stop, with any signal it was about to receive.
+    pub fn detach_all(&mut self) {
+        self.begin_detach();
+        let _ = self.run();
+    }
+
+    fn take_control(&mut self) {
+        for (sig, code) in self.control.take() {
+            if !self.launched {
+                if !self.detaching {
+                    self.begin_detach();
+                }
+            } else if code <= 0 && !self.detaching {
+                // Launch mode: a signal a process sent to sigtrace is meant for the command.
+                // The terminal's (SI_KERNEL) reach the command's process group by themselves.
+                sys::kill(self.main_pid, sig).ok();
+            }
+        }
+    }
+
+    fn begin_detach(&mut self) {
+        self.detaching = true;
+        for (&tid, task) in self.tasks.iter_mut() {
+            task.unwanted = true;
+            // ESRCH: the task is exiting; waitpid will report it.
+            sys::interrupt(tid).ok();
+        }
+    }
+
+    fn emit(&self, pid: Tid, tid: Tid, kind: EventKind) {
+        let ev = Event {
+            time: Stamp::now(),
+            pid,
+            tid,
+            ntasks: self.tasks.len(),
+            kind,
+        };
+        // The renderer only goes away when sigtrace is ending anyway.
+        let _ = self.tx.send(ev);
+    }
+
+    fn handle(&mut self, tid: Tid, stop: Stop) {
+        if !self.tasks.contains_key(&tid) {
+            match stop {
+                Stop::Exited(_) | Stop::Killed { .. } => return,
+                _ => self.new_task(tid, None),
+            }
+        }
+        let pid = self.tasks[&tid].pid;
+        match stop {
+            Stop::Exited(code) => {
+                self.ended(tid, pid, EventKind::Exited(code), Outcome::Exited(code))
+            }
+            Stop::Killed { sig, core } => self.ended(
+                tid,
+                pid,
+                EventKind::Killed { sig, core },
+                Outcome::Killed(sig),
+            ),
+            Stop::Signal(sig) => self.signal(tid, pid, sig),
+            Stop::GroupStop(sig) => {
+                // While detaching, a group-stop is the answer to our PTRACE_INTERRUPT of a task
+                // that was already stopped and reported so; it is not news.
+                if !self.tasks[&tid].unwanted {
+                    self.emit(pid, tid, EventKind::Stopped(sig));
+                }
+                self.resume(tid, Resume::Listen);
+            }
+            Stop::Interrupt | Stop::Syscall => self.resume(tid, Resume::Cont(0)),
+            Stop::Event(ev) => self.ptrace_event(tid, pid, ev),
+        }
+    }
+
+    fn signal(&mut self, tid: Tid, pid: Tid, sig: Signal) {
+        match sys::getsiginfo(tid) {
+            Ok(raw) => {
+                self.emit(pid, tid, EventKind::Signal(SigInfo::from_bytes(raw)));
+                // Every signal-delivery-stop is a real signal under PTRACE_SEIZE: re-inject it.
+                self.resume(tid, Resume::Cont(sig.0));
+            }
+            // Killed (SIGKILL) while stopped: waitpid will report its end.
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
+            Err(e) => {
+                crate::warn(&format!(
+                    "pid {tid}: PTRACE_GETSIGINFO: {}",
+                    crate::error_text(&e)
+                ));
+                self.resume(tid, Resume::Cont(sig.0));
+            }
+        }
+    }
+
+    fn ptrace_event(&mut self, tid: Tid, pid: Tid, ev: PtraceEvent) {
+        match ev {
+            PtraceEvent::Clone | PtraceEvent::Fork | PtraceEvent::Vfork => {
+                if let Ok(child) = sys::geteventmsg(tid) {
+                    let child = child as Tid;
+                    if !self.tasks.contains_key(&child) {
+                        let thread = ev == PtraceEvent::Clone
+                            && procfs::tgid(child).is_none_or(|g| g == pid);
+                        self.new_task(child, Some(if thread { pid } else { child }));
+                    }
+                }
+            }
+            PtraceEvent::Exec => self.exec(tid, pid),
+            PtraceEvent::Exit | PtraceEvent::VforkDone | PtraceEvent::Seccomp => {}
+        }
+        self.resume(tid, Resume::Cont(0));
+    }
+
+    /// A new task, seen at its parent's clone event or at its own first stop, whichever comes first.
+    fn new_task(&mut self, tid: Tid, pid: Option<Tid>) {
+        let pid = pid.or_else(|| procfs::tgid(tid)).unwrap_or(tid);
+        let thread = self.tasks.values().any(|t| t.pid == pid);
+        let unwanted = self.detaching || !(thread || self.follow);
+        self.tasks.insert(tid, Task { pid, unwanted });
+        if self.follow && !unwanted {
+            self.emit(pid, tid, EventKind::Note(Note::ChildAttached));
+        }
+    }
+
+    fn exec(&mut self, tid: Tid, pid: Tid) {
+        if tid == self.main_pid {
+            // The command is running: the error pipe closed on exec.
+            self.exec_error = None;
+        }
+        let old = sys::geteventmsg(tid).map(|m| m as Tid).unwrap_or(tid);
+        if old != tid {
+            // ptrace(2): an execve in a non-leader thread takes over the leader's tid; the
+            // execing thread's old tid vanishes without an exit notification.
+            self.tasks.remove(&old);
+            self.emit(pid, tid, EventKind::Superseded { old_tid: old });
+        }
+    }
+
+    fn ended(&mut self, tid: Tid, pid: Tid, kind: EventKind, outcome: Outcome) {
+        let main = tid == pid && pid == self.main_pid;
+        if main {
+            // Still before exec: the command never ran; say why instead of a bare exit line.
+            if let Some(fd) = self.exec_error.take() {
+                self.exec_failed = sys::read_exec_error(&fd);
+            }
+            self.outcome = Some(outcome);
+        }
+        if self.exec_failed.is_none() || !main {
+            self.emit(pid, tid, kind);
+        }
+        self.tasks.remove(&tid);
+    }
+
+    fn resume(&mut self, tid: Tid, how: Resume) {
+        let Some(task) = self.tasks.get(&tid) else {
+            return;
+        };
+        let result = if task.unwanted {
+            let sig = match how {
+                Resume::Cont(s) => s,
+                // Detached in a group-stop, the task stays stopped (ptrace(2), PTRACE_DETACH).
+                Resume::Listen => 0,
+            };
+            let pid = task.pid;
+            let r = sys::detach(tid, sig);
+            self.tasks.remove(&tid);
+            if r.is_ok() && (self.detaching || self.follow) {
+                self.emit(pid, tid, EventKind::Note(Note::Detached));
+            }
+            r
+        } else {
+            match how {
+                Resume::Cont(sig) => sys::cont(tid, sig),
+                Resume::Listen => sys::listen(tid),
+            }
+        };
+        // ESRCH: killed while stopped (SIGKILL); its end comes through waitpid.
+        if let Err(e) = result
+            && e.raw_os_error() != Some(libc::ESRCH)
+        {
+            crate::warn(&format!("pid {tid}: resuming: {}", crate::error_text(&e)));
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Resume {
+    /// PTRACE_CONT delivering this signal (0: none).
+    Cont(i32),
+    /// PTRACE_LISTEN: stay group-stopped, report SIGCONT.
+    Listen,
+}
+
+/// Why PTRACE_SEIZE was refused, and what would allow it.
+fn permission_hint(pid: Tid, e: &io::Error) -> String {
+    if e.raw_os_error() == Some(libc::ESRCH) {
+        return "no such process".into();
+    }
+    if e.raw_os_error() != Some(libc::EPERM) {
+        return crate::error_text(e);
+    }
+    let tracer: Tid = procfs::status_field(pid, "TracerPid")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if tracer != 0 {
+        let comm = procfs::comm(tracer)
+            .map(|c| crate::escape(&c))
+            .unwrap_or_else(|| "?".into());
+        return format!(
+            "Operation not permitted: already traced by {tracer} ({comm}); a process can have only one tracer"
+        );
+    }
+    let me = sys::geteuid();
+    if me != 0
+        && let Some(owner) = procfs::uid(pid).filter(|&u| u != me)
+    {
+        return format!(
+            "Operation not permitted: owned by uid {owner}; run sigtrace as that user or with CAP_SYS_PTRACE"
+        );
+    }
+    let scope = std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope")
+        .map(|s| s.trim().to_string())
+        .ok();
+    match scope.as_deref() {
+        Some(s) if s != "0" => format!(
+            "Operation not permitted: kernel.yama.ptrace_scope is {s}; run as root, give sigtrace CAP_SYS_PTRACE, or set kernel.yama.ptrace_scope=0"
+        ),
+        _ => "Operation not permitted (CAP_SYS_PTRACE would allow it)".into(),
+    }
+}

@@ -1,0 +1,260 @@
+//! Test harness: builds the C programs, runs sigtrace and strace with timeouts, normalises their lines.
+#![allow(dead_code)]
+
+use regex::Regex;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use wait_timeout::ChildExt;
+
+/// Every process a test starts must end within this.
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+pub fn sigtrace() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sigtrace"))
+}
+
+fn scratch() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+}
+
+/// A fresh directory for one test's files.
+pub fn tempdir(name: &str) -> PathBuf {
+    let d = scratch().join(format!("t-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Compiles tests/c/NAME.c with the system C compiler (once per test binary) and returns its path.
+pub fn prog(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap();
+    if let Some(p) = built.get(name) {
+        return p.clone();
+    }
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/c/{name}.c"));
+    let dir = scratch().join("c");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!("{name}-{}", std::process::id()));
+    let status = Command::new("cc")
+        .args(["-O1", "-pthread", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .expect("a C compiler (cc) is needed for the tests");
+    assert!(status.success(), "compiling {}", src.display());
+    built.insert(name.to_string(), out.clone());
+    out
+}
+
+pub struct Output {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn code(&self) -> i32 {
+        use std::os::unix::process::ExitStatusExt;
+        self.status
+            .code()
+            .unwrap_or_else(|| 128 + self.status.signal().unwrap_or(0))
+    }
+}
+
+/// Waits for a child with TIMEOUT; kills it and panics if it does not end.
+pub fn finish(mut child: Child, what: &str) -> Output {
+    use std::io::Read;
+    let mut out = child.stdout.take();
+    let mut err = child.stderr.take();
+    let t_out = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(o) = out.as_mut() {
+            let _ = o.read_to_string(&mut s);
+        }
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(e) = err.as_mut() {
+            let _ = e.read_to_string(&mut s);
+        }
+        s
+    });
+    let status = match child.wait_timeout(TIMEOUT).unwrap() {
+        Some(s) => s,
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not finish within {TIMEOUT:?}");
+        }
+    };
+    Output {
+        status,
+        stdout: t_out.join().unwrap(),
+        stderr: t_err.join().unwrap(),
+    }
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    let what = format!("{cmd:?}");
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawning {what}: {e}"));
+    finish(child, &what)
+}
+
+/// Polls `cond` until it holds; panics with `what` after TIMEOUT.
+pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < TIMEOUT, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+pub fn status_field(pid: u32, name: &str) -> Option<String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        (k == name).then(|| v.trim().to_string())
+    })
+}
+
+pub fn tracer_of(pid: u32) -> u32 {
+    status_field(pid, "TracerPid")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// /proc/PID/stat's state letter.
+pub fn state(pid: u32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(')')
+        .and_then(|(_, r)| r.trim_start().chars().next())
+        .unwrap_or('?')
+}
+
+/// Whether `sig` has a handler installed in `pid` (SigCgt).
+pub fn catches(pid: u32, sig: i32) -> bool {
+    status_field(pid, "SigCgt")
+        .and_then(|m| u64::from_str_radix(&m, 16).ok())
+        .is_some_and(|m| m & (1 << (sig - 1)) != 0)
+}
+
+/// Sends `sig` from the test process itself (so si_pid is ours).
+pub fn signal(pid: u32, sig: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), sig).unwrap();
+}
+
+/// The first child of `pid` (from /proc/PID/task/PID/children), or 0.
+pub fn child_of(pid: u32) -> u32 {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The line strace prints for a signal the test process sent.
+pub fn from_test(sig: &str) -> String {
+    format!(
+        "--- {sig} {{si_signo={sig}, si_code=SI_USER, si_pid={}, si_uid={}}} ---",
+        std::process::id(),
+        nix::unistd::getuid()
+    )
+}
+
+/// Trace lines only: drops program output and tracer chatter ("strace: ...", "sigtrace: ...").
+pub fn trace_lines(text: &str) -> Vec<String> {
+    let re = Regex::new(r"^(\[pid +\d+\] |\d+ +)?(---|\+\+\+) ").unwrap();
+    text.lines()
+        .filter(|l| re.is_match(l))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Normalises what differs between two runs: pids (P1, P2... by first appearance in line bodies),
+/// addresses and CPU times. Returns per-task groups of lines, keyed by the line prefix pid
+/// (or "-" when lines carry none), as a sorted list so task order does not matter.
+pub fn normalize(lines: &[String]) -> Vec<Vec<String>> {
+    let prefix = Regex::new(r"^(?:\[pid +(\d+)\] |(\d+) +)").unwrap();
+    let pid_re = Regex::new(r"(si_pid=|in pid )(\d+)").unwrap();
+    let addr = Regex::new(r"0x[0-9a-f]+").unwrap();
+    let times = Regex::new(r"(si_[us]time)=\d+( /\* [0-9.]+ s \*/)?").unwrap();
+    let mut names: HashMap<String, String> = HashMap::new();
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for line in lines {
+        let (key, body) = match prefix.captures(line) {
+            Some(c) => (
+                c.get(1).or(c.get(2)).unwrap().as_str().to_string(),
+                &line[c.get(0).unwrap().end()..],
+            ),
+            None => ("-".to_string(), line.as_str()),
+        };
+        let body = pid_re.replace_all(body, |c: &regex::Captures| {
+            let n = names.len() + 1;
+            let name = names
+                .entry(c[2].to_string())
+                .or_insert_with(|| format!("P{n}"));
+            format!("{}{}", &c[1], name)
+        });
+        let body = addr.replace_all(&body, "ADDR");
+        let body = times.replace_all(&body, "$1=T").to_string();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push(body),
+            None => groups.push((key, vec![body])),
+        }
+    }
+    let mut out: Vec<Vec<String>> = groups.into_iter().map(|(_, g)| g).collect();
+    out.sort();
+    out
+}
+
+/// Runs `prog args` under strace (the oracle) and under sigtrace, both writing to files with
+/// the same flags; returns (strace lines, sigtrace lines, strace exit, sigtrace exit).
+pub fn compare(flags: &[&str], prog: &Path, args: &[&str]) -> (Vec<String>, Vec<String>, i32, i32) {
+    let dir = tempdir(&format!(
+        "cmp-{}-{}",
+        prog.file_name().unwrap().to_string_lossy(),
+        args.join("_").replace('/', "")
+    ));
+    let s_out = dir.join("strace.txt");
+    let t_out = dir.join("sigtrace.txt");
+    let s = run(Command::new("strace")
+        .args(["-e", "trace=none", "-o"])
+        .arg(&s_out)
+        .args(flags)
+        .arg(prog)
+        .args(args)
+        .current_dir(&dir));
+    let t = run(sigtrace()
+        .arg("-o")
+        .arg(&t_out)
+        .args(flags)
+        .arg(prog)
+        .args(args)
+        .current_dir(&dir));
+    let read = |p: &Path| trace_lines(&std::fs::read_to_string(p).unwrap_or_default());
+    (read(&s_out), read(&t_out), s.code(), t.code())
+}
+
+/// Asserts sigtrace's lines equal strace's for the same program, and its exit status too.
+pub fn assert_same_as_strace(flags: &[&str], prog: &Path, args: &[&str]) -> Vec<String> {
+    let (s, t, s_code, t_code) = compare(flags, prog, args);
+    assert!(!s.is_empty(), "strace printed no trace lines");
+    assert_eq!(
+        normalize(&t),
+        normalize(&s),
+        "\nsigtrace:\n{t:#?}\nstrace:\n{s:#?}"
+    );
+    assert_eq!(t_code, s_code, "exit status");
+    t
+}

@@ -1,0 +1,160 @@
+//! Bad input: one clear line on stderr naming what was wrong, a non-zero exit, nothing left traced.
+mod common;
+use common::*;
+use std::process::Stdio;
+
+/// Asserts a single `sigtrace: ...` line mentioning every `needle`, and the exit status.
+fn assert_error(out: &Output, code: i32, needles: &[&str]) {
+    assert_eq!(out.code(), code, "stderr: {}", out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line expected: {:?}", out.stderr);
+    assert!(lines[0].starts_with("sigtrace: "), "{}", lines[0]);
+    for n in needles {
+        assert!(lines[0].contains(n), "{:?} lacks {n:?}", lines[0]);
+    }
+}
+
+#[test]
+fn no_arguments() {
+    assert_error(&run(&mut sigtrace()), 1, &["COMMAND", "-p"]);
+}
+
+#[test]
+fn missing_pid() {
+    assert_error(
+        &run(sigtrace().args(["-p", "2147483647"])),
+        1,
+        &["2147483647", "no such process"],
+    );
+}
+
+#[test]
+fn malformed_pid() {
+    assert_error(&run(sigtrace().args(["-p", "12ab"])), 1, &["12ab"]);
+}
+
+#[test]
+fn self_attach() {
+    // `sh -c 'exec sigtrace -p $$'`: the pid is sigtrace's own.
+    let script = format!("exec {} -p $$", env!("CARGO_BIN_EXE_sigtrace"));
+    assert_error(
+        &run(std::process::Command::new("sh").args(["-c", &script])),
+        1,
+        &["sigtrace itself"],
+    );
+}
+
+#[test]
+fn unknown_signal_name() {
+    assert_error(
+        &run(sigtrace().args(["-e", "signal=SIGFOO", "true"])),
+        1,
+        &["SIGFOO"],
+    );
+    assert_error(
+        &run(sigtrace().args(["--signal=TERM,BAR", "true"])),
+        1,
+        &["BAR"],
+    );
+}
+
+#[test]
+fn unknown_option() {
+    assert_error(
+        &run(sigtrace().args(["--frobnicate", "true"])),
+        1,
+        &["--frobnicate"],
+    );
+}
+
+#[test]
+fn command_not_found() {
+    assert_error(
+        &run(sigtrace().arg("no-such-command-xyz")),
+        127,
+        &["no-such-command-xyz", "not found"],
+    );
+    assert_error(
+        &run(sigtrace().arg("./no/such/path")),
+        127,
+        &["./no/such/path", "No such file"],
+    );
+}
+
+#[test]
+fn command_not_executable() {
+    let dir = tempdir("noexec");
+    let f = dir.join("data.txt");
+    std::fs::write(&f, "not a program").unwrap();
+    let shown = f.display().to_string();
+    assert_error(
+        &run(sigtrace().arg(&f)),
+        126,
+        &[&shown, "Permission denied"],
+    );
+}
+
+#[test]
+fn unwritable_output_file() {
+    assert_error(
+        &run(sigtrace().args(["-o", "/no/such/dir/t.txt", "true"])),
+        1,
+        &["/no/such/dir/t.txt"],
+    );
+}
+
+#[test]
+fn already_traced() {
+    // A program traced by one sigtrace cannot be attached by another; the first goes on.
+    let dir = tempdir("already");
+    let first = sigtrace()
+        .arg("-o")
+        .arg(dir.join("t.txt"))
+        .arg(prog("waiter"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let tp = first.id();
+    let mut target = 0;
+    wait_for("the traced waiter", || {
+        target = child_of(tp);
+        target != 0 && catches(target, libc::SIGUSR2)
+    });
+    let out = run(sigtrace().args(["-p", &target.to_string()]));
+    assert_error(
+        &out,
+        1,
+        &[&target.to_string(), "already traced by", &tp.to_string()],
+    );
+    assert_eq!(tracer_of(target), tp);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(target as i32),
+        nix::sys::signal::SIGUSR2,
+    )
+    .unwrap();
+    assert_eq!(finish(first, "first sigtrace").code(), 0);
+}
+
+#[test]
+fn failed_attach_leaves_nothing_attached() {
+    // The first pid is attached, the second does not exist: sigtrace must let the first go.
+    let mut good = std::process::Command::new(prog("waiter"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = good.id();
+    wait_for("the waiter's handlers", || catches(pid, libc::SIGUSR2));
+    let out = run(sigtrace().args(["-p", &format!("{pid},2147483647")]));
+    assert_error(&out, 1, &["2147483647"]);
+    assert_eq!(tracer_of(pid), 0);
+    assert!(matches!(state(pid), 'S' | 'R'), "state {}", state(pid));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::SIGUSR2,
+    )
+    .unwrap();
+    let st = good.wait().unwrap();
+    assert!(st.success());
+}

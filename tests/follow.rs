@@ -1,0 +1,60 @@
+//! Threads and children: -f, multi-threaded exit and kill, exec from a non-main thread.
+mod common;
+use common::*;
+
+#[test]
+fn fork_exec_with_follow() {
+    let t = assert_same_as_strace(&["-f"], &prog("forkexec"), &[]);
+    assert!(
+        t.iter().any(|l| l.contains("+++ killed by SIGUSR2 +++")),
+        "{t:?}"
+    );
+    assert!(
+        t.iter()
+            .any(|l| l.contains("si_code=CLD_EXITED") && l.contains("si_status=4"))
+    );
+}
+
+#[test]
+fn without_follow_children_are_not_traced() {
+    let dir = tempdir("nofollow");
+    let out = run(sigtrace()
+        .arg("-o")
+        .arg(dir.join("t.txt"))
+        .arg(prog("forkexec")));
+    assert_eq!(out.code(), 0);
+    let lines = trace_lines(&std::fs::read_to_string(dir.join("t.txt")).unwrap());
+    // Only the parent: its two SIGCHLDs and its exit.
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines.iter().all(|l| !l.contains("SIGUSR2 {")));
+}
+
+#[test]
+fn threaded_exit() {
+    let t = assert_same_as_strace(&["-f"], &prog("threads"), &["exit"]);
+    assert_eq!(t.len(), 5, "one exit line per thread: {t:?}");
+}
+
+#[test]
+fn threaded_exec_from_non_main_thread() {
+    let t = assert_same_as_strace(&["-f"], &prog("thread_exec"), &[]);
+    assert!(
+        t.iter()
+            .any(|l| l.contains("+++ superseded by execve in pid ")),
+        "{t:?}"
+    );
+}
+
+#[test]
+fn threads_are_followed_without_f() {
+    // Threads are always traced: the exit of every thread is reported even without -f.
+    let dir = tempdir("threads-nof");
+    let out = run(sigtrace()
+        .arg("-o")
+        .arg(dir.join("t.txt"))
+        .arg(prog("threads"))
+        .arg("exit"));
+    assert_eq!(out.code(), 5);
+    let lines = trace_lines(&std::fs::read_to_string(dir.join("t.txt")).unwrap());
+    assert_eq!(lines.len(), 5, "{lines:?}");
+}
