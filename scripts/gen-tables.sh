@@ -12,10 +12,12 @@ out=src/decode/tables.rs
     awk '{print $3, $2}' | sort -n -s -k1,1 | awk '!seen[$1]++ {printf "    (%d, \"%s\"),\n", $1, $2}'
   echo '];'
   echo
-  echo '/// x86_64 syscall names by number.'
-  echo 'pub const SYSCALL_NAMES_X86_64: &[(u32, &str)] = &['
+  echo '/// x86_64 syscalls by number: (nr, name, number of arguments).'
+  echo 'pub const SYSCALLS_X86_64: &[(u32, &str, u8)] = &['
   grep -E '^#define __NR_[a-z0-9_]+ [0-9]+' /usr/include/x86_64-linux-gnu/asm/unistd_64.h |
-    awk '{sub("__NR_", "", $2); printf "    (%d, \"%s\"),\n", $3, $2}' | sort -t'(' -k2 -n
+    awk 'NR == FNR { if ($1 !~ /^#/) n[$1] = $2; next }
+         { sub("__NR_", "", $2); printf "    (%d, \"%s\", %d),\n", $3, $2, ($2 in n) ? n[$2] : 6 }' \
+      scripts/syscall-nargs.txt - | sort -t'(' -k2 -n
   echo '];'
 } >"$out"
 rustfmt --edition 2024 "$out"

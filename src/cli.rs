@@ -1,5 +1,6 @@
 //! The command line: strace-compatible flags parsed into a Config.
 
+use crate::decode::syscall::SyscallSet;
 use crate::render::text::Clock;
 use crate::signal::SignalSet;
 use clap::{ArgAction, Parser};
@@ -23,9 +24,12 @@ struct Args {
     /// Write the trace to FILE instead of stderr
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Qualifying expression, strace syntax: signal=SET
+    /// Qualifying expression, strace syntax: trace=SET or signal=SET
     #[arg(short = 'e', value_name = "EXPR")]
     expr: Vec<String>,
+    /// Which syscalls to show: %signal, %process, names, all, none, ! to negate
+    #[arg(long = "trace", value_name = "SET")]
+    trace: Vec<String>,
     /// Which signals to show: names, numbers, all, none, ! to negate
     #[arg(long = "signal", alias = "signals", value_name = "SET")]
     signal: Vec<String>,
@@ -35,6 +39,9 @@ struct Args {
     /// Prefix lines with the time since the previous line
     #[arg(short = 'r')]
     relative: bool,
+    /// Stop at every syscall (PTRACE_SYSCALL) instead of installing a seccomp filter in COMMAND
+    #[arg(long = "no-seccomp")]
+    no_seccomp: bool,
     /// Suppress the attach and detach messages
     #[arg(short = 'q', action = ArgAction::Count)]
     quiet: u8,
@@ -55,6 +62,8 @@ pub struct Config {
     pub follow: bool,
     pub output: Option<PathBuf>,
     pub signals: SignalSet,
+    pub trace: SyscallSet,
+    pub seccomp: bool,
     pub quiet: bool,
     pub clock: Clock,
     pub relative: bool,
@@ -91,20 +100,25 @@ where
 
 fn config(args: Args) -> Result<Config, String> {
     let mut signals = SignalSet::ALL;
+    let mut trace = SyscallSet::default_set();
     for e in &args.expr {
         let (qual, set) = e.split_once('=').unwrap_or(("trace", e));
         match qual {
             "signal" | "signals" | "s" => signals = SignalSet::parse(set)?,
-            "trace" | "t" => return Err(format!("-e {e}: syscall tracing is not supported yet")),
+            "trace" | "t" => trace = SyscallSet::parse(set)?,
             _ => {
                 return Err(format!(
-                    "invalid -e qualifier '{qual}' in '{e}' (known: signal)"
+                    "invalid -e qualifier '{}' (known: trace, signal)",
+                    crate::escape(qual)
                 ));
             }
         }
     }
     for s in &args.signal {
         signals = SignalSet::parse(s)?;
+    }
+    for t in &args.trace {
+        trace = SyscallSet::parse(t)?;
     }
     let pids = parse_pids(&args.attach)?;
     let target = match (pids.is_empty(), args.command.is_empty()) {
@@ -128,6 +142,8 @@ fn config(args: Args) -> Result<Config, String> {
         follow: args.follow,
         output: args.output,
         signals,
+        trace,
+        seccomp: !args.no_seccomp,
         quiet: args.quiet > 0,
         clock,
         relative: args.relative,
@@ -210,6 +226,15 @@ mod tests {
                 .contains("BOGUS")
         );
         assert!(run(&["-e", "frob=1", "true"]).unwrap_err().contains("frob"));
+        assert!(run(&["-e", "trace=none", "true"]).unwrap().trace.is_empty());
+        assert!(run(&["--trace=kill", "true"]).unwrap().trace.contains(62));
+        assert!(run(&["-e", "kill", "true"]).unwrap().trace.contains(62));
+        assert!(
+            run(&["-e", "trace=nosuch", "true"])
+                .unwrap_err()
+                .contains("nosuch")
+        );
+        assert!(run(&["true"]).unwrap().trace.contains(13));
     }
 
     #[test]

@@ -49,8 +49,63 @@ pub enum EventKind {
     Superseded {
         old_tid: i32,
     },
+    /// A traced syscall began: its arguments and what they point to, read at entry.
+    SyscallEntry(Syscall),
+    /// It returned; `call.mem` holds what the exit-time arguments point to.
+    SyscallExit {
+        call: Syscall,
+        ret: i64,
+        is_error: bool,
+    },
+    /// The task ended inside the syscall (exit, exit_group, or killed): `= ?`.
+    SyscallNoReturn {
+        nr: u32,
+    },
     /// Chatter, shown on stderr unless -q.
     Note(Note),
+}
+
+#[derive(Debug, Clone)]
+pub struct Syscall {
+    pub nr: u32,
+    pub args: [u64; 6],
+    /// Memory behind the pointer arguments of this phase, in the order the decoder lists them.
+    pub mem: [Mem; 3],
+}
+
+/// Tracee memory read while the task was stopped.
+#[derive(Debug, Clone, Default)]
+pub enum Mem {
+    /// Nothing read: the argument is a value, NULL, or a size rules it out.
+    #[default]
+    None,
+    /// The address could not be read.
+    Fault,
+    /// A fixed-size object (sigset, sigaction, stack_t, siginfo, timespec).
+    Bytes { len: u8, data: [u8; 128] },
+    /// A NUL-terminated string: its bytes, and whether the NUL was found within the limit.
+    Str(Vec<u8>, bool),
+    /// An argv array: its entries, and how it ended.
+    Argv(Vec<ArgStr>, ArgvEnd),
+    /// envp: how many entries, and whether the array ran into unreadable memory.
+    Count(u32, bool),
+}
+
+/// One argv entry: its pointer, and its bytes with whether the NUL was seen (None: unreadable).
+#[derive(Debug, Clone)]
+pub struct ArgStr {
+    pub ptr: u64,
+    pub text: Option<(Vec<u8>, bool)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgvEnd {
+    /// The NULL terminator.
+    Null,
+    /// More entries than strace shows (`...`).
+    More,
+    /// The array ran into unreadable memory at this address.
+    Fault(u64),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -31,35 +31,15 @@ pub fn warn(msg: &str) {
     let _ = writeln!(io::stderr(), "sigtrace: {msg}");
 }
 
-/// Escapes text from the traced system (names, command lines) as strace does: control bytes,
-/// quotes, backslashes and invalid UTF-8 become C escapes.
+/// Escapes text from the traced system (names, command lines) as strace quotes strings:
+/// C escapes for quotes, backslashes and control bytes, octal for other non-ASCII bytes.
 pub fn escape(s: &str) -> String {
     escape_bytes(s.as_bytes())
 }
 
 pub fn escape_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\n' => out.push_str("\\n"),
-                '\t' => out.push_str("\\t"),
-                '\r' => out.push_str("\\r"),
-                '\\' => out.push_str("\\\\"),
-                '"' => out.push_str("\\\""),
-                c if c.is_control() => {
-                    let mut buf = [0u8; 4];
-                    for b in c.encode_utf8(&mut buf).bytes() {
-                        out.push_str(&format!("\\{b:o}"));
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\{b:o}"));
-        }
-    }
+    render::syscall::escape_into(bytes, &mut out);
     out
 }
 
@@ -125,7 +105,15 @@ fn run(config: Config) -> Result<i32, Failure> {
     let saved = sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
     let control = Arc::new(tracer::Control::default());
     let (tx, rx) = crossbeam_channel::bounded(4096);
-    let mut tracer = tracer::Tracer::new(config.follow, control.clone(), tx);
+    let launch = matches!(config.target, Target::Launch(_));
+    let mode = if config.trace.is_empty() {
+        tracer::SyscallMode::Off
+    } else if launch && config.seccomp && sys::seccomp_available() {
+        tracer::SyscallMode::Seccomp
+    } else {
+        tracer::SyscallMode::Every
+    };
+    let mut tracer = tracer::Tracer::new(config.follow, config.trace, mode, control.clone(), tx);
 
     let mut held = None;
     match &config.target {
@@ -137,7 +125,14 @@ fn run(config: Config) -> Result<i32, Failure> {
                 .iter()
                 .map(|a| cstring(a.as_bytes()))
                 .collect::<Result<Vec<_>, _>>()?;
-            let child = sys::spawn_held(&cpath, &cargv, &saved, tracer::options(config.follow))
+            // execve always stops: its seccomp stop before the first exec is how the tracer
+            // knows the filter was installed.
+            let mut stops = config.trace;
+            stops.insert(decode::syscall_nr("execve").expect("execve"));
+            let filter = (mode == tracer::SyscallMode::Seccomp)
+                .then(|| decode::syscall::seccomp_filter(&stops));
+            let options = tracer::options(config.follow, mode);
+            let child = sys::spawn_held(&cpath, &cargv, &saved, options, filter.as_deref())
                 .map_err(|e| (format!("cannot start {shown}: {}", error_text(&e)), 1))?;
             held = Some((child, shown));
         }

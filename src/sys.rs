@@ -15,6 +15,8 @@ pub mod opt {
     pub const TRACECLONE: i32 = libc::PTRACE_O_TRACECLONE;
     pub const TRACEEXEC: i32 = libc::PTRACE_O_TRACEEXEC;
     pub const TRACEEXIT: i32 = libc::PTRACE_O_TRACEEXIT;
+    pub const TRACESECCOMP: i32 = libc::PTRACE_O_TRACESECCOMP;
+    pub const EXITKILL: i32 = libc::PTRACE_O_EXITKILL;
 }
 
 fn check(ret: libc::c_long) -> io::Result<libc::c_long> {
@@ -48,6 +50,77 @@ pub fn cont(tid: Tid, sig: i32) -> io::Result<()> {
 /// Leaves a group-stopped tracee stopped while letting the tracer hear of SIGCONT.
 pub fn listen(tid: Tid) -> io::Result<()> {
     ptrace(libc::PTRACE_LISTEN, tid, 0, 0).map(drop)
+}
+
+/// Resumes a stopped tracee until its next syscall entry or exit, delivering `sig`.
+pub fn syscall(tid: Tid, sig: i32) -> io::Result<()> {
+    ptrace(libc::PTRACE_SYSCALL, tid, 0, sig as usize).map(drop)
+}
+
+/// What PTRACE_GET_SYSCALL_INFO tells at a syscall or seccomp stop.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SyscallInfo {
+    /// PTRACE_SYSCALL_INFO_ENTRY (1), _EXIT (2), _SECCOMP (3), or 0 at other stops.
+    pub op: u8,
+    pub arch: u32,
+    pub sp: u64,
+    pub nr: u64,
+    pub args: [u64; 6],
+    pub rval: i64,
+    pub is_error: bool,
+}
+
+pub const SYSCALL_INFO_ENTRY: u8 = 1;
+pub const SYSCALL_INFO_EXIT: u8 = 2;
+pub const SYSCALL_INFO_SECCOMP: u8 = 3;
+
+pub fn syscall_info(tid: Tid) -> io::Result<SyscallInfo> {
+    // struct ptrace_syscall_info: op u8, pad[3], arch u32, ip u64, sp u64, then a union of
+    // {nr u64, args u64[6], ret_data u32} (entry, seccomp) and {rval s64, is_error u8} (exit).
+    let mut buf = [0u64; 11];
+    const PTRACE_GET_SYSCALL_INFO: libc::c_uint = 0x420e;
+    ptrace(
+        PTRACE_GET_SYSCALL_INFO,
+        tid,
+        std::mem::size_of_val(&buf),
+        buf.as_mut_ptr() as usize,
+    )?;
+    let head = buf[0].to_ne_bytes();
+    let mut args = [0u64; 6];
+    args.copy_from_slice(&buf[4..10]);
+    Ok(SyscallInfo {
+        op: head[0],
+        arch: u32::from_ne_bytes(head[4..8].try_into().expect("4 bytes")),
+        sp: buf[2],
+        nr: buf[3],
+        args,
+        rval: buf[3] as i64,
+        is_error: buf[4] & 0xff != 0,
+    })
+}
+
+/// Reads tracee memory at `addr` into `buf` with process_vm_readv; returns the bytes read
+/// (fewer than asked when the range crosses into unmapped memory).
+pub fn read_mem(pid: Tid, addr: u64, buf: &mut [u8]) -> io::Result<usize> {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    let local = libc::iovec {
+        iov_base: buf.as_mut_ptr() as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    let remote = libc::iovec {
+        iov_base: addr as usize as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    // SAFETY: `local` covers exactly `buf`, which the kernel writes; `remote` is only read
+    // through the kernel, which checks it against the tracee's address space.
+    let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
 }
 
 pub fn detach(tid: Tid, sig: i32) -> io::Result<()> {
@@ -227,14 +300,33 @@ fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
 /// Forks a child that waits until released, restores the signal state sigtrace inherited,
 /// and execs `path` with `argv`. The child is seized with `options` before it can run the
 /// program, so the tracer sees everything from exec on.
+///
+/// With `filter`, the child installs it as a seccomp filter just before exec (setting
+/// no_new_privs first when it lacks CAP_SYS_ADMIN); if that fails it execs unfiltered and the
+/// tracer notices (`has_seccomp_filter`).
 pub fn spawn_held(
     path: &CString,
     argv: &[CString],
     saved: &SavedSignals,
     options: i32,
+    filter: Option<&[crate::decode::syscall::Insn]>,
 ) -> io::Result<HeldChild> {
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     ptrs.push(std::ptr::null());
+    let insns: Vec<libc::sock_filter> = filter
+        .unwrap_or(&[])
+        .iter()
+        .map(|i| libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
+        .collect();
+    let prog = libc::sock_fprog {
+        len: insns.len() as u16,
+        filter: insns.as_ptr() as *mut libc::sock_filter,
+    };
     let (go_r, go_w) = pipe_cloexec()?;
     let (err_r, err_w) = pipe_cloexec()?;
     // SAFETY: fork is called before sigtrace spawns any thread, so the child may run any code;
@@ -262,6 +354,20 @@ pub fn spawn_held(
             while libc::read(go_r.as_raw_fd(), &mut b as *mut u8 as *mut libc::c_void, 1) == -1
                 && *libc::__errno_location() == libc::EINTR
             {}
+            if prog.len > 0 {
+                let set = |p: *const libc::sock_fprog| {
+                    libc::prctl(
+                        libc::PR_SET_SECCOMP,
+                        libc::SECCOMP_MODE_FILTER,
+                        p as usize,
+                        0,
+                        0,
+                    )
+                };
+                if set(&prog) != 0 && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 {
+                    set(&prog);
+                }
+            }
             libc::execv(path.as_ptr(), ptrs.as_ptr());
             let e = *libc::__errno_location();
             libc::write(
@@ -322,4 +428,10 @@ pub fn local_hms(secs: i64) -> (u32, u32, u32) {
         }
         (tm.tm_hour as u32, tm.tm_min as u32, tm.tm_sec as u32)
     }
+}
+
+/// Whether this kernel has seccomp (PR_GET_SECCOMP fails with EINVAL without it).
+pub fn seccomp_available() -> bool {
+    // SAFETY: PR_GET_SECCOMP takes no pointer arguments.
+    unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 }
 }

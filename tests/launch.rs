@@ -110,10 +110,8 @@ fn abort_with_core() {
 #[test]
 fn segv() {
     let t = assert_same_as_strace(&[], &prog("segv"), &[]);
-    assert_eq!(
-        t[0],
-        "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x10} ---"
-    );
+    let line = "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x10} ---";
+    assert!(t.iter().any(|l| l == line), "{t:?}");
 }
 
 #[test]

@@ -1,4 +1,5 @@
 //! The renderer thread: receives events, formats them, writes them buffered; never touches ptrace or /proc.
+pub mod syscall;
 pub mod text;
 
 use crate::event::{Event, EventKind};

@@ -1,6 +1,7 @@
 //! strace's text lines: pid prefixes, timestamps, siginfo, ends and stops, and the attach chatter.
 
 use crate::decode::siginfo::{self as si, SigInfo};
+use crate::decode::syscall::spec;
 use crate::decode::{errno_name, syscall_name};
 use crate::event::{Event, EventKind, Note, Stamp};
 use crate::signal::{Signal, SignalSet};
@@ -31,7 +32,14 @@ pub struct TextFormat {
     pub to_file: bool,
     pub clk_tck: u64,
     last: Option<Instant>,
+    /// The task whose syscall line is still open (entry printed, exit not yet), and that
+    /// line's length so far.
+    open: Option<(i32, u32)>,
+    col: usize,
 }
+
+/// strace pads a syscall's `= result` to this column.
+const RESULT_COLUMN: usize = 40;
 
 impl TextFormat {
     pub fn new(
@@ -49,21 +57,34 @@ impl TextFormat {
             to_file,
             clk_tck: crate::sys::clock_ticks(),
             last: None,
+            open: None,
+            col: 0,
         }
     }
 
-    /// Formats one trace line into `out`; false when the event is filtered out or is chatter.
+    /// Formats one event into `out`; false when it is filtered out or is chatter. A syscall's
+    /// entry leaves its line open; any other line first closes it with ` <unfinished ...>`, and
+    /// its exit then starts a `<... NAME resumed>` line, as strace does.
     pub fn line(&mut self, ev: &Event, out: &mut String) -> bool {
         let shown = match &ev.kind {
             EventKind::Signal(info) => self.signals.contains(info.signo()),
             EventKind::Stopped(sig) | EventKind::Killed { sig, .. } => self.signals.contains(*sig),
-            EventKind::Exited(_) | EventKind::Superseded { .. } => true,
             EventKind::Note(_) => false,
+            _ => true,
         };
         if !shown {
             return false;
         }
-        self.leader(ev, out);
+        let start = match &ev.kind {
+            EventKind::SyscallExit { call, .. } => self.resume(ev, call.nr, out),
+            EventKind::SyscallNoReturn { nr } => self.resume(ev, *nr, out),
+            _ => {
+                self.close_open(out);
+                let start = out.len();
+                self.leader(ev, out);
+                start
+            }
+        };
         match &ev.kind {
             EventKind::Signal(info) => {
                 let _ = write!(out, "--- {} ", info.signo());
@@ -83,10 +104,66 @@ impl TextFormat {
             EventKind::Superseded { old_tid } => {
                 let _ = write!(out, "+++ superseded by execve in pid {old_tid} +++");
             }
+            EventKind::SyscallEntry(call) => {
+                super::syscall::entry(&spec(call.nr), call, self.clk_tck, out);
+                self.open = Some((ev.tid, call.nr));
+                self.col = out.len() - start;
+                return true;
+            }
+            EventKind::SyscallExit {
+                call,
+                ret,
+                is_error,
+            } => {
+                let spec = spec(call.nr);
+                super::syscall::exit(&spec, call, self.clk_tck, out);
+                self.result_column(start, out);
+                super::syscall::ret(&spec, *ret, *is_error, out);
+            }
+            EventKind::SyscallNoReturn { nr } => {
+                if !spec(*nr).exit.is_empty() {
+                    out.push_str("...");
+                }
+                self.result_column(start, out);
+                out.push('?');
+            }
             EventKind::Note(_) => unreachable!("filtered above"),
         }
         out.push('\n');
         true
+    }
+
+    /// Continues this task's open syscall line, or starts `<... NAME resumed>`. Returns where
+    /// this event's part of the line starts in `out`; `col` holds what the line had before.
+    fn resume(&mut self, ev: &Event, nr: u32, out: &mut String) -> usize {
+        if self.open == Some((ev.tid, nr)) {
+            self.open = None;
+            return out.len();
+        }
+        self.close_open(out);
+        let start = out.len();
+        self.leader(ev, out);
+        let _ = write!(out, "<... {} resumed>", spec(nr).name);
+        self.col = 0;
+        start
+    }
+
+    fn close_open(&mut self, out: &mut String) {
+        if self.open.take().is_some() {
+            out.push_str(" <unfinished ...>\n");
+            self.col = 0;
+        }
+    }
+
+    /// `) `, spaces up to column 40, `= `.
+    fn result_column(&mut self, start: usize, out: &mut String) {
+        out.push_str(") ");
+        let col = self.col + out.len() - start;
+        if col < RESULT_COLUMN {
+            out.extend(std::iter::repeat_n(' ', RESULT_COLUMN - col));
+        }
+        out.push_str("= ");
+        self.col = 0;
     }
 
     /// strace's printleader: pid prefix, then timestamps.
@@ -418,6 +495,72 @@ mod tests {
                 &[(16, 42, 4), (24, 15, 4), (32, 1234, 8), (40, 5, 8)]
             )),
             "{si_signo=SIGCHLD, si_code=CLD_KILLED, si_pid=42, si_uid=0, si_status=SIGTERM, si_utime=1234 /* 12.34 s */, si_stime=5 /* 0.05 s */}"
+        );
+    }
+
+    fn syscall_event(kind: EventKind, tid: i32, ntasks: usize) -> Event {
+        Event {
+            time: Stamp::now(),
+            pid: tid,
+            tid,
+            ntasks,
+            kind,
+        }
+    }
+
+    #[test]
+    fn results_at_column_40_and_interleaving() {
+        let mut f = TextFormat::new(Clock::None, false, SignalSet::ALL, false, false);
+        let call = |nr: u32, args: [u64; 6]| crate::event::Syscall {
+            nr,
+            args,
+            mem: Default::default(),
+        };
+        let mut out = String::new();
+        // kill(1234, SIGTERM) = 0: entry then exit of one task, padded to column 40.
+        f.line(
+            &syscall_event(
+                EventKind::SyscallEntry(call(62, [1234, 15, 0, 0, 0, 0])),
+                7,
+                1,
+            ),
+            &mut out,
+        );
+        f.line(
+            &syscall_event(
+                EventKind::SyscallExit {
+                    call: call(62, [1234, 15, 0, 0, 0, 0]),
+                    ret: 0,
+                    is_error: false,
+                },
+                7,
+                1,
+            ),
+            &mut out,
+        );
+        assert_eq!(out, "kill(1234, SIGTERM)                     = 0\n");
+        // Another task's line splits an open one; the exit resumes it.
+        out.clear();
+        f.line(
+            &syscall_event(EventKind::SyscallEntry(call(34, [0; 6])), 7, 2),
+            &mut out,
+        );
+        f.line(&syscall_event(EventKind::Exited(0), 8, 2), &mut out);
+        f.line(
+            &syscall_event(
+                EventKind::SyscallExit {
+                    call: call(34, [0; 6]),
+                    ret: -514,
+                    is_error: true,
+                },
+                7,
+                2,
+            ),
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            "[pid     7] pause( <unfinished ...>\n[pid     8] +++ exited with 0 +++\n[pid     7] <... pause resumed>)        = ? ERESTARTNOHAND (To be restarted if no handler)\n"
         );
     }
 

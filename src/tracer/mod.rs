@@ -1,8 +1,10 @@
 //! The tracer thread: owns every ptrace call, turns each stop into an Event and resumes the task.
+pub mod fetch;
 pub mod wait;
 
 use crate::decode::siginfo::SigInfo;
-use crate::event::{Event, EventKind, Note, Stamp};
+use crate::decode::syscall::{self as sc, SyscallSet};
+use crate::event::{Event, EventKind, Note, Stamp, Syscall};
 use crate::procfs;
 use crate::signal::Signal;
 use crate::sys::{self, Tid, opt};
@@ -36,6 +38,33 @@ struct Task {
     pid: Tid,
     /// Detach at the next stop: a non-thread clone child without -f, or every task while detaching.
     unwanted: bool,
+    /// Whether its events are shown: false for children without -f that must still be traced
+    /// because they inherited the seccomp filter.
+    shown: bool,
+    /// The traced syscall this task is inside (shown at entry, its exit still to come).
+    insyscall: Option<(u32, [u64; 6])>,
+}
+
+impl Task {
+    fn new(pid: Tid) -> Task {
+        Task {
+            pid,
+            unwanted: false,
+            shown: true,
+            insyscall: None,
+        }
+    }
+}
+
+/// Where tracees stop for syscalls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyscallMode {
+    /// No syscall is traced: PTRACE_CONT only, signals and ends alone.
+    Off,
+    /// A seccomp filter in the launched command stops it at traced syscalls only.
+    Seccomp,
+    /// PTRACE_SYSCALL at every syscall (attach mode, or no seccomp).
+    Every,
 }
 
 /// How a run ended, for sigtrace's own exit status.
@@ -62,6 +91,8 @@ pub struct ExecFailed(pub io::Error);
 
 pub struct Tracer {
     tasks: HashMap<Tid, Task>,
+    /// How many tasks are shown (strace prefixes lines with the pid when more than one).
+    shown: usize,
     options: i32,
     follow: bool,
     launched: bool,
@@ -69,40 +100,75 @@ pub struct Tracer {
     main_pid: Tid,
     outcome: Option<Outcome>,
     exec_error: Option<OwnedFd>,
+    /// The command's events before its exec succeeded: shown if it does, dropped if it fails
+    /// (then one error line says why).
+    before_exec: Vec<Event>,
     exec_failed: Option<io::Error>,
     detaching: bool,
+    trace: SyscallSet,
+    mode: SyscallMode,
+    seen_seccomp: bool,
     control: Arc<Control>,
     tx: Sender<Event>,
 }
 
-pub fn options(follow: bool) -> i32 {
-    let base = opt::TRACESYSGOOD | opt::TRACECLONE | opt::TRACEEXEC | opt::TRACEEXIT;
-    if follow {
-        base | opt::TRACEFORK | opt::TRACEVFORK
-    } else {
-        base
+/// The ptrace options for every tracee. With a seccomp filter, children must be traced (they
+/// inherit the filter, whose RET_TRACE fails their syscalls with ENOSYS when no tracer is
+/// there) and the command must die with sigtrace rather than run on with such a filter.
+pub fn options(follow: bool, mode: SyscallMode) -> i32 {
+    let mut o = opt::TRACESYSGOOD | opt::TRACECLONE | opt::TRACEEXEC | opt::TRACEEXIT;
+    if follow || mode == SyscallMode::Seccomp {
+        o |= opt::TRACEFORK | opt::TRACEVFORK;
     }
+    if mode == SyscallMode::Seccomp {
+        o |= opt::TRACESECCOMP | opt::EXITKILL;
+    }
+    o
 }
 
 impl Tracer {
-    pub fn new(follow: bool, control: Arc<Control>, tx: Sender<Event>) -> Tracer {
+    pub fn new(
+        follow: bool,
+        trace: SyscallSet,
+        mode: SyscallMode,
+        control: Arc<Control>,
+        tx: Sender<Event>,
+    ) -> Tracer {
         Tracer {
             tasks: HashMap::new(),
-            options: options(follow),
+            shown: 0,
+            options: options(follow, mode),
             follow,
             launched: false,
             main_pid: 0,
             outcome: None,
             exec_error: None,
+            before_exec: Vec::new(),
             exec_failed: None,
             detaching: false,
+            trace,
+            mode,
+            seen_seccomp: false,
             control,
             tx,
         }
     }
 
     pub fn ntasks(&self) -> usize {
-        self.tasks.len()
+        self.shown
+    }
+
+    fn add_task(&mut self, tid: Tid, task: Task) {
+        self.shown += task.shown as usize;
+        if let Some(old) = self.tasks.insert(tid, task) {
+            self.shown -= old.shown as usize;
+        }
+    }
+
+    fn remove_task(&mut self, tid: Tid) -> Option<Task> {
+        let t = self.tasks.remove(&tid)?;
+        self.shown -= t.shown as usize;
+        Some(t)
     }
 
     /// Adopts a child that `sys::spawn_held` forked and seized.
@@ -110,13 +176,12 @@ impl Tracer {
         self.launched = true;
         self.main_pid = pid;
         self.exec_error = Some(exec_error);
-        self.tasks.insert(
-            pid,
-            Task {
-                pid,
-                unwanted: false,
-            },
-        );
+        if self.mode == SyscallMode::Every {
+            // The child runs free until its first stop; stop it now (it waits in read() for
+            // its release) so that PTRACE_SYSCALL catches its execve too.
+            sys::interrupt(pid).ok();
+        }
+        self.add_task(pid, Task::new(pid));
     }
 
     /// Seizes every thread of `pid`, again and again until a pass finds no new thread
@@ -152,13 +217,7 @@ impl Tracer {
                 match sys::seize(tid, self.options) {
                     Ok(()) => {
                         threads += 1;
-                        self.tasks.insert(
-                            tid,
-                            Task {
-                                pid: tgid,
-                                unwanted: false,
-                            },
-                        );
+                        self.add_task(tid, Task::new(tgid));
                     }
                     // The thread exited between the listing and the seize.
                     Err(e) if e.raw_os_error() == Some(libc::ESRCH) && threads > 0 => {}
@@ -182,7 +241,7 @@ impl Tracer {
                     Ok(stop) => self.handle(tid, stop),
                     Err(e) => {
                         crate::warn(&format!("pid {tid}: {e}; detaching it"));
-                        self.tasks.remove(&tid);
+                        self.remove_task(tid);
                         sys::detach(tid, 0).ok();
                     }
                 },
@@ -230,14 +289,21 @@ impl Tracer {
         }
     }
 
-    fn emit(&self, pid: Tid, tid: Tid, kind: EventKind) {
+    fn emit(&mut self, pid: Tid, tid: Tid, kind: EventKind) {
+        if self.tasks.get(&tid).is_some_and(|t| !t.shown) {
+            return;
+        }
         let ev = Event {
             time: Stamp::now(),
             pid,
             tid,
-            ntasks: self.tasks.len(),
+            ntasks: self.shown,
             kind,
         };
+        if tid == self.main_pid && self.exec_error.is_some() {
+            self.before_exec.push(ev);
+            return;
+        }
         // The renderer only goes away when sigtrace is ending anyway.
         let _ = self.tx.send(ev);
     }
@@ -269,7 +335,8 @@ impl Tracer {
                 }
                 self.resume(tid, Resume::Listen);
             }
-            Stop::Interrupt | Stop::Syscall => self.resume(tid, Resume::Cont(0)),
+            Stop::Interrupt => self.resume(tid, Resume::Cont(0)),
+            Stop::Syscall => self.syscall_stop(tid, pid),
             Stop::Event(ev) => self.ptrace_event(tid, pid, ev),
         }
     }
@@ -306,32 +373,112 @@ impl Tracer {
                 }
             }
             PtraceEvent::Exec => self.exec(tid, pid),
-            PtraceEvent::Exit | PtraceEvent::VforkDone | PtraceEvent::Seccomp => {}
+            PtraceEvent::Seccomp => {
+                self.seen_seccomp = true;
+                return self.syscall_stop(tid, pid);
+            }
+            PtraceEvent::Exit => {
+                if let Some((nr, _)) = self.tasks.get_mut(&tid).and_then(|t| t.insyscall.take()) {
+                    self.emit(pid, tid, EventKind::SyscallNoReturn { nr });
+                }
+            }
+            PtraceEvent::VforkDone => {}
         }
         self.resume(tid, Resume::Cont(0));
+    }
+
+    /// A syscall-entry, syscall-exit or seccomp stop.
+    fn syscall_stop(&mut self, tid: Tid, pid: Tid) {
+        match sys::syscall_info(tid) {
+            Ok(info) if info.op == sys::SYSCALL_INFO_EXIT => self.syscall_exit(tid, pid, &info),
+            Ok(info) if info.op != 0 => self.syscall_entry(tid, pid, &info),
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => return,
+            Err(e) => crate::warn(&format!(
+                "pid {tid}: PTRACE_GET_SYSCALL_INFO: {}",
+                crate::error_text(&e)
+            )),
+        }
+        self.resume(tid, Resume::Cont(0));
+    }
+
+    fn syscall_entry(&mut self, tid: Tid, pid: Tid, info: &sys::SyscallInfo) {
+        let nr = info.nr as u32;
+        let task = self.tasks.get_mut(&tid).expect("known task");
+        // Already entered at the seccomp stop, or a syscall sigtrace does not show.
+        if task.insyscall.is_some()
+            || info.arch != sc::AUDIT_ARCH_X86_64
+            || !self.trace.contains(nr)
+        {
+            return;
+        }
+        task.insyscall = Some((nr, info.args));
+        let mem = fetch::fetch(pid, sc::spec(nr).entry, &info.args, info.sp);
+        let call = Syscall {
+            nr,
+            args: info.args,
+            mem,
+        };
+        self.emit(pid, tid, EventKind::SyscallEntry(call));
+    }
+
+    fn syscall_exit(&mut self, tid: Tid, pid: Tid, info: &sys::SyscallInfo) {
+        // None: the exit of a syscall entered before we attached, or one not shown.
+        let Some((nr, args)) = self.tasks.get_mut(&tid).and_then(|t| t.insyscall.take()) else {
+            return;
+        };
+        let mem = fetch::fetch(pid, sc::spec(nr).exit, &args, info.sp);
+        let call = Syscall { nr, args, mem };
+        self.emit(
+            pid,
+            tid,
+            EventKind::SyscallExit {
+                call,
+                ret: info.rval,
+                is_error: info.is_error,
+            },
+        );
     }
 
     /// A new task, seen at its parent's clone event or at its own first stop, whichever comes first.
     fn new_task(&mut self, tid: Tid, pid: Option<Tid>) {
         let pid = pid.or_else(|| procfs::tgid(tid)).unwrap_or(tid);
-        let thread = self.tasks.values().any(|t| t.pid == pid);
-        let unwanted = self.detaching || !(thread || self.follow);
-        self.tasks.insert(tid, Task { pid, unwanted });
-        if self.follow && !unwanted {
+        // A thread is shown when its process is; a new process when following forks.
+        let shown = match self.tasks.values().find(|t| t.pid == pid) {
+            Some(sibling) => sibling.shown,
+            None => self.follow,
+        };
+        let mut task = Task::new(pid);
+        task.shown = shown;
+        task.unwanted = self.detaching || (!shown && self.mode != SyscallMode::Seccomp);
+        let note = self.follow && !task.unwanted;
+        self.add_task(tid, task);
+        if note {
             self.emit(pid, tid, EventKind::Note(Note::ChildAttached));
         }
     }
 
     fn exec(&mut self, tid: Tid, pid: Tid) {
-        if tid == self.main_pid {
-            // The command is running: the error pipe closed on exec.
-            self.exec_error = None;
+        if tid == self.main_pid && self.exec_error.take().is_some() {
+            for ev in self.before_exec.drain(..) {
+                let _ = self.tx.send(ev);
+            }
+            if self.mode == SyscallMode::Seccomp && !self.seen_seccomp {
+                // The command's first exec passed no seccomp stop: its filter could not be
+                // installed. Stop at every syscall instead.
+                self.mode = SyscallMode::Every;
+            }
         }
         let old = sys::geteventmsg(tid).map(|m| m as Tid).unwrap_or(tid);
         if old != tid {
             // ptrace(2): an execve in a non-leader thread takes over the leader's tid; the
-            // execing thread's old tid vanishes without an exit notification.
-            self.tasks.remove(&old);
+            // execing thread's old tid vanishes without an exit notification, and its state
+            // (inside execve) becomes the leader's.
+            if let Some(old_task) = self.remove_task(old)
+                && let Some(t) = self.tasks.get_mut(&tid)
+            {
+                t.insyscall = old_task.insyscall;
+            }
             self.emit(pid, tid, EventKind::Superseded { old_tid: old });
         }
     }
@@ -348,7 +495,7 @@ impl Tracer {
         if self.exec_failed.is_none() || !main {
             self.emit(pid, tid, kind);
         }
-        self.tasks.remove(&tid);
+        self.remove_task(tid);
     }
 
     fn resume(&mut self, tid: Tid, how: Resume) {
@@ -363,13 +510,16 @@ impl Tracer {
             };
             let pid = task.pid;
             let r = sys::detach(tid, sig);
-            self.tasks.remove(&tid);
+            self.remove_task(tid);
             if r.is_ok() && (self.detaching || self.follow) {
                 self.emit(pid, tid, EventKind::Note(Note::Detached));
             }
             r
         } else {
+            // Inside a traced syscall its exit must be seen; without a filter every syscall stops.
+            let per_syscall = task.insyscall.is_some() || self.mode == SyscallMode::Every;
             match how {
+                Resume::Cont(sig) if per_syscall => sys::syscall(tid, sig),
                 Resume::Cont(sig) => sys::cont(tid, sig),
                 Resume::Listen => sys::listen(tid),
             }

@@ -22,7 +22,9 @@ fn scratch() -> PathBuf {
 
 /// A fresh directory for one test's files.
 pub fn tempdir(name: &str) -> PathBuf {
-    let d = scratch().join(format!("t-{name}-{}", std::process::id()));
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = scratch().join(format!("t-{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -172,7 +174,18 @@ pub fn from_test(sig: &str) -> String {
     )
 }
 
-/// Trace lines only: drops program output and tracer chatter ("strace: ...", "sigtrace: ...").
+/// sigtrace's default syscall set, spelled for strace.
+pub const DEFAULT_SET: &str = "%signal,exit,exit_group,execve,execveat,setsid,setpgid";
+
+/// Every line but tracer chatter ("strace: ...", "sigtrace: ...").
+pub fn all_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| !l.starts_with("strace: ") && !l.starts_with("sigtrace: "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Signal and end lines only (`--- ... ---`, `+++ ... +++`): no syscalls, no program output.
 pub fn trace_lines(text: &str) -> Vec<String> {
     let re = Regex::new(r"^(\[pid +\d+\] |\d+ +)?(---|\+\+\+) ").unwrap();
     text.lines()
@@ -186,31 +199,73 @@ pub fn trace_lines(text: &str) -> Vec<String> {
 /// (or "-" when lines carry none), as a sorted list so task order does not matter.
 pub fn normalize(lines: &[String]) -> Vec<Vec<String>> {
     let prefix = Regex::new(r"^(?:\[pid +(\d+)\] |(\d+) +)").unwrap();
-    let pid_re = Regex::new(r"(si_pid=|in pid )(\d+)").unwrap();
+    let pid_re = Regex::new(r"(?:si_pid=|in pid |^\[pid +|^)(\d{2,})\b").unwrap();
+    let number = Regex::new(r"\b\d{2,}\b").unwrap();
+    let result = Regex::new(r"^(.*?\)) +(= .*)$").unwrap();
+    let resumed = Regex::new(r"^<\.\.\. [a-z0-9_]+ resumed>").unwrap();
     let addr = Regex::new(r"0x[0-9a-f]+").unwrap();
     let times = Regex::new(r"(si_[us]time)=\d+( /\* [0-9.]+ s \*/)?").unwrap();
+    // Every number that is a pid somewhere in this output (si_pid, prefixes) is a pid everywhere.
+    let pids: std::collections::HashSet<String> = lines
+        .iter()
+        .flat_map(|l| {
+            pid_re
+                .captures_iter(l)
+                .map(|c| c[1].to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let mut names: HashMap<String, String> = HashMap::new();
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    // Where another task's line split a syscall line ("<unfinished ...>", then
+    // "<... NAME resumed>") depends on timing: join the halves, per task.
+    let mut held: HashMap<String, String> = HashMap::new();
     for line in lines {
         let (key, body) = match prefix.captures(line) {
             Some(c) => (
                 c.get(1).or(c.get(2)).unwrap().as_str().to_string(),
-                &line[c.get(0).unwrap().end()..],
+                line[c.get(0).unwrap().end()..].to_string(),
             ),
-            None => ("-".to_string(), line.as_str()),
+            None => ("-".to_string(), line.clone()),
         };
-        let body = pid_re.replace_all(body, |c: &regex::Captures| {
+        if let Some(head) = body.strip_suffix(" <unfinished ...>") {
+            held.insert(key, head.to_string());
+            continue;
+        }
+        let body = match (held.remove(&key), resumed.find(&body)) {
+            (Some(head), Some(m)) => format!("{head}{}", &body[m.end()..]),
+            (Some(head), None) => format!("{head} <unfinished ...>\n{body}"),
+            (None, _) => body,
+        };
+        // The padding before "= result" depends on the width of pids (and on where a split
+        // line was joined); tests check strace's column 40 on raw lines instead.
+        let body = match result.captures(&body) {
+            Some(c) => format!("{} {}", &c[1], &c[2]),
+            None => body,
+        };
+        let body = number.replace_all(&body, |c: &regex::Captures| {
+            if !pids.contains(&c[0]) {
+                return c[0].to_string();
+            }
             let n = names.len() + 1;
-            let name = names
-                .entry(c[2].to_string())
-                .or_insert_with(|| format!("P{n}"));
-            format!("{}{}", &c[1], name)
+            names
+                .entry(c[0].to_string())
+                .or_insert_with(|| format!("P{n}"))
+                .clone()
         });
         let body = addr.replace_all(&body, "ADDR");
         let body = times.replace_all(&body, "$1=T").to_string();
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, g)) => g.push(body),
             None => groups.push((key, vec![body])),
+        }
+    }
+    for (key, head) in held {
+        let g = groups.iter_mut().find(|(k, _)| *k == key);
+        let line = format!("{head} <unfinished ...>");
+        match g {
+            Some((_, g)) => g.push(line),
+            None => groups.push((key, vec![line])),
         }
     }
     let mut out: Vec<Vec<String>> = groups.into_iter().map(|(_, g)| g).collect();
@@ -221,6 +276,16 @@ pub fn normalize(lines: &[String]) -> Vec<Vec<String>> {
 /// Runs `prog args` under strace (the oracle) and under sigtrace, both writing to files with
 /// the same flags; returns (strace lines, sigtrace lines, strace exit, sigtrace exit).
 pub fn compare(flags: &[&str], prog: &Path, args: &[&str]) -> (Vec<String>, Vec<String>, i32, i32) {
+    compare_with(flags, &[], prog, args)
+}
+
+/// As `compare`, with `own` flags given to sigtrace alone.
+pub fn compare_with(
+    flags: &[&str],
+    own: &[&str],
+    prog: &Path,
+    args: &[&str],
+) -> (Vec<String>, Vec<String>, i32, i32) {
     let dir = tempdir(&format!(
         "cmp-{}-{}",
         prog.file_name().unwrap().to_string_lossy(),
@@ -228,8 +293,15 @@ pub fn compare(flags: &[&str], prog: &Path, args: &[&str]) -> (Vec<String>, Vec<
     ));
     let s_out = dir.join("strace.txt");
     let t_out = dir.join("sigtrace.txt");
+    // sigtrace's default syscall set unless the flags choose one.
+    let set = if flags.iter().any(|f| f.starts_with("trace=")) {
+        vec![]
+    } else {
+        vec!["-e".to_string(), format!("trace={DEFAULT_SET}")]
+    };
     let s = run(Command::new("strace")
-        .args(["-e", "trace=none", "-o"])
+        .args(&set)
+        .arg("-o")
         .arg(&s_out)
         .args(flags)
         .arg(prog)
@@ -238,11 +310,12 @@ pub fn compare(flags: &[&str], prog: &Path, args: &[&str]) -> (Vec<String>, Vec<
     let t = run(sigtrace()
         .arg("-o")
         .arg(&t_out)
+        .args(own)
         .args(flags)
         .arg(prog)
         .args(args)
         .current_dir(&dir));
-    let read = |p: &Path| trace_lines(&std::fs::read_to_string(p).unwrap_or_default());
+    let read = |p: &Path| all_lines(&std::fs::read_to_string(p).unwrap_or_default());
     (read(&s_out), read(&t_out), s.code(), t.code())
 }
 
@@ -250,10 +323,10 @@ pub fn compare(flags: &[&str], prog: &Path, args: &[&str]) -> (Vec<String>, Vec<
 pub fn assert_same_as_strace(flags: &[&str], prog: &Path, args: &[&str]) -> Vec<String> {
     let (s, t, s_code, t_code) = compare(flags, prog, args);
     assert!(!s.is_empty(), "strace printed no trace lines");
-    assert_eq!(
-        normalize(&t),
-        normalize(&s),
-        "\nsigtrace:\n{t:#?}\nstrace:\n{s:#?}"
+    let (nt, ns) = (normalize(&t), normalize(&s));
+    assert!(
+        nt == ns,
+        "\nsigtrace:\n{nt:#?}\nstrace:\n{ns:#?}\nraw sigtrace:\n{t:#?}"
     );
     assert_eq!(t_code, s_code, "exit status");
     t

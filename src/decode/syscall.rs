@@ -1,0 +1,608 @@
+//! The syscalls sigtrace shows: `-e trace=` sets, how each call's arguments are decoded, the seccomp filter.
+
+use super::{syscall_name, syscall_nargs, syscall_nr};
+
+/// strace's default string limit (-s 32), which also caps how many argv entries are shown.
+pub const MAX_STRLEN: usize = 32;
+
+/// Syscall numbers below this are tracked (x86_64's highest is in the 400s).
+pub const MAX_NR: u32 = 512;
+
+/// strace's %signal on x86_64.
+pub const SIGNAL_CLASS: &[&str] = &[
+    "rt_sigaction",
+    "rt_sigprocmask",
+    "rt_sigreturn",
+    "pause",
+    "kill",
+    "rt_sigpending",
+    "rt_sigtimedwait",
+    "rt_sigqueueinfo",
+    "rt_sigsuspend",
+    "sigaltstack",
+    "tkill",
+    "tgkill",
+    "signalfd",
+    "signalfd4",
+    "rt_tgsigqueueinfo",
+    "pidfd_send_signal",
+    "io_uring_enter",
+];
+/// strace's %process on x86_64.
+pub const PROCESS_CLASS: &[&str] = &[
+    "clone",
+    "fork",
+    "vfork",
+    "execve",
+    "exit",
+    "wait4",
+    "kill",
+    "rt_sigqueueinfo",
+    "tkill",
+    "exit_group",
+    "tgkill",
+    "waitid",
+    "rt_tgsigqueueinfo",
+    "execveat",
+    "pidfd_send_signal",
+    "clone3",
+];
+/// Added to %signal by default: how processes end, exec, and who is in which group or session.
+pub const DEFAULT_EXTRA: &[&str] = &[
+    "exit",
+    "exit_group",
+    "execve",
+    "execveat",
+    "setsid",
+    "setpgid",
+];
+
+/// A set of syscall numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyscallSet([u64; (MAX_NR / 64) as usize]);
+
+impl SyscallSet {
+    pub const NONE: SyscallSet = SyscallSet([0; (MAX_NR / 64) as usize]);
+
+    pub fn all() -> SyscallSet {
+        let mut s = SyscallSet::NONE;
+        for &(nr, _, _) in super::tables::SYSCALLS_X86_64 {
+            s.insert(nr);
+        }
+        s
+    }
+
+    pub fn default_set() -> SyscallSet {
+        let mut s = SyscallSet::NONE;
+        for name in SIGNAL_CLASS.iter().chain(DEFAULT_EXTRA) {
+            s.insert(syscall_nr(name).expect("known syscall"));
+        }
+        s
+    }
+
+    pub fn contains(&self, nr: u32) -> bool {
+        nr < MAX_NR && self.0[(nr / 64) as usize] & (1 << (nr % 64)) != 0
+    }
+
+    pub fn insert(&mut self, nr: u32) {
+        if nr < MAX_NR {
+            self.0[(nr / 64) as usize] |= 1 << (nr % 64);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|&w| w == 0)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..MAX_NR).filter(|&n| self.contains(n))
+    }
+
+    /// strace's syntax: `%signal`, `%process`, syscall names, `all`, `none`, `!` to negate.
+    pub fn parse(spec: &str) -> Result<SyscallSet, String> {
+        let (negate, list) = match spec.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, spec),
+        };
+        let mut set = SyscallSet::NONE;
+        for token in list.split(',') {
+            let class = match token {
+                "all" => {
+                    set = SyscallSet::all();
+                    continue;
+                }
+                "none" => continue,
+                "%signal" | "signal" | "%signals" => SIGNAL_CLASS,
+                "%process" | "process" => PROCESS_CLASS,
+                "" => return Err(format!("invalid syscall set '{spec}': empty name")),
+                _ => {
+                    let nr = syscall_nr(token)
+                        .ok_or_else(|| format!("invalid system call '{}'", crate::escape(token)))?;
+                    set.insert(nr);
+                    continue;
+                }
+            };
+            for name in class {
+                set.insert(syscall_nr(name).expect("known syscall"));
+            }
+        }
+        if negate {
+            let all = SyscallSet::all();
+            for (w, a) in set.0.iter_mut().zip(all.0) {
+                *w = !*w & a;
+            }
+        }
+        Ok(set)
+    }
+}
+
+/// How one argument is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A signal number: name or number.
+    Sig,
+    /// An int, signed (pids, exit codes).
+    Int,
+    /// An unsigned long (sizes).
+    ULong,
+    /// An unsigned int in hex (%#x).
+    XU32,
+    /// SIG_BLOCK / SIG_UNBLOCK / SIG_SETMASK.
+    How,
+    /// A sigset pointer whose byte size is argument `size`; shown only when min <= size <= 8.
+    SigSet {
+        size: u8,
+        min: u8,
+    },
+    /// rt_sigreturn's `{mask=[...]}`, read from the signal frame on the stack.
+    FrameMask,
+    SigAction,
+    StackT,
+    SigInfo,
+    Timespec,
+    /// A file descriptor, or AT_FDCWD for a directory descriptor.
+    Fd,
+    DirFd,
+    Path,
+    Argv,
+    /// envp: its address and `/* N vars */`.
+    EnvCount,
+    SfdFlags,
+    AtFlags,
+    UringFlags,
+    /// Raw value in hex (undecoded syscalls).
+    Hex,
+}
+
+impl Kind {
+    /// Whether the tracer must read tracee memory for this argument (one Mem slot each).
+    pub fn reads_memory(self) -> bool {
+        matches!(
+            self,
+            SigSet { .. }
+                | FrameMask
+                | SigAction
+                | StackT
+                | SigInfo
+                | Timespec
+                | Path
+                | Argv
+                | EnvCount
+        )
+    }
+}
+
+/// How the return value is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ret {
+    Int,
+    /// A signal number, shown as `10 (SIGUSR1)` (rt_sigtimedwait).
+    Signal,
+    /// The call does not return (exit, exit_group): `= ?`.
+    Never,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Arg {
+    pub idx: u8,
+    pub kind: Kind,
+}
+
+const fn a(idx: u8, kind: Kind) -> Arg {
+    Arg { idx, kind }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub name: &'static str,
+    /// Arguments printed at syscall entry.
+    pub entry: &'static [Arg],
+    /// Arguments printed at syscall exit (after the call filled them in).
+    pub exit: &'static [Arg],
+    pub ret: Ret,
+}
+
+use Kind::*;
+
+const SET3: Kind = SigSet { size: 3, min: 8 };
+
+/// The decoders, after strace's.
+static SPECS: &[Spec] = &[
+    Spec {
+        name: "rt_sigaction",
+        entry: &[a(0, Sig), a(1, SigAction)],
+        exit: &[a(2, SigAction), a(3, ULong)],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "rt_sigprocmask",
+        entry: &[a(0, How), a(1, SET3)],
+        exit: &[a(2, SET3), a(3, ULong)],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "rt_sigreturn",
+        entry: &[a(0, FrameMask)],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "pause",
+        entry: &[],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "kill",
+        entry: &[a(0, Int), a(1, Sig)],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "tkill",
+        entry: &[a(0, Int), a(1, Sig)],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "tgkill",
+        entry: &[a(0, Int), a(1, Int), a(2, Sig)],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "rt_sigpending",
+        entry: &[],
+        exit: &[a(0, SigSet { size: 1, min: 1 }), a(1, ULong)],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "rt_sigtimedwait",
+        entry: &[a(0, SET3)],
+        exit: &[a(1, SigInfo), a(2, Timespec), a(3, ULong)],
+        ret: Ret::Signal,
+    },
+    Spec {
+        name: "rt_sigqueueinfo",
+        entry: &[a(0, Int), a(1, Sig), a(2, SigInfo)],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "rt_tgsigqueueinfo",
+        entry: &[a(0, Int), a(1, Int), a(2, Sig), a(3, SigInfo)],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "rt_sigsuspend",
+        entry: &[a(0, SigSet { size: 1, min: 8 }), a(1, ULong)],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "sigaltstack",
+        entry: &[a(0, StackT)],
+        exit: &[a(1, StackT)],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "signalfd",
+        entry: &[a(0, Fd), a(1, SigSet { size: 2, min: 8 }), a(2, ULong)],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "signalfd4",
+        entry: &[
+            a(0, Fd),
+            a(1, SigSet { size: 2, min: 8 }),
+            a(2, ULong),
+            a(3, SfdFlags),
+        ],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "pidfd_send_signal",
+        entry: &[a(0, Fd), a(1, Sig), a(2, SigInfo), a(3, XU32)],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "io_uring_enter",
+        entry: &[
+            a(0, Fd),
+            a(1, ULong),
+            a(2, ULong),
+            a(3, UringFlags),
+            a(4, SigSet { size: 5, min: 8 }),
+            a(5, ULong),
+        ],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "exit",
+        entry: &[a(0, Int)],
+        exit: &[],
+        ret: Ret::Never,
+    },
+    Spec {
+        name: "exit_group",
+        entry: &[a(0, Int)],
+        exit: &[],
+        ret: Ret::Never,
+    },
+    Spec {
+        name: "execve",
+        entry: &[a(0, Path), a(1, Argv), a(2, EnvCount)],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "execveat",
+        entry: &[
+            a(0, DirFd),
+            a(1, Path),
+            a(2, Argv),
+            a(3, EnvCount),
+            a(4, AtFlags),
+        ],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "setsid",
+        entry: &[],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "setpgid",
+        entry: &[a(0, Int), a(1, Int)],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "fork",
+        entry: &[],
+        exit: &[],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "vfork",
+        entry: &[],
+        exit: &[],
+        ret: Ret::Int,
+    },
+];
+
+const HEX_ARGS: [Arg; 6] = [
+    a(0, Hex),
+    a(1, Hex),
+    a(2, Hex),
+    a(3, Hex),
+    a(4, Hex),
+    a(5, Hex),
+];
+
+/// How syscall `nr` is shown: its decoder, or its raw arguments in hex.
+pub fn spec(nr: u32) -> Spec {
+    let name = syscall_name(nr).unwrap_or("syscall_unknown");
+    SPECS
+        .iter()
+        .find(|s| s.name == name)
+        .copied()
+        .unwrap_or(Spec {
+            name,
+            entry: &HEX_ARGS[..syscall_nargs(nr)],
+            exit: &[],
+            ret: Ret::Int,
+        })
+}
+
+/// Whether sigtrace decodes `nr` as strace does (others show raw arguments).
+pub fn is_decoded(nr: u32) -> bool {
+    syscall_name(nr).is_some_and(|n| SPECS.iter().any(|s| s.name == n))
+}
+
+/// One classic-BPF instruction (struct sock_filter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Insn {
+    pub code: u16,
+    pub jt: u8,
+    pub jf: u8,
+    pub k: u32,
+}
+
+const BPF_LD_W_ABS: u16 = 0x20;
+const BPF_JA: u16 = 0x05;
+const BPF_JEQ_K: u16 = 0x15;
+const BPF_JGT_K: u16 = 0x25;
+const BPF_JGE_K: u16 = 0x35;
+const BPF_RET_K: u16 = 0x06;
+pub const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+pub const SECCOMP_RET_TRACE: u32 = 0x7ff0_0000;
+pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+
+const fn insn(code: u16, jt: u8, jf: u8, k: u32) -> Insn {
+    Insn { code, jt, jf, k }
+}
+
+const ALLOW: Insn = insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW);
+const TRACE: Insn = insn(BPF_RET_K, 0, 0, SECCOMP_RET_TRACE);
+
+/// A seccomp filter that makes the tracee stop (SECCOMP_RET_TRACE) only at the syscalls in
+/// `set`: a binary search over the runs of consecutive numbers in it, so that any syscall
+/// costs a dozen or so instructions whatever the set. Conditional jumps stay local (their
+/// offsets are 8 bits); the search jumps over subtrees with BPF_JA (32 bits).
+/// Other architectures (a 32-bit int 0x80, x32) run unstopped: sigtrace decodes x86_64 only.
+pub fn seccomp_filter(set: &SyscallSet) -> Vec<Insn> {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for nr in set.iter() {
+        match runs.last_mut() {
+            Some((_, hi)) if *hi + 1 == nr => *hi = nr,
+            _ => runs.push((nr, nr)),
+        }
+    }
+    let mut prog = vec![
+        insn(BPF_LD_W_ABS, 0, 0, 4),
+        insn(BPF_JEQ_K, 1, 0, AUDIT_ARCH_X86_64),
+        ALLOW,
+        insn(BPF_LD_W_ABS, 0, 0, 0),
+        insn(BPF_JGE_K, 0, 1, X32_SYSCALL_BIT),
+        ALLOW,
+    ];
+    search(&runs, &mut prog);
+    prog
+}
+
+fn search(runs: &[(u32, u32)], prog: &mut Vec<Insn>) {
+    match runs {
+        [] => prog.push(ALLOW),
+        [(lo, hi)] if lo == hi => prog.extend([insn(BPF_JEQ_K, 0, 1, *lo), TRACE, ALLOW]),
+        [(lo, hi)] => prog.extend([
+            insn(BPF_JGE_K, 0, 2, *lo),
+            insn(BPF_JGT_K, 1, 0, *hi),
+            TRACE,
+            ALLOW,
+        ]),
+        _ => {
+            let (left, right) = runs.split_at(runs.len() / 2);
+            // nr >= right's first: take the JA to the right half; else skip it into the left.
+            prog.push(insn(BPF_JGE_K, 0, 1, right[0].0));
+            let ja = prog.len();
+            prog.push(insn(BPF_JA, 0, 0, 0));
+            search(left, prog);
+            prog[ja].k = (prog.len() - ja - 1) as u32;
+            search(right, prog);
+        }
+    }
+}
+
+/// Runs a filter on (arch, nr) the way the kernel would: its verdict and how many
+/// instructions it took (for tests).
+pub fn run_filter(prog: &[Insn], arch: u32, nr: u32) -> (u32, usize) {
+    let mut acc = 0u32;
+    let mut pc = 0usize;
+    for steps in 1.. {
+        let i = prog[pc];
+        let cond = |c: bool| if c { i.jt } else { i.jf } as usize;
+        match i.code {
+            BPF_LD_W_ABS => acc = if i.k == 4 { arch } else { nr },
+            BPF_JA => pc += i.k as usize,
+            BPF_JEQ_K => pc += cond(acc == i.k),
+            BPF_JGT_K => pc += cond(acc > i.k),
+            BPF_JGE_K => pc += cond(acc >= i.k),
+            BPF_RET_K => return (i.k, steps),
+            _ => panic!("unexpected BPF op {:#x}", i.code),
+        }
+        pc += 1;
+    }
+    unreachable!("a filter always returns")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_parse_like_strace() {
+        let d = SyscallSet::default_set();
+        assert!(d.contains(13) && d.contains(231) && d.contains(59) && d.contains(112));
+        assert!(!d.contains(39));
+        let s = SyscallSet::parse("%signal").unwrap();
+        assert!(s.contains(13) && !s.contains(231));
+        let p = SyscallSet::parse("%process,setsid").unwrap();
+        assert!(p.contains(56) && p.contains(112) && !p.contains(13));
+        let n = SyscallSet::parse("!kill").unwrap();
+        assert!(!n.contains(62) && n.contains(13) && n.contains(0));
+        assert!(SyscallSet::parse("none").unwrap().is_empty());
+        assert!(
+            SyscallSet::parse("kill,bogus_call")
+                .unwrap_err()
+                .contains("bogus_call")
+        );
+        assert!(SyscallSet::parse("kill,").is_err());
+    }
+
+    #[test]
+    fn filter_traces_exactly_the_set() {
+        let odd: Vec<String> = (0..MAX_NR)
+            .step_by(2)
+            .filter_map(crate::decode::syscall_name)
+            .map(String::from)
+            .collect();
+        let odd = odd.join(",");
+        for spec in [
+            "%signal",
+            "kill",
+            "kill,tkill",
+            "%process,%signal,setsid",
+            "all",
+            "!kill",
+            &odd,
+        ] {
+            let set = SyscallSet::parse(spec).unwrap();
+            let prog = seccomp_filter(&set);
+            for nr in 0..MAX_NR {
+                let want = if set.contains(nr) {
+                    SECCOMP_RET_TRACE
+                } else {
+                    SECCOMP_RET_ALLOW
+                };
+                assert_eq!(
+                    run_filter(&prog, AUDIT_ARCH_X86_64, nr).0,
+                    want,
+                    "{spec}: nr {nr}"
+                );
+            }
+            assert_eq!(run_filter(&prog, 0x4000_0003, 13).0, SECCOMP_RET_ALLOW);
+            let x32 = run_filter(&prog, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | 13).0;
+            assert_eq!(x32, SECCOMP_RET_ALLOW);
+        }
+    }
+
+    #[test]
+    fn filter_paths_are_short() {
+        let prog = seccomp_filter(&SyscallSet::default_set());
+        let steps = |nr| run_filter(&prog, AUDIT_ARCH_X86_64, nr).1;
+        let worst = (0..MAX_NR).map(steps).max().unwrap();
+        assert!(worst <= 20, "{worst} instructions on the longest path");
+    }
+
+    #[test]
+    fn specs() {
+        assert_eq!(spec(13).name, "rt_sigaction");
+        assert_eq!(spec(13).exit.len(), 2);
+        let raw = spec(39); // getpid: not decoded, no arguments
+        assert_eq!((raw.name, raw.entry.len()), ("getpid", 0));
+        assert_eq!(spec(0).entry.len(), 3);
+        assert!(is_decoded(62) && !is_decoded(0));
+        for s in SPECS {
+            assert!(syscall_nr(s.name).is_some(), "{}", s.name);
+        }
+    }
+}

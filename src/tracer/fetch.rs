@@ -1,0 +1,131 @@
+//! Reads the tracee memory a syscall's decoder needs, while the task is stopped.
+
+use crate::decode::syscall::{Arg, Kind, MAX_STRLEN};
+use crate::event::{ArgStr, ArgvEnd, Mem};
+use crate::sys::{self, Tid};
+
+const PATH_MAX: usize = 4096;
+/// Offset of uc_sigmask from the stack pointer at rt_sigreturn's entry on x86_64: the frame
+/// starts 8 bytes below (the restorer's return address was popped), and the mask follows
+/// pretcode (8), uc_flags (8), uc_link (8), uc_stack (24) and uc_mcontext (256).
+const FRAME_MASK_FROM_SP: u64 = 296;
+
+/// Fills one Mem per argument of `args` that points to memory (at most three per phase).
+pub fn fetch(pid: Tid, spec_args: &[Arg], args: &[u64; 6], sp: u64) -> [Mem; 3] {
+    let mut mem: [Mem; 3] = Default::default();
+    let pointers = spec_args.iter().filter(|a| a.kind.reads_memory());
+    for (slot, arg) in pointers.take(mem.len()).enumerate() {
+        let addr = args[arg.idx as usize];
+        let m = match arg.kind {
+            Kind::SigSet { size, min } => {
+                let len = args[size as usize];
+                if addr == 0 || len < min as u64 || len > 8 {
+                    Mem::None
+                } else {
+                    bytes(pid, addr, len as usize)
+                }
+            }
+            Kind::FrameMask => bytes(pid, sp.wrapping_add(FRAME_MASK_FROM_SP), 8),
+            Kind::SigAction => nonnull(addr, || bytes(pid, addr, 32)),
+            Kind::StackT => nonnull(addr, || bytes(pid, addr, 24)),
+            Kind::SigInfo => nonnull(addr, || bytes(pid, addr, 128)),
+            Kind::Timespec => nonnull(addr, || bytes(pid, addr, 16)),
+            Kind::Path => nonnull(addr, || match cstr(pid, addr, PATH_MAX) {
+                Some((s, done)) => Mem::Str(s, done),
+                None => Mem::Fault,
+            }),
+            Kind::Argv => nonnull(addr, || argv(pid, addr)),
+            Kind::EnvCount => nonnull(addr, || count(pid, addr)),
+            _ => unreachable!("reads_memory() lists every kind read here"),
+        };
+        mem[slot] = m;
+    }
+    mem
+}
+
+fn nonnull(addr: u64, f: impl FnOnce() -> Mem) -> Mem {
+    if addr == 0 { Mem::None } else { f() }
+}
+
+fn bytes(pid: Tid, addr: u64, len: usize) -> Mem {
+    let mut data = [0u8; 128];
+    match sys::read_mem(pid, addr, &mut data[..len]) {
+        Ok(n) if n == len => Mem::Bytes {
+            len: len as u8,
+            data,
+        },
+        _ => Mem::Fault,
+    }
+}
+
+/// A C string of at most `max` bytes; reads page by page so that a string ending just before
+/// unmapped memory is still read. Returns the bytes and whether the NUL was seen.
+fn cstr(pid: Tid, addr: u64, max: usize) -> Option<(Vec<u8>, bool)> {
+    let mut out = Vec::new();
+    let mut at = addr;
+    let mut buf = [0u8; 4096];
+    while out.len() < max {
+        let to_page_end = 4096 - (at % 4096) as usize;
+        let want = to_page_end.min(max - out.len());
+        let n = sys::read_mem(pid, at, &mut buf[..want])
+            .ok()
+            .filter(|&n| n > 0)?;
+        if let Some(z) = buf[..n].iter().position(|&b| b == 0) {
+            out.extend_from_slice(&buf[..z]);
+            return Some((out, true));
+        }
+        out.extend_from_slice(&buf[..n]);
+        at += n as u64;
+    }
+    Some((out, false))
+}
+
+fn word(pid: Tid, addr: u64) -> Option<u64> {
+    let mut w = [0u8; 8];
+    (sys::read_mem(pid, addr, &mut w).ok()? == 8).then(|| u64::from_ne_bytes(w))
+}
+
+/// strace's printargv: up to MAX_STRLEN strings of up to MAX_STRLEN bytes each.
+fn argv(pid: Tid, addr: u64) -> Mem {
+    let mut items = Vec::new();
+    let mut at = addr;
+    loop {
+        let Some(p) = word(pid, at) else {
+            return if items.is_empty() {
+                Mem::Fault
+            } else {
+                Mem::Argv(items, ArgvEnd::Fault(at))
+            };
+        };
+        if p == 0 {
+            return Mem::Argv(items, ArgvEnd::Null);
+        }
+        if items.len() >= MAX_STRLEN {
+            return Mem::Argv(items, ArgvEnd::More);
+        }
+        // One byte more than shown, to know whether the string goes on.
+        items.push(ArgStr {
+            ptr: p,
+            text: cstr(pid, p, MAX_STRLEN + 1),
+        });
+        at = at.wrapping_add(8);
+    }
+}
+
+/// strace's printargc: how many entries before the NULL.
+fn count(pid: Tid, addr: u64) -> Mem {
+    let mut n = 0u32;
+    let mut at = addr;
+    loop {
+        match word(pid, at) {
+            Some(0) => return Mem::Count(n, false),
+            Some(_) => n += 1,
+            None if n == 0 => return Mem::None,
+            None => return Mem::Count(n, true),
+        }
+        at = match at.checked_add(8) {
+            Some(a) => a,
+            None => return Mem::Count(n, true),
+        };
+    }
+}

@@ -1,0 +1,170 @@
+//! Signal syscalls decoded as strace decodes them, on the seccomp path and the fallback path.
+mod common;
+use common::*;
+use std::process::Stdio;
+
+#[test]
+fn every_signal_syscall_matches_strace() {
+    let t = assert_same_as_strace(&[], &prog("sigcalls"), &[]);
+    // Spot checks that the comparison really covered the decoders.
+    for needle in [
+        "rt_sigaction(SIGUSR1, {sa_handler=",
+        "rt_sigprocmask(0x7 /* SIG_??? */, [], NULL, 8) = -1 EINVAL (Invalid argument)",
+        "rt_sigpending([USR1], 4)",
+        "= 10 (SIGUSR1)",
+        "rt_sigsuspend([CHLD], 8)                = ? ERESTARTNOHAND (To be restarted if no handler)",
+        "rt_sigreturn({mask=[USR1 CHLD]})        = -1 EINTR (Interrupted system call)",
+        "signalfd4(-1, [USR1], 8, SFD_CLOEXEC|SFD_NONBLOCK) = ",
+        "execve(\"/nonexistent/prog\\n\\\"q\\\"\", NULL, NULL) = -1 ENOENT (No such file or directory)",
+        "exit_group(0)                           = ?",
+    ] {
+        assert!(
+            t.iter().any(|l| l.contains(needle)),
+            "no line has {needle:?}"
+        );
+    }
+}
+
+#[test]
+fn fallback_without_seccomp_matches_strace() {
+    // --no-seccomp: PTRACE_SYSCALL at every syscall, same lines.
+    let (s, t, sc, tc) = compare_with(&[], &["--no-seccomp"], &prog("sigcalls"), &[]);
+    assert_eq!(normalize(&t), normalize(&s));
+    assert_eq!(tc, sc);
+}
+
+#[test]
+fn selected_syscalls() {
+    for set in [
+        "trace=kill,tgkill",
+        "trace=none",
+        "trace=%signal",
+        "trace=rt_sigaction,exit_group",
+    ] {
+        let (s, t, sc, tc) = compare(&["-e", set], &prog("sigcalls"), &[]);
+        assert_eq!(normalize(&t), normalize(&s), "{set}");
+        assert_eq!(tc, sc);
+    }
+}
+
+#[test]
+fn bad_trace_sets_are_one_line_errors() {
+    for (arg, needle) in [
+        ("trace=frobnicate", "frobnicate"),
+        ("trace=kill,", "empty"),
+        ("trace=%bogus", "%bogus"),
+    ] {
+        let out = run(sigtrace().args(["-e", arg, "true"]));
+        assert_eq!(out.code(), 1);
+        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+        assert!(out.stderr.contains(needle), "{}", out.stderr);
+    }
+}
+
+#[test]
+fn unfinished_and_resumed_lines_match_strace() {
+    let (s, t, sc, tc) = compare(&["-f"], &prog("interleave"), &[]);
+    assert_eq!(tc, 0);
+    assert_eq!(tc, sc);
+    assert_eq!(normalize(&t), normalize(&s));
+    // The split itself, as strace writes it.
+    let split = |lines: &[String]| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l.contains("<unfinished ...>") || l.contains(" resumed>"))
+            .map(|l| {
+                regex::Regex::new(r"^\d+ +|\d{3,}")
+                    .unwrap()
+                    .replace_all(l, "N")
+                    .to_string()
+            })
+            .filter(|l| l.contains("rt_sigtimedwait"))
+            .collect()
+    };
+    assert_eq!(split(&t), split(&s));
+    assert_eq!(split(&t).len(), 2, "{t:#?}");
+    assert!(
+        split(&t)[0].ends_with("rt_sigtimedwait([USR1],  <unfinished ...>"),
+        "{:?}",
+        split(&t)
+    );
+}
+
+/// The `Seccomp:` mode of a process (0 none, 2 filter).
+fn seccomp_mode(pid: u32) -> String {
+    status_field(pid, "Seccomp").unwrap_or_default()
+}
+
+fn traced_waiter(flags: &[&str]) -> (std::process::Child, u32) {
+    let child = sigtrace()
+        .args(flags)
+        .args(["-o", "/dev/null"])
+        .arg(prog("waiter"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let tp = child.id();
+    let mut target = 0;
+    wait_for("the traced waiter", || {
+        target = child_of(tp);
+        target != 0 && catches(target, libc::SIGUSR2)
+    });
+    (child, target)
+}
+
+#[test]
+fn launch_uses_a_seccomp_filter_and_falls_back_on_request() {
+    for (flags, mode) in [
+        (&[][..], "2"),
+        (&["--no-seccomp"][..], "0"),
+        (&["-e", "trace=none"][..], "0"),
+    ] {
+        let (child, target) = traced_waiter(flags);
+        assert_eq!(seccomp_mode(target), mode, "{flags:?}");
+        signal(target, nix::sys::signal::SIGUSR2);
+        assert_eq!(finish(child, "sigtrace").code(), 0);
+    }
+}
+
+#[test]
+fn attach_shows_syscalls_too() {
+    // A process blocked in pause(): the signal interrupts it, the handler returns.
+    let mut waiter = std::process::Command::new(prog("waiter"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = waiter.id();
+    wait_for("pause()", || {
+        catches(pid, libc::SIGUSR2)
+            && std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+                .is_ok_and(|s| s.starts_with("34 "))
+    });
+    let dir = tempdir("attach-sys");
+    let file = dir.join("t.txt");
+    let tracer = sigtrace()
+        .arg("-o")
+        .arg(&file)
+        .args(["-p", &pid.to_string()])
+        .spawn()
+        .unwrap();
+    let tp = tracer.id();
+    wait_for("attach", || tracer_of(pid) == tp);
+    signal(pid, nix::sys::signal::SIGUSR1);
+    wait_for("the signal lines", || {
+        all_lines(&std::fs::read_to_string(&file).unwrap_or_default()).len() >= 3
+    });
+    signal(pid, nix::sys::signal::SIGUSR2);
+    assert!(waiter.wait().unwrap().success());
+    assert_eq!(finish(tracer, "sigtrace").code(), 0);
+    let lines = all_lines(&std::fs::read_to_string(&file).unwrap());
+    assert_eq!(lines[0], from_test("SIGUSR1"));
+    assert_eq!(
+        lines[1],
+        "rt_sigreturn({mask=[]})                 = -1 EINTR (Interrupted system call)"
+    );
+    assert!(
+        lines.contains(&"exit_group(0)                           = ?".to_string()),
+        "{lines:#?}"
+    );
+}
