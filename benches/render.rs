@@ -40,7 +40,11 @@ fn bench(c: &mut Criterion) {
             pid: 4242,
             tid: 4243,
             ntasks: 2,
-            kind: EventKind::Signal(user),
+            kind: EventKind::Signal {
+                info: user,
+                from: sigtrace::event::From::NoSender,
+                disposition: sigtrace::event::Disposition::Default,
+            },
         };
         let mut s = String::with_capacity(256);
         b.iter(|| {
@@ -56,7 +60,11 @@ fn bench(c: &mut Criterion) {
             pid: 1,
             tid: 1,
             ntasks: 1,
-            kind: EventKind::Signal(user),
+            kind: EventKind::Signal {
+                info: user,
+                from: sigtrace::event::From::NoSender,
+                disposition: sigtrace::event::Disposition::Default,
+            },
         };
         b.iter(|| {
             tx.send(ev.clone()).unwrap();

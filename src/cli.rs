@@ -42,12 +42,25 @@ struct Args {
     /// Stop at every syscall (PTRACE_SYSCALL) instead of installing a seccomp filter in COMMAND
     #[arg(long = "no-seccomp")]
     no_seccomp: bool,
+    /// JSON Lines instead of text: one object per event
+    #[arg(long = "json")]
+    json: bool,
+    /// Colour the text on a terminal: auto (honours NO_COLOR), always, never
+    #[arg(long = "color", value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
     /// Suppress the attach and detach messages
     #[arg(short = 'q', action = ArgAction::Count)]
     quiet: u8,
     /// The command to launch and trace, with its arguments
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     command: Vec<OsString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +78,8 @@ pub struct Config {
     pub trace: SyscallSet,
     pub seccomp: bool,
     pub quiet: bool,
+    pub json: bool,
+    pub color: Color,
     pub clock: Clock,
     pub relative: bool,
 }
@@ -145,6 +160,12 @@ fn config(args: Args) -> Result<Config, String> {
         trace,
         seccomp: !args.no_seccomp,
         quiet: args.quiet > 0,
+        json: args.json,
+        color: match args.color.as_str() {
+            "always" => Color::Always,
+            "never" => Color::Never,
+            _ => Color::Auto,
+        },
         clock,
         relative: args.relative,
     })

@@ -2,6 +2,7 @@
 
 use crate::decode::siginfo::SigInfo;
 use crate::signal::Signal;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// When a stop was seen: wall clock (for -t, -tt, -ttt) and monotonic (for -r).
@@ -36,19 +37,27 @@ pub struct Event {
 
 #[derive(Debug, Clone)]
 pub enum EventKind {
-    /// A signal is being delivered (signal-delivery-stop).
-    Signal(SigInfo),
+    /// A signal is being delivered (signal-delivery-stop): who sent it, and what it will do.
+    Signal {
+        info: SigInfo,
+        from: From,
+        disposition: Disposition,
+    },
     /// The task entered a group-stop.
     Stopped(Signal),
-    Exited(i32),
+    /// The task exited; for a thread group leader, the process's name then.
+    Exited { code: i32, comm: Option<Arc<[u8]>> },
     Killed {
         sig: Signal,
         core: bool,
+        comm: Option<Arc<[u8]>>,
+        /// For SIGKILL: what the out-of-memory evidence says.
+        oom: Option<Oom>,
     },
+    /// Once per process, at launch, attach or fork: where it sits among processes.
+    Context(crate::procfs::Context),
     /// An execve in thread `old_tid` replaced the whole thread group; the thread now has `tid`.
-    Superseded {
-        old_tid: i32,
-    },
+    Superseded { old_tid: i32 },
     /// A traced syscall began: its arguments and what they point to, read at entry.
     SyscallEntry(Syscall),
     /// It returned; `call.mem` holds what the exit-time arguments point to.
@@ -58,11 +67,58 @@ pub enum EventKind {
         is_error: bool,
     },
     /// The task ended inside the syscall (exit, exit_group, or killed): `= ?`.
-    SyscallNoReturn {
-        nr: u32,
-    },
+    SyscallNoReturn { nr: u32 },
     /// Chatter, shown on stderr unless -q.
     Note(Note),
+}
+
+/// Who sent a signal, as far as the kernel tells (si_pid for SI_USER, SI_QUEUE, SI_TKILL, CLD_*).
+#[derive(Debug, Clone)]
+pub enum From {
+    /// The si_code says no process sent it (kernel, terminal, fault, timer).
+    NoSender,
+    Process(Arc<Sender>),
+    /// si_pid names a process that was gone when the signal was delivered.
+    Gone(i32),
+    /// si_pid is 0: the sender is in another pid namespace.
+    OtherNamespace,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sender {
+    pub pid: i32,
+    pub uid: Option<u32>,
+    pub comm: Vec<u8>,
+    pub cmdline: Vec<u8>,
+    /// Parent, grandparent, ... up to pid 1.
+    pub ancestry: Vec<(i32, Vec<u8>)>,
+}
+
+/// What the signal does at delivery, from SigIgn/SigCgt kept current by traced rt_sigaction calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    Default,
+    /// Ignored; `since_exec` when it was already ignored when the program was exec'd
+    /// (ignored dispositions survive exec, as a non-interactive shell's background jobs show).
+    Ignored {
+        since_exec: bool,
+    },
+    Caught,
+}
+
+/// Evidence about the out-of-memory killer, read when a process died of SIGKILL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Oom {
+    /// The memory cgroup's oom_kill count rose while the process was traced (file, before, after).
+    pub cgroup: Option<(String, u64, u64)>,
+    /// The kernel log says "Killed process PID" (None: unreadable).
+    pub kmsg: Option<bool>,
+}
+
+impl Oom {
+    pub fn is_oom(&self) -> bool {
+        self.kmsg == Some(true) || self.cgroup.as_ref().is_some_and(|(_, a, b)| b > a)
+    }
 }
 
 #[derive(Debug, Clone)]

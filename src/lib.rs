@@ -9,6 +9,7 @@ pub mod render;
 pub mod signal;
 pub mod sys;
 pub mod tracer;
+pub mod verdict;
 
 use cli::{Config, Parsed, Target};
 use std::ffi::{CString, OsString};
@@ -127,8 +128,10 @@ fn run(config: Config) -> Result<i32, Failure> {
                 .collect::<Result<Vec<_>, _>>()?;
             // execve always stops: its seccomp stop before the first exec is how the tracer
             // knows the filter was installed.
+            // rt_sigaction always stops too: it keeps each signal's disposition known.
             let mut stops = config.trace;
             stops.insert(decode::syscall_nr("execve").expect("execve"));
+            stops.insert(tracer::NR_RT_SIGACTION);
             let filter = (mode == tracer::SyscallMode::Seccomp)
                 .then(|| decode::syscall::seccomp_filter(&stops));
             let options = tracer::options(config.follow, mode);
@@ -146,14 +149,20 @@ fn run(config: Config) -> Result<i32, Failure> {
         }
     }
 
-    let text = render::text::TextFormat::new(
-        config.clock,
-        config.relative,
-        config.signals,
-        config.output.is_some() && (config.follow || tracer.ntasks() > 1),
-        config.output.is_some(),
-    );
-    let renderer = render::Renderer::new(text, sink, config.quiet);
+    let format = if config.json {
+        render::Format::Json(render::json::JsonFormat::new(sys::clock_ticks()))
+    } else {
+        let mut text = render::text::TextFormat::new(
+            config.clock,
+            config.relative,
+            config.signals,
+            config.output.is_some() && (config.follow || tracer.ntasks() > 1),
+            config.output.is_some(),
+        );
+        text.color = use_color(config.color, config.output.is_none());
+        render::Format::Text(text)
+    };
+    let renderer = render::Renderer::new(format, sink, config.quiet, config.follow);
     let render_thread = std::thread::spawn(move || renderer.run(rx));
     spawn_signal_thread(control);
 
@@ -178,6 +187,20 @@ fn run(config: Config) -> Result<i32, Failure> {
                 format!("cannot execute {shown}: {}", error_text(&e)),
                 status,
             ))
+        }
+    }
+}
+
+/// `auto`: only on a terminal, and never when NO_COLOR is set (to anything but "").
+fn use_color(when: cli::Color, to_stderr: bool) -> bool {
+    use std::io::IsTerminal;
+    match when {
+        cli::Color::Always => true,
+        cli::Color::Never => false,
+        cli::Color::Auto => {
+            to_stderr
+                && io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     }
 }

@@ -53,3 +53,177 @@ pub fn comm(pid: i32) -> Option<String> {
 pub fn exists(pid: i32) -> bool {
     fs::metadata(format!("/proc/{pid}")).is_ok()
 }
+
+/// What sigtrace says about a process that sent a signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcInfo {
+    pub pid: i32,
+    pub comm: Vec<u8>,
+    /// argv joined with spaces.
+    pub cmdline: Vec<u8>,
+    pub uid: Option<u32>,
+    pub ppid: i32,
+}
+
+pub fn proc_info(pid: i32) -> Option<ProcInfo> {
+    let comm = fs::read(format!("/proc/{pid}/comm")).ok()?;
+    let comm = comm.strip_suffix(b"\n").unwrap_or(&comm).to_vec();
+    let mut cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    while cmdline.last() == Some(&0) {
+        cmdline.pop();
+    }
+    for b in cmdline.iter_mut() {
+        if *b == 0 {
+            *b = b' ';
+        }
+    }
+    Some(ProcInfo {
+        pid,
+        comm,
+        cmdline,
+        uid: uid(pid),
+        ppid: status_field(pid, "PPid")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    })
+}
+
+/// The parent chain above `ppid`, up to pid 1 (at most 32 steps): (pid, comm).
+pub fn ancestry(mut ppid: i32) -> Vec<(i32, Vec<u8>)> {
+    let mut chain = Vec::new();
+    while ppid > 0 && chain.len() < 32 {
+        let Some(info) = proc_info(ppid) else { break };
+        chain.push((ppid, info.comm));
+        if ppid == 1 {
+            break;
+        }
+        ppid = info.ppid;
+    }
+    chain
+}
+
+/// SigIgn and SigCgt of /proc/PID/status: bit N-1 stands for signal N.
+pub fn dispositions(pid: i32) -> Option<(u64, u64)> {
+    let text = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+    };
+    Some((field("SigIgn:")?, field("SigCgt:")?))
+}
+
+/// A process's place among processes: parent, process group, session, controlling terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    pub comm: Vec<u8>,
+    pub ppid: i32,
+    pub parent_comm: Vec<u8>,
+    pub pgrp: i32,
+    pub session: i32,
+    /// "pts/3", "tty1", or None without a controlling terminal.
+    pub tty: Option<String>,
+}
+
+pub fn context(pid: i32) -> Option<Context> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let num = |i: usize| rest.get(i).and_then(|v| v.parse::<i64>().ok());
+    let (ppid, pgrp, session, tty_nr) = (num(1)? as i32, num(2)? as i32, num(3)? as i32, num(4)?);
+    Some(Context {
+        comm: proc_info(pid).map(|p| p.comm).unwrap_or_default(),
+        ppid,
+        parent_comm: proc_info(ppid).map(|p| p.comm).unwrap_or_default(),
+        pgrp,
+        session,
+        tty: tty_name(tty_nr as u32),
+    })
+}
+
+/// A tty_nr (major in bits 8..15 and 20..31, minor in 0..7 and 12..19) as its /dev name.
+fn tty_name(nr: u32) -> Option<String> {
+    if nr == 0 {
+        return None;
+    }
+    let major = (nr >> 8) & 0xfff;
+    let minor = (nr & 0xff) | ((nr >> 12) & 0xfff00);
+    Some(match major {
+        136..=143 => format!("pts/{}", (major - 136) * 256 + minor),
+        4 if minor < 64 => format!("tty{minor}"),
+        4 => format!("ttyS{}", minor - 64),
+        _ => format!("{major}:{minor}"),
+    })
+}
+
+/// How many times the OOM killer has killed in the process's memory cgroup (cgroup v2
+/// memory.events or v1 memory.oom_control `oom_kill`), with the file read.
+pub fn oom_kills(pid: i32) -> Option<(u64, String)> {
+    let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    let mut candidates = Vec::new();
+    for line in cgroups.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        if controllers.split(',').any(|c| c == "memory") {
+            candidates.push(format!("/sys/fs/cgroup/memory{path}/memory.oom_control"));
+        } else if controllers.is_empty() {
+            candidates.push(format!("/sys/fs/cgroup{path}/memory.events"));
+            candidates.push(format!("/sys/fs/cgroup/unified{path}/memory.events"));
+        }
+    }
+    candidates.into_iter().find_map(|file| {
+        let text = fs::read_to_string(&file).ok()?;
+        let n = text
+            .lines()
+            .find_map(|l| l.strip_prefix("oom_kill "))?
+            .trim()
+            .parse()
+            .ok()?;
+        Some((n, file))
+    })
+}
+
+/// Whether the kernel log (/dev/kmsg, readable by root) says the OOM killer killed `pid`.
+pub fn kmsg_oom_killed(pid: i32) -> Option<bool> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open("/dev/kmsg")
+        .ok()?;
+    let needle = format!("Killed process {pid} ");
+    let mut buf = vec![0u8; 8192];
+    let mut found = false;
+    // Each read returns one record; EAGAIN at the end of the buffer.
+    while let Ok(n) = f.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        if String::from_utf8_lossy(&buf[..n]).contains(&needle) {
+            found = true;
+        }
+    }
+    Some(found)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tty_names() {
+        assert_eq!(super::tty_name(0), None);
+        assert_eq!(super::tty_name((136 << 8) | 3), Some("pts/3".into()));
+        assert_eq!(super::tty_name((4 << 8) | 1), Some("tty1".into()));
+    }
+
+    #[test]
+    fn own_process() {
+        let me = std::process::id() as i32;
+        let info = super::proc_info(me).unwrap();
+        assert!(!info.comm.is_empty());
+        assert!(info.ppid > 0);
+        let chain = super::ancestry(info.ppid);
+        assert_eq!(chain[0].0, info.ppid);
+        assert!(super::dispositions(me).is_some());
+        assert_eq!(super::context(me).unwrap().ppid, info.ppid);
+    }
+}

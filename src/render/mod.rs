@@ -1,8 +1,10 @@
-//! The renderer thread: receives events, formats them, writes them buffered; never touches ptrace or /proc.
+//! The renderer thread: receives events, folds verdicts, formats text or JSON, writes buffered; never touches ptrace or /proc.
+pub mod json;
 pub mod syscall;
 pub mod text;
 
 use crate::event::{Event, EventKind};
+use crate::verdict::{Fold, Verdict};
 use crossbeam_channel::{Receiver, TryRecvError};
 use std::io::{self, Write};
 
@@ -12,30 +14,42 @@ pub enum Sink {
     File(std::fs::File, String),
 }
 
+pub enum Format {
+    Text(text::TextFormat),
+    Json(json::JsonFormat),
+}
+
 pub struct Renderer {
-    text: text::TextFormat,
+    format: Format,
     out: Box<dyn Write + Send>,
     out_name: String,
     trace_on_stderr: bool,
     quiet: bool,
+    /// With -f: a table of every traced process at the end.
+    summary: bool,
     broken: bool,
     line: String,
+    fold: Fold,
+    verdicts: Vec<Verdict>,
 }
 
 impl Renderer {
-    pub fn new(text: text::TextFormat, sink: Sink, quiet: bool) -> Renderer {
+    pub fn new(format: Format, sink: Sink, quiet: bool, summary: bool) -> Renderer {
         let (out, out_name, trace_on_stderr): (Box<dyn Write + Send>, _, _) = match sink {
             Sink::Stderr => (Box::new(io::stderr()), "stderr".to_string(), true),
             Sink::File(f, name) => (Box::new(f), name, false),
         };
         Renderer {
-            text,
+            format,
             out: Box::new(io::BufWriter::with_capacity(64 * 1024, out)),
             out_name,
             trace_on_stderr,
             quiet,
+            summary,
             broken: false,
             line: String::with_capacity(256),
+            fold: Fold::default(),
+            verdicts: Vec::new(),
         }
     }
 
@@ -55,6 +69,7 @@ impl Renderer {
             };
             self.render(&ev);
         }
+        self.finish();
         self.flush();
     }
 
@@ -72,12 +87,44 @@ impl Renderer {
             let _ = io::stderr().write_all(self.line.as_bytes());
             return;
         }
-        if !self.text.line(ev, &mut self.line) || self.broken {
+        let verdict = self.fold.observe(ev);
+        match &mut self.format {
+            Format::Text(t) => {
+                t.line(ev, &mut self.line);
+                if let Some(v) = &verdict {
+                    t.verdict(v, &mut self.line);
+                }
+            }
+            Format::Json(j) => {
+                j.event(ev, &mut self.line);
+                if let Some(v) = &verdict {
+                    j.verdict(v, &mut self.line);
+                }
+            }
+        }
+        if self.summary {
+            self.verdicts.extend(verdict);
+        }
+        self.write_line();
+    }
+
+    fn write_line(&mut self) {
+        if self.broken || self.line.is_empty() {
             return;
         }
         if let Err(e) = self.out.write_all(self.line.as_bytes()) {
             self.fail(e);
         }
+    }
+
+    /// The -f summary: one row per traced process (text only; JSON has its verdict events).
+    fn finish(&mut self) {
+        if !matches!(self.format, Format::Text(_)) || self.verdicts.is_empty() {
+            return;
+        }
+        self.line.clear();
+        summary_table(&self.verdicts, &mut self.line);
+        self.write_line();
     }
 
     fn flush(&mut self) {
@@ -96,6 +143,55 @@ impl Renderer {
             "sigtrace: writing the trace to {}: {}; the trace stops here, the command runs on",
             self.out_name,
             crate::error_text(&e)
+        );
+    }
+}
+
+/// `sigtrace: summary` and one aligned row per process: pid, command, end, cause, by whom.
+pub fn summary_table(verdicts: &[Verdict], out: &mut String) {
+    use crate::verdict::{Outcome, shown};
+    use std::fmt::Write as _;
+    let rows: Vec<[String; 5]> = verdicts
+        .iter()
+        .map(|v| {
+            let ended = match v.outcome {
+                Outcome::Exited(c) => format!("exited {c}"),
+                Outcome::Killed { sig, .. } => format!("killed by {sig}"),
+            };
+            let by = v.by.as_ref().map_or_else(
+                || "-".to_string(),
+                |s| format!("{} ({})", s.pid, shown(&s.comm)),
+            );
+            [
+                v.pid.to_string(),
+                shown(&v.comm),
+                ended,
+                v.cause.as_str().to_string(),
+                by,
+            ]
+        })
+        .collect();
+    let head = ["PID", "COMMAND", "ENDED", "CAUSE", "BY"].map(String::from);
+    let mut width = [0usize; 5];
+    for r in std::iter::once(&head).chain(&rows) {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let _ = writeln!(out, "sigtrace: summary of {} processes", rows.len());
+    for r in std::iter::once(&head).chain(&rows) {
+        let _ = writeln!(
+            out,
+            "sigtrace:   {:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            w0 = width[0],
+            w1 = width[1],
+            w2 = width[2],
+            w3 = width[3]
         );
     }
 }

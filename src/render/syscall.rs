@@ -57,20 +57,38 @@ pub fn exit(spec: &Spec, call: &Syscall, tck: u64, out: &mut String) {
     args(spec.exit, call, tck, out);
 }
 
-fn args(list: &[Arg], call: &Syscall, tck: u64, out: &mut String) {
+/// Each argument with the memory the tracer read for it (pointer kinds take the Mem slots in order).
+fn with_mem<'a>(list: &'a [Arg], call: &'a Syscall) -> impl Iterator<Item = (Arg, &'a Mem)> + 'a {
     let mut slot = 0;
-    for (i, arg) in list.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
+    list.iter().map(move |arg| {
         let mem = if arg.kind.reads_memory() {
             slot += 1;
             &call.mem[(slot - 1).min(2)]
         } else {
             &Mem::None
         };
+        (*arg, mem)
+    })
+}
+
+fn args(list: &[Arg], call: &Syscall, tck: u64, out: &mut String) {
+    for (i, (arg, mem)) in with_mem(list, call).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
         value(arg.kind, call.args[arg.idx as usize], mem, tck, out);
     }
+}
+
+/// The arguments decoded one by one (for JSON).
+pub fn arg_strings(list: &[Arg], call: &Syscall, tck: u64) -> Vec<String> {
+    with_mem(list, call)
+        .map(|(arg, mem)| {
+            let mut s = String::new();
+            value(arg.kind, call.args[arg.idx as usize], mem, tck, &mut s);
+            s
+        })
+        .collect()
 }
 
 fn bytes(mem: &Mem) -> Option<&[u8]> {

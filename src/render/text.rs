@@ -3,7 +3,7 @@
 use crate::decode::siginfo::{self as si, SigInfo};
 use crate::decode::syscall::spec;
 use crate::decode::{errno_name, syscall_name};
-use crate::event::{Event, EventKind, Note, Stamp};
+use crate::event::{Disposition, Event, EventKind, Note, Stamp};
 use crate::signal::{Signal, SignalSet};
 use std::fmt::Write;
 use std::time::Instant;
@@ -31,6 +31,8 @@ pub struct TextFormat {
     /// Trace lines go to a file (strace then never prints `[pid N] `).
     pub to_file: bool,
     pub clk_tck: u64,
+    /// ANSI colours (a terminal, --color).
+    pub color: bool,
     last: Option<Instant>,
     /// The task whose syscall line is still open (entry printed, exit not yet), and that
     /// line's length so far.
@@ -56,6 +58,7 @@ impl TextFormat {
             pid_column,
             to_file,
             clk_tck: crate::sys::clock_ticks(),
+            color: false,
             last: None,
             open: None,
             col: 0,
@@ -67,7 +70,7 @@ impl TextFormat {
     /// its exit then starts a `<... NAME resumed>` line, as strace does.
     pub fn line(&mut self, ev: &Event, out: &mut String) -> bool {
         let shown = match &ev.kind {
-            EventKind::Signal(info) => self.signals.contains(info.signo()),
+            EventKind::Signal { info, .. } => self.signals.contains(info.signo()),
             EventKind::Stopped(sig) | EventKind::Killed { sig, .. } => self.signals.contains(*sig),
             EventKind::Note(_) => false,
             _ => true,
@@ -78,6 +81,11 @@ impl TextFormat {
         let start = match &ev.kind {
             EventKind::SyscallExit { call, .. } => self.resume(ev, call.nr, out),
             EventKind::SyscallNoReturn { nr } => self.resume(ev, *nr, out),
+            EventKind::Context(ctx) => {
+                self.close_open(out);
+                context(ev.pid, ctx, out);
+                return true;
+            }
             _ => {
                 self.close_open(out);
                 let start = out.len();
@@ -86,20 +94,32 @@ impl TextFormat {
             }
         };
         match &ev.kind {
-            EventKind::Signal(info) => {
+            EventKind::Signal {
+                info,
+                from,
+                disposition,
+            } => {
+                let line = out.len();
                 let _ = write!(out, "--- {} ", info.signo());
                 siginfo(info, self.clk_tck, out);
                 out.push_str(" ---");
+                self.paint(out, line, Paint::Signal);
+                out.push('\n');
+                let line = out.len();
+                annotation(info, from, *disposition, out);
+                self.paint(out, line, Paint::Note);
             }
             EventKind::Stopped(sig) => {
                 let _ = write!(out, "--- stopped by {sig} ---");
             }
-            EventKind::Exited(code) => {
+            EventKind::Exited { code, .. } => {
                 let _ = write!(out, "+++ exited with {code} +++");
             }
-            EventKind::Killed { sig, core } => {
+            EventKind::Killed { sig, core, .. } => {
+                let line = out.len();
                 let core = if *core { "(core dumped) " } else { "" };
                 let _ = write!(out, "+++ killed by {sig} {core}+++");
+                self.paint(out, line, Paint::Death);
             }
             EventKind::Superseded { old_tid } => {
                 let _ = write!(out, "+++ superseded by execve in pid {old_tid} +++");
@@ -127,7 +147,7 @@ impl TextFormat {
                 self.result_column(start, out);
                 out.push('?');
             }
-            EventKind::Note(_) => unreachable!("filtered above"),
+            EventKind::Note(_) | EventKind::Context(_) => unreachable!("handled above"),
         }
         out.push('\n');
         true
@@ -212,6 +232,101 @@ impl TextFormat {
             );
         }
     }
+}
+
+#[derive(Clone, Copy)]
+enum Paint {
+    Signal,
+    Death,
+    Note,
+    Verdict,
+}
+
+impl TextFormat {
+    /// Colours `out[from..]` when writing to a terminal.
+    fn paint(&self, out: &mut String, from: usize, how: Paint) {
+        use owo_colors::OwoColorize;
+        if !self.color || from >= out.len() {
+            return;
+        }
+        let text = out.split_off(from);
+        let _ = match how {
+            Paint::Signal => write!(out, "{}", text.yellow()),
+            Paint::Death => write!(out, "{}", text.red()),
+            Paint::Note => write!(out, "{}", text.cyan()),
+            Paint::Verdict => write!(out, "{}", text.bold()),
+        };
+    }
+
+    /// `sigtrace: 4242 (java) exited with 143 after SIGTERM from ...: external signal, handled`.
+    pub fn verdict(&mut self, v: &crate::verdict::Verdict, out: &mut String) {
+        self.close_open(out);
+        let line = out.len();
+        let _ = write!(
+            out,
+            "sigtrace: {} ({}) {}",
+            v.pid,
+            crate::verdict::shown(&v.comm),
+            v.summary
+        );
+        self.paint(out, line, Paint::Verdict);
+        out.push('\n');
+    }
+}
+
+/// The line after a signal's: what it does, and who sent it.
+fn annotation(info: &SigInfo, from: &crate::event::From, d: Disposition, out: &mut String) {
+    let sig = info.signo();
+    let _ = write!(out, "sigtrace: {sig} ");
+    match d {
+        Disposition::Caught => out.push_str("caught by a handler"),
+        Disposition::Ignored { since_exec: true } => {
+            out.push_str("ignored (ignored since exec: the disposition was inherited)")
+        }
+        Disposition::Ignored { since_exec: false } => out.push_str("ignored"),
+        Disposition::Default => {
+            let _ = write!(out, "default action: {}", default_action(sig));
+        }
+    }
+    out.push_str("; ");
+    crate::verdict::describe_from(info, from, out);
+}
+
+/// signal(7)'s default actions.
+fn default_action(sig: Signal) -> &'static str {
+    match sig.0 {
+        libc::SIGCHLD | libc::SIGURG | libc::SIGWINCH => "ignore",
+        libc::SIGCONT => "continue",
+        libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => "stop",
+        libc::SIGQUIT
+        | libc::SIGILL
+        | libc::SIGABRT
+        | libc::SIGFPE
+        | libc::SIGSEGV
+        | libc::SIGBUS
+        | libc::SIGSYS
+        | libc::SIGTRAP
+        | libc::SIGXCPU
+        | libc::SIGXFSZ => "terminate with a core dump",
+        _ => "terminate",
+    }
+}
+
+/// `sigtrace: 4242 (sleep): parent 4301 (bash), process group 4301, session 1200, terminal pts/0`.
+fn context(pid: i32, c: &crate::procfs::Context, out: &mut String) {
+    let _ = write!(
+        out,
+        "sigtrace: {pid} ({}): parent {} ({}), process group {}, session {}, ",
+        crate::verdict::shown(&c.comm),
+        c.ppid,
+        crate::verdict::shown(&c.parent_comm),
+        c.pgrp,
+        c.session
+    );
+    let _ = match &c.tty {
+        Some(t) => writeln!(out, "terminal {t}"),
+        None => writeln!(out, "no controlling terminal"),
+    };
 }
 
 /// The stderr chatter lines, worded as strace words them.
@@ -545,7 +660,11 @@ mod tests {
             &syscall_event(EventKind::SyscallEntry(call(34, [0; 6])), 7, 2),
             &mut out,
         );
-        f.line(&syscall_event(EventKind::Exited(0), 8, 2), &mut out);
+        let exit = EventKind::Exited {
+            code: 0,
+            comm: None,
+        };
+        f.line(&syscall_event(exit, 8, 2), &mut out);
         f.line(
             &syscall_event(
                 EventKind::SyscallExit {

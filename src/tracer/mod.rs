@@ -1,10 +1,11 @@
 //! The tracer thread: owns every ptrace call, turns each stop into an Event and resumes the task.
 pub mod fetch;
+pub mod procs;
 pub mod wait;
 
 use crate::decode::siginfo::SigInfo;
 use crate::decode::syscall::{self as sc, SyscallSet};
-use crate::event::{Event, EventKind, Note, Stamp, Syscall};
+use crate::event::{Event, EventKind, Mem, Note, Stamp, Syscall};
 use crate::procfs;
 use crate::signal::Signal;
 use crate::sys::{self, Tid, opt};
@@ -13,6 +14,9 @@ use std::collections::HashMap;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
+
+/// x86_64's rt_sigaction, which sigtrace always follows to know what each signal will do.
+pub const NR_RT_SIGACTION: u32 = 13;
 use wait::{PtraceEvent, Stop};
 
 /// Control signals sigtrace itself received, handed from the signal thread to the tracer.
@@ -41,8 +45,20 @@ struct Task {
     /// Whether its events are shown: false for children without -f that must still be traced
     /// because they inherited the seccomp filter.
     shown: bool,
-    /// The traced syscall this task is inside (shown at entry, its exit still to come).
-    insyscall: Option<(u32, [u64; 6])>,
+    /// The syscall this task is inside (entry seen, exit still to come).
+    insyscall: Option<InSyscall>,
+    /// The process's name, read when its leader stopped at exit.
+    comm: Option<Arc<[u8]>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct InSyscall {
+    nr: u32,
+    args: [u64; 6],
+    /// Shown (in the trace set), or stopped at only to follow dispositions (rt_sigaction).
+    shown: bool,
+    /// rt_sigaction's new action: (signal, handler, flags).
+    act: Option<(i32, u64, u64)>,
 }
 
 impl Task {
@@ -52,6 +68,7 @@ impl Task {
             unwanted: false,
             shown: true,
             insyscall: None,
+            comm: None,
         }
     }
 }
@@ -108,6 +125,7 @@ pub struct Tracer {
     trace: SyscallSet,
     mode: SyscallMode,
     seen_seccomp: bool,
+    procs: procs::Procs,
     control: Arc<Control>,
     tx: Sender<Event>,
 }
@@ -149,6 +167,7 @@ impl Tracer {
             trace,
             mode,
             seen_seccomp: false,
+            procs: procs::Procs::new(mode != SyscallMode::Off),
             control,
             tx,
         }
@@ -226,6 +245,7 @@ impl Tracer {
             }
         }
         self.emit(tgid, tgid, EventKind::Note(Note::Attached { threads }));
+        self.first_seen(tgid, None);
         Ok(())
     }
 
@@ -312,20 +332,24 @@ impl Tracer {
         if !self.tasks.contains_key(&tid) {
             match stop {
                 Stop::Exited(_) | Stop::Killed { .. } => return,
-                _ => self.new_task(tid, None),
+                _ => self.new_task(tid, None, None),
             }
         }
         let pid = self.tasks[&tid].pid;
         match stop {
             Stop::Exited(code) => {
-                self.ended(tid, pid, EventKind::Exited(code), Outcome::Exited(code))
+                let ev = EventKind::Exited { code, comm: None };
+                self.ended(tid, pid, ev, Outcome::Exited(code))
             }
-            Stop::Killed { sig, core } => self.ended(
-                tid,
-                pid,
-                EventKind::Killed { sig, core },
-                Outcome::Killed(sig),
-            ),
+            Stop::Killed { sig, core } => {
+                let ev = EventKind::Killed {
+                    sig,
+                    core,
+                    comm: None,
+                    oom: None,
+                };
+                self.ended(tid, pid, ev, Outcome::Killed(sig))
+            }
             Stop::Signal(sig) => self.signal(tid, pid, sig),
             Stop::GroupStop(sig) => {
                 // While detaching, a group-stop is the answer to our PTRACE_INTERRUPT of a task
@@ -344,7 +368,15 @@ impl Tracer {
     fn signal(&mut self, tid: Tid, pid: Tid, sig: Signal) {
         match sys::getsiginfo(tid) {
             Ok(raw) => {
-                self.emit(pid, tid, EventKind::Signal(SigInfo::from_bytes(raw)));
+                let info = SigInfo::from_bytes(raw);
+                let from = self.procs.sender(&info);
+                let disposition = self.procs.disposition(pid, sig);
+                let ev = EventKind::Signal {
+                    info,
+                    from,
+                    disposition,
+                };
+                self.emit(pid, tid, ev);
                 // Every signal-delivery-stop is a real signal under PTRACE_SEIZE: re-inject it.
                 self.resume(tid, Resume::Cont(sig.0));
             }
@@ -368,7 +400,7 @@ impl Tracer {
                     if !self.tasks.contains_key(&child) {
                         let thread = ev == PtraceEvent::Clone
                             && procfs::tgid(child).is_none_or(|g| g == pid);
-                        self.new_task(child, Some(if thread { pid } else { child }));
+                        self.new_task(child, Some(if thread { pid } else { child }), Some(pid));
                     }
                 }
             }
@@ -378,8 +410,12 @@ impl Tracer {
                 return self.syscall_stop(tid, pid);
             }
             PtraceEvent::Exit => {
-                if let Some((nr, _)) = self.tasks.get_mut(&tid).and_then(|t| t.insyscall.take()) {
-                    self.emit(pid, tid, EventKind::SyscallNoReturn { nr });
+                let task = self.tasks.get_mut(&tid).expect("known task");
+                if tid == pid {
+                    task.comm = procfs::proc_info(pid).map(|p| Arc::from(p.comm));
+                }
+                if let Some(call) = task.insyscall.take().filter(|c| c.shown) {
+                    self.emit(pid, tid, EventKind::SyscallNoReturn { nr: call.nr });
                 }
             }
             PtraceEvent::VforkDone => {}
@@ -404,31 +440,67 @@ impl Tracer {
 
     fn syscall_entry(&mut self, tid: Tid, pid: Tid, info: &sys::SyscallInfo) {
         let nr = info.nr as u32;
+        let shown = self.trace.contains(nr);
+        let tracks = nr == NR_RT_SIGACTION;
         let task = self.tasks.get_mut(&tid).expect("known task");
-        // Already entered at the seccomp stop, or a syscall sigtrace does not show.
-        if task.insyscall.is_some()
-            || info.arch != sc::AUDIT_ARCH_X86_64
-            || !self.trace.contains(nr)
-        {
+        // Already entered at the seccomp stop, or a syscall sigtrace does not look at.
+        if task.insyscall.is_some() || info.arch != sc::AUDIT_ARCH_X86_64 || !(shown || tracks) {
             return;
         }
-        task.insyscall = Some((nr, info.args));
-        let mem = fetch::fetch(pid, sc::spec(nr).entry, &info.args, info.sp);
-        let call = Syscall {
+        let mem = if shown {
+            fetch::fetch(pid, sc::spec(nr).entry, &info.args, info.sp)
+        } else {
+            fetch::fetch(
+                pid,
+                &[sc::Arg {
+                    idx: 1,
+                    kind: sc::Kind::SigAction,
+                }],
+                &info.args,
+                0,
+            )
+        };
+        let act = match (&mem[0], tracks) {
+            (Mem::Bytes { data, .. }, true) => Some((
+                info.args[0] as i32,
+                u64::from_ne_bytes(data[0..8].try_into().expect("8 bytes")),
+                u64::from_ne_bytes(data[8..16].try_into().expect("8 bytes")),
+            )),
+            _ => None,
+        };
+        task.insyscall = Some(InSyscall {
             nr,
             args: info.args,
-            mem,
-        };
-        self.emit(pid, tid, EventKind::SyscallEntry(call));
+            shown,
+            act,
+        });
+        if shown {
+            let call = Syscall {
+                nr,
+                args: info.args,
+                mem,
+            };
+            self.emit(pid, tid, EventKind::SyscallEntry(call));
+        }
     }
 
     fn syscall_exit(&mut self, tid: Tid, pid: Tid, info: &sys::SyscallInfo) {
-        // None: the exit of a syscall entered before we attached, or one not shown.
-        let Some((nr, args)) = self.tasks.get_mut(&tid).and_then(|t| t.insyscall.take()) else {
+        // None: the exit of a syscall entered before we attached, or one not looked at.
+        let Some(call) = self.tasks.get_mut(&tid).and_then(|t| t.insyscall.take()) else {
             return;
         };
-        let mem = fetch::fetch(pid, sc::spec(nr).exit, &args, info.sp);
-        let call = Syscall { nr, args, mem };
+        if let Some((sig, handler, flags)) = call.act.filter(|_| !info.is_error) {
+            self.procs.sigaction(pid, sig, handler, flags);
+        }
+        if !call.shown {
+            return;
+        }
+        let mem = fetch::fetch(pid, sc::spec(call.nr).exit, &call.args, info.sp);
+        let call = Syscall {
+            nr: call.nr,
+            args: call.args,
+            mem,
+        };
         self.emit(
             pid,
             tid,
@@ -441,25 +513,42 @@ impl Tracer {
     }
 
     /// A new task, seen at its parent's clone event or at its own first stop, whichever comes first.
-    fn new_task(&mut self, tid: Tid, pid: Option<Tid>) {
+    fn new_task(&mut self, tid: Tid, pid: Option<Tid>, parent: Option<Tid>) {
         let pid = pid.or_else(|| procfs::tgid(tid)).unwrap_or(tid);
         // A thread is shown when its process is; a new process when following forks.
-        let shown = match self.tasks.values().find(|t| t.pid == pid) {
-            Some(sibling) => sibling.shown,
-            None => self.follow,
-        };
+        let sibling = self.tasks.values().find(|t| t.pid == pid).map(|t| t.shown);
+        let shown = sibling.unwrap_or(self.follow);
         let mut task = Task::new(pid);
         task.shown = shown;
         task.unwanted = self.detaching || (!shown && self.mode != SyscallMode::Seccomp);
         let note = self.follow && !task.unwanted;
+        let new_process = sibling.is_none() && !task.unwanted;
         self.add_task(tid, task);
         if note {
             self.emit(pid, tid, EventKind::Note(Note::ChildAttached));
         }
+        if new_process && !self.procs.knows(pid) {
+            self.first_seen(pid, parent);
+        }
+    }
+
+    /// A process seen for the first time: its signal state, and where it sits (shown once).
+    fn first_seen(&mut self, pid: Tid, parent: Option<Tid>) {
+        match parent {
+            Some(parent) => self.procs.forked(parent, pid),
+            None => self.procs.start(pid),
+        }
+        if let Some(ctx) = procfs::context(pid) {
+            self.emit(pid, pid, EventKind::Context(ctx));
+        }
     }
 
     fn exec(&mut self, tid: Tid, pid: Tid) {
+        if self.procs.knows(pid) {
+            self.procs.exec(pid);
+        }
         if tid == self.main_pid && self.exec_error.take().is_some() {
+            self.first_seen(pid, None);
             for ev in self.before_exec.drain(..) {
                 let _ = self.tx.send(ev);
             }
@@ -483,7 +572,21 @@ impl Tracer {
         }
     }
 
-    fn ended(&mut self, tid: Tid, pid: Tid, kind: EventKind, outcome: Outcome) {
+    fn ended(&mut self, tid: Tid, pid: Tid, mut kind: EventKind, outcome: Outcome) {
+        if tid == pid {
+            let name = self.tasks.get_mut(&tid).and_then(|t| t.comm.take());
+            match &mut kind {
+                EventKind::Exited { comm, .. } => *comm = name,
+                EventKind::Killed { comm, oom, sig, .. } => {
+                    *comm = name;
+                    if sig.0 == libc::SIGKILL {
+                        *oom = Some(self.procs.oom(pid));
+                    }
+                }
+                _ => {}
+            }
+            self.procs.ended(pid);
+        }
         let main = tid == pid && pid == self.main_pid;
         if main {
             // Still before exec: the command never ran; say why instead of a bare exit line.

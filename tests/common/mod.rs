@@ -229,7 +229,11 @@ pub fn normalize(lines: &[String]) -> Vec<Vec<String>> {
             None => ("-".to_string(), line.clone()),
         };
         if let Some(head) = body.strip_suffix(" <unfinished ...>") {
-            held.insert(key, head.to_string());
+            // strace prints "???(" for a thread that exec or exit_group kills before it knew
+            // which syscall the thread was in; sigtrace prints nothing there.
+            if head != "???(" {
+                held.insert(key, head.to_string());
+            }
             continue;
         }
         let body = match (held.remove(&key), resumed.find(&body)) {
