@@ -396,7 +396,10 @@ fn summary(v: &Verdict) -> String {
                 .as_secs_f64()
                 * 1e3
         });
-        let _ = write!(s, ", {} by {} {ms:.3} ms before", c.text, c.sender);
+        let comm =
+            v.by.as_ref()
+                .map_or_else(String::new, |b| format!(" ({})", shown(&b.comm)));
+        let _ = write!(s, ", {} by {}{comm} {ms:.3} ms before", c.text, c.sender);
     }
     let words = match (v.cause, v.outcome) {
         (Cause::ExternalSignal, Outcome::Exited(_)) => "external signal, handled".to_string(),

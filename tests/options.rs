@@ -145,12 +145,21 @@ fn ctrl_c_at_a_terminal_reaches_the_command() {
     });
     drop(stdin);
     let out = finish(child, "script");
+    let text = std::fs::read_to_string(&file).unwrap();
     assert_eq!(
-        trace_lines(&std::fs::read_to_string(&file).unwrap()),
+        trace_lines(&text),
         vec![
             "--- SIGINT {si_signo=SIGINT, si_code=SI_KERNEL} ---",
             "+++ killed by SIGINT +++"
         ]
+    );
+    assert!(
+        text.contains("sigtrace: SIGINT default action: terminate; from the terminal"),
+        "{text}"
+    );
+    assert!(
+        text.contains("killed by SIGINT after SIGINT from the terminal: terminal"),
+        "{text}"
     );
     assert_eq!(
         out.code(),
@@ -167,4 +176,33 @@ fn find_process(path: &std::path::Path) -> u32 {
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .find(|p| std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e == want))
         .unwrap_or(0)
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let esc = |o: &Output| o.stderr.contains('\x1b');
+    let always =
+        run(sigtrace().args(["--color=always", "-e", "trace=none", "sh", "-c", "kill $$"]));
+    assert!(esc(&always), "{}", always.stderr);
+    // auto: stderr is a pipe here, so no colour; NO_COLOR and never turn it off too.
+    let auto = run(sigtrace().args(["-e", "trace=none", "sh", "-c", "kill $$"]));
+    assert!(!esc(&auto));
+    let never = run(sigtrace().args(["--color=never", "sh", "-c", "kill $$"]));
+    assert!(!esc(&never));
+    // A file never gets colour from auto.
+    let dir = tempdir("colour");
+    let out = run(sigtrace()
+        .arg("-o")
+        .arg(dir.join("t.txt"))
+        .args(["sh", "-c", "kill $$"])
+        .env("NO_COLOR", ""));
+    assert_eq!(out.code(), 143);
+    assert!(
+        !std::fs::read_to_string(dir.join("t.txt"))
+            .unwrap()
+            .contains('\x1b')
+    );
+    let bad = run(sigtrace().args(["--color=purple", "true"]));
+    assert_eq!(bad.code(), 1);
+    assert_eq!(bad.stderr.lines().count(), 1);
 }

@@ -1,0 +1,395 @@
+//! Who killed it: every verdict cause from a real scenario, in JSON and in text; senders and dispositions.
+mod common;
+use common::*;
+use nix::sys::signal::Signal::{SIGKILL, SIGTERM, SIGUSR2};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l:?}")))
+        .collect()
+}
+
+fn verdicts(events: &[Value]) -> Vec<&Value> {
+    events.iter().filter(|e| e["event"] == "verdict").collect()
+}
+
+/// Runs `sigtrace --json -o FILE ARGS...`; returns the exit code and the JSON events.
+fn json_run(args: &[&str]) -> (i32, Vec<Value>) {
+    let dir = tempdir("json");
+    let file = dir.join("t.json");
+    let out = run(sigtrace()
+        .arg("--json")
+        .arg("-o")
+        .arg(&file)
+        .args(args)
+        .current_dir(&dir));
+    (
+        out.code(),
+        json_lines(&std::fs::read_to_string(&file).unwrap()),
+    )
+}
+
+/// Runs the same with text output to stderr; returns the `sigtrace: PID (comm) ...` verdict lines.
+fn text_verdicts(args: &[&str]) -> Vec<String> {
+    let out = run(sigtrace().args(["-e", "trace=none"]).args(args));
+    let re = regex::Regex::new(r"^sigtrace: \d+ \(").unwrap();
+    out.stderr
+        .lines()
+        .filter(|l| re.is_match(l) && !l.contains("): parent "))
+        .map(str::to_string)
+        .collect()
+}
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+#[test]
+fn self_exit() {
+    let (code, ev) = json_run(&["sh", "-c", "exit 7"]);
+    assert_eq!(code, 7);
+    let v = verdicts(&ev);
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0]["cause"], "self-exit");
+    assert_eq!(v[0]["outcome"], "exited");
+    assert_eq!(v[0]["code"], 7);
+    assert_eq!(v[0]["by"], Value::Null);
+    let t = text_verdicts(&["sh", "-c", "exit 7"]);
+    assert!(t[0].ends_with("(sh) exited with 7: self exit"), "{t:?}");
+}
+
+#[test]
+fn self_signal() {
+    let p = prog("abort");
+    let (code, ev) = json_run(&[&path(&p)]);
+    assert_eq!(code, 134);
+    let v = verdicts(&ev);
+    assert_eq!(v[0]["cause"], "self-signal");
+    assert_eq!(v[0]["signal"], "SIGABRT");
+    assert_eq!(v[0]["trigger"]["code"], "SI_TKILL");
+    let t = text_verdicts(&[&path(&p)]);
+    assert!(
+        t[0].contains("killed by SIGABRT after SIGABRT it sent itself: self signal"),
+        "{t:?}"
+    );
+}
+
+#[test]
+fn crash() {
+    let p = prog("segv");
+    let (code, ev) = json_run(&[&path(&p)]);
+    assert_eq!(code, 139);
+    assert_eq!(verdicts(&ev)[0]["cause"], "crash");
+    let t = text_verdicts(&[&path(&p)]);
+    assert!(
+        t[0].contains("killed by SIGSEGV after SIGSEGV (SEGV_MAPERR at 0x10): crash"),
+        "{t:?}"
+    );
+}
+
+#[test]
+fn sigpipe_is_the_kernel_not_a_self_signal() {
+    let p = prog("sigpipe");
+    let (code, ev) = json_run(&[&path(&p)]);
+    assert_eq!(code, 141);
+    let v = verdicts(&ev);
+    assert_eq!(v[0]["cause"], "kernel");
+    // The siginfo names the process itself as the sender, as strace shows.
+    assert_eq!(v[0]["trigger"]["sender"]["pid"], v[0]["pid"]);
+    let t = text_verdicts(&[&path(&p)]);
+    assert!(
+        t[0].contains("wrote to a pipe or socket with no reader: kernel"),
+        "{t:?}"
+    );
+}
+
+/// Starts `sigtrace FLAGS PROG` writing to FILE, and returns it with the traced program's pid
+/// once `ready` holds for it.
+fn start(
+    flags: &[&str],
+    prog: &Path,
+    args: &[&str],
+    ready: impl Fn(u32) -> bool,
+) -> (Child, u32, PathBuf) {
+    let dir = tempdir("verdict");
+    let file = dir.join("t.txt");
+    let child = sigtrace()
+        .args(flags)
+        .arg("-o")
+        .arg(&file)
+        .arg(prog)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let tp = child.id();
+    let mut target = 0;
+    wait_for("the traced program to be ready", || {
+        target = child_of(tp);
+        target != 0 && ready(target)
+    });
+    (child, target, file)
+}
+
+#[test]
+fn graceful_exit_143_after_external_sigterm_names_the_sender() {
+    for json in [true, false] {
+        let flags: &[&str] = if json { &["--json"] } else { &[] };
+        let (child, target, file) =
+            start(flags, &prog("handled"), &[], |p| catches(p, libc::SIGTERM));
+        signal(target, SIGTERM);
+        assert_eq!(finish(child, "sigtrace").code(), 143);
+        let out = std::fs::read_to_string(&file).unwrap();
+        let me = std::process::id();
+        if json {
+            let ev = json_lines(&out);
+            let v = verdicts(&ev);
+            assert_eq!(v[0]["cause"], "external-signal");
+            assert_eq!(v[0]["code"], 143);
+            assert_eq!(v[0]["by"]["pid"], me);
+            assert_eq!(v[0]["by"]["uid"], nix::unistd::getuid().as_raw());
+            assert_eq!(v[0]["trigger"]["disposition"], "caught");
+            let sig = ev.iter().find(|e| e["event"] == "signal").unwrap();
+            // The parent chain: the test's parent first, up to pid 1.
+            let ancestry = sig["sender"]["ancestry"].as_array().unwrap();
+            assert_eq!(ancestry[0]["pid"], nix::unistd::getppid().as_raw());
+            assert_eq!(ancestry.last().unwrap()["pid"], 1);
+        } else {
+            let line = out
+                .lines()
+                .find(|l| l.contains(") exited with 143"))
+                .unwrap();
+            assert!(
+                line.contains(&format!("after SIGTERM from {me} (")),
+                "{line}"
+            );
+            assert!(line.ends_with(": external signal, handled"), "{line}");
+            assert!(
+                out.contains("sigtrace: SIGTERM caught by a handler; from "),
+                "{out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn shell_reraise_is_external() {
+    // The shell traps SIGTERM, then re-raises it on itself: the root cause is the sender.
+    let script = "trap 'kill $!; trap - TERM; kill -TERM $$' TERM; sleep 100 & wait";
+    let (child, target, file) = start(&["--json"], Path::new("/bin/sh"), &["-c", script], |p| {
+        catches(p, libc::SIGTERM)
+    });
+    signal(target, SIGTERM);
+    assert_eq!(finish(child, "sigtrace").code(), 143);
+    let ev = json_lines(&std::fs::read_to_string(&file).unwrap());
+    let v = verdicts(&ev);
+    assert_eq!(v[0]["cause"], "external-signal", "{:#}", v[0]);
+    assert_eq!(v[0]["by"]["pid"], std::process::id());
+    assert_eq!(v[0]["outcome"], "killed");
+}
+
+#[test]
+fn sigkill_from_another_process() {
+    let (child, target, file) = start(&["--json"], &prog("waiter"), &[], |p| {
+        catches(p, libc::SIGUSR2)
+    });
+    signal(target, SIGKILL);
+    assert_eq!(finish(child, "sigtrace").code(), 137);
+    let ev = json_lines(&std::fs::read_to_string(&file).unwrap());
+    let v = verdicts(&ev);
+    assert_eq!(v[0]["cause"], "sigkill");
+    assert_eq!(v[0]["by"], Value::Null);
+    let s = v[0]["summary"].as_str().unwrap();
+    assert!(s.contains("ptrace never sees SIGKILL's siginfo"), "{s}");
+    assert!(s.contains("kernel log"), "{s}");
+}
+
+#[test]
+fn external_from_a_traced_sender_links_its_kill_call() {
+    let (code, ev) = json_run(&["-f", &path(&prog("childkill"))]);
+    assert_eq!(code, 143);
+    let v = verdicts(&ev);
+    let parent = v
+        .iter()
+        .find(|v| v["outcome"] == "killed")
+        .expect("the parent's verdict");
+    assert_eq!(parent["cause"], "external-signal");
+    let child = v
+        .iter()
+        .find(|v| v["outcome"] == "exited")
+        .expect("the child's verdict");
+    assert_eq!(parent["by"]["pid"], child["pid"]);
+    let call = parent["call"]["text"].as_str().unwrap();
+    assert_eq!(call, format!("kill({}, SIGTERM)", parent["pid"]));
+    assert!(
+        parent["summary"].as_str().unwrap().contains(" ms before"),
+        "{}",
+        parent["summary"]
+    );
+}
+
+#[test]
+fn follow_summary_table() {
+    let out = run(sigtrace()
+        .args(["-f", "-e", "trace=none"])
+        .arg(prog("forkexec")));
+    assert_eq!(out.code(), 0);
+    let table: Vec<&str> = out
+        .stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("sigtrace: summary of"))
+        .collect();
+    assert_eq!(
+        table[0], "sigtrace: summary of 3 processes",
+        "{}",
+        out.stderr
+    );
+    assert!(table[1].contains("PID") && table[1].contains("CAUSE"));
+    assert_eq!(table.len(), 5);
+    assert!(
+        table
+            .iter()
+            .any(|r| r.contains("killed by SIGUSR2") && r.contains("self-signal")),
+        "{table:#?}"
+    );
+    assert!(
+        table
+            .iter()
+            .any(|r| r.contains("exited 4") && r.contains("self-exit")),
+        "{table:#?}"
+    );
+}
+
+#[test]
+fn ignored_since_exec_in_a_background_job() {
+    // A non-interactive shell starts background jobs with SIGINT ignored; sigtrace says so.
+    let dir = tempdir("bg");
+    let file = dir.join("t.json");
+    let script = format!(
+        "{} --json -o {} {} & wait",
+        env!("CARGO_BIN_EXE_sigtrace"),
+        file.display(),
+        prog("waiter").display()
+    );
+    let shell = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let waiter = prog("waiter");
+    let mut target = 0;
+    wait_for("the traced waiter", || {
+        target = find_process(&waiter);
+        target != 0 && catches(target, libc::SIGUSR2) && tracer_of(target) != 0
+    });
+    signal(target, nix::sys::signal::SIGINT);
+    wait_for("the SIGINT event", || {
+        std::fs::read_to_string(&file)
+            .unwrap_or_default()
+            .contains("SIGINT")
+    });
+    signal(target, SIGUSR2);
+    assert_eq!(finish(shell, "sh").code(), 0);
+    let ev = json_lines(&std::fs::read_to_string(&file).unwrap());
+    let int = ev.iter().find(|e| e["signal"] == "SIGINT").unwrap();
+    assert_eq!(int["disposition"], "ignored");
+    assert_eq!(int["ignored_since_exec"], true);
+    // The waiter ends when it catches SIGUSR2 from the test: a graceful shutdown.
+    let v = verdicts(&ev);
+    assert_eq!(v[0]["cause"], "external-signal");
+    assert_eq!(v[0]["trigger"]["signal"], "SIGUSR2");
+}
+
+/// The pid of the process running `path`, or 0.
+fn find_process(path: &Path) -> u32 {
+    let want = std::fs::canonicalize(path).unwrap();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .find(|p| std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e == want))
+        .unwrap_or(0)
+}
+
+#[test]
+fn sender_names_with_escape_bytes_are_escaped() {
+    // A sender whose name holds an escape sequence and a newline.
+    let dir = tempdir("evil");
+    let evil = dir.join("ev\x1b[31mil\nx");
+    std::fs::copy(prog("sendsig"), &evil).unwrap();
+    for json in [false, true] {
+        let flags: &[&str] = if json { &["--json"] } else { &[] };
+        let (child, target, file) =
+            start(flags, &prog("handled"), &[], |p| catches(p, libc::SIGTERM));
+        let mut sender = Command::new(&evil)
+            .args(["15", &target.to_string(), "stay"])
+            .spawn()
+            .unwrap();
+        assert_eq!(finish(child, "sigtrace").code(), 143);
+        sender.kill().unwrap();
+        sender.wait().unwrap();
+        let out = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            !out.contains('\x1b'),
+            "raw escape byte in the trace: {out:?}"
+        );
+        if json {
+            let ev = json_lines(&out);
+            let comm =
+                ev.iter().find(|e| e["event"] == "signal").unwrap()["sender"]["comm"].clone();
+            assert_eq!(comm, "ev\x1b[31mil\nx");
+        } else {
+            assert!(out.contains("/ev\\33[31mil\\nx 15 "), "{out}");
+        }
+    }
+}
+
+#[test]
+fn process_context_line() {
+    let out = run(sigtrace().args(["-e", "trace=none", "true"]));
+    let re = regex::Regex::new(
+        r"(?m)^sigtrace: \d+ \(true\): parent \d+ \(sigtrace\), process group \d+, session \d+, (terminal \S+|no controlling terminal)$",
+    )
+    .unwrap();
+    assert!(re.is_match(&out.stderr), "{}", out.stderr);
+}
+
+#[test]
+fn oom_in_a_small_memory_cgroup() {
+    let root = Path::new("/sys/fs/cgroup/memory");
+    if !nix::unistd::geteuid().is_root() || !root.join("memory.limit_in_bytes").exists() {
+        eprintln!(
+            "skipped: needs root and a cgroup v1 memory controller at {}",
+            root.display()
+        );
+        return;
+    }
+    let cg = root.join(format!("sigtrace-test-{}", std::process::id()));
+    let _ = std::fs::create_dir(&cg);
+    std::fs::write(cg.join("memory.limit_in_bytes"), "64M").unwrap();
+    let _ = std::fs::write(cg.join("memory.swappiness"), "0");
+    let dir = tempdir("oom");
+    let file = dir.join("t.json");
+    let script = format!(
+        "echo $$ > {}/cgroup.procs && exec {} --json -o {} {}",
+        cg.display(),
+        env!("CARGO_BIN_EXE_sigtrace"),
+        file.display(),
+        prog("hog").display()
+    );
+    let out = run(Command::new("sh").args(["-c", &script]));
+    let _ = std::fs::remove_dir(&cg);
+    assert_eq!(out.code(), 137, "{}", out.stderr);
+    let ev = json_lines(&std::fs::read_to_string(&file).unwrap());
+    let v = verdicts(&ev);
+    assert_eq!(v[0]["cause"], "oom", "{:#}", v[0]);
+    assert!(
+        v[0]["summary"].as_str().unwrap().contains("oom_kill"),
+        "{}",
+        v[0]["summary"]
+    );
+}
