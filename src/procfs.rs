@@ -42,12 +42,16 @@ pub fn state(pid: i32) -> Option<char> {
 }
 
 pub fn comm(pid: i32) -> Option<String> {
-    Some(
-        fs::read_to_string(format!("/proc/{pid}/comm"))
-            .ok()?
-            .trim_end_matches('\n')
-            .to_string(),
-    )
+    Some(String::from_utf8_lossy(&comm_bytes(pid)?).into_owned())
+}
+
+/// /proc/PID/comm as the kernel has it (up to 15 bytes, any but NUL).
+pub fn comm_bytes(pid: i32) -> Option<Vec<u8>> {
+    let mut c = fs::read(format!("/proc/{pid}/comm")).ok()?;
+    if c.last() == Some(&b'\n') {
+        c.pop();
+    }
+    Some(c)
 }
 
 pub fn exists(pid: i32) -> bool {
@@ -66,8 +70,7 @@ pub struct ProcInfo {
 }
 
 pub fn proc_info(pid: i32) -> Option<ProcInfo> {
-    let comm = fs::read(format!("/proc/{pid}/comm")).ok()?;
-    let comm = comm.strip_suffix(b"\n").unwrap_or(&comm).to_vec();
+    let comm = comm_bytes(pid)?;
     let mut cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
     while cmdline.last() == Some(&0) {
         cmdline.pop();
@@ -92,14 +95,27 @@ pub fn proc_info(pid: i32) -> Option<ProcInfo> {
 pub fn ancestry(mut ppid: i32) -> Vec<(i32, Vec<u8>)> {
     let mut chain = Vec::new();
     while ppid > 0 && chain.len() < 32 {
-        let Some(info) = proc_info(ppid) else { break };
-        chain.push((ppid, info.comm));
+        let Some((comm, parent)) = comm_and_ppid(ppid) else {
+            break;
+        };
+        chain.push((ppid, comm));
         if ppid == 1 {
             break;
         }
-        ppid = info.ppid;
+        ppid = parent;
     }
     chain
+}
+
+/// comm and parent pid from one read of /proc/PID/stat (`pid (comm) state ppid ...`).
+fn comm_and_ppid(pid: i32) -> Option<(Vec<u8>, i32)> {
+    let stat = fs::read(format!("/proc/{pid}/stat")).ok()?;
+    let open = stat.iter().position(|&b| b == b'(')?;
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let comm = stat.get(open + 1..close)?.to_vec();
+    let rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?;
+    let ppid = rest.split_whitespace().nth(1)?.parse().ok()?;
+    Some((comm, ppid))
 }
 
 /// SigIgn and SigCgt of /proc/PID/status: bit N-1 stands for signal N.
@@ -131,9 +147,9 @@ pub fn context(pid: i32) -> Option<Context> {
     let num = |i: usize| rest.get(i).and_then(|v| v.parse::<i64>().ok());
     let (ppid, pgrp, session, tty_nr) = (num(1)? as i32, num(2)? as i32, num(3)? as i32, num(4)?);
     Some(Context {
-        comm: proc_info(pid).map(|p| p.comm).unwrap_or_default(),
+        comm: comm_bytes(pid).unwrap_or_default(),
         ppid,
-        parent_comm: proc_info(ppid).map(|p| p.comm).unwrap_or_default(),
+        parent_comm: comm_bytes(ppid).unwrap_or_default(),
         pgrp,
         session,
         tty: tty_name(tty_nr as u32),

@@ -158,6 +158,23 @@ pub fn wait_any() -> io::Result<(Tid, i32)> {
     }
 }
 
+/// waitpid(-1, __WALL), spinning with WNOHANG for up to `spin` before blocking: a stop that
+/// comes within that time is taken without waiting to be woken on another CPU.
+pub fn wait_any_spin(spin: std::time::Duration) -> io::Result<(Tid, i32)> {
+    let start = std::time::Instant::now();
+    loop {
+        let mut status = 0;
+        // SAFETY: `status` is a live i32 the kernel writes to.
+        let tid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::WNOHANG) };
+        match tid {
+            -1 => return Err(io::Error::last_os_error()),
+            0 if start.elapsed() < spin => std::hint::spin_loop(),
+            0 => return wait_any(),
+            _ => return Ok((tid, status)),
+        }
+    }
+}
+
 /// Non-blocking waitpid for one task (__WALL | WNOHANG): None when it has nothing to report.
 pub fn wait_nohang(tid: Tid) -> io::Result<Option<i32>> {
     let mut status = 0;

@@ -15,6 +15,13 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
 
+/// How long the tracer polls for the next stop before it sleeps in waitpid. A ptrace stop
+/// wakes the tracer through the scheduler, which costs most when the tracer's CPU went idle;
+/// polling briefly catches the next stop of a busy tracee without that wake-up.
+const SPIN_US: u64 = 50;
+
+const NR_EXECVE: u32 = 59;
+
 /// x86_64's rt_sigaction, which sigtrace always follows to know what each signal will do.
 pub const NR_RT_SIGACTION: u32 = 13;
 use wait::{PtraceEvent, Stop};
@@ -256,7 +263,7 @@ impl Tracer {
             if self.tasks.is_empty() && (self.detaching || !self.launched) {
                 break;
             }
-            match sys::wait_any() {
+            match sys::wait_any_spin(std::time::Duration::from_micros(SPIN_US)) {
                 Ok((tid, status)) => match wait::classify(status) {
                     Ok(stop) => self.handle(tid, stop),
                     Err(e) => {
@@ -321,7 +328,13 @@ impl Tracer {
             kind,
         };
         if tid == self.main_pid && self.exec_error.is_some() {
-            self.before_exec.push(ev);
+            // Before its exec the command is still sigtrace's child stub: of its syscalls only
+            // the execve belongs to the command.
+            let execve = |call: &Syscall| call.nr == NR_EXECVE;
+            if matches!(&ev.kind, EventKind::SyscallEntry(c) | EventKind::SyscallExit { call: c, .. } if execve(c))
+            {
+                self.before_exec.push(ev);
+            }
             return;
         }
         // The renderer only goes away when sigtrace is ending anyway.
@@ -412,7 +425,7 @@ impl Tracer {
             PtraceEvent::Exit => {
                 let task = self.tasks.get_mut(&tid).expect("known task");
                 if tid == pid {
-                    task.comm = procfs::proc_info(pid).map(|p| Arc::from(p.comm));
+                    task.comm = procfs::comm_bytes(pid).map(Arc::from);
                 }
                 if let Some(call) = task.insyscall.take().filter(|c| c.shown) {
                     self.emit(pid, tid, EventKind::SyscallNoReturn { nr: call.nr });

@@ -148,12 +148,18 @@ impl Procs {
         let Some(p) = procfs::proc_info(pid) else {
             return From::Gone(pid);
         };
+        // A SIGCHLD comes from a child of the receiver: its parent chain is the receiver's.
+        let ancestry = if info.signo().0 == libc::SIGCHLD && code > 0 {
+            Vec::new()
+        } else {
+            procfs::ancestry(p.ppid)
+        };
         let sender = Arc::new(Sender {
             pid,
             uid: p.uid,
             comm: p.comm,
             cmdline: p.cmdline,
-            ancestry: procfs::ancestry(p.ppid),
+            ancestry,
         });
         // Only traced processes are cached: sigtrace sees when they exec or end.
         if self.map.contains_key(&pid) {
