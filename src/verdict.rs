@@ -175,16 +175,12 @@ impl Fold {
                 }
                 None
             }
-            EventKind::SyscallExit {
-                call,
-                ret: 0,
-                is_error: false,
-            } => {
+            // At entry: the delivery it causes may be reported before the sender's syscall exit.
+            EventKind::SyscallEntry(call) => {
                 let spec = crate::decode::syscall::spec(call.nr);
                 if let Some((sig, target)) = kill_args(spec.name, &call.args) {
                     let mut text = String::new();
                     crate::render::syscall::entry(&spec, call, 100, &mut text);
-                    crate::render::syscall::exit(&spec, call, 100, &mut text);
                     text.push(')');
                     let h = self.procs.entry(ev.pid).or_default();
                     if target == ev.pid || target == ev.tid {

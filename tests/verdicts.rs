@@ -181,8 +181,9 @@ fn graceful_exit_143_after_external_sigterm_names_the_sender() {
 fn shell_reraise_is_external() {
     // The shell traps SIGTERM, then re-raises it on itself: the root cause is the sender.
     let script = "trap 'kill $!; trap - TERM; kill -TERM $$' TERM; sleep 100 & wait";
+    // Ready once the trap is set and the background sleep exists (so that $! names it).
     let (child, target, file) = start(&["--json"], Path::new("/bin/sh"), &["-c", script], |p| {
-        catches(p, libc::SIGTERM)
+        catches(p, libc::SIGTERM) && child_of(p) != 0
     });
     signal(target, SIGTERM);
     assert_eq!(finish(child, "sigtrace").code(), 143);
