@@ -168,8 +168,7 @@ fn run(config: Config) -> Result<i32, Failure> {
 
     let mut shown = String::new();
     if let Some((child, name)) = held {
-        let (pid, exec_error) = child.release();
-        tracer.adopt_launched(pid, exec_error);
+        tracer.adopt_launched(child);
         shown = name;
     }
     let result = tracer.run();

@@ -297,6 +297,10 @@ pub struct HeldChild {
 }
 
 impl HeldChild {
+    pub fn pid(&self) -> Tid {
+        self.pid
+    }
+
     /// Lets the child exec; returns its pid and the pipe that a successful exec closes and a
     /// failed one fills with its errno.
     pub fn release(self) -> (Tid, OwnedFd) {

@@ -197,16 +197,17 @@ impl Tracer {
         Some(t)
     }
 
-    /// Adopts a child that `sys::spawn_held` forked and seized.
-    pub fn adopt_launched(&mut self, pid: Tid, exec_error: OwnedFd) {
+    /// Adopts a child that `sys::spawn_held` forked and seized, and lets it exec.
+    pub fn adopt_launched(&mut self, child: sys::HeldChild) {
+        if self.mode == SyscallMode::Every {
+            // The child runs free until its first stop; stop it while it still waits for
+            // its release, so that PTRACE_SYSCALL catches its execve too.
+            sys::interrupt(child.pid()).ok();
+        }
+        let (pid, exec_error) = child.release();
         self.launched = true;
         self.main_pid = pid;
         self.exec_error = Some(exec_error);
-        if self.mode == SyscallMode::Every {
-            // The child runs free until its first stop; stop it now (it waits in read() for
-            // its release) so that PTRACE_SYSCALL catches its execve too.
-            sys::interrupt(pid).ok();
-        }
         self.add_task(pid, Task::new(pid));
     }
 
