@@ -106,7 +106,7 @@ where
             let first = text.lines().next().unwrap_or("invalid arguments");
             return Err(format!(
                 "{} (see sigtrace --help)",
-                first.trim_start_matches("error: ")
+                crate::escape(first.trim_start_matches("error: "))
             ));
         }
     };

@@ -135,9 +135,15 @@ impl SignalSet {
             match token {
                 "all" => set = SignalSet::ALL,
                 "none" => {}
-                "" => return Err(format!("invalid signal set '{spec}': empty name")),
+                "" => {
+                    return Err(format!(
+                        "invalid signal set '{}': empty name",
+                        crate::escape(spec)
+                    ));
+                }
                 _ => set.insert(
-                    Signal::parse(token).ok_or_else(|| format!("invalid signal '{token}'"))?,
+                    Signal::parse(token)
+                        .ok_or_else(|| format!("invalid signal '{}'", crate::escape(token)))?,
                 ),
             }
         }

@@ -114,7 +114,12 @@ impl SyscallSet {
                 "none" => continue,
                 "%signal" | "signal" | "%signals" => SIGNAL_CLASS,
                 "%process" | "process" => PROCESS_CLASS,
-                "" => return Err(format!("invalid syscall set '{spec}': empty name")),
+                "" => {
+                    return Err(format!(
+                        "invalid syscall set '{}': empty name",
+                        crate::escape(spec)
+                    ));
+                }
                 _ => {
                     let nr = syscall_nr(token)
                         .ok_or_else(|| format!("invalid system call '{}'", crate::escape(token)))?;
