@@ -186,16 +186,19 @@ pub fn oom_kills(pid: i32) -> Option<(u64, String)> {
             candidates.push(format!("/sys/fs/cgroup/unified{path}/memory.events"));
         }
     }
-    candidates.into_iter().find_map(|file| {
-        let text = fs::read_to_string(&file).ok()?;
-        let n = text
-            .lines()
-            .find_map(|l| l.strip_prefix("oom_kill "))?
-            .trim()
-            .parse()
-            .ok()?;
-        Some((n, file))
-    })
+    candidates
+        .into_iter()
+        .find_map(|file| Some((oom_kill_count(&file)?, file)))
+}
+
+/// The `oom_kill N` line of a memory.events or memory.oom_control file.
+pub fn oom_kill_count(file: &str) -> Option<u64> {
+    let text = fs::read_to_string(file).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("oom_kill "))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Whether the kernel log (/dev/kmsg, readable by root) says the OOM killer killed `pid`.

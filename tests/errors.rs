@@ -106,22 +106,8 @@ fn unwritable_output_file() {
 #[test]
 fn already_traced() {
     // A program traced by one sigtrace cannot be attached by another; the first goes on.
-    let dir = tempdir("already");
-    let first = sigtrace()
-        .arg("-o")
-        .arg(dir.join("t.txt"))
-        .arg(prog("waiter"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (first, target, _) = launch_ready(&[], &prog("waiter"), &[], |p| catches(p, libc::SIGUSR2));
     let tp = first.id();
-    let mut target = 0;
-    wait_for("the traced waiter", || {
-        target = child_of(tp);
-        target != 0 && catches(target, libc::SIGUSR2)
-    });
     let out = run(sigtrace().args(["-p", &target.to_string()]));
     assert_error(
         &out,

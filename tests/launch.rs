@@ -36,21 +36,8 @@ fn exit_code_passes_through() {
 #[test]
 fn handled_term_then_exit_143() {
     // The program waits for SIGTERM from outside; send it once its handler is installed.
-    let dir = tempdir("handled");
-    let out_file = dir.join("trace.txt");
-    let child = sigtrace()
-        .arg("-o")
-        .arg(&out_file)
-        .arg(prog("handled"))
-        .stdin(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let tracer = child.id();
-    let mut target = 0;
-    wait_for("the traced program to install its SIGTERM handler", || {
-        target = child_of(tracer);
-        target != 0 && catches(target, libc::SIGTERM)
-    });
+    let (child, target, out_file) =
+        launch_ready(&[], &prog("handled"), &[], |p| catches(p, libc::SIGTERM));
     signal(target, nix::sys::signal::SIGTERM);
     let out = finish(child, "sigtrace handled");
     assert_eq!(out.code(), 143);

@@ -168,16 +168,6 @@ fn ctrl_c_at_a_terminal_reaches_the_command() {
     );
 }
 
-/// The pid of the process running `path`, or 0.
-fn find_process(path: &std::path::Path) -> u32 {
-    let want = std::fs::canonicalize(path).unwrap();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .find(|p| std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e == want))
-        .unwrap_or(0)
-}
-
 #[test]
 fn colour_only_when_asked_or_on_a_terminal() {
     let esc = |o: &Output| o.stderr.contains('\x1b');

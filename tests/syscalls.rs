@@ -95,24 +95,6 @@ fn seccomp_mode(pid: u32) -> String {
     status_field(pid, "Seccomp").unwrap_or_default()
 }
 
-fn traced_waiter(flags: &[&str]) -> (std::process::Child, u32) {
-    let child = sigtrace()
-        .args(flags)
-        .args(["-o", "/dev/null"])
-        .arg(prog("waiter"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let tp = child.id();
-    let mut target = 0;
-    wait_for("the traced waiter", || {
-        target = child_of(tp);
-        target != 0 && catches(target, libc::SIGUSR2)
-    });
-    (child, target)
-}
-
 #[test]
 fn launch_uses_a_seccomp_filter_and_falls_back_on_request() {
     for (flags, mode) in [
@@ -120,7 +102,8 @@ fn launch_uses_a_seccomp_filter_and_falls_back_on_request() {
         (&["--no-seccomp"][..], "0"),
         (&["-e", "trace=none"][..], "0"),
     ] {
-        let (child, target) = traced_waiter(flags);
+        let (child, target, _) =
+            launch_ready(flags, &prog("waiter"), &[], |p| catches(p, libc::SIGUSR2));
         assert_eq!(seccomp_mode(target), mode, "{flags:?}");
         signal(target, nix::sys::signal::SIGUSR2);
         assert_eq!(finish(child, "sigtrace").code(), 0);
@@ -136,9 +119,7 @@ fn attach_shows_syscalls_too() {
         .unwrap();
     let pid = waiter.id();
     wait_for("pause()", || {
-        catches(pid, libc::SIGUSR2)
-            && std::fs::read_to_string(format!("/proc/{pid}/syscall"))
-                .is_ok_and(|s| s.starts_with("34 "))
+        catches(pid, libc::SIGUSR2) && in_syscall(pid, 34)
     });
     let dir = tempdir("attach-sys");
     let file = dir.join("t.txt");

@@ -3,8 +3,8 @@ mod common;
 use common::*;
 use nix::sys::signal::Signal::{SIGKILL, SIGTERM, SIGUSR2};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 fn json_lines(text: &str) -> Vec<Value> {
     text.lines()
@@ -106,42 +106,12 @@ fn sigpipe_is_the_kernel_not_a_self_signal() {
     );
 }
 
-/// Starts `sigtrace FLAGS PROG` writing to FILE, and returns it with the traced program's pid
-/// once `ready` holds for it.
-fn start(
-    flags: &[&str],
-    prog: &Path,
-    args: &[&str],
-    ready: impl Fn(u32) -> bool,
-) -> (Child, u32, PathBuf) {
-    let dir = tempdir("verdict");
-    let file = dir.join("t.txt");
-    let child = sigtrace()
-        .args(flags)
-        .arg("-o")
-        .arg(&file)
-        .arg(prog)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let tp = child.id();
-    let mut target = 0;
-    wait_for("the traced program to be ready", || {
-        target = child_of(tp);
-        target != 0 && ready(target)
-    });
-    (child, target, file)
-}
-
 #[test]
 fn graceful_exit_143_after_external_sigterm_names_the_sender() {
     for json in [true, false] {
         let flags: &[&str] = if json { &["--json"] } else { &[] };
         let (child, target, file) =
-            start(flags, &prog("handled"), &[], |p| catches(p, libc::SIGTERM));
+            launch_ready(flags, &prog("handled"), &[], |p| catches(p, libc::SIGTERM));
         signal(target, SIGTERM);
         assert_eq!(finish(child, "sigtrace").code(), 143);
         let out = std::fs::read_to_string(&file).unwrap();
@@ -181,10 +151,11 @@ fn graceful_exit_143_after_external_sigterm_names_the_sender() {
 fn shell_reraise_is_external() {
     // The shell traps SIGTERM, then re-raises it on itself: the root cause is the sender.
     let script = "trap 'kill $!; trap - TERM; kill -TERM $$' TERM; sleep 100 & wait";
-    // Ready once the trap is set and the background sleep exists (so that $! names it).
-    let (child, target, file) = start(&["--json"], Path::new("/bin/sh"), &["-c", script], |p| {
-        catches(p, libc::SIGTERM) && child_of(p) != 0
-    });
+    // Ready once the trap is set and the shell waits (rt_sigsuspend) for its background sleep.
+    let (child, target, file) =
+        launch_ready(&["--json"], Path::new("/bin/sh"), &["-c", script], |p| {
+            catches(p, libc::SIGTERM) && in_syscall(p, 130)
+        });
     signal(target, SIGTERM);
     assert_eq!(finish(child, "sigtrace").code(), 143);
     let ev = json_lines(&std::fs::read_to_string(&file).unwrap());
@@ -196,7 +167,7 @@ fn shell_reraise_is_external() {
 
 #[test]
 fn sigkill_from_another_process() {
-    let (child, target, file) = start(&["--json"], &prog("waiter"), &[], |p| {
+    let (child, target, file) = launch_ready(&["--json"], &prog("waiter"), &[], |p| {
         catches(p, libc::SIGUSR2)
     });
     signal(target, SIGKILL);
@@ -306,16 +277,6 @@ fn ignored_since_exec_in_a_background_job() {
     assert_eq!(v[0]["trigger"]["signal"], "SIGUSR2");
 }
 
-/// The pid of the process running `path`, or 0.
-fn find_process(path: &Path) -> u32 {
-    let want = std::fs::canonicalize(path).unwrap();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .find(|p| std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e == want))
-        .unwrap_or(0)
-}
-
 #[test]
 fn sender_names_with_escape_bytes_are_escaped() {
     // A sender whose name holds an escape sequence and a newline.
@@ -325,7 +286,7 @@ fn sender_names_with_escape_bytes_are_escaped() {
     for json in [false, true] {
         let flags: &[&str] = if json { &["--json"] } else { &[] };
         let (child, target, file) =
-            start(flags, &prog("handled"), &[], |p| catches(p, libc::SIGTERM));
+            launch_ready(flags, &prog("handled"), &[], |p| catches(p, libc::SIGTERM));
         let mut sender = Command::new(&evil)
             .args(["15", &target.to_string(), "stay"])
             .spawn()

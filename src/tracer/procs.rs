@@ -175,13 +175,7 @@ impl Procs {
             .get(&pid)
             .and_then(|s| s.oom_base.clone())
             .and_then(|(before, file)| {
-                let text = std::fs::read_to_string(&file).ok()?;
-                let after = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("oom_kill "))?
-                    .trim()
-                    .parse()
-                    .ok()?;
+                let after = procfs::oom_kill_count(&file)?;
                 Some((file, before, after))
             });
         Oom {

@@ -335,3 +335,49 @@ pub fn assert_same_as_strace(flags: &[&str], prog: &Path, args: &[&str]) -> Vec<
     assert_eq!(t_code, s_code, "exit status");
     t
 }
+
+/// Starts `sigtrace FLAGS -o FILE PROG ARGS`, and returns it with the traced program's pid
+/// once `ready` holds for it.
+pub fn launch_ready(
+    flags: &[&str],
+    prog: &Path,
+    args: &[&str],
+    ready: impl Fn(u32) -> bool,
+) -> (Child, u32, PathBuf) {
+    let dir = tempdir("launch");
+    let file = dir.join("t.txt");
+    let child = sigtrace()
+        .args(flags)
+        .arg("-o")
+        .arg(&file)
+        .arg(prog)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let tp = child.id();
+    let mut target = 0;
+    wait_for("the traced program to be ready", || {
+        target = child_of(tp);
+        target != 0 && ready(target)
+    });
+    (child, target, file)
+}
+
+/// The pid of the process running `path`, or 0.
+pub fn find_process(path: &Path) -> u32 {
+    let want = std::fs::canonicalize(path).unwrap();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .find(|p| std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e == want))
+        .unwrap_or(0)
+}
+
+/// Whether `pid` is blocked in syscall `nr` (first field of /proc/PID/syscall).
+pub fn in_syscall(pid: u32, nr: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+        .is_ok_and(|s| s.split_whitespace().next() == Some(&nr.to_string()))
+}
