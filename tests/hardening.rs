@@ -82,7 +82,7 @@ fn attach_and_detach_a_signal_storm_many_times_loses_nothing() {
     // A process signalling itself as fast as it can; sigtrace attaches, sees signals, detaches
     // (SIGINT), thirty times. The process must never stay stopped or traced, and at the end its
     // handler must have counted every signal it sent.
-    let mut storm = Command::new(prog("selfstorm"))
+    let storm = Command::new(prog("selfstorm"))
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
