@@ -13,6 +13,7 @@ cc -O2 -o "$bin/forkexec" benches/c/forkexec.c
 cc -O2 -o "$bin/storm" tests/c/storm.c
 cc -O2 -o "$bin/rtqueue" tests/c/rtqueue.c
 cc -O2 -o "$bin/seccomp_floor" benches/c/seccomp_floor.c
+cc -O2 -pthread -o "$bin/threads" tests/c/threads.c
 command -v strace >/dev/null || { echo "strace is needed: apt-get install strace" >&2; exit 1; }
 
 # name | flags for both tracers | command
@@ -50,3 +51,32 @@ for w in "${workloads[@]}"; do
   awk -v n="$name" -v a="$m0" -v b="$m1" -v c="$m2" 'BEGIN {
     printf "%-18s %9.3fs %9.3fs %9.3fs %8.2fx %8.2fx %8.2fx\n", n, a/1e6, b/1e6, c/1e6, b/a, c/a, b/c }'
 done
+
+# (e) attach to a process with 64 threads: time until every thread is traced (the tracer's
+# "attached with 65 threads" line), and the detach (SIGINT until the tracer has exited).
+ms() { echo $(( ($(now) - $1) / 1000000 )); }
+attach_run() { # tracer command...
+  "$bin/threads" wait 64 & local target=$!
+  while [ "$(ls /proc/$target/task | wc -l)" -lt 65 ]; do :; done
+  local log="$bin/attach.log"; : >"$log"
+  local s; s=$(now)
+  "$@" -p "$target" 2>"$log" >/dev/null & local tracer=$!
+  until grep -q "attached with 65 threads" "$log"; do :; done
+  local a; a=$(ms "$s")
+  s=$(now); kill -INT "$tracer"; wait "$tracer" 2>/dev/null || true
+  local d; d=$(ms "$s")
+  kill -KILL "$target"; wait "$target" 2>/dev/null || true
+  echo "$a $d"
+}
+: >"$bin/e1"; : >"$bin/e2"
+for _ in $(seq "$runs"); do
+  attach_run "$sig" -e trace=none -o /dev/null >>"$bin/e1"
+  attach_run strace -f -e trace=none -o /dev/null >>"$bin/e2"
+done
+a1=$(cut -d' ' -f1 "$bin/e1" | median); d1=$(cut -d' ' -f2 "$bin/e1" | median)
+a2=$(cut -d' ' -f1 "$bin/e2" | median); d2=$(cut -d' ' -f2 "$bin/e2" | median)
+printf '%-18s attach %5s ms, detach %5s ms (strace: %s ms, %s ms)\n' "e 64 threads" "$a1" "$d1" "$a2" "$d2"
+
+# (f) sigtrace's peak RSS on (b).
+rss=$(/usr/bin/time -f %M "$sig" -q -o /dev/null "$bin/storm" 100000 2>&1 >/dev/null | tail -1)
+printf '%-18s peak RSS %s KiB (sigtrace on b)\n' "f memory" "$rss"

@@ -14,17 +14,17 @@ use std::collections::HashMap;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
+use wait::{PtraceEvent, Stop};
 
 /// How long the tracer polls for the next stop before it sleeps in waitpid. A ptrace stop
 /// wakes the tracer through the scheduler, which costs most when the tracer's CPU went idle;
 /// polling briefly catches the next stop of a busy tracee without that wake-up.
 const SPIN_US: u64 = 50;
 
+/// x86_64's execve.
 const NR_EXECVE: u32 = 59;
-
 /// x86_64's rt_sigaction, which sigtrace always follows to know what each signal will do.
 pub const NR_RT_SIGACTION: u32 = 13;
-use wait::{PtraceEvent, Stop};
 
 /// Control signals sigtrace itself received, handed from the signal thread to the tracer.
 #[derive(Default)]

@@ -1,4 +1,5 @@
-/* Starts 4 threads. "exit": a thread calls exit(5). "wait": all wait for a signal. */
+/* Starts argv[2] (default 4) threads. "exit": a thread calls exit(5). "wait": all wait for a
+ * signal. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +15,11 @@ static void *worker(void *arg) {
 }
 int main(int argc, char **argv) {
     if (argc > 1) mode = argv[1];
-    pthread_t t[4];
-    pthread_barrier_init(&ready, NULL, 5);
-    for (long i = 0; i < 4; i++)
-        pthread_create(&t[i], NULL, worker, (void *)i);
+    int n = argc > 2 ? atoi(argv[2]) : 4;
+    pthread_t t;
+    pthread_barrier_init(&ready, NULL, n + 1);
+    for (long i = 0; i < n; i++)
+        pthread_create(&t, NULL, worker, (void *)i);
     pthread_barrier_wait(&ready);
     for (;;)
         pause();
