@@ -118,27 +118,7 @@ fn run(config: Config) -> Result<i32, Failure> {
 
     let mut held = None;
     match &config.target {
-        Target::Launch(argv) => {
-            let path = resolve(&argv[0])?;
-            let shown = escape_bytes(argv[0].as_bytes());
-            let cpath = cstring(path.as_os_str().as_bytes())?;
-            let cargv = argv
-                .iter()
-                .map(|a| cstring(a.as_bytes()))
-                .collect::<Result<Vec<_>, _>>()?;
-            // execve always stops: its seccomp stop before the first exec is how the tracer
-            // knows the filter was installed.
-            // rt_sigaction always stops too: it keeps each signal's disposition known.
-            let mut stops = config.trace;
-            stops.insert(decode::syscall_nr("execve").expect("execve"));
-            stops.insert(tracer::NR_RT_SIGACTION);
-            let filter = (mode == tracer::SyscallMode::Seccomp)
-                .then(|| decode::syscall::seccomp_filter(&stops));
-            let options = tracer::options(config.follow, mode);
-            let child = sys::spawn_held(&cpath, &cargv, &saved, options, filter.as_deref())
-                .map_err(|e| (format!("cannot start {shown}: {}", error_text(&e)), 1))?;
-            held = Some((child, shown));
-        }
+        Target::Launch(argv) => held = Some(spawn(argv, &config, mode, &saved)?),
         Target::Attach(pids) => {
             for &pid in pids {
                 if let Err(msg) = tracer.attach(pid) {
@@ -149,19 +129,7 @@ fn run(config: Config) -> Result<i32, Failure> {
         }
     }
 
-    let format = if config.json {
-        render::Format::Json(render::json::JsonFormat::new(sys::clock_ticks()))
-    } else {
-        let mut text = render::text::TextFormat::new(
-            config.clock,
-            config.relative,
-            config.signals,
-            config.output.is_some() && (config.follow || tracer.ntasks() > 1),
-            config.output.is_some(),
-        );
-        text.color = use_color(config.color, config.output.is_none());
-        render::Format::Text(text)
-    };
+    let format = output_format(&config, tracer.ntasks());
     let renderer = render::Renderer::new(format, sink, config.quiet, config.follow);
     let render_thread = std::thread::spawn(move || renderer.run(rx));
     spawn_signal_thread(control);
@@ -188,6 +156,50 @@ fn run(config: Config) -> Result<i32, Failure> {
             ))
         }
     }
+}
+
+/// Forks the command, seized and held before exec; returns it with its name as shown.
+fn spawn(
+    argv: &[OsString],
+    config: &Config,
+    mode: tracer::SyscallMode,
+    saved: &sys::SavedSignals,
+) -> Result<(sys::HeldChild, String), Failure> {
+    let path = resolve(&argv[0])?;
+    let shown = escape_bytes(argv[0].as_bytes());
+    let cpath = cstring(path.as_os_str().as_bytes())?;
+    let cargv = argv
+        .iter()
+        .map(|a| cstring(a.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()?;
+    // execve always stops: its seccomp stop before the first exec is how the tracer knows the
+    // filter was installed. rt_sigaction always stops too: it keeps dispositions known.
+    let mut stops = config.trace;
+    stops.insert(tracer::NR_EXECVE);
+    stops.insert(tracer::NR_RT_SIGACTION);
+    let filter =
+        (mode == tracer::SyscallMode::Seccomp).then(|| decode::syscall::seccomp_filter(&stops));
+    let options = tracer::options(config.follow, mode);
+    let child = sys::spawn_held(&cpath, &cargv, saved, options, filter.as_deref())
+        .map_err(|e| (format!("cannot start {shown}: {}", error_text(&e)), 1))?;
+    Ok((child, shown))
+}
+
+/// Text (strace's lines, pid columns with -o when several tasks may print) or JSON Lines.
+fn output_format(config: &Config, ntasks: usize) -> render::Format {
+    if config.json {
+        return render::Format::Json(render::json::JsonFormat::new(sys::clock_ticks()));
+    }
+    let to_file = config.output.is_some();
+    let mut text = render::text::TextFormat::new(
+        config.clock,
+        config.relative,
+        config.signals,
+        to_file && (config.follow || ntasks > 1),
+        to_file,
+    );
+    text.color = use_color(config.color, !to_file);
+    render::Format::Text(text)
 }
 
 /// `auto`: only on a terminal, and never when NO_COLOR is set (to anything but "").

@@ -56,10 +56,6 @@ impl Signal {
         }
     }
 
-    pub fn is_realtime(self) -> bool {
-        self.0 >= RTMIN && self.0 <= MAX
-    }
-
     /// Parses `SIGTERM`, `TERM`, `sigterm`, `15`, `SIGRT_2`, `RTMIN` as strace does.
     pub fn parse(token: &str) -> Option<Signal> {
         if let Ok(n) = token.parse::<i32>() {

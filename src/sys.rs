@@ -175,18 +175,6 @@ pub fn wait_any_spin(spin: std::time::Duration) -> io::Result<(Tid, i32)> {
     }
 }
 
-/// Non-blocking waitpid for one task (__WALL | WNOHANG): None when it has nothing to report.
-pub fn wait_nohang(tid: Tid) -> io::Result<Option<i32>> {
-    let mut status = 0;
-    // SAFETY: as in wait_any.
-    let r = unsafe { libc::waitpid(tid, &mut status, libc::__WALL | libc::WNOHANG) };
-    match r {
-        -1 => Err(io::Error::last_os_error()),
-        0 => Ok(None),
-        _ => Ok(Some(status)),
-    }
-}
-
 pub fn kill(pid: Tid, sig: i32) -> io::Result<()> {
     // SAFETY: kill(2) takes plain integers.
     check(unsafe { libc::kill(pid, sig) } as libc::c_long).map(drop)

@@ -427,11 +427,6 @@ pub fn spec(nr: u32) -> Spec {
         })
 }
 
-/// Whether sigtrace decodes `nr` as strace does (others show raw arguments).
-pub fn is_decoded(nr: u32) -> bool {
-    syscall_name(nr).is_some_and(|n| SPECS.iter().any(|s| s.name == n))
-}
-
 /// One classic-BPF instruction (struct sock_filter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Insn {
@@ -605,7 +600,6 @@ mod tests {
         let raw = spec(39); // getpid: not decoded, no arguments
         assert_eq!((raw.name, raw.entry.len()), ("getpid", 0));
         assert_eq!(spec(0).entry.len(), 3);
-        assert!(is_decoded(62) && !is_decoded(0));
         for s in SPECS {
             assert!(syscall_nr(s.name).is_some(), "{}", s.name);
         }

@@ -22,7 +22,7 @@ use wait::{PtraceEvent, Stop};
 const SPIN_US: u64 = 50;
 
 /// x86_64's execve.
-const NR_EXECVE: u32 = 59;
+pub const NR_EXECVE: u32 = 59;
 /// x86_64's rt_sigaction, which sigtrace always follows to know what each signal will do.
 pub const NR_RT_SIGACTION: u32 = 13;
 
