@@ -223,28 +223,16 @@ fn stop_and_continue_match_strace() {
     // stopcont raises SIGSTOP on itself; the test continues it. Same lines as strace.
     let mut outs = Vec::new();
     for tool in ["strace", "sigtrace"] {
-        let dir = tempdir(&format!("stopcont-{tool}"));
-        let file = dir.join("t.txt");
         let mut cmd = if tool == "strace" {
-            let mut c = Command::new("strace");
-            c.args(["-e", "trace=none"]);
-            c
+            Command::new("strace")
         } else {
             sigtrace()
         };
-        let child = cmd
-            .arg("-o")
-            .arg(&file)
-            .arg(prog("stopcont"))
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
-        let tracer = child.id();
-        let mut target = 0;
-        wait_for("the program to stop itself", || {
-            target = child_of(tracer);
-            target != 0 && lines_of(&file).len() == 2
+        cmd.args(["-e", "trace=none"]);
+        let (child, target, file) = launch_ready_with(cmd, &prog("stopcont"), &[], |p| {
+            matches!(state(p), 'T' | 't')
         });
+        wait_for("the stop lines", || lines_of(&file).len() == 2);
         signal(target, Signal::SIGCONT);
         let out = finish(child, tool);
         assert_eq!(out.code(), 0);

@@ -355,3 +355,38 @@ fn oom_in_a_small_memory_cgroup() {
         v[0]["summary"]
     );
 }
+
+#[test]
+fn every_json_line_has_the_common_fields() {
+    let p = prog("sigcalls");
+    let (code, ev) = json_run(&[&path(&p)]);
+    assert_eq!(code, 0);
+    for e in &ev {
+        for field in ["event", "time", "pid", "tid"] {
+            assert!(!e[field].is_null(), "{field} missing in {e}");
+        }
+    }
+    let kinds: std::collections::HashSet<&str> =
+        ev.iter().filter_map(|e| e["event"].as_str()).collect();
+    for kind in ["context", "syscall", "signal", "exited", "verdict"] {
+        assert!(kinds.contains(kind), "no {kind} event");
+    }
+    let kill = ev
+        .iter()
+        .find(|e| e["name"] == "kill" && e["ret"] == -1)
+        .unwrap();
+    assert_eq!(kill["errno"], "ESRCH");
+    assert_eq!(kill["args"][1], "SIGTERM");
+    assert!(
+        kill["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("kill(999999, SIGTERM) = -1 ESRCH")
+    );
+    let sigaction = ev.iter().find(|e| e["name"] == "rt_sigaction").unwrap();
+    assert_eq!(
+        sigaction["args"].as_array().unwrap().len(),
+        4,
+        "{sigaction}"
+    );
+}

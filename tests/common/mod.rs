@@ -344,10 +344,21 @@ pub fn launch_ready(
     args: &[&str],
     ready: impl Fn(u32) -> bool,
 ) -> (Child, u32, PathBuf) {
+    let mut tracer = sigtrace();
+    tracer.args(flags);
+    launch_ready_with(tracer, prog, args, ready)
+}
+
+/// As `launch_ready`, with any tracer command (sigtrace or strace and their flags).
+pub fn launch_ready_with(
+    mut tracer: Command,
+    prog: &Path,
+    args: &[&str],
+    ready: impl Fn(u32) -> bool,
+) -> (Child, u32, PathBuf) {
     let dir = tempdir("launch");
     let file = dir.join("t.txt");
-    let child = sigtrace()
-        .args(flags)
+    let child = tracer
         .arg("-o")
         .arg(&file)
         .arg(prog)
