@@ -173,4 +173,8 @@ pub enum Note {
     /// A new task followed (clone, fork, vfork) with -f.
     ChildAttached,
     Detached,
+    /// The command ended while children it started (traced silently, without -f) run on.
+    Waiting {
+        processes: usize,
+    },
 }

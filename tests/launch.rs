@@ -163,3 +163,28 @@ fn command_output_stays_clean() {
     assert_eq!(out.stdout, "hello\n");
     assert_eq!(out.code(), 128 + libc::SIGUSR1);
 }
+
+#[test]
+fn says_why_it_waits_for_children_without_f() {
+    // The background sleep inherited the seccomp filter: sigtrace keeps serving it, and says so.
+    let out = run(sigtrace().args(["-q", "-o", "/dev/null", "sh", "-c", "sleep 0.2 & exit 5"]));
+    assert_eq!(out.code(), 5);
+    assert!(
+        out.stderr
+            .contains("ended; waiting for 1 process(es) it started"),
+        "{}",
+        out.stderr
+    );
+    // Without a filter there is nothing to wait for.
+    let out = run(sigtrace().args([
+        "--no-seccomp",
+        "-q",
+        "-o",
+        "/dev/null",
+        "sh",
+        "-c",
+        "sleep 0.2 & exit 5",
+    ]));
+    assert_eq!(out.code(), 5);
+    assert!(!out.stderr.contains("waiting for"), "{}", out.stderr);
+}

@@ -76,7 +76,7 @@ impl Renderer {
     fn render(&mut self, ev: &Event) {
         self.line.clear();
         if let EventKind::Note(note) = &ev.kind {
-            if self.quiet {
+            if self.quiet && !matches!(note, crate::event::Note::Waiting { .. }) {
                 return;
             }
             text::note(ev, note, &mut self.line);

@@ -341,6 +341,13 @@ pub fn note(ev: &Event, note: &Note, out: &mut String) {
             writeln!(out, "sigtrace: Process {} attached", ev.tid)
         }
         Note::Detached => writeln!(out, "sigtrace: Process {} detached", ev.tid),
+        Note::Waiting { processes } => writeln!(
+            out,
+            "sigtrace: {} ended; waiting for {processes} process(es) it started, which inherited \
+             sigtrace's seccomp filter and must stay traced until they end (see them with -f; \
+             --no-seccomp does not wait)",
+            ev.pid
+        ),
     };
 }
 

@@ -613,6 +613,25 @@ impl Tracer {
             self.emit(pid, tid, kind);
         }
         self.remove_task(tid);
+        // Children that inherited the seccomp filter must stay traced: say why sigtrace waits.
+        let silent: Vec<Tid> = self
+            .tasks
+            .values()
+            .filter(|t| !t.shown)
+            .map(|t| t.pid)
+            .collect();
+        if main && !silent.is_empty() && self.launched {
+            let mut processes = silent;
+            processes.sort_unstable();
+            processes.dedup();
+            self.emit(
+                pid,
+                tid,
+                EventKind::Note(Note::Waiting {
+                    processes: processes.len(),
+                }),
+            );
+        }
     }
 
     fn resume(&mut self, tid: Tid, how: Resume) {
