@@ -113,17 +113,28 @@ fn argv(pid: Tid, addr: u64) -> Mem {
 }
 
 /// strace's printargc: how many entries before the NULL.
+/// Reads the pointer array a page at a time rather than a word at a time.
 fn count(pid: Tid, addr: u64) -> Mem {
     let mut n = 0u32;
     let mut at = addr;
+    let mut buf = [0u8; 4096];
     loop {
-        match word(pid, at) {
-            Some(0) => return Mem::Count(n, false),
-            Some(_) => n += 1,
-            None if n == 0 => return Mem::None,
-            None => return Mem::Count(n, true),
+        let want = 4096 - (at % 4096) as usize;
+        let got = sys::read_mem(pid, at, &mut buf[..want]).unwrap_or(0) / 8;
+        if got == 0 {
+            return if n == 0 {
+                Mem::None
+            } else {
+                Mem::Count(n, true)
+            };
         }
-        at = match at.checked_add(8) {
+        for w in buf[..got * 8].chunks_exact(8) {
+            if w.iter().all(|&b| b == 0) {
+                return Mem::Count(n, false);
+            }
+            n += 1;
+        }
+        at = match at.checked_add(got as u64 * 8) {
             Some(a) => a,
             None => return Mem::Count(n, true),
         };
