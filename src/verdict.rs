@@ -301,11 +301,6 @@ fn classify(r: &SignalRecord, h: &History, pid: i32) -> Cause {
     }
 }
 
-/// Text from the traced system, escaped.
-pub fn shown(bytes: &[u8]) -> String {
-    crate::escape_bytes(bytes)
-}
-
 /// `4310 (kill -TERM 4242, uid 1000) <- 4301 (bash) <- 1 (systemd)`.
 pub fn describe_sender(s: &Sender, out: &mut String) {
     let name = if s.cmdline.is_empty() {
@@ -313,13 +308,13 @@ pub fn describe_sender(s: &Sender, out: &mut String) {
     } else {
         &s.cmdline
     };
-    let _ = write!(out, "{} ({}", s.pid, shown(name));
+    let _ = write!(out, "{} ({}", s.pid, crate::escape_bytes(name));
     if let Some(uid) = s.uid {
         let _ = write!(out, ", uid {uid}");
     }
     out.push(')');
     for (pid, comm) in &s.ancestry {
-        let _ = write!(out, " <- {pid} ({})", shown(comm));
+        let _ = write!(out, " <- {pid} ({})", crate::escape_bytes(comm));
     }
 }
 
@@ -392,9 +387,9 @@ fn summary(v: &Verdict) -> String {
                 .as_secs_f64()
                 * 1e3
         });
-        let comm =
-            v.by.as_ref()
-                .map_or_else(String::new, |b| format!(" ({})", shown(&b.comm)));
+        let comm = v.by.as_ref().map_or_else(String::new, |b| {
+            format!(" ({})", crate::escape_bytes(&b.comm))
+        });
         let _ = write!(s, ", {} by {}{comm} {ms:.3} ms before", c.text, c.sender);
     }
     let words = match (v.cause, v.outcome) {

@@ -149,7 +149,7 @@ impl Renderer {
 
 /// `sigtrace: summary` and one aligned row per process: pid, command, end, cause, by whom.
 pub fn summary_table(verdicts: &[Verdict], out: &mut String) {
-    use crate::verdict::{Outcome, shown};
+    use crate::verdict::Outcome;
     use std::fmt::Write as _;
     let rows: Vec<[String; 5]> = verdicts
         .iter()
@@ -160,11 +160,11 @@ pub fn summary_table(verdicts: &[Verdict], out: &mut String) {
             };
             let by = v.by.as_ref().map_or_else(
                 || "-".to_string(),
-                |s| format!("{} ({})", s.pid, shown(&s.comm)),
+                |s| format!("{} ({})", s.pid, crate::escape_bytes(&s.comm)),
             );
             [
                 v.pid.to_string(),
-                shown(&v.comm),
+                crate::escape_bytes(&v.comm),
                 ended,
                 v.cause.as_str().to_string(),
                 by,

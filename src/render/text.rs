@@ -266,7 +266,7 @@ impl TextFormat {
             out,
             "sigtrace: {} ({}) {}",
             v.pid,
-            crate::verdict::shown(&v.comm),
+            crate::escape_bytes(&v.comm),
             v.summary
         );
         self.paint(out, line, Paint::Verdict);
@@ -317,9 +317,9 @@ fn context(pid: i32, c: &crate::procfs::Context, out: &mut String) {
     let _ = write!(
         out,
         "sigtrace: {pid} ({}): parent {} ({}), process group {}, session {}, ",
-        crate::verdict::shown(&c.comm),
+        crate::escape_bytes(&c.comm),
         c.ppid,
-        crate::verdict::shown(&c.parent_comm),
+        crate::escape_bytes(&c.parent_comm),
         c.pgrp,
         c.session
     );
