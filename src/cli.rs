@@ -106,7 +106,7 @@ where
             let first = text.lines().next().unwrap_or("invalid arguments");
             return Err(format!(
                 "{} (see sigtrace --help)",
-                crate::escape(first.trim_start_matches("error: "))
+                crate::escape_message(first.trim_start_matches("error: "))
             ));
         }
     };
@@ -124,7 +124,7 @@ fn config(args: Args) -> Result<Config, String> {
             _ => {
                 return Err(format!(
                     "invalid -e qualifier '{}' (known: trace, signal)",
-                    crate::escape(qual)
+                    crate::escape_input(qual)
                 ));
             }
         }
@@ -187,7 +187,12 @@ fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
                     pids.push(p)
                 }
             }
-            _ => return Err(format!("invalid process id: '{}'", crate::escape(token))),
+            _ => {
+                return Err(format!(
+                    "invalid process id: '{}'",
+                    crate::escape_input(token)
+                ));
+            }
         }
     }
     if pids.is_empty() && !values.is_empty() {

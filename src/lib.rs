@@ -38,6 +38,26 @@ pub fn escape(s: &str) -> String {
     escape_bytes(s.as_bytes())
 }
 
+/// A piece of the user's input quoted in an error message: escaped, and cut after 64 bytes so
+/// that a huge argument still gives a one-line error of readable length.
+pub fn escape_input(s: &str) -> String {
+    escape_cut(s, 64)
+}
+
+fn escape_cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return escape(s);
+    }
+    let mut out = escape_bytes(&s.as_bytes()[..max]);
+    out.push_str(&format!("...({} bytes)", s.len()));
+    out
+}
+
+/// An error line from clap, which may quote a huge argument: escaped, cut after 160 bytes.
+pub fn escape_message(s: &str) -> String {
+    escape_cut(s, 160)
+}
+
 pub fn escape_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     render::syscall::escape_into(bytes, &mut out);

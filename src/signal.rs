@@ -134,13 +134,14 @@ impl SignalSet {
                 "" => {
                     return Err(format!(
                         "invalid signal set '{}': empty name",
-                        crate::escape(spec)
+                        crate::escape_input(spec)
                     ));
                 }
-                _ => set.insert(
-                    Signal::parse(token)
-                        .ok_or_else(|| format!("invalid signal '{}'", crate::escape(token)))?,
-                ),
+                _ => {
+                    set.insert(Signal::parse(token).ok_or_else(|| {
+                        format!("invalid signal '{}'", crate::escape_input(token))
+                    })?)
+                }
             }
         }
         Ok(if negate { SignalSet(!set.0) } else { set })

@@ -188,6 +188,26 @@ fn detach_leaves_stopped_process_stopped() {
 }
 
 #[test]
+fn detach_during_a_group_stop_leaves_it_stopped() {
+    // Stopped while traced, then sigtrace goes: the process must stay stopped (not run on, not
+    // die), untraced, and continue normally on SIGCONT.
+    let target = ready_waiter("sleep");
+    let pid = target.pid();
+    let (tracer, file) = attach(pid, &[]);
+    signal(pid, Signal::SIGSTOP);
+    wait_lines(&file, "the stop line", |l| l.len() == 2);
+    wait_for("the group-stop", || matches!(state(pid), 'T' | 't'));
+    signal(tracer.id(), Signal::SIGINT);
+    assert_eq!(finish(tracer, "sigtrace").code(), 0);
+    assert_eq!(tracer_of(pid), 0);
+    assert_eq!(state(pid), 'T');
+    signal(pid, Signal::SIGCONT);
+    wait_for("the program to run again", || state(pid) == 'S');
+    signal(pid, Signal::SIGUSR2);
+    assert_eq!(target.finish().code(), 0);
+}
+
+#[test]
 fn group_stop_and_continue_while_attached() {
     let target = ready_waiter("sleep");
     let pid = target.pid();

@@ -144,3 +144,42 @@ fn failed_attach_leaves_nothing_attached() {
     let st = good.wait().unwrap();
     assert!(st.success());
 }
+
+#[test]
+fn huge_arguments_give_short_errors() {
+    // 100,000-byte arguments (the kernel takes up to 128 KiB each): the error quotes only the
+    // start of what was given, escaped, on one readable line.
+    let huge = |c: &str| c.repeat(100_000);
+    let cases = [
+        vec!["-e".to_string(), format!("trace={}", huge("x"))],
+        vec!["-e".to_string(), format!("signal={}", huge("\u{1b}"))],
+        vec!["-p".to_string(), huge("7")],
+        vec![format!("--{}", huge("y"))],
+    ];
+    for args in cases {
+        let out = run(sigtrace().args(&args).arg("true"));
+        assert_error(&out, 1, &["(100"]);
+        assert!(out.stderr.len() < 400, "{} bytes", out.stderr.len());
+        assert!(!out.stderr.contains('\u{1b}'), "raw escape byte");
+    }
+}
+
+#[test]
+fn many_pids_and_many_syscall_names() {
+    // 12,000 pids (96 KB), none of them alive: one error naming the first that is not there.
+    let pids: Vec<String> = (4_000_000..4_012_000).map(|p| p.to_string()).collect();
+    let out = run(sigtrace().args(["-p", &pids.join(",")]));
+    assert_error(&out, 1, &["4000000", "no such process"]);
+    // 15,000 syscall names: the set is what they name.
+    let names = ["getpid", "kill", "rt_sigaction"].repeat(5000).join(",");
+    let dir = tempdir("names");
+    let file = dir.join("t.txt");
+    let out = run(sigtrace()
+        .args(["-e", &format!("trace={names}"), "-o"])
+        .arg(&file)
+        .arg(prog("selfkill")));
+    assert_eq!(out.code(), 143, "{}", out.stderr);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("kill("), "{text}");
+    assert!(!text.contains("exit_group("), "{text}");
+}

@@ -79,9 +79,11 @@ fn attaching_to_another_users_process_says_why() {
 
 #[test]
 fn attach_and_detach_a_signal_storm_many_times_loses_nothing() {
-    // A process signalling itself as fast as it can; sigtrace attaches, sees signals, detaches
-    // (SIGINT), thirty times. The process must never stay stopped or traced, and at the end its
-    // handler must have counted every signal it sent.
+    const CYCLES: usize = 100;
+    // A process signalling itself as fast as it can (SIGUSR1, and queued SIGRTMIN+4 eight at a
+    // time); sigtrace attaches, sees signals, detaches (SIGINT), a hundred times. Most detaches
+    // find a task in a signal-delivery-stop, whose signal must be handed back. The process must
+    // never stay stopped or traced, and at the end its handlers must have counted every signal.
     let storm = Command::new(prog("selfstorm"))
         .stdout(Stdio::piped())
         .spawn()
@@ -89,7 +91,7 @@ fn attach_and_detach_a_signal_storm_many_times_loses_nothing() {
     let pid = storm.id();
     wait_for("the handlers", || catches(pid, libc::SIGUSR2));
     let dir = tempdir("cycles");
-    for cycle in 0..30 {
+    for cycle in 0..CYCLES {
         let file = dir.join(format!("t{cycle}.txt"));
         let tracer = sigtrace()
             .args(["-q", "-e", "trace=none", "-o"])
@@ -119,12 +121,20 @@ fn attach_and_detach_a_signal_storm_many_times_loses_nothing() {
         .split_whitespace()
         .map(|n| n.parse().unwrap())
         .collect();
+    assert_eq!(counts.len(), 4, "{}", out.stdout);
+    assert!(counts[2] > 0, "no real-time signal sent: {}", out.stdout);
     assert_eq!(
         counts[0], counts[1],
-        "sent and handled differ: {}",
+        "SIGUSR1 sent, handled: {}",
+        out.stdout
+    );
+    assert_eq!(
+        counts[2], counts[3],
+        "SIGRTMIN+4 sent, handled: {}",
         out.stdout
     );
     assert_eq!(out.code(), 0);
+    eprintln!("{CYCLES} cycles; sent and handled: {}", out.stdout.trim());
 }
 
 #[test]
@@ -174,4 +184,129 @@ fn attaching_to_a_zombie_says_so() {
     assert_eq!(out.code(), 1);
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
     assert!(out.stderr.contains("zombie"), "{}", out.stderr);
+}
+
+/// The pids of lines in a `-f` trace (strace's "PID " prefix) that end with `suffix`.
+fn pids_ending(text: &str, suffix: &str) -> Vec<u32> {
+    text.lines()
+        .filter(|l| l.ends_with(suffix))
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+/// Asserts that `pids` holds `n` pids, all different.
+fn assert_once_each(pids: &[u32], n: usize, what: &str) {
+    let distinct: std::collections::HashSet<&u32> = pids.iter().collect();
+    assert_eq!(pids.len(), n, "{what}");
+    assert_eq!(distinct.len(), n, "{what}: some twice");
+}
+
+#[test]
+fn a_bounded_fork_bomb_is_followed_to_its_end() {
+    // Every process forks as fast as it can until 1,500 forks are spent. A child's first stop
+    // often comes before its parent's fork event, and the child may have ended by then: each
+    // process must still be announced once, placed once and end once.
+    let dir = tempdir("bomb");
+    let file = dir.join("t.txt");
+    let out = run(sigtrace()
+        .args(["-f", "-o"])
+        .arg(&file)
+        .arg(prog("bomb"))
+        .arg("1500"));
+    assert_eq!(out.code(), 0, "{}", out.stderr);
+    let forks: usize = out.stdout.trim().parse().unwrap();
+    assert_eq!(forks, 1500);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_once_each(
+        &pids_ending(&text, "+++ exited with 0 +++"),
+        forks + 1,
+        "end lines",
+    );
+    let contexts: Vec<u32> = text
+        .lines()
+        .filter(|l| l.contains(": parent "))
+        .filter_map(|l| {
+            l.strip_prefix("sigtrace: ")?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert_once_each(&contexts, forks + 1, "context lines");
+    let attached: Vec<u32> = out
+        .stderr
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("sigtrace: Process ")?
+                .strip_suffix(" attached")
+        })
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert_once_each(&attached, forks, "\"Process N attached\" lines");
+}
+
+#[test]
+fn a_bounded_fork_bomb_without_f_ends_once() {
+    // The forks are traced silently (they inherit the seccomp filter): one end line, no hang.
+    let dir = tempdir("bomb1");
+    let file = dir.join("t.txt");
+    let out = run(sigtrace()
+        .arg("-o")
+        .arg(&file)
+        .arg(prog("bomb"))
+        .arg("1500"));
+    assert_eq!(out.code(), 0, "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "1500");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let ends: Vec<String> = trace_lines(&text)
+        .into_iter()
+        .filter(|l| l.starts_with("+++"))
+        .collect();
+    assert_eq!(ends, ["+++ exited with 0 +++"]);
+}
+
+#[test]
+fn a_reused_pid_is_a_new_process() {
+    // Two children with the same pid, one after the other (clone3's set_tid): the first sends
+    // SIGUSR1 and exits 1, the second, another program, sends SIGUSR2 and exits 2. The lines
+    // are strace's, and what sigtrace says of the second is not what it knew of the first.
+    let dir = tempdir("reuse");
+    let file = dir.join("t.txt");
+    let out = run(sigtrace()
+        .args(["-f", "-o"])
+        .arg(&file)
+        .arg(prog("pidreuse")));
+    if out.stdout.trim() == "unsupported" {
+        eprintln!("skipped: clone3 set_tid needs CAP_SYS_ADMIN");
+        return;
+    }
+    assert_eq!(out.code(), 0, "{}", out.stderr);
+    let pid: u32 = out.stdout.trim().parse().unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let ends: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix(&format!("{pid} ")))
+        .map(str::trim_start)
+        .filter(|l| l.starts_with("+++"))
+        .collect();
+    assert_eq!(ends, ["+++ exited with 1 +++", "+++ exited with 2 +++"]);
+    let usr2 = text
+        .lines()
+        .find(|l| l.starts_with("sigtrace: SIGUSR2"))
+        .unwrap();
+    // Its command line, or only its name when it has already exited (a zombie has no argv).
+    assert!(
+        usr2.contains(&format!("from {pid} (pidreuse second, "))
+            || usr2.contains(&format!("from {pid} (exe, ")),
+        "{usr2}"
+    );
+    let contexts = text
+        .lines()
+        .filter(|l| l.starts_with(&format!("sigtrace: {pid} (")) && l.contains(": parent "))
+        .count();
+    assert_eq!(contexts, 2, "{text}");
+    let (s, t, s_code, t_code) = compare(&["-f"], &prog("pidreuse"), &[]);
+    assert_eq!(t_code, s_code);
+    assert_eq!(normalize(&t), normalize(&s));
 }

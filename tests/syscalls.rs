@@ -1,6 +1,7 @@
 //! Signal syscalls decoded as strace decodes them, on the seccomp path and the fallback path.
 mod common;
 use common::*;
+use std::path::Path;
 use std::process::Stdio;
 
 #[test]
@@ -148,4 +149,17 @@ fn attach_shows_syscalls_too() {
         lines.contains(&"exit_group(0)                           = ?".to_string()),
         "{lines:#?}"
     );
+}
+
+#[test]
+fn huge_argument_list_is_cut_as_strace_cuts_it() {
+    // 100,000 arguments, some long, some with control bytes: execve shows 32 of them and "...",
+    // each string cut at 32 bytes and escaped, exactly as strace does.
+    let mut args: Vec<String> = (0..100_000).map(|i| i.to_string()).collect();
+    args[1] = "\u{1b}[31mred\n".into();
+    args[2] = "z".repeat(5000);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let t = assert_same_as_strace(&["-e", "trace=execve"], Path::new("/bin/true"), &args);
+    assert!(t[0].contains(r#""\33[31mred\n""#), "{}", t[0]);
+    assert!(t[0].contains("...], "), "{}", t[0]);
 }

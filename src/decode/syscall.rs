@@ -117,12 +117,13 @@ impl SyscallSet {
                 "" => {
                     return Err(format!(
                         "invalid syscall set '{}': empty name",
-                        crate::escape(spec)
+                        crate::escape_input(spec)
                     ));
                 }
                 _ => {
-                    let nr = syscall_nr(token)
-                        .ok_or_else(|| format!("invalid system call '{}'", crate::escape(token)))?;
+                    let nr = syscall_nr(token).ok_or_else(|| {
+                        format!("invalid system call '{}'", crate::escape_input(token))
+                    })?;
                     set.insert(nr);
                     continue;
                 }

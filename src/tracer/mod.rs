@@ -10,7 +10,7 @@ use crate::procfs;
 use crate::signal::Signal;
 use crate::sys::{self, Tid, opt};
 use crossbeam_channel::Sender;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
@@ -115,6 +115,9 @@ pub struct ExecFailed(pub io::Error);
 
 pub struct Tracer {
     tasks: HashMap<Tid, Task>,
+    /// New tasks whose own first stop came before their parent's clone event: that late event
+    /// must not bring them back, even after they ended.
+    ahead_of_parent: HashSet<Tid>,
     /// How many tasks are shown (strace prefixes lines with the pid when more than one).
     shown: usize,
     options: i32,
@@ -161,6 +164,7 @@ impl Tracer {
     ) -> Tracer {
         Tracer {
             tasks: HashMap::new(),
+            ahead_of_parent: HashSet::new(),
             shown: 0,
             options: options(follow, mode),
             follow,
@@ -346,7 +350,12 @@ impl Tracer {
         if !self.tasks.contains_key(&tid) {
             match stop {
                 Stop::Exited(_) | Stop::Killed { .. } => return,
-                _ => self.new_task(tid, None, None),
+                _ => {
+                    // ptrace(2): a new child's first stop and its parent's fork/clone event
+                    // are reported in either order.
+                    self.ahead_of_parent.insert(tid);
+                    self.new_task(tid, None, None)
+                }
             }
         }
         let pid = self.tasks[&tid].pid;
@@ -411,7 +420,7 @@ impl Tracer {
             PtraceEvent::Clone | PtraceEvent::Fork | PtraceEvent::Vfork => {
                 if let Ok(child) = sys::geteventmsg(tid) {
                     let child = child as Tid;
-                    if !self.tasks.contains_key(&child) {
+                    if !self.ahead_of_parent.remove(&child) && !self.tasks.contains_key(&child) {
                         let thread = ev == PtraceEvent::Clone
                             && procfs::tgid(child).is_none_or(|g| g == pid);
                         self.new_task(child, Some(if thread { pid } else { child }), Some(pid));
@@ -708,6 +717,7 @@ fn permission_hint(pid: Tid, e: &io::Error) -> String {
         .map(|s| s.trim().to_string())
         .ok();
     match scope.as_deref() {
+        _ if me == 0 => "Operation not permitted, even as root: a kernel thread, or a process that another user namespace or a security module protects".into(),
         Some(s) if s != "0" => format!(
             "Operation not permitted: kernel.yama.ptrace_scope is {s}; run as root, give sigtrace CAP_SYS_PTRACE, or set kernel.yama.ptrace_scope=0"
         ),

@@ -215,7 +215,6 @@ pub fn normalize(lines: &[String]) -> Vec<Vec<String>> {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let mut names: HashMap<String, String> = HashMap::new();
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     // Where another task's line split a syscall line ("<unfinished ...>", then
     // "<... NAME resumed>") depends on timing: join the halves, per task.
@@ -247,16 +246,6 @@ pub fn normalize(lines: &[String]) -> Vec<Vec<String>> {
             Some(c) => format!("{} {}", &c[1], &c[2]),
             None => body,
         };
-        let body = number.replace_all(&body, |c: &regex::Captures| {
-            if !pids.contains(&c[0]) {
-                return c[0].to_string();
-            }
-            let n = names.len() + 1;
-            names
-                .entry(c[0].to_string())
-                .or_insert_with(|| format!("P{n}"))
-                .clone()
-        });
         let body = addr.replace_all(&body, "ADDR");
         let body = times.replace_all(&body, "$1=T").to_string();
         match groups.iter_mut().find(|(k, _)| *k == key) {
@@ -272,7 +261,43 @@ pub fn normalize(lines: &[String]) -> Vec<Vec<String>> {
             None => groups.push((key, vec![line])),
         }
     }
-    let mut out: Vec<Vec<String>> = groups.into_iter().map(|(_, g)| g).collect();
+    // Pids are named P1, P2... in order of first appearance, in the groups sorted by their
+    // lines with every pid alike: the names do not depend on how tasks' lines interleaved.
+    let erase = |line: &String| {
+        number
+            .replace_all(line, |c: &regex::Captures| {
+                if pids.contains(&c[0]) {
+                    "P".to_string()
+                } else {
+                    c[0].to_string()
+                }
+            })
+            .to_string()
+    };
+    let mut groups: Vec<Vec<String>> = groups.into_iter().map(|(_, g)| g).collect();
+    groups.sort_by_cached_key(|g| g.iter().map(erase).collect::<Vec<_>>());
+    let mut names: HashMap<String, String> = HashMap::new();
+    let mut out: Vec<Vec<String>> = groups
+        .iter()
+        .map(|g| {
+            g.iter()
+                .map(|line| {
+                    number
+                        .replace_all(line, |c: &regex::Captures| {
+                            if !pids.contains(&c[0]) {
+                                return c[0].to_string();
+                            }
+                            let n = names.len() + 1;
+                            names
+                                .entry(c[0].to_string())
+                                .or_insert_with(|| format!("P{n}"))
+                                .clone()
+                        })
+                        .to_string()
+                })
+                .collect()
+        })
+        .collect();
     out.sort();
     out
 }
