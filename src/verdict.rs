@@ -184,7 +184,7 @@ impl Fold {
                     text.push(')');
                     let h = self.procs.entry(ev.pid).or_default();
                     if target == ev.pid || target == ev.tid {
-                        h.self_sent |= 1 << ((sig - 1) & 63);
+                        h.self_sent |= 1 << (sig.wrapping_sub(1) & 63);
                     }
                     let c = KillCall {
                         time: ev.time,
@@ -283,7 +283,7 @@ fn classify(r: &SignalRecord, h: &History, pid: i32) -> Cause {
     if from_terminal(r) {
         return Cause::Terminal;
     }
-    let self_made = h.self_sent & (1 << ((sig.0 - 1) & 63)) != 0;
+    let self_made = h.self_sent & (1 << (sig.0.wrapping_sub(1) & 63)) != 0;
     // The kernel sends SIGPIPE (broken pipe) and SIGXFSZ as SI_USER with the process's own pid.
     let own_pid = matches!(&r.from, From::Process(s) if s.pid == pid);
     if matches!(sig.0, libc::SIGPIPE | libc::SIGXFSZ | libc::SIGXCPU)

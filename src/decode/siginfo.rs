@@ -216,8 +216,8 @@ pub fn code_name(code: i32, signo: Signal) -> Option<&'static str> {
         libc::SIGSYS => &["SYS_SECCOMP", "SYS_USER_DISPATCH"],
         _ => &[],
     };
-    usize::try_from(code - 1)
-        .ok()
+    code.checked_sub(1)
+        .and_then(|i| usize::try_from(i).ok())
         .and_then(|i| table.get(i))
         .copied()
         .filter(|s| !s.is_empty())

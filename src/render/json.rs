@@ -201,7 +201,9 @@ impl JsonFormat {
         if let Some((r, true)) = ret {
             m.insert(
                 "errno".into(),
-                crate::decode::errno_name((-r) as i32).unwrap_or("?").into(),
+                crate::decode::errno_name(r.wrapping_neg() as i32)
+                    .unwrap_or("?")
+                    .into(),
             );
         }
         m.insert("text".into(), line.into());

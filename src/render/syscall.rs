@@ -93,7 +93,7 @@ pub fn arg_strings(list: &[Arg], call: &Syscall, tck: u64) -> Vec<String> {
 
 fn bytes(mem: &Mem) -> Option<&[u8]> {
     match mem {
-        Mem::Bytes { len, data } => Some(&data[..*len as usize]),
+        Mem::Bytes { len, data } => data.get(..*len as usize),
         _ => None,
     }
 }
@@ -138,15 +138,11 @@ fn value(kind: Kind, raw: u64, mem: &Mem, tck: u64, out: &mut String) {
             }
             out.push('}');
         }
-        Kind::SigAction => struct_or_addr(raw, mem, out, sigaction),
-        Kind::StackT => struct_or_addr(raw, mem, out, stack_t),
-        Kind::Timespec => struct_or_addr(raw, mem, out, timespec),
-        Kind::SigInfo => match bytes(mem) {
-            Some(b) => {
-                let mut raw_info = [0u8; 128];
-                raw_info.copy_from_slice(b);
-                super::text::siginfo(&SigInfo::from_bytes(raw_info), tck, out);
-            }
+        Kind::SigAction => struct_or_addr(raw, mem, 32, out, sigaction),
+        Kind::StackT => struct_or_addr(raw, mem, 24, out, stack_t),
+        Kind::Timespec => struct_or_addr(raw, mem, 16, out, timespec),
+        Kind::SigInfo => match bytes(mem).and_then(|b| <[u8; 128]>::try_from(b).ok()) {
+            Some(b) => super::text::siginfo(&SigInfo::from_bytes(b), tck, out),
             None => addr(raw, out),
         },
         Kind::Path => match mem {
@@ -173,10 +169,11 @@ fn value(kind: Kind, raw: u64, mem: &Mem, tck: u64, out: &mut String) {
     }
 }
 
-fn struct_or_addr(raw: u64, mem: &Mem, out: &mut String, f: fn(&[u8], &mut String)) {
+/// A struct of `size` bytes, or its address when fewer were read.
+fn struct_or_addr(raw: u64, mem: &Mem, size: usize, out: &mut String, f: fn(&[u8], &mut String)) {
     match bytes(mem) {
-        Some(b) => f(b, out),
-        None => addr(raw, out),
+        Some(b) if b.len() >= size => f(b, out),
+        _ => addr(raw, out),
     }
 }
 
@@ -226,6 +223,8 @@ fn flags(mut v: u64, table: &[(u64, &str)], out: &mut String) {
 /// strace's sprintsigmask_n: `[INT TERM]`, or `~[...]` listing the absent ones when at least
 /// two thirds of the bits are set.
 pub fn sigset(b: &[u8], out: &mut String) {
+    // The kernel's sigset is 8 bytes; callers pass no more, but never shift past 64 bits.
+    let b = &b[..b.len().min(8)];
     let words = b.len().div_ceil(4);
     let mut mask = 0u64;
     for (i, &byte) in b.iter().enumerate() {
@@ -369,7 +368,7 @@ pub fn escape_into(s: &[u8], out: &mut String) {
 /// The return value: `0`, `10 (SIGUSR1)`, `-1 ESRCH (No such process)`, `? ERESTARTNOHAND (...)`.
 pub fn ret(spec: &Spec, rval: i64, is_error: bool, out: &mut String) {
     if is_error {
-        let e = (-rval) as i32;
+        let e = rval.wrapping_neg() as i32;
         if let Some(text) = restart_text(e) {
             let _ = write!(out, "? {text}");
             return;

@@ -315,11 +315,13 @@ pub fn compare_with(
     prog: &Path,
     args: &[&str],
 ) -> (Vec<String>, Vec<String>, i32, i32) {
-    let dir = tempdir(&format!(
+    let mut name = format!(
         "cmp-{}-{}",
         prog.file_name().unwrap().to_string_lossy(),
         args.join("_").replace('/', "")
-    ));
+    );
+    name.truncate(name.floor_char_boundary(64));
+    let dir = tempdir(&name);
     let s_out = dir.join("strace.txt");
     let t_out = dir.join("sigtrace.txt");
     // sigtrace's default syscall set unless the flags choose one.
