@@ -53,8 +53,8 @@ fn bench(c: &mut Criterion) {
             black_box(s.len())
         })
     });
-    c.bench_function("events through the channel", |b| {
-        let (tx, rx) = crossbeam_channel::bounded::<Event>(4096);
+    c.bench_function("256 events through the channel, in one batch", |b| {
+        let (tx, rx) = crossbeam_channel::bounded::<Vec<Event>>(16);
         let ev = Event {
             time: Stamp::now(),
             pid: 1,
@@ -67,7 +67,7 @@ fn bench(c: &mut Criterion) {
             },
         };
         b.iter(|| {
-            tx.send(ev.clone()).unwrap();
+            tx.send(vec![ev.clone(); 256]).unwrap();
             black_box(rx.recv().unwrap())
         })
     });

@@ -38,22 +38,29 @@ pub fn escape(s: &str) -> String {
     escape_bytes(s.as_bytes())
 }
 
-/// A piece of the user's input quoted in an error message: escaped, and cut after 64 bytes so
+/// A piece of the user's input quoted in an error message: escaped, and cut at 64 characters so
 /// that a huge argument still gives a one-line error of readable length.
 pub fn escape_input(s: &str) -> String {
     escape_cut(s, 64)
 }
 
+/// Escaped, and at most `max` characters of it (an escape takes up to four).
 fn escape_cut(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return escape(s);
+    let whole = escape(s);
+    if whole.len() <= max {
+        return whole;
     }
-    let mut out = escape_bytes(&s.as_bytes()[..max]);
+    let mut n = max.min(s.len());
+    let mut out = escape_bytes(&s.as_bytes()[..n]);
+    while out.len() > max {
+        n -= (out.len() - max).div_ceil(4);
+        out = escape_bytes(&s.as_bytes()[..n]);
+    }
     out.push_str(&format!("...({} bytes)", s.len()));
     out
 }
 
-/// An error line from clap, which may quote a huge argument: escaped, cut after 160 bytes.
+/// An error line from clap, which may quote a huge argument: escaped, cut at 160 characters.
 pub fn escape_message(s: &str) -> String {
     escape_cut(s, 160)
 }
@@ -125,7 +132,7 @@ fn run(config: Config) -> Result<i32, Failure> {
     };
     let saved = sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
     let control = Arc::new(tracer::Control::default());
-    let (tx, rx) = crossbeam_channel::bounded(4096);
+    let (tx, rx) = crossbeam_channel::bounded(16);
     let launch = matches!(config.target, Target::Launch(_));
     let mode = if config.trace.is_empty() {
         tracer::SyscallMode::Off
@@ -134,7 +141,15 @@ fn run(config: Config) -> Result<i32, Failure> {
     } else {
         tracer::SyscallMode::Every
     };
-    let mut tracer = tracer::Tracer::new(config.follow, config.trace, mode, control.clone(), tx);
+    let bell = Arc::new(render::Doorbell::default());
+    let mut tracer = tracer::Tracer::new(
+        config.follow,
+        config.trace,
+        mode,
+        control.clone(),
+        tx,
+        bell.clone(),
+    );
 
     let mut held = None;
     match &config.target {
@@ -151,7 +166,8 @@ fn run(config: Config) -> Result<i32, Failure> {
 
     let format = output_format(&config, tracer.ntasks());
     let renderer = render::Renderer::new(format, sink, config.quiet, config.follow);
-    let render_thread = std::thread::spawn(move || renderer.run(rx));
+    let renderer_bell = bell.clone();
+    let render_thread = std::thread::spawn(move || renderer.run(rx, &renderer_bell));
     spawn_signal_thread(control);
 
     let mut shown = String::new();
@@ -161,6 +177,8 @@ fn run(config: Config) -> Result<i32, Failure> {
     }
     let result = tracer.run();
     drop(tracer);
+    // The channel is closed: a sleeping renderer must wake to see it.
+    bell.ring();
     let _ = render_thread.join();
     match result {
         Ok(outcome) => Ok(outcome.status()),

@@ -2,6 +2,34 @@
 
 use std::fs;
 use std::io;
+use std::sync::Arc;
+
+/// A /proc file in as few syscalls as it takes: procfs reports size 0, so the usual size query
+/// and small probe read only cost (open, read, read, close instead of six or seven calls).
+fn read(path: &str) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut f = fs::File::open(path).ok()?;
+    let mut buf = vec![0u8; 1024];
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            buf.resize(len * 2, 0);
+        }
+        match f.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    buf.truncate(len);
+    Some(buf)
+}
+
+/// As `read`, as text (a process name in it may hold any bytes).
+fn read_text(path: &str) -> Option<String> {
+    read(path).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
 
 /// The tids of every thread of `pid`, ascending.
 pub fn tasks(pid: i32) -> io::Result<Vec<i32>> {
@@ -14,7 +42,7 @@ pub fn tasks(pid: i32) -> io::Result<Vec<i32>> {
 
 /// One field of /proc/PID/status, e.g. "Tgid" or "TracerPid".
 pub fn status_field(pid: i32, name: &str) -> Option<String> {
-    let text = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let text = read_text(&format!("/proc/{pid}/status"))?;
     text.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
         (k == name).then(|| v.trim().to_string())
@@ -36,7 +64,7 @@ pub fn uid(pid: i32) -> Option<u32> {
 
 /// The one-letter state of /proc/PID/stat (R, S, T, t, Z, ...).
 pub fn state(pid: i32) -> Option<char> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let stat = read_text(&format!("/proc/{pid}/stat"))?;
     // comm may hold spaces and parentheses: the state follows the last ')'.
     stat.rsplit_once(')')?.1.trim_start().chars().next()
 }
@@ -47,7 +75,7 @@ pub fn comm(pid: i32) -> Option<String> {
 
 /// /proc/PID/comm as the kernel has it (up to 15 bytes, any but NUL).
 pub fn comm_bytes(pid: i32) -> Option<Vec<u8>> {
-    let mut c = fs::read(format!("/proc/{pid}/comm")).ok()?;
+    let mut c = read(&format!("/proc/{pid}/comm"))?;
     if c.last() == Some(&b'\n') {
         c.pop();
     }
@@ -70,8 +98,8 @@ pub struct ProcInfo {
 }
 
 pub fn proc_info(pid: i32) -> Option<ProcInfo> {
-    let comm = comm_bytes(pid)?;
-    let mut cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let (comm, ppid) = comm_and_ppid(pid)?;
+    let mut cmdline = read(&format!("/proc/{pid}/cmdline")).unwrap_or_default();
     while cmdline.last() == Some(&0) {
         cmdline.pop();
     }
@@ -85,9 +113,7 @@ pub fn proc_info(pid: i32) -> Option<ProcInfo> {
         comm,
         cmdline,
         uid: uid(pid),
-        ppid: status_field(pid, "PPid")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0),
+        ppid,
     })
 }
 
@@ -109,18 +135,24 @@ pub fn ancestry(mut ppid: i32) -> Vec<(i32, Vec<u8>)> {
 
 /// comm and parent pid from one read of /proc/PID/stat (`pid (comm) state ppid ...`).
 fn comm_and_ppid(pid: i32) -> Option<(Vec<u8>, i32)> {
-    let stat = fs::read(format!("/proc/{pid}/stat")).ok()?;
+    let stat = read(&format!("/proc/{pid}/stat"))?;
+    let (comm, rest) = split_stat(&stat)?;
+    let ppid = rest.split_whitespace().nth(1)?.parse().ok()?;
+    Some((comm.to_vec(), ppid))
+}
+
+/// /proc/PID/stat as its comm (raw bytes between the first '(' and the last ')') and the
+/// fields after it.
+fn split_stat(stat: &[u8]) -> Option<(&[u8], &str)> {
     let open = stat.iter().position(|&b| b == b'(')?;
     let close = stat.iter().rposition(|&b| b == b')')?;
-    let comm = stat.get(open + 1..close)?.to_vec();
     let rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?;
-    let ppid = rest.split_whitespace().nth(1)?.parse().ok()?;
-    Some((comm, ppid))
+    Some((stat.get(open + 1..close)?, rest))
 }
 
 /// SigIgn and SigCgt of /proc/PID/status: bit N-1 stands for signal N.
 pub fn dispositions(pid: i32) -> Option<(u64, u64)> {
-    let text = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let text = read_text(&format!("/proc/{pid}/status"))?;
     let field = |name: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(name))
@@ -141,15 +173,20 @@ pub struct Context {
     pub tty: Option<String>,
 }
 
-pub fn context(pid: i32) -> Option<Context> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+/// Where `pid` sits; `known` gives a process's name when the caller already has it.
+pub fn context(pid: i32, known: &dyn Fn(i32) -> Option<Arc<[u8]>>) -> Option<Context> {
+    let stat = read(&format!("/proc/{pid}/stat"))?;
+    let (comm, rest) = split_stat(&stat)?;
+    let rest: Vec<&str> = rest.split_whitespace().collect();
     let num = |i: usize| rest.get(i).and_then(|v| v.parse::<i64>().ok());
     let (ppid, pgrp, session, tty_nr) = (num(1)? as i32, num(2)? as i32, num(3)? as i32, num(4)?);
     Some(Context {
-        comm: comm_bytes(pid).unwrap_or_default(),
+        comm: comm.to_vec(),
         ppid,
-        parent_comm: comm_bytes(ppid).unwrap_or_default(),
+        parent_comm: known(ppid)
+            .map(|c| c.to_vec())
+            .or_else(|| comm_and_ppid(ppid).map(|(c, _)| c))
+            .unwrap_or_default(),
         pgrp,
         session,
         tty: tty_name(tty_nr as u32),
@@ -174,7 +211,7 @@ fn tty_name(nr: u32) -> Option<String> {
 /// How many times the OOM killer has killed in the process's memory cgroup (cgroup v2
 /// memory.events or v1 memory.oom_control `oom_kill`), with the file read.
 pub fn oom_kills(pid: i32) -> Option<(u64, String)> {
-    let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    let cgroups = read_text(&format!("/proc/{pid}/cgroup"))?;
     let mut candidates = Vec::new();
     for line in cgroups.lines() {
         let mut parts = line.splitn(3, ':');
@@ -243,6 +280,6 @@ mod tests {
         let chain = super::ancestry(info.ppid);
         assert_eq!(chain[0].0, info.ppid);
         assert!(super::dispositions(me).is_some());
-        assert_eq!(super::context(me).unwrap().ppid, info.ppid);
+        assert_eq!(super::context(me, &|_| None).unwrap().ppid, info.ppid);
     }
 }

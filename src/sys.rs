@@ -158,20 +158,14 @@ pub fn wait_any() -> io::Result<(Tid, i32)> {
     }
 }
 
-/// waitpid(-1, __WALL), spinning with WNOHANG for up to `spin` before blocking: a stop that
-/// comes within that time is taken without waiting to be woken on another CPU.
-pub fn wait_any_spin(spin: std::time::Duration) -> io::Result<(Tid, i32)> {
-    let start = std::time::Instant::now();
-    loop {
-        let mut status = 0;
-        // SAFETY: `status` is a live i32 the kernel writes to.
-        let tid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::WNOHANG) };
-        match tid {
-            -1 => return Err(io::Error::last_os_error()),
-            0 if start.elapsed() < spin => std::hint::spin_loop(),
-            0 => return wait_any(),
-            _ => return Ok((tid, status)),
-        }
+/// waitpid(-1, __WALL | WNOHANG): None when no task has anything to report yet.
+pub fn wait_any_now() -> io::Result<Option<(Tid, i32)>> {
+    let mut status = 0;
+    // SAFETY: `status` is a live i32 the kernel writes to.
+    match unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::WNOHANG) } {
+        -1 => Err(io::Error::last_os_error()),
+        0 => Ok(None),
+        tid => Ok(Some((tid, status))),
     }
 }
 

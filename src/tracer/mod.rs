@@ -20,6 +20,8 @@ use wait::{PtraceEvent, Stop};
 /// wakes the tracer through the scheduler, which costs most when the tracer's CPU went idle;
 /// polling briefly catches the next stop of a busy tracee without that wake-up.
 const SPIN_US: u64 = 50;
+/// Events handed to the renderer at once at most (a storm never blocks to flush them).
+const BATCH: usize = 256;
 
 /// x86_64's execve.
 pub const NR_EXECVE: u32 = 59;
@@ -137,14 +139,18 @@ pub struct Tracer {
     seen_seccomp: bool,
     procs: procs::Procs,
     control: Arc<Control>,
-    tx: Sender<Event>,
+    tx: Sender<Vec<Event>>,
+    bell: Arc<crate::render::Doorbell>,
+    /// Events not yet handed to the renderer.
+    batch: Vec<Event>,
 }
 
 /// The ptrace options for every tracee. With a seccomp filter, children must be traced (they
 /// inherit the filter, whose RET_TRACE fails their syscalls with ENOSYS when no tracer is
 /// there) and the command must die with sigtrace rather than run on with such a filter.
 pub fn options(follow: bool, mode: SyscallMode) -> i32 {
-    let mut o = opt::TRACESYSGOOD | opt::TRACECLONE | opt::TRACEEXEC | opt::TRACEEXIT;
+    // No PTRACE_O_TRACEEXIT: a stop more per task, for nothing the exit status does not tell.
+    let mut o = opt::TRACESYSGOOD | opt::TRACECLONE | opt::TRACEEXEC;
     if follow || mode == SyscallMode::Seccomp {
         o |= opt::TRACEFORK | opt::TRACEVFORK;
     }
@@ -160,7 +166,8 @@ impl Tracer {
         trace: SyscallSet,
         mode: SyscallMode,
         control: Arc<Control>,
-        tx: Sender<Event>,
+        tx: Sender<Vec<Event>>,
+        bell: Arc<crate::render::Doorbell>,
     ) -> Tracer {
         Tracer {
             tasks: HashMap::new(),
@@ -181,6 +188,8 @@ impl Tracer {
             procs: procs::Procs::new(mode != SyscallMode::Off),
             control,
             tx,
+            bell,
+            batch: Vec::new(),
         }
     }
 
@@ -268,7 +277,7 @@ impl Tracer {
             if self.tasks.is_empty() && (self.detaching || !self.launched) {
                 break;
             }
-            match sys::wait_any_spin(std::time::Duration::from_micros(SPIN_US)) {
+            match self.wait() {
                 Ok((tid, status)) => match wait::classify(status) {
                     Ok(stop) => self.handle(tid, stop),
                     Err(e) => {
@@ -285,10 +294,38 @@ impl Tracer {
                 }
             }
         }
+        self.send_batch();
         if let Some(e) = self.exec_failed.take() {
             return Err(ExecFailed(e));
         }
         Ok(self.outcome.unwrap_or(Outcome::Detached))
+    }
+
+    /// The next stop: polled for up to SPIN_US, so that a stop that comes within that time is
+    /// taken without waiting to be woken on another CPU; before blocking, the events so far go
+    /// to the renderer, one batch per wake-up rather than one per event.
+    fn wait(&mut self) -> io::Result<(Tid, i32)> {
+        let start = std::time::Instant::now();
+        loop {
+            match sys::wait_any_now()? {
+                Some(stop) => return Ok(stop),
+                None if start.elapsed() < std::time::Duration::from_micros(SPIN_US) => {
+                    std::hint::spin_loop()
+                }
+                None => {
+                    self.send_batch();
+                    return sys::wait_any();
+                }
+            }
+        }
+    }
+
+    fn send_batch(&mut self) {
+        if !self.batch.is_empty() {
+            // The renderer only goes away when sigtrace is ending anyway.
+            let _ = self.tx.send(std::mem::take(&mut self.batch));
+            self.bell.ring();
+        }
     }
 
     /// Detaches from everything, e.g. after a failed attach: each task is interrupted and let go
@@ -342,8 +379,10 @@ impl Tracer {
             }
             return;
         }
-        // The renderer only goes away when sigtrace is ending anyway.
-        let _ = self.tx.send(ev);
+        self.batch.push(ev);
+        if self.batch.len() >= BATCH {
+            self.send_batch();
+        }
     }
 
     fn handle(&mut self, tid: Tid, stop: Stop) {
@@ -359,6 +398,9 @@ impl Tracer {
             }
         }
         let pid = self.tasks[&tid].pid;
+        if matches!(stop, Stop::Exited(_) | Stop::Killed { .. }) {
+            self.no_return(tid, pid);
+        }
         match stop {
             Stop::Exited(code) => {
                 let ev = EventKind::Exited { code, comm: None };
@@ -432,18 +474,18 @@ impl Tracer {
                 self.seen_seccomp = true;
                 return self.syscall_stop(tid, pid);
             }
-            PtraceEvent::Exit => {
-                let task = self.tasks.get_mut(&tid).expect("known task");
-                if tid == pid {
-                    task.comm = procfs::comm_bytes(pid).map(Arc::from);
-                }
-                if let Some(call) = task.insyscall.take().filter(|c| c.shown) {
-                    self.emit(pid, tid, EventKind::SyscallNoReturn { nr: call.nr });
-                }
-            }
+            PtraceEvent::Exit => self.no_return(tid, pid),
             PtraceEvent::VforkDone => {}
         }
         self.resume(tid, Resume::Cont(0));
+    }
+
+    /// The task ends inside a shown syscall: `= ?`, as strace says.
+    fn no_return(&mut self, tid: Tid, pid: Tid) {
+        let task = self.tasks.get_mut(&tid).expect("known task");
+        if let Some(call) = task.insyscall.take().filter(|c| c.shown) {
+            self.emit(pid, tid, EventKind::SyscallNoReturn { nr: call.nr });
+        }
     }
 
     /// A syscall-entry, syscall-exit or seccomp stop.
@@ -557,11 +599,23 @@ impl Tracer {
 
     /// A process seen for the first time: its signal state, and where it sits (shown once).
     fn first_seen(&mut self, pid: Tid, parent: Option<Tid>) {
+        // A traced parent's name is known without reading /proc.
+        let tasks = &self.tasks;
+        let ctx = procfs::context(pid, &|p| tasks.get(&p)?.comm.clone());
+        // A child seen before its parent's fork event still has its parent's signal state.
+        let parent = parent.or_else(|| {
+            ctx.as_ref()
+                .map(|c| c.ppid)
+                .filter(|&p| self.procs.knows(p))
+        });
         match parent {
             Some(parent) => self.procs.forked(parent, pid),
             None => self.procs.start(pid),
         }
-        if let Some(ctx) = procfs::context(pid) {
+        if let Some(ctx) = ctx {
+            if let Some(t) = self.tasks.get_mut(&pid) {
+                t.comm = Some(Arc::from(&ctx.comm[..]));
+            }
             self.emit(pid, pid, EventKind::Context(ctx));
         }
     }
@@ -570,11 +624,13 @@ impl Tracer {
         if self.procs.knows(pid) {
             self.procs.exec(pid);
         }
+        // The name at the end is the one exec gave (prctl(PR_SET_NAME) renames go unseen).
+        if let Some(t) = self.tasks.get_mut(&tid).filter(|t| t.shown) {
+            t.comm = procfs::comm_bytes(pid).map(Arc::from);
+        }
         if tid == self.main_pid && self.exec_error.take().is_some() {
             self.first_seen(pid, None);
-            for ev in self.before_exec.drain(..) {
-                let _ = self.tx.send(ev);
-            }
+            self.batch.append(&mut self.before_exec);
             if self.mode == SyscallMode::Seccomp && !self.seen_seccomp {
                 // The command's first exec passed no seccomp stop: its filter could not be
                 // installed. Stop at every syscall instead.
@@ -598,6 +654,7 @@ impl Tracer {
     fn ended(&mut self, tid: Tid, pid: Tid, mut kind: EventKind, outcome: Outcome) {
         if tid == pid {
             let name = self.tasks.get_mut(&tid).and_then(|t| t.comm.take());
+            self.procs.ended(pid, name.clone());
             match &mut kind {
                 EventKind::Exited { comm, .. } => *comm = name,
                 EventKind::Killed { comm, oom, sig, .. } => {
@@ -608,7 +665,6 @@ impl Tracer {
                 }
                 _ => {}
             }
-            self.procs.ended(pid);
         }
         let main = tid == pid && pid == self.main_pid;
         if main {

@@ -11,6 +11,9 @@ use std::sync::Arc;
 const SA_RESETHAND: u64 = 0x8000_0000;
 const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;
+const CLD_EXITED: i32 = 1;
+const CLD_KILLED: i32 = 2;
+const CLD_DUMPED: i32 = 3;
 
 #[derive(Debug, Clone, Default)]
 struct ProcState {
@@ -31,6 +34,9 @@ pub struct Procs {
     map: HashMap<Tid, ProcState>,
     /// Senders that are traced processes, read once until they exec or end.
     senders: HashMap<Tid, Arc<Sender>>,
+    /// Names of traced processes that ended, for their parent's SIGCHLD (a zombie's /proc
+    /// holds no command line, a reaped one nothing).
+    exited: HashMap<Tid, Arc<[u8]>>,
     /// Whether every rt_sigaction is seen (then dispositions need no /proc read per signal).
     pub tracked: bool,
 }
@@ -145,6 +151,19 @@ impl Procs {
         if let Some(s) = self.senders.get(&pid) {
             return From::Process(s.clone());
         }
+        let child_ended = matches!(code, CLD_EXITED | CLD_KILLED | CLD_DUMPED);
+        if info.signo().0 == libc::SIGCHLD
+            && child_ended
+            && let Some(comm) = self.exited.remove(&pid)
+        {
+            return From::Process(Arc::new(Sender {
+                pid,
+                uid: Some(info.uid()),
+                comm: comm.to_vec(),
+                cmdline: Vec::new(),
+                ancestry: Vec::new(),
+            }));
+        }
         let Some(p) = procfs::proc_info(pid) else {
             return From::Gone(pid);
         };
@@ -184,9 +203,16 @@ impl Procs {
         }
     }
 
-    pub fn ended(&mut self, pid: Tid) {
+    pub fn ended(&mut self, pid: Tid, comm: Option<Arc<[u8]>>) {
         self.map.remove(&pid);
         self.senders.remove(&pid);
+        if let Some(comm) = comm {
+            // Parents that ignore SIGCHLD leave names unclaimed: keep the map small.
+            if self.exited.len() >= 4096 {
+                self.exited.clear();
+            }
+            self.exited.insert(pid, comm);
+        }
     }
 
     pub fn knows(&self, pid: Tid) -> bool {
