@@ -232,38 +232,10 @@ pub fn setup_signals() -> io::Result<SavedSignals> {
         let mut dfl: libc::sigaction = std::mem::zeroed();
         dfl.sa_sigaction = libc::SIG_DFL;
         check(libc::sigaction(libc::SIGCHLD, &dfl, &mut saved.chld) as libc::c_long)?;
-        // Blocked in every thread (they inherit this mask), SIGCHLD stays pending for
-        // `wait_child_signal`; the launched command gets the saved mask back.
-        let mut chld: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut chld);
-        libc::sigaddset(&mut chld, libc::SIGCHLD);
-        check(libc::pthread_sigmask(libc::SIG_BLOCK, &chld, std::ptr::null_mut()) as libc::c_long)?;
         let mut wake: libc::sigaction = std::mem::zeroed();
         wake.sa_sigaction = on_wake as *const () as usize;
         check(libc::sigaction(WAKE_SIGNAL, &wake, std::ptr::null_mut()) as libc::c_long)?;
         Ok(saved)
-    }
-}
-
-/// Waits up to `timeout` for SIGCHLD, which the kernel sends the tracer at every tracee stop
-/// and exit (ptrace(2)); true if it came. Err(EINTR) when the tracer is woken.
-pub fn wait_child_signal(timeout: std::time::Duration) -> io::Result<bool> {
-    // SAFETY: `set` and `ts` are locals; a null siginfo pointer is allowed.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGCHLD);
-        let ts = libc::timespec {
-            tv_sec: timeout.as_secs() as libc::time_t,
-            tv_nsec: timeout.subsec_nanos() as libc::c_long,
-        };
-        if libc::sigtimedwait(&set, std::ptr::null_mut(), &ts) > 0 {
-            return Ok(true);
-        }
-    }
-    match io::Error::last_os_error() {
-        e if e.raw_os_error() == Some(libc::EAGAIN) => Ok(false),
-        e => Err(e),
     }
 }
 

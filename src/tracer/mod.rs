@@ -14,7 +14,6 @@ use std::collections::{HashMap, HashSet};
 use std::io;
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 use wait::{PtraceEvent, Stop};
 
 /// How long the tracer polls for the next stop before it sleeps in waitpid. A ptrace stop
@@ -23,8 +22,6 @@ use wait::{PtraceEvent, Stop};
 const SPIN_US: u64 = 50;
 /// Events handed to the renderer at once at most (a storm never blocks to flush them).
 const BATCH: usize = 256;
-/// How long an event may wait to be handed to the renderer.
-const BATCH_DELAY: Duration = Duration::from_millis(10);
 
 /// x86_64's execve.
 pub const NR_EXECVE: u32 = 59;
@@ -305,30 +302,22 @@ impl Tracer {
     }
 
     /// The next stop: polled for up to SPIN_US, so that a stop that comes within that time is
-    /// taken without waiting to be woken on another CPU. Events wait for the renderer up to
-    /// BATCH_DELAY (stops that come meanwhile are taken as SIGCHLD announces them), so that it
-    /// is woken once per batch rather than at every pause of the traced program.
+    /// taken without waiting to be woken on another CPU; before blocking, the events so far go
+    /// to the renderer, one batch per wake-up rather than one per event.
     fn wait(&mut self) -> io::Result<(Tid, i32)> {
-        let start = Instant::now();
+        let start = std::time::Instant::now();
         loop {
             match sys::wait_any_now()? {
                 Some(stop) => return Ok(stop),
-                None if start.elapsed() < Duration::from_micros(SPIN_US) => std::hint::spin_loop(),
-                None => break,
+                None if start.elapsed() < std::time::Duration::from_micros(SPIN_US) => {
+                    std::hint::spin_loop()
+                }
+                None => {
+                    self.send_batch();
+                    return sys::wait_any();
+                }
             }
         }
-        while let Some(first) = self.batch.first() {
-            let left = BATCH_DELAY.saturating_sub(first.time.mono.elapsed());
-            if left.is_zero() {
-                self.send_batch();
-                break;
-            }
-            sys::wait_child_signal(left)?;
-            if let Some(stop) = sys::wait_any_now()? {
-                return Ok(stop);
-            }
-        }
-        sys::wait_any()
     }
 
     fn send_batch(&mut self) {
