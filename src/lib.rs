@@ -44,17 +44,22 @@ pub fn escape_input(s: &str) -> String {
     escape_cut(s, 64)
 }
 
-/// Escaped, and at most `max` characters of it (an escape takes up to four).
 fn escape_cut(s: &str, max: usize) -> String {
-    let whole = escape(s);
+    escape_bytes_cut(s.as_bytes(), max)
+}
+
+/// Escaped, and at most `max` characters of it (an escape takes up to four), then how long
+/// the whole was.
+pub fn escape_bytes_cut(s: &[u8], max: usize) -> String {
+    let whole = escape_bytes(s);
     if whole.len() <= max {
         return whole;
     }
     let mut n = max.min(s.len());
-    let mut out = escape_bytes(&s.as_bytes()[..n]);
+    let mut out = escape_bytes(&s[..n]);
     while out.len() > max {
         n -= (out.len() - max).div_ceil(4);
-        out = escape_bytes(&s.as_bytes()[..n]);
+        out = escape_bytes(&s[..n]);
     }
     out.push_str(&format!("...({} bytes)", s.len()));
     out

@@ -308,7 +308,8 @@ pub fn describe_sender(s: &Sender, out: &mut String) {
     } else {
         &s.cmdline
     };
-    let _ = write!(out, "{} ({}", s.pid, crate::escape_bytes(name));
+    // A command line can be as long as the kernel allows: the line shows its start.
+    let _ = write!(out, "{} ({}", s.pid, crate::escape_bytes_cut(name, 200));
     if let Some(uid) = s.uid {
         let _ = write!(out, ", uid {uid}");
     }

@@ -310,3 +310,34 @@ fn a_reused_pid_is_a_new_process() {
     assert_eq!(t_code, s_code);
     assert_eq!(normalize(&t), normalize(&s));
 }
+
+#[test]
+fn sigtrace_killed_in_launch_mode_does_what_the_readme_says() {
+    // With the seccomp filter the command dies with sigtrace (PTRACE_O_EXITKILL: its filter
+    // would fail every traced syscall with ENOSYS once no tracer is there). Without a filter it
+    // runs on untraced and still handles its signals.
+    let gone = |p: u32| matches!(state(p), 'Z' | '?');
+    for (flags, runs_on) in [
+        (&[][..], false),
+        (&["--no-seccomp"][..], true),
+        (&["-e", "trace=none"][..], true),
+    ] {
+        let (mut tracer, target, _file) = launch_ready(flags, &prog("waiter"), &["sleep"], |p| {
+            catches(p, libc::SIGUSR2)
+        });
+        // The command shares sigtrace's stdout and stderr, and may outlive it.
+        drop((tracer.stdout.take(), tracer.stderr.take()));
+        signal(tracer.id(), nix::sys::signal::SIGKILL);
+        assert_eq!(finish(tracer, "sigtrace").code(), 128 + libc::SIGKILL);
+        if runs_on {
+            wait_for("the command to be untraced", || tracer_of(target) == 0);
+            assert!(
+                matches!(state(target), 'S' | 'R'),
+                "{flags:?}: {}",
+                state(target)
+            );
+            signal(target, nix::sys::signal::SIGUSR2);
+        }
+        wait_for("the command to end", || gone(target));
+    }
+}

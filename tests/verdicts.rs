@@ -279,7 +279,11 @@ fn ignored_since_exec_in_a_background_job() {
 
 #[test]
 fn sender_names_with_escape_bytes_are_escaped() {
-    // A sender whose name holds an escape sequence and a newline.
+    // A sender whose name holds an escape sequence and a newline, and whose command line holds
+    // invalid UTF-8 and 100,000 more bytes.
+    use std::os::unix::ffi::OsStrExt;
+    let invalid = std::ffi::OsStr::from_bytes(b"\xff\xfe\x07");
+    let huge = "y".repeat(100_000);
     let dir = tempdir("evil");
     let evil = dir.join("ev\x1b[31mil\nx");
     std::fs::copy(prog("sendsig"), &evil).unwrap();
@@ -289,6 +293,8 @@ fn sender_names_with_escape_bytes_are_escaped() {
             launch_ready(flags, &prog("handled"), &[], |p| catches(p, libc::SIGTERM));
         let mut sender = Command::new(&evil)
             .args(["15", &target.to_string(), "stay"])
+            .arg(invalid)
+            .arg(&huge)
             .spawn()
             .unwrap();
         assert_eq!(finish(child, "sigtrace").code(), 143);
@@ -299,6 +305,7 @@ fn sender_names_with_escape_bytes_are_escaped() {
             !out.contains('\x1b'),
             "raw escape byte in the trace: {out:?}"
         );
+        assert!(!out.contains('\x07'), "raw bell byte in the trace");
         if json {
             let ev = json_lines(&out);
             let comm =
@@ -306,6 +313,9 @@ fn sender_names_with_escape_bytes_are_escaped() {
             assert_eq!(comm, "ev\x1b[31mil\nx");
         } else {
             assert!(out.contains("/ev\\33[31mil\\nx 15 "), "{out}");
+            let line = out.lines().find(|l| l.contains("/ev\\33")).unwrap();
+            assert!(line.len() < 1000, "{} bytes", line.len());
+            assert!(line.contains("bytes)"), "{line}");
         }
     }
 }

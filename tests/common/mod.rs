@@ -72,19 +72,23 @@ pub fn finish(mut child: Child, what: &str) -> Output {
     use std::io::Read;
     let mut out = child.stdout.take();
     let mut err = child.stderr.take();
-    let t_out = std::thread::spawn(move || {
+    // Readers report through channels: a grandchild that keeps the pipes open must not hang
+    // the test past its limit.
+    let (tx_out, rx_out) = std::sync::mpsc::channel();
+    let (tx_err, rx_err) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         let mut s = String::new();
         if let Some(o) = out.as_mut() {
             let _ = o.read_to_string(&mut s);
         }
-        s
+        let _ = tx_out.send(s);
     });
-    let t_err = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let mut s = String::new();
         if let Some(e) = err.as_mut() {
             let _ = e.read_to_string(&mut s);
         }
-        s
+        let _ = tx_err.send(s);
     });
     let status = match child.wait_timeout(TIMEOUT).unwrap() {
         Some(s) => s,
@@ -94,10 +98,14 @@ pub fn finish(mut child: Child, what: &str) -> Output {
             panic!("{what} did not finish within {TIMEOUT:?}");
         }
     };
+    let read = |rx: std::sync::mpsc::Receiver<String>| {
+        rx.recv_timeout(TIMEOUT)
+            .unwrap_or_else(|_| panic!("{what}: its output stayed open {TIMEOUT:?} after it ended"))
+    };
     Output {
         status,
-        stdout: t_out.join().unwrap(),
-        stderr: t_err.join().unwrap(),
+        stdout: read(rx_out),
+        stderr: read(rx_err),
     }
 }
 
