@@ -143,6 +143,13 @@ pub fn tracer_of(pid: u32) -> u32 {
         .unwrap_or(0)
 }
 
+/// Waits until nothing traces `pid`, then asserts that it runs (neither stopped nor dead).
+pub fn assert_let_go(pid: u32, what: &str) {
+    wait_for("the detach", || tracer_of(pid) == 0);
+    let s = state(pid);
+    assert!(matches!(s, 'R' | 'S'), "{what}: state {s}");
+}
+
 /// /proc/PID/stat's state letter.
 pub fn state(pid: u32) -> char {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
