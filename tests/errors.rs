@@ -172,14 +172,8 @@ fn many_pids_and_many_syscall_names() {
     assert_error(&out, 1, &["4000000", "no such process"]);
     // 15,000 syscall names: the set is what they name.
     let names = ["getpid", "kill", "rt_sigaction"].repeat(5000).join(",");
-    let dir = tempdir("names");
-    let file = dir.join("t.txt");
-    let out = run(sigtrace()
-        .args(["-e", &format!("trace={names}"), "-o"])
-        .arg(&file)
-        .arg(prog("selfkill")));
+    let (out, text) = trace(&["-e", &format!("trace={names}")], &prog("selfkill"), &[]);
     assert_eq!(out.code(), 143, "{}", out.stderr);
-    let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("kill("), "{text}");
     assert!(!text.contains("exit_group("), "{text}");
 }

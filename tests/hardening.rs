@@ -134,15 +134,9 @@ fn attach_and_detach_a_signal_storm_many_times_loses_nothing() {
 
 #[test]
 fn thread_churn_and_a_leader_that_exits_first() {
-    let dir = tempdir("churn");
-    let file = dir.join("t.txt");
-    let out = run(sigtrace()
-        .args(["-e", "trace=none", "-o"])
-        .arg(&file)
-        .arg(prog("churn"))
-        .arg("2000"));
+    let (out, text) = trace(&["-e", "trace=none"], &prog("churn"), &["2000"]);
     assert_eq!(out.code(), 3, "{}", out.stderr);
-    let lines = trace_lines(&std::fs::read_to_string(&file).unwrap());
+    let lines = trace_lines(&text);
     // 2000 threads, the last one, and the leader: every one ends with a line.
     assert_eq!(
         lines
@@ -201,17 +195,10 @@ fn a_bounded_fork_bomb_is_followed_to_its_end() {
     // Every process forks as fast as it can until 1,500 forks are spent. A child's first stop
     // often comes before its parent's fork event, and the child may have ended by then: each
     // process must still be announced once, placed once and end once.
-    let dir = tempdir("bomb");
-    let file = dir.join("t.txt");
-    let out = run(sigtrace()
-        .args(["-f", "-o"])
-        .arg(&file)
-        .arg(prog("bomb"))
-        .arg("1500"));
+    let (out, text) = trace(&["-f"], &prog("bomb"), &["1500"]);
     assert_eq!(out.code(), 0, "{}", out.stderr);
     let forks: usize = out.stdout.trim().parse().unwrap();
     assert_eq!(forks, 1500);
-    let text = std::fs::read_to_string(&file).unwrap();
     assert_once_each(
         &pids_ending(&text, "+++ exited with 0 +++"),
         forks + 1,
@@ -244,16 +231,9 @@ fn a_bounded_fork_bomb_is_followed_to_its_end() {
 #[test]
 fn a_bounded_fork_bomb_without_f_ends_once() {
     // The forks are traced silently (they inherit the seccomp filter): one end line, no hang.
-    let dir = tempdir("bomb1");
-    let file = dir.join("t.txt");
-    let out = run(sigtrace()
-        .arg("-o")
-        .arg(&file)
-        .arg(prog("bomb"))
-        .arg("1500"));
+    let (out, text) = trace(&[], &prog("bomb"), &["1500"]);
     assert_eq!(out.code(), 0, "{}", out.stderr);
     assert_eq!(out.stdout.trim(), "1500");
-    let text = std::fs::read_to_string(&file).unwrap();
     let ends: Vec<String> = trace_lines(&text)
         .into_iter()
         .filter(|l| l.starts_with("+++"))
@@ -266,19 +246,13 @@ fn a_reused_pid_is_a_new_process() {
     // Two children with the same pid, one after the other (clone3's set_tid): the first sends
     // SIGUSR1 and exits 1, the second, another program, sends SIGUSR2 and exits 2. The lines
     // are strace's, and what sigtrace says of the second is not what it knew of the first.
-    let dir = tempdir("reuse");
-    let file = dir.join("t.txt");
-    let out = run(sigtrace()
-        .args(["-f", "-o"])
-        .arg(&file)
-        .arg(prog("pidreuse")));
+    let (out, text) = trace(&["-f"], &prog("pidreuse"), &[]);
     if out.stdout.trim() == "unsupported" {
         eprintln!("skipped: clone3 set_tid needs CAP_SYS_ADMIN");
         return;
     }
     assert_eq!(out.code(), 0, "{}", out.stderr);
     let pid: u32 = out.stdout.trim().parse().unwrap();
-    let text = std::fs::read_to_string(&file).unwrap();
     let ends: Vec<&str> = text
         .lines()
         .filter_map(|l| l.strip_prefix(&format!("{pid} ")))

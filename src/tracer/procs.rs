@@ -11,9 +11,6 @@ use std::sync::Arc;
 const SA_RESETHAND: u64 = 0x8000_0000;
 const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;
-const CLD_EXITED: i32 = 1;
-const CLD_KILLED: i32 = 2;
-const CLD_DUMPED: i32 = 3;
 
 #[derive(Debug, Clone, Default)]
 struct ProcState {
@@ -151,7 +148,7 @@ impl Procs {
         if let Some(s) = self.senders.get(&pid) {
             return From::Process(s.clone());
         }
-        let child_ended = matches!(code, CLD_EXITED | CLD_KILLED | CLD_DUMPED);
+        let child_ended = matches!(code, si::CLD_EXITED | si::CLD_KILLED | si::CLD_DUMPED);
         if info.signo().0 == libc::SIGCHLD
             && child_ended
             && let Some(comm) = self.exited.remove(&pid)

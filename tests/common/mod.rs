@@ -378,6 +378,19 @@ pub fn assert_same_as_strace(flags: &[&str], prog: &Path, args: &[&str]) -> Vec<
     t
 }
 
+/// Runs `sigtrace FLAGS -o FILE PROG ARGS` to its end: its output, and the trace file's text.
+pub fn trace(flags: &[&str], prog: &Path, args: &[&str]) -> (Output, String) {
+    let dir = tempdir(&prog.file_name().unwrap().to_string_lossy());
+    let file = dir.join("t.txt");
+    let out = run(sigtrace()
+        .args(flags)
+        .arg("-o")
+        .arg(&file)
+        .arg(prog)
+        .args(args));
+    (out, std::fs::read_to_string(&file).unwrap_or_default())
+}
+
 /// Starts `sigtrace FLAGS -o FILE PROG ARGS`, and returns it with the traced program's pid
 /// once `ready` holds for it.
 pub fn launch_ready(
