@@ -17,13 +17,9 @@ fn fork_exec_with_follow() {
 
 #[test]
 fn without_follow_children_are_not_traced() {
-    let dir = tempdir("nofollow");
-    let out = run(sigtrace()
-        .arg("-o")
-        .arg(dir.join("t.txt"))
-        .arg(prog("forkexec")));
+    let (out, text) = trace(&[], &prog("forkexec"), &[]);
     assert_eq!(out.code(), 0);
-    let lines = trace_lines(&std::fs::read_to_string(dir.join("t.txt")).unwrap());
+    let lines = trace_lines(&text);
     // Only the parent: its two SIGCHLDs and its exit.
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(lines.iter().all(|l| !l.contains("SIGUSR2 {")));
@@ -49,13 +45,8 @@ fn threaded_exec_from_non_main_thread() {
 #[test]
 fn threads_are_followed_without_f() {
     // Threads are always traced: the exit of every thread is reported even without -f.
-    let dir = tempdir("threads-nof");
-    let out = run(sigtrace()
-        .arg("-o")
-        .arg(dir.join("t.txt"))
-        .arg(prog("threads"))
-        .arg("exit"));
+    let (out, text) = trace(&[], &prog("threads"), &["exit"]);
     assert_eq!(out.code(), 5);
-    let lines = trace_lines(&std::fs::read_to_string(dir.join("t.txt")).unwrap());
+    let lines = trace_lines(&text);
     assert_eq!(lines.len(), 5, "{lines:?}");
 }

@@ -111,15 +111,10 @@ fn sigpipe() {
 fn realtime_queue_loses_nothing() {
     // 10,000 queued SIGRT_4: the program counts them (exit 0 only if all arrived) and every
     // one is in the trace, with its value.
-    let dir = tempdir("rtqueue");
-    let out = run(sigtrace()
-        .arg("-o")
-        .arg(dir.join("t.txt"))
-        .arg(prog("rtqueue"))
-        .arg("10000"));
+    let (out, text) = trace(&[], &prog("rtqueue"), &["10000"]);
     assert_eq!(out.code(), 0, "the program counted {}", out.stdout.trim());
     assert_eq!(out.stdout.trim(), "10000");
-    let lines = trace_lines(&std::fs::read_to_string(dir.join("t.txt")).unwrap());
+    let lines = trace_lines(&text);
     let rt: Vec<&String> = lines
         .iter()
         .filter(|l| l.starts_with("--- SIGRT_4 "))
@@ -139,15 +134,10 @@ fn realtime_queue_matches_strace() {
 
 #[test]
 fn signal_storm_loses_nothing() {
-    let dir = tempdir("storm");
-    let out = run(sigtrace()
-        .arg("-o")
-        .arg(dir.join("t.txt"))
-        .arg(prog("storm"))
-        .arg("20000"));
+    let (out, text) = trace(&[], &prog("storm"), &["20000"]);
     assert_eq!(out.stdout.trim(), "20000");
     assert_eq!(out.code(), 0);
-    let lines = trace_lines(&std::fs::read_to_string(dir.join("t.txt")).unwrap());
+    let lines = trace_lines(&text);
     assert_eq!(
         lines
             .iter()
