@@ -187,16 +187,23 @@ fn detach_leaves_stopped_process_stopped() {
     assert_eq!(target.finish().code(), 0);
 }
 
-#[test]
-fn detach_during_a_group_stop_leaves_it_stopped() {
-    // Stopped while traced, then sigtrace goes: the process must stay stopped (not run on, not
-    // die), untraced, and continue normally on SIGCONT.
+/// A sleeping waiter, attached, then stopped by SIGSTOP: its SIGSTOP and stop lines are out and
+/// it sits in the group-stop (a listening tracee shows as 't').
+fn stopped_while_attached() -> (Target, u32, Child, PathBuf) {
     let target = ready_waiter("sleep");
     let pid = target.pid();
     let (tracer, file) = attach(pid, &[]);
     signal(pid, Signal::SIGSTOP);
     wait_lines(&file, "the stop line", |l| l.len() == 2);
     wait_for("the group-stop", || matches!(state(pid), 'T' | 't'));
+    (target, pid, tracer, file)
+}
+
+#[test]
+fn detach_during_a_group_stop_leaves_it_stopped() {
+    // Stopped while traced, then sigtrace goes: the process must stay stopped (not run on, not
+    // die), untraced, and continue normally on SIGCONT.
+    let (target, pid, tracer, _file) = stopped_while_attached();
     signal(tracer.id(), Signal::SIGINT);
     assert_eq!(finish(tracer, "sigtrace").code(), 0);
     assert_eq!(tracer_of(pid), 0);
@@ -209,13 +216,7 @@ fn detach_during_a_group_stop_leaves_it_stopped() {
 
 #[test]
 fn group_stop_and_continue_while_attached() {
-    let target = ready_waiter("sleep");
-    let pid = target.pid();
-    let (tracer, file) = attach(pid, &[]);
-    signal(pid, Signal::SIGSTOP);
-    wait_lines(&file, "the stop line", |l| l.len() == 2);
-    // The process is really stopped (a listening tracee shows as 't').
-    wait_for("the stopped state", || matches!(state(pid), 'T' | 't'));
+    let (target, pid, tracer, file) = stopped_while_attached();
     signal(pid, Signal::SIGCONT);
     wait_lines(&file, "the SIGCONT line", |l| l.len() == 3);
     wait_for("the program to run again", || state(pid) == 'S');

@@ -624,10 +624,6 @@ impl Tracer {
         if self.procs.knows(pid) {
             self.procs.exec(pid);
         }
-        // The name at the end is the one exec gave (prctl(PR_SET_NAME) renames go unseen).
-        if let Some(t) = self.tasks.get_mut(&tid).filter(|t| t.shown) {
-            t.comm = procfs::comm_bytes(pid).map(Arc::from);
-        }
         if tid == self.main_pid && self.exec_error.take().is_some() {
             self.first_seen(pid, None);
             self.batch.append(&mut self.before_exec);
@@ -636,6 +632,10 @@ impl Tracer {
                 // installed. Stop at every syscall instead.
                 self.mode = SyscallMode::Every;
             }
+        } else if let Some(t) = self.tasks.get_mut(&tid).filter(|t| t.shown) {
+            // The name at the end is the one exec gave (prctl(PR_SET_NAME) renames go unseen);
+            // the command's first exec has it from first_seen's context read.
+            t.comm = procfs::comm_bytes(pid).map(Arc::from);
         }
         let old = sys::geteventmsg(tid).map(|m| m as Tid).unwrap_or(tid);
         if old != tid {
