@@ -181,10 +181,17 @@ fn detach_leaves_stopped_process_stopped() {
     assert_eq!(t.code(), 0);
     assert_eq!(lines_of(&file), vec!["--- stopped by SIGSTOP ---"]);
     assert_eq!(tracer_of(pid), 0);
-    assert_eq!(state(pid), 'T');
+    stays_stopped(pid);
     signal(pid, Signal::SIGCONT);
     signal(pid, Signal::SIGUSR2);
     assert_eq!(target.finish().code(), 0);
+}
+
+/// After PTRACE_DETACH from a stopped task the kernel wakes it to re-enter the group-stop
+/// (ptrace.c, __ptrace_unlink), so it may show 'R' for a moment: wait for 'T'. A task that ran on
+/// would sleep in the waiter ('S') and never get there.
+fn stays_stopped(pid: u32) {
+    wait_for("the detached program to be stopped", || state(pid) == 'T');
 }
 
 /// A sleeping waiter, attached, then stopped by SIGSTOP: its SIGSTOP and stop lines are out and
@@ -207,7 +214,7 @@ fn detach_during_a_group_stop_leaves_it_stopped() {
     signal(tracer.id(), Signal::SIGINT);
     assert_eq!(finish(tracer, "sigtrace").code(), 0);
     assert_eq!(tracer_of(pid), 0);
-    assert_eq!(state(pid), 'T');
+    stays_stopped(pid);
     signal(pid, Signal::SIGCONT);
     wait_for("the program to run again", || state(pid) == 'S');
     signal(pid, Signal::SIGUSR2);

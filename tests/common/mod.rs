@@ -424,10 +424,13 @@ pub fn launch_ready_with(
         .spawn()
         .unwrap();
     let tp = child.id();
+    // The tracer's first child may not be the program yet (before exec) or not at all: strace
+    // forks short-lived probe children that stop themselves.
+    let want = std::fs::canonicalize(prog).unwrap();
     let mut target = 0;
     wait_for("the traced program to be ready", || {
         target = child_of(tp);
-        target != 0 && ready(target)
+        target != 0 && runs(target, &want) && ready(target)
     });
     (child, target, file)
 }
@@ -438,8 +441,13 @@ pub fn find_process(path: &Path) -> u32 {
     std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .find(|p| std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e == want))
+        .find(|&p| runs(p, &want))
         .unwrap_or(0)
+}
+
+/// Whether `pid` runs the executable at `exe` (a canonical path).
+fn runs(pid: u32, exe: &Path) -> bool {
+    std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e == exe)
 }
 
 /// Whether `pid` is blocked in syscall `nr` (first field of /proc/PID/syscall).
