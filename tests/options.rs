@@ -117,8 +117,10 @@ fn ctrl_c_at_a_terminal_reaches_the_command() {
     let dir = tempdir("ctrlc");
     let file = dir.join("t.txt");
     let waiter = prog("waiter");
+    // The tests may run with SIGINT ignored (a background job of a non-interactive shell), and
+    // an ignored disposition survives exec: reset it so that the command has the default one.
     let cmd = format!(
-        "exec {} -o {} {}",
+        "exec env --default-signal=INT {} -o {} {}",
         env!("CARGO_BIN_EXE_sigtrace"),
         file.display(),
         waiter.display()
