@@ -135,9 +135,6 @@ fn run(config: Config) -> Result<i32, Failure> {
         }
         None => render::Sink::Stderr,
     };
-    let saved = sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
-    let control = Arc::new(tracer::Control::default());
-    let (tx, rx) = crossbeam_channel::bounded(16);
     let launch = matches!(config.target, Target::Launch(_));
     let mode = if config.trace.is_empty() {
         tracer::SyscallMode::Off
@@ -146,6 +143,21 @@ fn run(config: Config) -> Result<i32, Failure> {
     } else {
         tracer::SyscallMode::Every
     };
+    // Children inherit the seccomp filter and must stay traced, even without -f: a process apart
+    // from the one the shell waits on traces, so that sigtrace can return when the command ends.
+    let mut news = None;
+    if mode == tracer::SyscallMode::Seccomp && !config.follow {
+        match sys::fork_tracer().map_err(|e| (format!("fork: {}", error_text(&e)), 1))? {
+            sys::Forked::Waiter { tracer, news } => {
+                drop(sink);
+                return wait_for_tracer(tracer, news);
+            }
+            sys::Forked::Tracer { news: fd, waiter } => news = Some((fd, waiter)),
+        }
+    }
+    let saved = sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
+    let control = Arc::new(tracer::Control::default());
+    let (tx, rx) = crossbeam_channel::bounded(16);
     let bell = Arc::new(render::Doorbell::default());
     let mut tracer = tracer::Tracer::new(
         config.follow,
@@ -180,11 +192,70 @@ fn run(config: Config) -> Result<i32, Failure> {
         tracer.adopt_launched(child);
         shown = name;
     }
+    tracer.return_when_main_ends(news.is_some());
     let result = tracer.run();
-    drop(tracer);
-    // The channel is closed: a sleeping renderer must wake to see it.
-    bell.ring();
+    tracer.close_output();
     let _ = render_thread.join();
+    let status = status_of(result, &shown);
+    if let Some((fd, waiter)) = news
+        && tracer.has_tasks()
+    {
+        // Only silent children are left: the waiter returns the command's status now, and this
+        // process serves them in the background until they end.
+        let code = match &status {
+            Ok(code) => *code,
+            Err((msg, code)) => {
+                warn(msg);
+                *code
+            }
+        };
+        let handed = sys::leave_session().and_then(|()| sys::hand_off(fd, waiter, code));
+        if handed.is_ok() {
+            tracer.return_when_main_ends(false);
+            let _ = tracer.run();
+        }
+        return Ok(code);
+    }
+    status
+}
+
+/// The waiter's part: pass on the control signals another process sends it, and return the
+/// command's status as soon as the tracer hands it over, or the tracer's own status.
+fn wait_for_tracer(tracer: sys::Tid, news: std::os::fd::OwnedFd) -> Result<i32, Failure> {
+    sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
+    std::thread::spawn(move || {
+        loop {
+            let (sig, code) = sys::wait_control_signal();
+            // The terminal's (SI_KERNEL) reach the tracer's process group by themselves.
+            if code <= 0 {
+                sys::kill(tracer, sig).ok();
+            }
+        }
+    });
+    if let Some(code) = sys::read_news(&news) {
+        return Ok(code);
+    }
+    let status =
+        sys::wait_child(tracer).map_err(|e| (format!("waitpid: {}", error_text(&e)), 1))?;
+    if libc::WIFSIGNALED(status) {
+        let sig = libc::WTERMSIG(status);
+        return Err((
+            format!(
+                "the tracing process {tracer} was killed by {}",
+                signal::Signal(sig)
+            ),
+            128 + sig,
+        ));
+    }
+    Ok(libc::WEXITSTATUS(status))
+}
+
+/// sigtrace's exit status for how the run ended: the command's, or 127/126 with a line
+/// saying why it could not be executed.
+fn status_of(
+    result: Result<tracer::Outcome, tracer::ExecFailed>,
+    shown: &str,
+) -> Result<i32, Failure> {
     match result {
         Ok(outcome) => Ok(outcome.status()),
         Err(tracer::ExecFailed(e)) => {

@@ -305,3 +305,34 @@ fn sigtrace_killed_in_launch_mode_does_what_the_readme_says() {
         wait_for("the command to end", || gone(target));
     }
 }
+
+#[test]
+fn a_killed_tracing_process_is_reported_by_the_waiting_one() {
+    // Without -f a child process of sigtrace traces (so that sigtrace can return when the
+    // command ends); if it is killed, sigtrace says so, exits 128+9, and the command goes with it.
+    let gone = |p: u32| matches!(state(p), 'Z' | '?');
+    let (tracer, target, _file) = launch_ready(&[], &prog("waiter"), &["sleep"], |p| {
+        catches(p, libc::SIGUSR2)
+    });
+    let worker = tracer_of(target);
+    assert!(
+        descendants(tracer.id()).contains(&worker),
+        "traced by {worker}"
+    );
+    signal(worker, nix::sys::signal::SIGKILL);
+    let out = finish(tracer, "sigtrace");
+    assert_eq!(out.code(), 128 + libc::SIGKILL);
+    assert_eq!(
+        out.stderr,
+        format!("sigtrace: the tracing process {worker} was killed by SIGKILL\n")
+    );
+    wait_for("the command to end", || gone(target));
+
+    // With -f (everything is shown and waited for, as strace -f does) sigtrace traces itself.
+    let (tracer, target, _file) = launch_ready(&["-f"], &prog("waiter"), &["sleep"], |p| {
+        catches(p, libc::SIGUSR2)
+    });
+    assert_eq!(tracer_of(target), tracer.id());
+    signal(target, nix::sys::signal::SIGUSR2);
+    assert_eq!(finish(tracer, "sigtrace").code(), 0);
+}

@@ -1,6 +1,7 @@
 //! Launch mode: each program's signals and end, line for line as strace prints them, and its exit status.
 mod common;
 use common::*;
+use nix::sys::signal::Signal;
 
 #[test]
 fn self_kill() {
@@ -155,26 +156,57 @@ fn command_output_stays_clean() {
 }
 
 #[test]
-fn says_why_it_waits_for_children_without_f() {
-    // The background sleep inherited the seccomp filter: sigtrace keeps serving it, and says so.
-    let out = run(sigtrace().args(["-q", "-o", "/dev/null", "sh", "-c", "sleep 0.2 & exit 5"]));
+fn returns_when_the_command_ends_while_its_children_stay_traced() {
+    // Without -f the command's background child inherited the seccomp filter and must stay
+    // traced: a sigtrace process of its own serves it, and sigtrace returns the command's
+    // status at once, its output closed (run() reads stderr to its end).
+    let waiter = prog("waiter");
+    let dir = tempdir("handoff");
+    let printed = dir.join("count.txt");
+    let script = format!("{} > {} 2>&1 & exit 5", waiter.display(), printed.display());
+    let out = run(sigtrace().args(["-q", "-o", "/dev/null", "sh", "-c", &script]));
     assert_eq!(out.code(), 5);
+    let child = background_waiter(&waiter);
+    let bg = tracer_of(child);
+    assert_ne!(bg, 0, "the background child is not traced");
     assert!(
-        out.stderr
-            .contains("ended; waiting for 1 process(es) it started"),
+        out.stderr.contains(&format!(
+            "1 process(es) it started inherited sigtrace's seccomp filter and stay traced, \
+             silently, by sigtrace's background pid {bg} until they end"
+        )),
         "{}",
         out.stderr
     );
-    // Without a filter there is nothing to wait for.
-    let out = run(sigtrace().args([
-        "--no-seccomp",
-        "-q",
-        "-o",
-        "/dev/null",
-        "sh",
-        "-c",
-        "sleep 0.2 & exit 5",
-    ]));
+    assert_eq!(
+        stat_field(bg, 6),
+        bg.to_string(),
+        "its own session, off the terminal"
+    );
+    // Its signal syscalls (pause, rt_sigreturn) are still served: the handlers run.
+    signal(child, Signal::SIGUSR1);
+    signal(child, Signal::SIGUSR2);
+    let gone = |p: u32| matches!(state(p), 'Z' | '?');
+    wait_for("the background child to end", || gone(child));
+    assert_eq!(std::fs::read_to_string(&printed).unwrap(), "1\n");
+    wait_for("the background tracer to end", || gone(bg));
+
+    // Without a filter nothing is left traced.
+    let out = run(sigtrace().args(["--no-seccomp", "-q", "-o", "/dev/null", "sh", "-c", &script]));
     assert_eq!(out.code(), 5);
-    assert!(!out.stderr.contains("waiting for"), "{}", out.stderr);
+    assert!(!out.stderr.contains("stay traced"), "{}", out.stderr);
+    let child = background_waiter(&waiter);
+    assert_eq!(tracer_of(child), 0);
+    signal(child, Signal::SIGUSR2);
+    wait_for("the untraced child to end", || gone(child));
+}
+
+/// The waiter a shell started in the background, once its handlers are set up (the shell may
+/// have exited before it even ran).
+fn background_waiter(waiter: &std::path::Path) -> u32 {
+    let mut child = 0;
+    wait_for("the background waiter", || {
+        child = find_process(waiter);
+        child != 0 && catches(child, libc::SIGUSR2)
+    });
+    child
 }

@@ -341,11 +341,11 @@ pub fn note(ev: &Event, note: &Note, out: &mut String) {
             writeln!(out, "sigtrace: Process {} attached", ev.tid)
         }
         Note::Detached => writeln!(out, "sigtrace: Process {} detached", ev.tid),
-        Note::Waiting { processes } => writeln!(
+        Note::Waiting { processes, tracer } => writeln!(
             out,
-            "sigtrace: {} ended; waiting for {processes} process(es) it started, which inherited \
-             sigtrace's seccomp filter and must stay traced until they end (see them with -f; \
-             --no-seccomp does not wait)",
+            "sigtrace: {} ended; {processes} process(es) it started inherited sigtrace's seccomp \
+             filter and stay traced, silently, by sigtrace's background pid {tracer} until they \
+             end (-f shows them; --no-seccomp leaves them untraced)",
             ev.pid
         ),
     };

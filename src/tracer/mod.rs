@@ -139,10 +139,13 @@ pub struct Tracer {
     seen_seccomp: bool,
     procs: procs::Procs,
     control: Arc<Control>,
-    tx: Sender<Vec<Event>>,
+    /// None once the output is closed (`close_output`): events are dropped from then on.
+    tx: Option<Sender<Vec<Event>>>,
     bell: Arc<crate::render::Doorbell>,
     /// Events not yet handed to the renderer.
     batch: Vec<Event>,
+    /// `run` returns when the main process has ended and only silent tasks are left.
+    until_main_ends: bool,
 }
 
 /// The ptrace options for every tracee. With a seccomp filter, children must be traced (they
@@ -187,14 +190,33 @@ impl Tracer {
             seen_seccomp: false,
             procs: procs::Procs::new(mode != SyscallMode::Off),
             control,
-            tx,
+            tx: Some(tx),
             bell,
             batch: Vec::new(),
+            until_main_ends: false,
         }
     }
 
     pub fn ntasks(&self) -> usize {
         self.shown
+    }
+
+    /// Whether any task is still traced (shown or not).
+    pub fn has_tasks(&self) -> bool {
+        !self.tasks.is_empty()
+    }
+
+    /// Makes `run` return as soon as the main process has ended and nothing shown is left;
+    /// a second `run` then serves the silent rest.
+    pub fn return_when_main_ends(&mut self, yes: bool) {
+        self.until_main_ends = yes;
+    }
+
+    /// Sends what is pending to the renderer and closes the channel; later events are dropped.
+    pub fn close_output(&mut self) {
+        self.send_batch();
+        self.tx = None;
+        self.bell.ring();
     }
 
     fn add_task(&mut self, tid: Tid, task: Task) {
@@ -277,6 +299,9 @@ impl Tracer {
             if self.tasks.is_empty() && (self.detaching || !self.launched) {
                 break;
             }
+            if self.until_main_ends && self.outcome.is_some() && self.shown == 0 {
+                break;
+            }
             match self.wait() {
                 Ok((tid, status)) => match wait::classify(status) {
                     Ok(stop) => self.handle(tid, stop),
@@ -321,9 +346,13 @@ impl Tracer {
     }
 
     fn send_batch(&mut self) {
+        let Some(tx) = &self.tx else {
+            self.batch.clear();
+            return;
+        };
         if !self.batch.is_empty() {
             // The renderer only goes away when sigtrace is ending anyway.
-            let _ = self.tx.send(std::mem::take(&mut self.batch));
+            let _ = tx.send(std::mem::take(&mut self.batch));
             self.bell.ring();
         }
     }
@@ -341,8 +370,9 @@ impl Tracer {
                 if !self.detaching {
                     self.begin_detach();
                 }
-            } else if code <= 0 && !self.detaching {
-                // Launch mode: a signal a process sent to sigtrace is meant for the command.
+            } else if code <= 0 && !self.detaching && self.outcome.is_none() {
+                // Launch mode: a signal a process sent to sigtrace is meant for the command
+                // (once it has ended and was reaped, its pid may be another process's).
                 // The terminal's (SI_KERNEL) reach the command's process group by themselves.
                 sys::kill(self.main_pid, sig).ok();
             }
@@ -694,6 +724,7 @@ impl Tracer {
                 tid,
                 EventKind::Note(Note::Waiting {
                     processes: processes.len(),
+                    tracer: sys::getpid(),
                 }),
             );
         }

@@ -152,10 +152,16 @@ pub fn assert_let_go(pid: u32, what: &str) {
 
 /// /proc/PID/stat's state letter.
 pub fn state(pid: u32) -> char {
+    stat_field(pid, 3).chars().next().unwrap_or('?')
+}
+
+/// Field `n` of /proc/PID/stat, numbered as in proc(5) (3 = state, 6 = session); "" if gone.
+pub fn stat_field(pid: u32, n: usize) -> String {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     stat.rsplit_once(')')
-        .and_then(|(_, r)| r.trim_start().chars().next())
-        .unwrap_or('?')
+        .and_then(|(_, r)| r.split_whitespace().nth(n - 3))
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Whether `sig` has a handler installed in `pid` (SigCgt).
@@ -178,6 +184,26 @@ pub fn child_of(pid: u32) -> u32 {
         .next()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0)
+}
+
+/// Every descendant of `pid` (children of all its threads, theirs, and so on).
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut next = vec![pid];
+    while let Some(p) = next.pop() {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            let children =
+                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            for c in children.split_whitespace().filter_map(|s| s.parse().ok()) {
+                found.push(c);
+                next.push(c);
+            }
+        }
+    }
+    found
 }
 
 /// The line strace prints for a signal the test process sent.
@@ -424,13 +450,17 @@ pub fn launch_ready_with(
         .spawn()
         .unwrap();
     let tp = child.id();
-    // The tracer's first child may not be the program yet (before exec) or not at all: strace
-    // forks short-lived probe children that stop themselves.
+    // The program may not run yet (before exec), and it is not always the tracer's child:
+    // sigtrace may trace from a child process of its own, and strace forks short-lived probe
+    // children that stop themselves.
     let want = std::fs::canonicalize(prog).unwrap();
     let mut target = 0;
     wait_for("the traced program to be ready", || {
-        target = child_of(tp);
-        target != 0 && runs(target, &want) && ready(target)
+        target = descendants(tp)
+            .into_iter()
+            .find(|&p| runs(p, &want))
+            .unwrap_or(0);
+        target != 0 && ready(target)
     });
     (child, target, file)
 }
