@@ -50,6 +50,46 @@ fn handled_term_then_exit_143() {
 }
 
 #[test]
+fn a_signal_sent_to_sigtrace_is_passed_on_to_the_command() {
+    // Whoever signals sigtrace's pid (`kill PID`, a CI runner cancelling a step) means the
+    // command: it gets the signal from sigtrace (from its tracing process without -f).
+    for flags in [&[][..], &["-f"][..]] {
+        for sig in [
+            Signal::SIGINT,
+            Signal::SIGTERM,
+            Signal::SIGHUP,
+            Signal::SIGQUIT,
+        ] {
+            if ignored_here(sig as i32) {
+                eprintln!(
+                    "skipped {sig}: the tests run with it ignored, and the command would be too"
+                );
+                continue;
+            }
+            let (child, target, file) = launch_ready(flags, &prog("waiter"), &["sleep"], |p| {
+                catches(p, libc::SIGUSR2)
+            });
+            let sender = tracer_of(target);
+            signal(child.id(), sig);
+            let out = finish(child, "sigtrace");
+            assert_eq!(out.code(), 128 + sig as i32, "{flags:?} {sig}");
+            let lines = trace_lines(&std::fs::read_to_string(&file).unwrap());
+            let name = sig.as_str();
+            // With -f the lines carry a pid column.
+            let line = format!(
+                "--- {name} {{si_signo={name}, si_code=SI_USER, si_pid={sender}, si_uid={}}} ---",
+                nix::unistd::getuid()
+            );
+            assert!(lines[0].ends_with(&line), "{lines:?}");
+            assert!(
+                lines[1].contains(&format!("+++ killed by {name}")),
+                "{lines:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn ignored_signal() {
     assert_same_as_strace(&[], &prog("ignored"), &[]);
 }

@@ -164,9 +164,20 @@ pub fn stat_field(pid: u32, n: usize) -> String {
         .to_string()
 }
 
+/// Whether the test process ignores `sig` (as a background job of a non-interactive shell
+/// ignores SIGINT and SIGQUIT); its commands inherit that through exec.
+pub fn ignored_here(sig: i32) -> bool {
+    in_mask(std::process::id(), "SigIgn", sig)
+}
+
 /// Whether `sig` has a handler installed in `pid` (SigCgt).
 pub fn catches(pid: u32, sig: i32) -> bool {
-    status_field(pid, "SigCgt")
+    in_mask(pid, "SigCgt", sig)
+}
+
+/// Whether `sig` is in the signal mask `field` of /proc/PID/status.
+fn in_mask(pid: u32, field: &str, sig: i32) -> bool {
+    status_field(pid, field)
         .and_then(|m| u64::from_str_radix(&m, 16).ok())
         .is_some_and(|m| m & (1 << (sig - 1)) != 0)
 }
