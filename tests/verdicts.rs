@@ -151,10 +151,14 @@ fn graceful_exit_143_after_external_sigterm_names_the_sender() {
 fn shell_reraise_is_external() {
     // The shell traps SIGTERM, then re-raises it on itself: the root cause is the sender.
     let script = "trap 'kill $!; trap - TERM; kill -TERM $$' TERM; sleep 100 & wait";
-    // Ready once the trap is set and the shell waits (rt_sigsuspend) for its background sleep.
+    // Ready once the trap is set, the shell waits (rt_sigsuspend) and its background job runs
+    // sleep: between fork and exec the job still has the shell's trap, which would take the
+    // trap's SIGTERM and leave sleep running (and holding sigtrace's output) for 100 s.
     let (child, target, file) =
         launch_ready(&["--json"], Path::new("/bin/sh"), &["-c", script], |p| {
-            catches(p, libc::SIGTERM) && in_syscall(p, 130)
+            catches(p, libc::SIGTERM)
+                && in_syscall(p, 130)
+                && descendants(p).into_iter().any(|c| comm(c) == "sleep")
         });
     signal(target, SIGTERM);
     assert_eq!(finish(child, "sigtrace").code(), 143);

@@ -150,6 +150,14 @@ pub fn assert_let_go(pid: u32, what: &str) {
     assert!(matches!(s, 'R' | 'S'), "{what}: state {s}");
 }
 
+/// /proc/PID/comm, without the newline; "" if gone.
+pub fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .unwrap_or_default()
+        .trim_end()
+        .to_string()
+}
+
 /// /proc/PID/stat's state letter.
 pub fn state(pid: u32) -> char {
     stat_field(pid, 3).chars().next().unwrap_or('?')
