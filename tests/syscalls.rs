@@ -8,22 +8,50 @@ use std::process::Stdio;
 fn every_signal_syscall_matches_strace() {
     let t = assert_same_as_strace(&[], &prog("sigcalls"), &[]);
     // Spot checks that the comparison really covered the decoders.
-    for needle in [
-        "rt_sigaction(SIGUSR1, {sa_handler=",
-        "rt_sigprocmask(0x7 /* SIG_??? */, [], NULL, 8) = -1 EINVAL (Invalid argument)",
-        "rt_sigpending([USR1], 4)",
-        "= 10 (SIGUSR1)",
-        "rt_sigsuspend([CHLD], 8)                = ? ERESTARTNOHAND (To be restarted if no handler)",
-        "rt_sigreturn({mask=[USR1 CHLD]})        = -1 EINTR (Interrupted system call)",
-        "signalfd4(-1, [USR1], 8, SFD_CLOEXEC|SFD_NONBLOCK) = ",
-        "execve(\"/nonexistent/prog\\n\\\"q\\\"\", NULL, NULL) = -1 ENOENT (No such file or directory)",
-        "exit_group(0)                           = ?",
-    ] {
+    assert_some_line_has(
+        &t,
+        &[
+            "rt_sigaction(SIGUSR1, {sa_handler=",
+            "rt_sigprocmask(0x7 /* SIG_??? */, [], NULL, 8) = -1 EINVAL (Invalid argument)",
+            "rt_sigpending([USR1], 4)",
+            "= 10 (SIGUSR1)",
+            "rt_sigsuspend([CHLD], 8)                = ? ERESTARTNOHAND (To be restarted if no handler)",
+            "rt_sigreturn({mask=[USR1 CHLD]})        = -1 EINTR (Interrupted system call)",
+            "signalfd4(-1, [USR1], 8, SFD_CLOEXEC|SFD_NONBLOCK) = ",
+            "execve(\"/nonexistent/prog\\n\\\"q\\\"\", NULL, NULL) = -1 ENOENT (No such file or directory)",
+            "exit_group(0)                           = ?",
+        ],
+    );
+}
+
+fn assert_some_line_has(lines: &[String], needles: &[&str]) {
+    for needle in needles {
         assert!(
-            t.iter().any(|l| l.contains(needle)),
+            lines.iter().any(|l| l.contains(needle)),
             "no line has {needle:?}"
         );
     }
+}
+
+#[test]
+fn process_calls_match_strace() {
+    // clone, fork, vfork, wait4 and waitid with statuses of each kind and bad arguments.
+    let t = assert_same_as_strace(&["-e", "trace=%process"], &prog("procs"), &[]);
+    assert_some_line_has(
+        &t,
+        &[
+            "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x",
+            "wait4(-1, [{WIFSIGNALED(s) && WTERMSIG(s) == SIGTERM}], __WALL, {ru_utime={tv_sec=",
+            "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGSTOP}], WSTOPPED, NULL) = ",
+            "waitid(P_PID, ",
+            ", {}, WNOHANG|WEXITED, NULL) = 0",
+            "clone(child_stack=NULL, flags=CLONE_PARENT_SETTID|SIGCHLD, parent_tid=[",
+            "vfork()",
+            "fork()",
+            "wait4(12345678, 0x1, 0, 0x1)            = -1 ECHILD (No child processes)",
+            "waitid(0x7 /* P_??? */, 0, 0x",
+        ],
+    );
 }
 
 #[test]

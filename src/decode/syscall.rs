@@ -176,6 +176,23 @@ pub enum Kind {
     SfdFlags,
     AtFlags,
     UringFlags,
+    /// wait4's `int *wstatus`, read when the call returned a pid: `[{WIFEXITED(s) && ...}]`.
+    WaitStatus,
+    /// wait4's `struct rusage *`, read when the call returned a pid.
+    WaitRusage,
+    /// waitid's `struct rusage *`, read when the call succeeded.
+    Rusage,
+    /// WNOHANG|WEXITED|... (wait4, waitid).
+    WaitOptions,
+    /// waitid's P_ALL / P_PID / P_PGID / P_PIDFD.
+    IdType,
+    /// clone's `child_stack=...`.
+    CloneStack,
+    /// clone's `flags=CLONE_...|SIGCHLD` (the low byte is the exit signal).
+    CloneFlags,
+    /// clone's exit-time arguments, each shown only when a flag says it is used:
+    /// `parent_tid=[N]` (argument 2, read), `tls=` (4), `child_tidptr=` (3).
+    CloneTail,
     /// Raw value in hex (undecoded syscalls).
     Hex,
 }
@@ -194,6 +211,10 @@ impl Kind {
                 | Path
                 | Argv
                 | EnvCount
+                | WaitStatus
+                | WaitRusage
+                | Rusage
+                | CloneTail
         )
     }
 }
@@ -391,6 +412,24 @@ static SPECS: &[Spec] = &[
         ret: Ret::Int,
     },
     Spec {
+        name: "clone",
+        entry: &[a(1, CloneStack), a(0, CloneFlags)],
+        exit: &[a(2, CloneTail)],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "wait4",
+        entry: &[a(0, Int)],
+        exit: &[a(1, WaitStatus), a(2, WaitOptions), a(3, WaitRusage)],
+        ret: Ret::Int,
+    },
+    Spec {
+        name: "waitid",
+        entry: &[a(0, IdType), a(1, Int)],
+        exit: &[a(2, SigInfo), a(3, WaitOptions), a(4, Rusage)],
+        ret: Ret::Int,
+    },
+    Spec {
         name: "fork",
         entry: &[],
         exit: &[],
@@ -426,6 +465,22 @@ pub fn spec(nr: u32) -> Spec {
             exit: &[],
             ret: Ret::Int,
         })
+}
+
+/// clone flags that make its exit-time arguments meaningful.
+pub const CLONE_PIDFD: u64 = 0x1000;
+pub const CLONE_SETTLS: u64 = 0x8_0000;
+pub const CLONE_PARENT_SETTID: u64 = 0x10_0000;
+pub const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
+pub const CLONE_CHILD_SETTID: u64 = 0x100_0000;
+pub const CLONE_TAIL_FLAGS: u64 =
+    CLONE_PIDFD | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID;
+
+/// Whether the exit-time part of a call shows anything (clone's may show nothing).
+pub fn exit_shows(spec: &Spec, args: &[u64; 6]) -> bool {
+    spec.exit
+        .iter()
+        .any(|a| a.kind != CloneTail || args[0] & CLONE_TAIL_FLAGS != 0)
 }
 
 /// One classic-BPF instruction (struct sock_filter).

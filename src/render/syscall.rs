@@ -2,7 +2,10 @@
 
 use crate::decode::errno_name;
 use crate::decode::siginfo::SigInfo;
-use crate::decode::syscall::{Arg, Kind, Ret, Spec};
+use crate::decode::syscall::{
+    Arg, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS,
+    Kind, Ret, Spec, exit_shows,
+};
 use crate::event::{ArgStr, ArgvEnd, Mem, Syscall};
 use crate::signal::Signal;
 use std::fmt::Write;
@@ -41,13 +44,51 @@ const URING_FLAGS: &[(u64, &str)] = &[
     (16, "IORING_ENTER_REGISTERED_RING"),
 ];
 const AT_FDCWD: i32 = -100;
+/// strace's clone_flags, in its order (the low byte is the exit signal).
+const CLONE_FLAGS: &[(u64, &str)] = &[
+    (0x100, "CLONE_VM"),
+    (0x200, "CLONE_FS"),
+    (0x400, "CLONE_FILES"),
+    (0x800, "CLONE_SIGHAND"),
+    (0x1000, "CLONE_PIDFD"),
+    (0x2000, "CLONE_PTRACE"),
+    (0x4000, "CLONE_VFORK"),
+    (0x8000, "CLONE_PARENT"),
+    (0x1_0000, "CLONE_THREAD"),
+    (0x2_0000, "CLONE_NEWNS"),
+    (0x4_0000, "CLONE_SYSVSEM"),
+    (0x8_0000, "CLONE_SETTLS"),
+    (0x10_0000, "CLONE_PARENT_SETTID"),
+    (0x20_0000, "CLONE_CHILD_CLEARTID"),
+    (0x80_0000, "CLONE_UNTRACED"),
+    (0x100_0000, "CLONE_CHILD_SETTID"),
+    (0x200_0000, "CLONE_NEWCGROUP"),
+    (0x400_0000, "CLONE_NEWUTS"),
+    (0x800_0000, "CLONE_NEWIPC"),
+    (0x1000_0000, "CLONE_NEWUSER"),
+    (0x2000_0000, "CLONE_NEWPID"),
+    (0x4000_0000, "CLONE_NEWNET"),
+    (0x8000_0000, "CLONE_IO"),
+];
+/// strace's wait4_options, in its order.
+const WAIT_OPTIONS: &[(u64, &str)] = &[
+    (1, "WNOHANG"),
+    (4, "WEXITED"),
+    (2, "WSTOPPED"),
+    (8, "WCONTINUED"),
+    (0x0100_0000, "WNOWAIT"),
+    (0x8000_0000, "__WCLONE"),
+    (0x4000_0000, "__WALL"),
+    (0x2000_0000, "__WNOTHREAD"),
+];
+const ID_TYPES: [&str; 4] = ["P_ALL", "P_PID", "P_PGID", "P_PIDFD"];
 
 /// `name(` and the arguments known at entry (with the separator before the exit-time ones).
 pub fn entry(spec: &Spec, call: &Syscall, tck: u64, out: &mut String) {
     out.push_str(spec.name);
     out.push('(');
     args(spec.entry, call, tck, out);
-    if !spec.entry.is_empty() && !spec.exit.is_empty() {
+    if !spec.entry.is_empty() && exit_shows(spec, &call.args) {
         out.push_str(", ");
     }
 }
@@ -76,8 +117,19 @@ fn args(list: &[Arg], call: &Syscall, tck: u64, out: &mut String) {
         if i > 0 {
             out.push_str(", ");
         }
-        value(arg.kind, call.args[arg.idx as usize], mem, tck, out);
+        one(arg, call, mem, tck, out);
     }
+}
+
+fn one(arg: Arg, call: &Syscall, mem: &Mem, tck: u64, out: &mut String) {
+    value(
+        arg.kind,
+        call.args[arg.idx as usize],
+        &call.args,
+        mem,
+        tck,
+        out,
+    );
 }
 
 /// The arguments decoded one by one (for JSON).
@@ -85,9 +137,10 @@ pub fn arg_strings(list: &[Arg], call: &Syscall, tck: u64) -> Vec<String> {
     with_mem(list, call)
         .map(|(arg, mem)| {
             let mut s = String::new();
-            value(arg.kind, call.args[arg.idx as usize], mem, tck, &mut s);
+            one(arg, call, mem, tck, &mut s);
             s
         })
+        .filter(|s| !s.is_empty())
         .collect()
 }
 
@@ -98,7 +151,8 @@ fn bytes(mem: &Mem) -> Option<&[u8]> {
     }
 }
 
-fn value(kind: Kind, raw: u64, mem: &Mem, tck: u64, out: &mut String) {
+/// One argument: `raw` is its register, `all` every argument register (clone's tail needs them).
+fn value(kind: Kind, raw: u64, all: &[u64; 6], mem: &Mem, tck: u64, out: &mut String) {
     match kind {
         Kind::Sig => {
             let _ = write!(out, "{}", Signal(raw as i32));
@@ -126,6 +180,32 @@ fn value(kind: Kind, raw: u64, mem: &Mem, tck: u64, out: &mut String) {
         Kind::SfdFlags => flags(raw, SFD_FLAGS, out),
         Kind::AtFlags => flags(raw, AT_FLAGS, out),
         Kind::UringFlags => flags(raw as u32 as u64, URING_FLAGS, out),
+        Kind::WaitOptions => flags(raw as u32 as u64, WAIT_OPTIONS, out),
+        Kind::IdType => match ID_TYPES.get(raw as u32 as usize) {
+            Some(name) => out.push_str(name),
+            None => {
+                let _ = write!(out, "{:#x} /* P_??? */", raw as u32);
+            }
+        },
+        Kind::WaitStatus => struct_or_addr(raw, mem, 4, out, wait_status),
+        Kind::CloneStack => {
+            out.push_str("child_stack=");
+            addr(raw, out);
+        }
+        Kind::CloneFlags => {
+            out.push_str("flags=");
+            let (flags, sig) = (raw & !0xff, (raw & 0xff) as i32);
+            if flags != 0 {
+                self::flags(flags, CLONE_FLAGS, out);
+                if sig != 0 {
+                    let _ = write!(out, "|{}", Signal(sig));
+                }
+            } else {
+                let _ = write!(out, "{}", Signal(sig));
+            }
+        }
+        Kind::CloneTail => clone_tail(all, mem, out),
+        Kind::WaitRusage | Kind::Rusage => struct_or_addr(raw, mem, 32, out, rusage),
         Kind::SigSet { .. } => match bytes(mem) {
             Some(b) => sigset(b, out),
             None => addr(raw, out),
@@ -297,6 +377,120 @@ fn stack_t(b: &[u8], out: &mut String) {
     let _ = write!(out, ", ss_size={}}}", word(b, 2));
 }
 
+/// strace's clone at exit: the arguments its flags use, in strace's order.
+fn clone_tail(all: &[u64; 6], mem: &Mem, out: &mut String) {
+    let flags = all[0];
+    let mut sep = "";
+    if flags & (CLONE_PARENT_SETTID | CLONE_PIDFD) != 0 {
+        out.push_str("parent_tid=");
+        match bytes(mem) {
+            Some(b) if b.len() >= 4 => {
+                let _ = write!(
+                    out,
+                    "[{}]",
+                    i32::from_ne_bytes(b[..4].try_into().expect("4"))
+                );
+            }
+            _ => addr(all[2], out),
+        }
+        sep = ", ";
+    }
+    if flags & CLONE_SETTLS != 0 {
+        out.push_str(sep);
+        out.push_str("tls=");
+        addr(all[4], out);
+        sep = ", ";
+    }
+    if flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID) != 0 {
+        out.push_str(sep);
+        out.push_str("child_tidptr=");
+        addr(all[3], out);
+    }
+}
+
+/// strace's printstatus: the wait status as the W* macros that would test it.
+fn wait_status(b: &[u8], out: &mut String) {
+    let mut s = u32::from_ne_bytes(b[..4].try_into().expect("4 bytes"));
+    let (low, high) = (s & 0x7f, (s >> 8) & 0xff);
+    out.push_str("[{");
+    if s & 0xff == 0x7f {
+        let _ = write!(
+            out,
+            "WIFSTOPPED(s) && WSTOPSIG(s) == {}",
+            Signal((high & 0x7f) as i32)
+        );
+        if high & 0x80 != 0 {
+            out.push_str(" | 0x80");
+        }
+        s &= !((high << 8) | 0x7f);
+    } else if low != 0 && low != 0x7f {
+        let _ = write!(
+            out,
+            "WIFSIGNALED(s) && WTERMSIG(s) == {}",
+            Signal(low as i32)
+        );
+        if s & 0x80 != 0 {
+            out.push_str(" && WCOREDUMP(s)");
+        }
+        s &= !(low | 0x80);
+    } else if low == 0 {
+        let _ = write!(out, "WIFEXITED(s) && WEXITSTATUS(s) == {high}");
+        s &= !(high << 8);
+    } else if s == 0xffff {
+        out.push_str("WIFCONTINUED(s)");
+        s = 0;
+    } else {
+        out.truncate(out.len() - 1);
+        let _ = write!(out, "{s:#x}]");
+        return;
+    }
+    out.push('}');
+    let event = s >> 16;
+    if event != 0 {
+        out.push('|');
+        match ptrace_event(event) {
+            Some(name) => out.push_str(name),
+            None => {
+                let _ = write!(out, "{event:#x} /* PTRACE_EVENT_??? */");
+            }
+        }
+        out.push_str("<<16");
+        s &= 0xffff;
+    }
+    if s != 0 {
+        out.push('|');
+        hex(s as u64, out);
+    }
+    out.push(']');
+}
+
+/// strace's ptrace_events.
+fn ptrace_event(event: u32) -> Option<&'static str> {
+    Some(match event {
+        1 => "PTRACE_EVENT_FORK",
+        2 => "PTRACE_EVENT_VFORK",
+        3 => "PTRACE_EVENT_CLONE",
+        4 => "PTRACE_EVENT_EXEC",
+        5 => "PTRACE_EVENT_VFORK_DONE",
+        6 => "PTRACE_EVENT_EXIT",
+        7 => "PTRACE_EVENT_SECCOMP",
+        128 => "PTRACE_EVENT_STOP",
+        _ => return None,
+    })
+}
+
+/// The part of a struct rusage strace shows without -v.
+fn rusage(b: &[u8], out: &mut String) {
+    let _ = write!(
+        out,
+        "{{ru_utime={{tv_sec={}, tv_usec={}}}, ru_stime={{tv_sec={}, tv_usec={}}}, ...}}",
+        word(b, 0) as i64,
+        word(b, 1),
+        word(b, 2) as i64,
+        word(b, 3)
+    );
+}
+
 fn timespec(b: &[u8], out: &mut String) {
     let _ = write!(
         out,
@@ -461,6 +655,39 @@ mod tests {
         let mut s = String::new();
         quote(b"a\"b\\c\n\x01\x012\xff", &mut s);
         assert_eq!(s, r#""a\"b\\c\n\1\0012\377""#);
+    }
+
+    #[test]
+    fn wait_statuses_as_strace_prints_them() {
+        let show = |s: u32| {
+            let mut out = String::new();
+            wait_status(&s.to_ne_bytes(), &mut out);
+            out
+        };
+        assert_eq!(show(0x0300), "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]");
+        assert_eq!(
+            show(0x86),
+            "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGABRT && WCOREDUMP(s)}]"
+        );
+        assert_eq!(show(0x137f), "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGSTOP}]");
+        assert_eq!(
+            show(0x857f),
+            "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGTRAP | 0x80}]"
+        );
+        assert_eq!(show(0xffff), "[{WIFCONTINUED(s)}]");
+        assert_eq!(
+            show(0x1057f),
+            "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGTRAP}|PTRACE_EVENT_FORK<<16]"
+        );
+        assert_eq!(
+            show(0x9_057f),
+            "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGTRAP}|0x9 /* PTRACE_EVENT_??? */<<16]"
+        );
+        assert_eq!(show(0xff), "[0xff]");
+        assert_eq!(
+            show(0x8005),
+            "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGTRAP}|0x8000]"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Reads the tracee memory a syscall's decoder needs, while the task is stopped.
 
-use crate::decode::syscall::{Arg, Kind, MAX_STRLEN};
+use crate::decode::syscall::{Arg, CLONE_PARENT_SETTID, CLONE_PIDFD, Kind, MAX_STRLEN};
 use crate::event::{ArgStr, ArgvEnd, Mem};
 use crate::sys::{self, Tid};
 
@@ -10,9 +10,17 @@ const PATH_MAX: usize = 4096;
 /// pretcode (8), uc_flags (8), uc_link (8), uc_stack (24) and uc_mcontext (256).
 const FRAME_MASK_FROM_SP: u64 = 296;
 
+/// The size of struct rusage: strace shows it only if all of it is readable.
+const RUSAGE_SIZE: usize = 144;
+
 /// Fills one Mem per argument of `args` that points to memory (at most three per phase).
-pub fn fetch(pid: Tid, spec_args: &[Arg], args: &[u64; 6], sp: u64) -> [Mem; 3] {
+/// `rval` is the return value at syscall exit, None at entry.
+pub fn fetch(pid: Tid, spec_args: &[Arg], args: &[u64; 6], sp: u64, rval: Option<i64>) -> [Mem; 3] {
     let mut mem: [Mem; 3] = Default::default();
+    // What a call returned a pid for (wait4) is only filled in then; what a failed call
+    // would have filled in is shown as its address (strace's umove_or_printaddr).
+    let got_pid = rval.is_some_and(|r| r > 0);
+    let failed = rval.is_some_and(|r| r < 0);
     let pointers = spec_args.iter().filter(|a| a.kind.reads_memory());
     for (slot, arg) in pointers.take(mem.len()).enumerate() {
         let addr = args[arg.idx as usize];
@@ -28,6 +36,7 @@ pub fn fetch(pid: Tid, spec_args: &[Arg], args: &[u64; 6], sp: u64) -> [Mem; 3] 
             Kind::FrameMask => bytes(pid, sp.wrapping_add(FRAME_MASK_FROM_SP), 8),
             Kind::SigAction => nonnull(addr, || bytes(pid, addr, 32)),
             Kind::StackT => nonnull(addr, || bytes(pid, addr, 24)),
+            Kind::SigInfo if failed => Mem::None,
             Kind::SigInfo => nonnull(addr, || bytes(pid, addr, 128)),
             Kind::Timespec => nonnull(addr, || bytes(pid, addr, 16)),
             Kind::Path => nonnull(addr, || match cstr(pid, addr, PATH_MAX) {
@@ -36,11 +45,32 @@ pub fn fetch(pid: Tid, spec_args: &[Arg], args: &[u64; 6], sp: u64) -> [Mem; 3] 
             }),
             Kind::Argv => nonnull(addr, || argv(pid, addr)),
             Kind::EnvCount => nonnull(addr, || count(pid, addr)),
+            Kind::WaitStatus if got_pid => nonnull(addr, || bytes(pid, addr, 4)),
+            Kind::WaitRusage if got_pid => nonnull(addr, || rusage(pid, addr)),
+            Kind::Rusage if !failed => nonnull(addr, || rusage(pid, addr)),
+            Kind::WaitStatus | Kind::WaitRusage | Kind::Rusage => Mem::None,
+            Kind::CloneTail if args[0] & (CLONE_PARENT_SETTID | CLONE_PIDFD) != 0 => {
+                nonnull(addr, || bytes(pid, addr, 4))
+            }
+            Kind::CloneTail => Mem::None,
             _ => unreachable!("reads_memory() lists every kind read here"),
         };
         mem[slot] = m;
     }
     mem
+}
+
+/// The first 32 bytes (ru_utime, ru_stime: all strace shows without -v) of a readable rusage.
+fn rusage(pid: Tid, addr: u64) -> Mem {
+    let mut all = [0u8; RUSAGE_SIZE];
+    match sys::read_mem(pid, addr, &mut all) {
+        Ok(RUSAGE_SIZE) => {
+            let mut data = [0u8; 128];
+            data[..32].copy_from_slice(&all[..32]);
+            Mem::Bytes { len: 32, data }
+        }
+        _ => Mem::Fault,
+    }
 }
 
 fn nonnull(addr: u64, f: impl FnOnce() -> Mem) -> Mem {

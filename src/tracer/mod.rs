@@ -543,7 +543,7 @@ impl Tracer {
             return;
         }
         let mem = if shown {
-            fetch::fetch(pid, sc::spec(nr).entry, &info.args, info.sp)
+            fetch::fetch(pid, sc::spec(nr).entry, &info.args, info.sp, None)
         } else {
             fetch::fetch(
                 pid,
@@ -553,6 +553,7 @@ impl Tracer {
                 }],
                 &info.args,
                 0,
+                None,
             )
         };
         let act = match (&mem[0], tracks) {
@@ -590,7 +591,13 @@ impl Tracer {
         if !call.shown {
             return;
         }
-        let mem = fetch::fetch(pid, sc::spec(call.nr).exit, &call.args, info.sp);
+        let mem = fetch::fetch(
+            pid,
+            sc::spec(call.nr).exit,
+            &call.args,
+            info.sp,
+            Some(info.rval),
+        );
         let call = Syscall {
             nr: call.nr,
             args: call.args,

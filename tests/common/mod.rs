@@ -265,12 +265,16 @@ pub fn normalize(lines: &[String]) -> Vec<Vec<String>> {
     let resumed = Regex::new(r"^<\.\.\. [a-z0-9_]+ resumed>").unwrap();
     let addr = Regex::new(r"0x[0-9a-f]+").unwrap();
     let times = Regex::new(r"(si_[us]time)=\d+( /\* [0-9.]+ s \*/)?").unwrap();
-    // Every number that is a pid somewhere in this output (si_pid, prefixes) is a pid everywhere.
+    let rusage = Regex::new(r"(ru_[us]time)=\{tv_sec=\d+, tv_usec=\d+\}").unwrap();
+    let new_pid = Regex::new(r"^(?:\S+ +)?(?:clone|fork|vfork)\(.*\) += (\d+)$").unwrap();
+    // Every number that is a pid somewhere in this output (si_pid, prefixes, what a fork
+    // returned) is a pid everywhere.
     let pids: std::collections::HashSet<String> = lines
         .iter()
         .flat_map(|l| {
             pid_re
                 .captures_iter(l)
+                .chain(new_pid.captures(l))
                 .map(|c| c[1].to_string())
                 .collect::<Vec<_>>()
         })
@@ -308,6 +312,7 @@ pub fn normalize(lines: &[String]) -> Vec<Vec<String>> {
         };
         let body = addr.replace_all(&body, "ADDR");
         let body = times.replace_all(&body, "$1=T").to_string();
+        let body = rusage.replace_all(&body, "$1=T").to_string();
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, g)) => g.push(body),
             None => groups.push((key, vec![body])),
