@@ -232,7 +232,8 @@ fn wait_for_tracer(tracer: sys::Tid, news: std::os::fd::OwnedFd) -> Result<i32, 
             }
         }
     });
-    if let Some(code) = sys::read_news(&news) {
+    // Nothing comes when the tracer ends without handing off: its own exit status says it all.
+    if let Some(code) = sys::read_i32(&news) {
         return Ok(code);
     }
     let status =

@@ -372,12 +372,7 @@ pub fn spawn_held(
                 }
             }
             libc::execv(path.as_ptr(), ptrs.as_ptr());
-            let e = *libc::__errno_location();
-            libc::write(
-                err_w.as_raw_fd(),
-                &e as *const i32 as *const libc::c_void,
-                std::mem::size_of::<i32>(),
-            );
+            let _ = write_i32(&err_w, *libc::__errno_location());
             libc::_exit(127);
         }
     }
@@ -445,26 +440,14 @@ pub fn fork_tracer() -> io::Result<Forked> {
 /// Lets the tracer outlive the waiter, then tells the waiter the command's exit status (the
 /// waiter exits with it at once). A waiter that died first still takes the tracer with it.
 pub fn hand_off(news: OwnedFd, waiter: Tid, status: i32) -> io::Result<()> {
-    // SAFETY: prctl takes plain integers; write reads 4 bytes from a local i32.
+    // SAFETY: prctl and getppid take and return plain integers.
     unsafe {
         check(libc::prctl(libc::PR_SET_PDEATHSIG, 0, 0, 0, 0) as libc::c_long)?;
         if libc::getppid() != waiter {
             return Err(io::Error::from_raw_os_error(libc::ESRCH));
         }
-        let n = libc::write(
-            news.as_raw_fd(),
-            &status as *const i32 as *const libc::c_void,
-            std::mem::size_of::<i32>(),
-        );
-        check(n as libc::c_long)?;
     }
-    Ok(())
-}
-
-/// What the waiter hears: the command's status when the tracer handed off, None when the
-/// tracer ended without a word (then its own exit status says it all).
-pub fn read_news(news: &OwnedFd) -> Option<i32> {
-    read_i32(news)
+    write_i32(&news, status)
 }
 
 /// Blocks until child `pid` ends; returns its raw wait status.
@@ -502,7 +485,21 @@ pub fn leave_session() -> io::Result<()> {
     Ok(())
 }
 
-fn read_i32(fd: &OwnedFd) -> Option<i32> {
+/// One i32 into a pipe; async-signal-safe (used between fork and exec).
+fn write_i32(fd: &OwnedFd, v: i32) -> io::Result<()> {
+    // SAFETY: writes 4 bytes from a local i32.
+    let n = unsafe {
+        libc::write(
+            fd.as_raw_fd(),
+            &v as *const i32 as *const libc::c_void,
+            std::mem::size_of::<i32>(),
+        )
+    };
+    check(n as libc::c_long).map(|_| ())
+}
+
+/// One i32 from a pipe; None at EOF (the writer ended without a word).
+pub fn read_i32(fd: &OwnedFd) -> Option<i32> {
     let mut v = 0i32;
     loop {
         // SAFETY: reads at most 4 bytes into a local i32.
