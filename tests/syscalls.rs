@@ -55,6 +55,28 @@ fn process_calls_match_strace() {
 }
 
 #[test]
+fn flags_with_no_known_flag_match_strace() {
+    let t = assert_same_as_strace(
+        &[
+            "-e",
+            "trace=rt_sigaction,signalfd4,wait4,execveat,sigaltstack",
+        ],
+        &prog("oddflags"),
+        &[],
+    );
+    assert_some_line_has(
+        &t,
+        &[
+            "sa_flags=0x400 /* SA_??? */}",
+            "signalfd4(-1, [], 8, 0x1 /* SFD_??? */)",
+            "wait4(-1, NULL, 0x10 /* W??? */, NULL)",
+            "execveat(-1, \"\", NULL, NULL, 0x4 /* AT_??? */)",
+            "ss_flags=0x10 /* SS_??? */",
+        ],
+    );
+}
+
+#[test]
 fn fallback_without_seccomp_matches_strace() {
     // --no-seccomp: PTRACE_SYSCALL at every syscall, same lines.
     let (s, t, sc, tc) = compare_with(&[], &["--no-seccomp"], &prog("sigcalls"), &[]);

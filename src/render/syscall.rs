@@ -177,10 +177,10 @@ fn value(kind: Kind, raw: u64, all: &[u64; 6], mem: &Mem, tck: u64, out: &mut St
                 let _ = write!(out, "{raw:#x} /* SIG_??? */");
             }
         },
-        Kind::SfdFlags => flags(raw, SFD_FLAGS, out),
-        Kind::AtFlags => flags(raw, AT_FLAGS, out),
-        Kind::UringFlags => flags(raw as u32 as u64, URING_FLAGS, out),
-        Kind::WaitOptions => flags(raw as u32 as u64, WAIT_OPTIONS, out),
+        Kind::SfdFlags => flags(raw, SFD_FLAGS, "SFD_???", out),
+        Kind::AtFlags => flags(raw, AT_FLAGS, "AT_???", out),
+        Kind::UringFlags => flags(raw as u32 as u64, URING_FLAGS, "IORING_ENTER_???", out),
+        Kind::WaitOptions => flags(raw as u32 as u64, WAIT_OPTIONS, "W???", out),
         Kind::IdType => match ID_TYPES.get(raw as u32 as usize) {
             Some(name) => out.push_str(name),
             None => {
@@ -196,7 +196,7 @@ fn value(kind: Kind, raw: u64, all: &[u64; 6], mem: &Mem, tck: u64, out: &mut St
             out.push_str("flags=");
             let (flags, sig) = (raw & !0xff, (raw & 0xff) as i32);
             if flags != 0 {
-                self::flags(flags, CLONE_FLAGS, out);
+                self::flags(flags, CLONE_FLAGS, "CLONE_???", out);
                 if sig != 0 {
                     let _ = write!(out, "|{}", Signal(sig));
                 }
@@ -279,8 +279,9 @@ pub fn addr(a: u64, out: &mut String) {
     }
 }
 
-/// strace's printflags: known flags in table order joined by `|`, the rest in hex, or 0.
-fn flags(mut v: u64, table: &[(u64, &str)], out: &mut String) {
+/// strace's printflags: known flags in table order joined by `|`, the rest in hex, or 0; a
+/// value with no known flag is `0x... /* DFLT */`.
+fn flags(mut v: u64, table: &[(u64, &str)], dflt: &str, out: &mut String) {
     let mut first = true;
     for &(bit, name) in table {
         if v & bit == bit {
@@ -297,6 +298,9 @@ fn flags(mut v: u64, table: &[(u64, &str)], out: &mut String) {
             out.push('|');
         }
         hex(v, out);
+        if first && v != 0 {
+            let _ = write!(out, " /* {dflt} */");
+        }
     }
 }
 
@@ -357,7 +361,7 @@ fn sigaction(b: &[u8], out: &mut String) {
     out.push_str(", sa_mask=");
     sigset(&b[24..32], out);
     out.push_str(", sa_flags=");
-    flags(fl, SA_FLAGS, out);
+    flags(fl, SA_FLAGS, "SA_???", out);
     if fl & SA_RESTORER != 0 {
         out.push_str(", sa_restorer=");
         addr(restorer, out);
@@ -372,6 +376,7 @@ fn stack_t(b: &[u8], out: &mut String) {
     flags(
         u32::from_ne_bytes(b[8..12].try_into().expect("4 bytes")) as u64,
         SS_FLAGS,
+        "SS_???",
         out,
     );
     let _ = write!(out, ", ss_size={}}}", word(b, 2));
@@ -637,17 +642,23 @@ mod tests {
         ign[8..16].copy_from_slice(&0x400u64.to_ne_bytes());
         s.clear();
         sigaction(&ign, &mut s);
-        assert_eq!(s, "{sa_handler=SIG_IGN, sa_mask=[INT], sa_flags=0x400}");
+        assert_eq!(
+            s,
+            "{sa_handler=SIG_IGN, sa_mask=[INT], sa_flags=0x400 /* SA_??? */}"
+        );
     }
 
     #[test]
     fn flag_sets() {
         let mut s = String::new();
-        flags(0, SFD_FLAGS, &mut s);
+        flags(0, SFD_FLAGS, "SFD_???", &mut s);
         assert_eq!(s, "0");
         s.clear();
-        flags(0o2004000 | 1, SFD_FLAGS, &mut s);
+        flags(0o2004000 | 1, SFD_FLAGS, "SFD_???", &mut s);
         assert_eq!(s, "SFD_CLOEXEC|SFD_NONBLOCK|0x1");
+        s.clear();
+        flags(1, SFD_FLAGS, "SFD_???", &mut s);
+        assert_eq!(s, "0x1 /* SFD_??? */");
     }
 
     #[test]
