@@ -145,6 +145,8 @@ pub enum Mem {
     Argv(Vec<ArgStr>, ArgvEnd),
     /// envp: how many entries, and whether the array ran into unreadable memory.
     Count(u32, bool),
+    /// A variable-size object as the tracer read it (clone3's clone_args and what it points to).
+    Blob(Vec<u8>),
 }
 
 /// One argv entry: its pointer, and its bytes with whether the NUL was seen (None: unreadable).

@@ -35,7 +35,7 @@ fn assert_some_line_has(lines: &[String], needles: &[&str]) {
 
 #[test]
 fn process_calls_match_strace() {
-    // clone, fork, vfork, wait4 and waitid with statuses of each kind and bad arguments.
+    // clone, clone3, fork, vfork, wait4 and waitid with statuses of each kind and bad arguments.
     let t = assert_same_as_strace(&["-e", "trace=%process"], &prog("procs"), &[]);
     assert_some_line_has(
         &t,
@@ -46,6 +46,10 @@ fn process_calls_match_strace() {
             "waitid(P_PID, ",
             ", {}, WNOHANG|WEXITED, NULL) = 0",
             "clone(child_stack=NULL, flags=CLONE_PARENT_SETTID|SIGCHLD, parent_tid=[",
+            "clone3({flags=CLONE_PARENT_SETTID, parent_tid=0x",
+            ", exit_signal=SIGCHLD, stack=NULL, stack_size=0} => {parent_tid=[",
+            "clone3({flags=0, exit_signal=SIGCHLD, stack=NULL, stack_size=0}, 88) = ",
+            "clone3(0x1, 88)                         = -1 EFAULT (Bad address)",
             "vfork()",
             "fork()",
             "wait4(12345678, 0x1, 0, 0x1)            = -1 ECHILD (No child processes)",

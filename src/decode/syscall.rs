@@ -193,6 +193,11 @@ pub enum Kind {
     /// clone's exit-time arguments, each shown only when a flag says it is used:
     /// `parent_tid=[N]` (argument 2, read), `tls=` (4), `child_tidptr=` (3).
     CloneTail,
+    /// clone3's struct clone_args at entry (its size is argument 1), and the size when nothing
+    /// is left for the exit.
+    Clone3Args,
+    /// clone3 at exit: ` => {pidfd=[N], parent_tid=[N]}` as its flags say, and the size.
+    Clone3Tail,
     /// Raw value in hex (undecoded syscalls).
     Hex,
 }
@@ -215,6 +220,8 @@ impl Kind {
                 | WaitRusage
                 | Rusage
                 | CloneTail
+                | Clone3Args
+                | Clone3Tail
         )
     }
 }
@@ -418,6 +425,12 @@ static SPECS: &[Spec] = &[
         ret: Ret::Int,
     },
     Spec {
+        name: "clone3",
+        entry: &[a(0, Clone3Args)],
+        exit: &[a(0, Clone3Tail)],
+        ret: Ret::Int,
+    },
+    Spec {
         name: "wait4",
         entry: &[a(0, Int)],
         exit: &[a(1, WaitStatus), a(2, WaitOptions), a(3, WaitRusage)],
@@ -475,12 +488,18 @@ pub const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
 pub const CLONE_CHILD_SETTID: u64 = 0x100_0000;
 pub const CLONE_TAIL_FLAGS: u64 =
     CLONE_PIDFD | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID;
+/// struct clone_args: the size strace reads, and the least it shows (up to `tls`).
+pub const CLONE_ARGS_SIZE: u64 = 88;
+pub const CLONE_ARGS_MIN: u64 = 64;
 
-/// Whether the exit-time part of a call shows anything (clone's may show nothing).
+/// Whether the exit-time part of a call starts with `, ` and shows anything (clone's may show
+/// nothing; clone3's brings its own separators).
 pub fn exit_shows(spec: &Spec, args: &[u64; 6]) -> bool {
-    spec.exit
-        .iter()
-        .any(|a| a.kind != CloneTail || args[0] & CLONE_TAIL_FLAGS != 0)
+    spec.exit.iter().any(|a| match a.kind {
+        CloneTail => args[0] & CLONE_TAIL_FLAGS != 0,
+        Clone3Tail => false,
+        _ => true,
+    })
 }
 
 /// One classic-BPF instruction (struct sock_filter).

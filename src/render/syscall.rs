@@ -3,8 +3,8 @@
 use crate::decode::errno_name;
 use crate::decode::siginfo::SigInfo;
 use crate::decode::syscall::{
-    Arg, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS,
-    Kind, Ret, Spec, exit_shows,
+    Arg, CLONE_ARGS_MIN, CLONE_ARGS_SIZE, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID,
+    CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, Kind, Ret, Spec, exit_shows,
 };
 use crate::event::{ArgStr, ArgvEnd, Mem, Syscall};
 use crate::signal::Signal;
@@ -70,6 +70,13 @@ const CLONE_FLAGS: &[(u64, &str)] = &[
     (0x4000_0000, "CLONE_NEWNET"),
     (0x8000_0000, "CLONE_IO"),
 ];
+/// strace's clone3_flags, shown after clone_flags.
+const CLONE3_FLAGS: &[(u64, &str)] = &[
+    (0x80, "CLONE_NEWTIME"),
+    (0x1_0000_0000, "CLONE_CLEAR_SIGHAND"),
+    (CLONE_INTO_CGROUP, "CLONE_INTO_CGROUP"),
+];
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 /// strace's wait4_options, in its order.
 const WAIT_OPTIONS: &[(u64, &str)] = &[
     (1, "WNOHANG"),
@@ -205,6 +212,8 @@ fn value(kind: Kind, raw: u64, all: &[u64; 6], mem: &Mem, tck: u64, out: &mut St
             }
         }
         Kind::CloneTail => clone_tail(all, mem, out),
+        Kind::Clone3Args => clone3_args(raw, all[1], mem, out),
+        Kind::Clone3Tail => clone3_tail(raw, all[1], mem, out),
         Kind::WaitRusage | Kind::Rusage => struct_or_addr(raw, mem, 32, out, rusage),
         Kind::SigSet { .. } => match bytes(mem) {
             Some(b) => sigset(b, out),
@@ -281,9 +290,14 @@ pub fn addr(a: u64, out: &mut String) {
 
 /// strace's printflags: known flags in table order joined by `|`, the rest in hex, or 0; a
 /// value with no known flag is `0x... /* DFLT */`.
-fn flags(mut v: u64, table: &[(u64, &str)], dflt: &str, out: &mut String) {
+fn flags(v: u64, table: &[(u64, &str)], dflt: &str, out: &mut String) {
+    flags_in(v, &[table], dflt, out);
+}
+
+/// `flags` over several tables, one after the other (strace's printflags_ex).
+fn flags_in(mut v: u64, tables: &[&[(u64, &str)]], dflt: &str, out: &mut String) {
     let mut first = true;
-    for &(bit, name) in table {
+    for &(bit, name) in tables.iter().copied().flatten() {
         if v & bit == bit {
             if !first {
                 out.push('|');
@@ -411,6 +425,122 @@ fn clone_tail(all: &[u64; 6], mem: &Mem, out: &mut String) {
         out.push_str("child_tidptr=");
         addr(all[3], out);
     }
+}
+
+/// A u64 field of `b` at byte `at`; 0 past its end (strace zeroes what it did not read).
+fn field(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8)
+        .map_or(0, |f| u64::from_ne_bytes(f.try_into().expect("8 bytes")))
+}
+
+/// strace's clone3 at entry: `{flags=..., ...}`, then `, SIZE` unless the exit has more to say.
+fn clone3_args(raw: u64, size: u64, mem: &Mem, out: &mut String) {
+    let len = size.min(CLONE_ARGS_SIZE) as usize;
+    let b = match mem {
+        Mem::Blob(b) if len >= CLONE_ARGS_MIN as usize && b.len() >= len => b,
+        _ => {
+            addr(raw, out);
+            let _ = write!(out, ", {size}");
+            return;
+        }
+    };
+    let (args, tids) = b.split_at(len);
+    let f = |at| field(args, at);
+    let flags = f(0);
+    out.push_str("{flags=");
+    flags_in(flags, &[CLONE_FLAGS, CLONE3_FLAGS], "CLONE_???", out);
+    for (flag, name, at) in [
+        (CLONE_PIDFD, "pidfd", 8),
+        (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID, "child_tid", 16),
+        (CLONE_PARENT_SETTID, "parent_tid", 24),
+    ] {
+        if flags & flag != 0 {
+            let _ = write!(out, ", {name}=");
+            addr(f(at), out);
+        }
+    }
+    let sig = f(32);
+    if sig < i32::MAX as u64 {
+        let _ = write!(out, ", exit_signal={}", Signal(sig as i32));
+    } else {
+        let _ = write!(out, ", exit_signal={sig}");
+    }
+    out.push_str(", stack=");
+    addr(f(40), out);
+    out.push_str(", stack_size=");
+    hex(f(48), out);
+    if flags & CLONE_SETTLS != 0 {
+        out.push_str(", tls=");
+        addr(f(56), out);
+    }
+    let (set_tid, n) = (f(64), f(72));
+    if set_tid != 0 || n != 0 {
+        out.push_str(", set_tid=");
+        if set_tid != 0 && (1..=32).contains(&n) && tids.len() == n as usize * 4 {
+            out.push('[');
+            for (i, t) in tids.chunks_exact(4).enumerate() {
+                let sep = if i > 0 { ", " } else { "" };
+                let _ = write!(out, "{sep}{}", i32::from_ne_bytes(t.try_into().expect("4")));
+            }
+            out.push(']');
+        } else {
+            addr(set_tid, out);
+        }
+        let _ = write!(out, ", set_tid_size={n}");
+    }
+    if len > 80 && (f(80) != 0 || flags & CLONE_INTO_CGROUP != 0) {
+        let _ = write!(out, ", cgroup={}", f(80));
+    }
+    out.push('}');
+    if !clone3_has_tail(flags, size) {
+        let _ = write!(out, ", {size}");
+    }
+}
+
+/// Whether strace leaves part of clone3 for its exit (what the kernel stores for the parent).
+fn clone3_has_tail(flags: u64, size: u64) -> bool {
+    flags & (CLONE_PIDFD | CLONE_PARENT_SETTID) != 0 || size > CLONE_ARGS_SIZE
+}
+
+/// strace's clone3 at exit: ` => {pidfd=[N], parent_tid=[N]}` as the flags say, then `, SIZE`;
+/// nothing when the entry said it all. The Mem is `fetch::clone3_tail`'s.
+fn clone3_tail(raw: u64, size: u64, mem: &Mem, out: &mut String) {
+    let len = size.min(CLONE_ARGS_SIZE) as usize;
+    match mem {
+        Mem::Blob(b) if b.len() == len + 9 => {
+            let flags = field(b, 0);
+            if !clone3_has_tail(flags, size) {
+                return;
+            }
+            let status = b[len];
+            let mut sep = " => {";
+            for (bit, flag, name, at, slot) in [
+                (2, CLONE_PIDFD, "pidfd", 8, 0),
+                (4, CLONE_PARENT_SETTID, "parent_tid", 24, 4),
+            ] {
+                if status & 1 != 0 || flags & flag == 0 {
+                    continue;
+                }
+                let _ = write!(out, "{sep}{name}=");
+                sep = ", ";
+                if status & bit != 0 {
+                    let v = &b[len + 1 + slot..len + 5 + slot];
+                    let _ = write!(out, "[{}]", i32::from_ne_bytes(v.try_into().expect("4")));
+                } else {
+                    addr(field(b, at), out);
+                }
+            }
+            if sep == ", " {
+                out.push('}');
+            }
+        }
+        Mem::Fault => {
+            out.push_str(" => ");
+            addr(raw, out);
+        }
+        _ => return,
+    }
+    let _ = write!(out, ", {size}");
 }
 
 /// strace's printstatus: the wait status as the W* macros that would test it.

@@ -1,6 +1,8 @@
 //! Reads the tracee memory a syscall's decoder needs, while the task is stopped.
 
-use crate::decode::syscall::{Arg, CLONE_PARENT_SETTID, CLONE_PIDFD, Kind, MAX_STRLEN};
+use crate::decode::syscall::{
+    Arg, CLONE_ARGS_MIN, CLONE_ARGS_SIZE, CLONE_PARENT_SETTID, CLONE_PIDFD, Kind, MAX_STRLEN,
+};
 use crate::event::{ArgStr, ArgvEnd, Mem};
 use crate::sys::{self, Tid};
 
@@ -53,6 +55,8 @@ pub fn fetch(pid: Tid, spec_args: &[Arg], args: &[u64; 6], sp: u64, rval: Option
                 nonnull(addr, || bytes(pid, addr, 4))
             }
             Kind::CloneTail => Mem::None,
+            Kind::Clone3Args => clone_args(pid, addr, args[1]),
+            Kind::Clone3Tail => clone3_tail(pid, addr, args[1], failed),
             _ => unreachable!("reads_memory() lists every kind read here"),
         };
         mem[slot] = m;
@@ -71,6 +75,63 @@ fn rusage(pid: Tid, addr: u64) -> Mem {
         }
         _ => Mem::Fault,
     }
+}
+
+/// clone3's struct clone_args (as much of it as `size` says, up to what strace knows), then
+/// its set_tid array when that is one strace would show. None when too short to show.
+fn clone_args(pid: Tid, addr: u64, size: u64) -> Mem {
+    let len = size.min(CLONE_ARGS_SIZE);
+    if len < CLONE_ARGS_MIN {
+        return Mem::None;
+    }
+    let mut blob = vec![0u8; len as usize];
+    if !matches!(sys::read_mem(pid, addr, &mut blob), Ok(n) if n == blob.len()) {
+        return Mem::Fault;
+    }
+    if len >= 80 {
+        let field = |i: usize| u64::from_ne_bytes(blob[i..i + 8].try_into().expect("8 bytes"));
+        let (set_tid, n) = (field(64), field(72));
+        if set_tid != 0 && (1..=32).contains(&n) {
+            let mut tids = vec![0u8; n as usize * 4];
+            if matches!(sys::read_mem(pid, set_tid, &mut tids), Ok(got) if got == tids.len()) {
+                blob.extend_from_slice(&tids);
+            }
+        }
+    }
+    Mem::Blob(blob)
+}
+
+/// clone3 at exit: clone_args again, then one byte (1: the call failed, 2: pidfd read,
+/// 4: parent_tid read) and the two ints the kernel stored for the parent. None when the
+/// entry said it all (too short, or unreadable and the call failed).
+fn clone3_tail(pid: Tid, addr: u64, size: u64, failed: bool) -> Mem {
+    let len = size.min(CLONE_ARGS_SIZE);
+    if len < CLONE_ARGS_MIN {
+        return Mem::None;
+    }
+    let mut blob = vec![0u8; len as usize];
+    if !matches!(sys::read_mem(pid, addr, &mut blob), Ok(n) if n == blob.len()) {
+        return if failed { Mem::None } else { Mem::Fault };
+    }
+    let field = |i: usize| u64::from_ne_bytes(blob[i..i + 8].try_into().expect("8 bytes"));
+    let flags = field(0);
+    let mut status = failed as u8;
+    let mut ints = [0u8; 8];
+    for (bit, (flag, at, slot)) in [(CLONE_PIDFD, 8, 0), (CLONE_PARENT_SETTID, 24, 4)]
+        .into_iter()
+        .enumerate()
+    {
+        let ptr = field(at);
+        if !failed
+            && flags & flag != 0
+            && matches!(sys::read_mem(pid, ptr, &mut ints[slot..slot + 4]), Ok(4))
+        {
+            status |= 2 << bit;
+        }
+    }
+    blob.push(status);
+    blob.extend_from_slice(&ints);
+    Mem::Blob(blob)
 }
 
 fn nonnull(addr: u64, f: impl FnOnce() -> Mem) -> Mem {

@@ -266,7 +266,7 @@ pub fn normalize(lines: &[String]) -> Vec<Vec<String>> {
     let addr = Regex::new(r"0x[0-9a-f]+").unwrap();
     let times = Regex::new(r"(si_[us]time)=\d+( /\* [0-9.]+ s \*/)?").unwrap();
     let rusage = Regex::new(r"(ru_[us]time)=\{tv_sec=\d+, tv_usec=\d+\}").unwrap();
-    let new_pid = Regex::new(r"^(?:\S+ +)?(?:clone|fork|vfork)\(.*\) += (\d+)$").unwrap();
+    let new_pid = Regex::new(r"^(?:\S+ +)?(?:clone3?|fork|vfork)\(.*\) += (\d+)$").unwrap();
     // Every number that is a pid somewhere in this output (si_pid, prefixes, what a fork
     // returned) is a pid everywhere.
     let pids: std::collections::HashSet<String> = lines

@@ -103,7 +103,7 @@ impl Bytes<'_> {
         self.take(1).first().copied().unwrap_or(0)
     }
     fn mem(&mut self) -> Mem {
-        match self.u8() % 6 {
+        match self.u8() % 7 {
             0 => Mem::None,
             1 => Mem::Fault,
             2 => {
@@ -134,6 +134,10 @@ impl Bytes<'_> {
                     _ => ArgvEnd::Fault(self.u64()),
                 };
                 Mem::Argv(items, end)
+            }
+            5 => {
+                let n = self.u8() as usize;
+                Mem::Blob(self.take(n).to_vec())
             }
             _ => Mem::Count(self.u64() as u32, self.u8() & 1 == 1),
         }
