@@ -492,6 +492,12 @@ pub const CLONE_TAIL_FLAGS: u64 =
 pub const CLONE_ARGS_SIZE: u64 = 88;
 pub const CLONE_ARGS_MIN: u64 = 64;
 
+/// A u64 field of `b` at byte `at`; 0 past its end (strace zeroes what it did not read).
+pub fn u64_at(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8)
+        .map_or(0, |f| u64::from_ne_bytes(f.try_into().expect("8 bytes")))
+}
+
 /// Whether the exit-time part of a call starts with `, ` and shows anything (clone's may show
 /// nothing; clone3's brings its own separators).
 pub fn exit_shows(spec: &Spec, args: &[u64; 6]) -> bool {

@@ -4,7 +4,7 @@ use crate::decode::errno_name;
 use crate::decode::siginfo::SigInfo;
 use crate::decode::syscall::{
     Arg, CLONE_ARGS_MIN, CLONE_ARGS_SIZE, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID,
-    CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, Kind, Ret, Spec, exit_shows,
+    CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, Kind, Ret, Spec, exit_shows, u64_at,
 };
 use crate::event::{ArgStr, ArgvEnd, Mem, Syscall};
 use crate::signal::Signal;
@@ -427,12 +427,6 @@ fn clone_tail(all: &[u64; 6], mem: &Mem, out: &mut String) {
     }
 }
 
-/// A u64 field of `b` at byte `at`; 0 past its end (strace zeroes what it did not read).
-fn field(b: &[u8], at: usize) -> u64 {
-    b.get(at..at + 8)
-        .map_or(0, |f| u64::from_ne_bytes(f.try_into().expect("8 bytes")))
-}
-
 /// strace's clone3 at entry: `{flags=..., ...}`, then `, SIZE` unless the exit has more to say.
 fn clone3_args(raw: u64, size: u64, mem: &Mem, out: &mut String) {
     let len = size.min(CLONE_ARGS_SIZE) as usize;
@@ -445,7 +439,7 @@ fn clone3_args(raw: u64, size: u64, mem: &Mem, out: &mut String) {
         }
     };
     let (args, tids) = b.split_at(len);
-    let f = |at| field(args, at);
+    let f = |at| u64_at(args, at);
     let flags = f(0);
     out.push_str("{flags=");
     flags_in(flags, &[CLONE_FLAGS, CLONE3_FLAGS], "CLONE_???", out);
@@ -508,7 +502,7 @@ fn clone3_tail(raw: u64, size: u64, mem: &Mem, out: &mut String) {
     let len = size.min(CLONE_ARGS_SIZE) as usize;
     match mem {
         Mem::Blob(b) if b.len() == len + 9 => {
-            let flags = field(b, 0);
+            let flags = u64_at(b, 0);
             if !clone3_has_tail(flags, size) {
                 return;
             }
@@ -527,7 +521,7 @@ fn clone3_tail(raw: u64, size: u64, mem: &Mem, out: &mut String) {
                     let v = &b[len + 1 + slot..len + 5 + slot];
                     let _ = write!(out, "[{}]", i32::from_ne_bytes(v.try_into().expect("4")));
                 } else {
-                    addr(field(b, at), out);
+                    addr(u64_at(b, at), out);
                 }
             }
             if sep == ", " {

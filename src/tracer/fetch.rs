@@ -2,6 +2,7 @@
 
 use crate::decode::syscall::{
     Arg, CLONE_ARGS_MIN, CLONE_ARGS_SIZE, CLONE_PARENT_SETTID, CLONE_PIDFD, Kind, MAX_STRLEN,
+    u64_at,
 };
 use crate::event::{ArgStr, ArgvEnd, Mem};
 use crate::sys::{self, Tid};
@@ -77,25 +78,39 @@ fn rusage(pid: Tid, addr: u64) -> Mem {
     }
 }
 
-/// clone3's struct clone_args (as much of it as `size` says, up to what strace knows), then
-/// its set_tid array when that is one strace would show. None when too short to show.
-fn clone_args(pid: Tid, addr: u64, size: u64) -> Mem {
+/// Why clone_args was not read.
+enum Unread {
+    /// Shorter than strace shows: its address is shown.
+    TooShort,
+    Fault,
+}
+
+/// clone3's struct clone_args, as much of it as `size` says up to what strace knows.
+fn read_clone_args(pid: Tid, addr: u64, size: u64) -> Result<Vec<u8>, Unread> {
     let len = size.min(CLONE_ARGS_SIZE);
     if len < CLONE_ARGS_MIN {
-        return Mem::None;
+        return Err(Unread::TooShort);
     }
     let mut blob = vec![0u8; len as usize];
-    if !matches!(sys::read_mem(pid, addr, &mut blob), Ok(n) if n == blob.len()) {
-        return Mem::Fault;
+    if read_all(pid, addr, &mut blob) {
+        Ok(blob)
+    } else {
+        Err(Unread::Fault)
     }
-    if len >= 80 {
-        let field = |i: usize| u64::from_ne_bytes(blob[i..i + 8].try_into().expect("8 bytes"));
-        let (set_tid, n) = (field(64), field(72));
-        if set_tid != 0 && (1..=32).contains(&n) {
-            let mut tids = vec![0u8; n as usize * 4];
-            if matches!(sys::read_mem(pid, set_tid, &mut tids), Ok(got) if got == tids.len()) {
-                blob.extend_from_slice(&tids);
-            }
+}
+
+/// clone3 at entry: clone_args, then its set_tid array when that is one strace would show.
+fn clone_args(pid: Tid, addr: u64, size: u64) -> Mem {
+    let mut blob = match read_clone_args(pid, addr, size) {
+        Ok(b) => b,
+        Err(Unread::TooShort) => return Mem::None,
+        Err(Unread::Fault) => return Mem::Fault,
+    };
+    let (set_tid, n) = (u64_at(&blob, 64), u64_at(&blob, 72));
+    if set_tid != 0 && (1..=32).contains(&n) {
+        let mut tids = vec![0u8; n as usize * 4];
+        if read_all(pid, set_tid, &mut tids) {
+            blob.extend_from_slice(&tids);
         }
     }
     Mem::Blob(blob)
@@ -105,26 +120,21 @@ fn clone_args(pid: Tid, addr: u64, size: u64) -> Mem {
 /// 4: parent_tid read) and the two ints the kernel stored for the parent. None when the
 /// entry said it all (too short, or unreadable and the call failed).
 fn clone3_tail(pid: Tid, addr: u64, size: u64, failed: bool) -> Mem {
-    let len = size.min(CLONE_ARGS_SIZE);
-    if len < CLONE_ARGS_MIN {
-        return Mem::None;
-    }
-    let mut blob = vec![0u8; len as usize];
-    if !matches!(sys::read_mem(pid, addr, &mut blob), Ok(n) if n == blob.len()) {
-        return if failed { Mem::None } else { Mem::Fault };
-    }
-    let field = |i: usize| u64::from_ne_bytes(blob[i..i + 8].try_into().expect("8 bytes"));
-    let flags = field(0);
+    let mut blob = match read_clone_args(pid, addr, size) {
+        Ok(b) => b,
+        Err(Unread::Fault) if !failed => return Mem::Fault,
+        Err(_) => return Mem::None,
+    };
+    let flags = u64_at(&blob, 0);
     let mut status = failed as u8;
     let mut ints = [0u8; 8];
     for (bit, (flag, at, slot)) in [(CLONE_PIDFD, 8, 0), (CLONE_PARENT_SETTID, 24, 4)]
         .into_iter()
         .enumerate()
     {
-        let ptr = field(at);
         if !failed
             && flags & flag != 0
-            && matches!(sys::read_mem(pid, ptr, &mut ints[slot..slot + 4]), Ok(4))
+            && read_all(pid, u64_at(&blob, at), &mut ints[slot..slot + 4])
         {
             status |= 2 << bit;
         }
@@ -132,6 +142,11 @@ fn clone3_tail(pid: Tid, addr: u64, size: u64, failed: bool) -> Mem {
     blob.push(status);
     blob.extend_from_slice(&ints);
     Mem::Blob(blob)
+}
+
+/// Whether all of `buf` could be read from `addr`.
+fn read_all(pid: Tid, addr: u64, buf: &mut [u8]) -> bool {
+    matches!(sys::read_mem(pid, addr, buf), Ok(n) if n == buf.len())
 }
 
 fn nonnull(addr: u64, f: impl FnOnce() -> Mem) -> Mem {
