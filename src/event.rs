@@ -145,8 +145,10 @@ pub enum Mem {
     Argv(Vec<ArgStr>, ArgvEnd),
     /// envp: how many entries, and whether the array ran into unreadable memory.
     Count(u32, bool),
-    /// A variable-size object as the tracer read it (clone3's clone_args and what it points to).
-    Blob(Vec<u8>),
+    /// clone3's struct clone_args at entry, with its set_tid array.
+    Clone3(crate::decode::clone::Clone3),
+    /// clone3's struct clone_args at exit, with what the kernel stored for the parent.
+    Clone3Exit(crate::decode::clone::Clone3Exit),
 }
 
 /// One argv entry: its pointer, and its bytes with whether the NUL was seen (None: unreadable).

@@ -14,7 +14,6 @@ pub mod opt {
     pub const TRACEVFORK: i32 = libc::PTRACE_O_TRACEVFORK;
     pub const TRACECLONE: i32 = libc::PTRACE_O_TRACECLONE;
     pub const TRACEEXEC: i32 = libc::PTRACE_O_TRACEEXEC;
-    pub const TRACEEXIT: i32 = libc::PTRACE_O_TRACEEXIT;
     pub const TRACESECCOMP: i32 = libc::PTRACE_O_TRACESECCOMP;
     pub const EXITKILL: i32 = libc::PTRACE_O_EXITKILL;
 }
@@ -179,11 +178,6 @@ pub fn getpid() -> Tid {
     unsafe { libc::getpid() }
 }
 
-pub fn gettid() -> Tid {
-    // SAFETY: gettid(2) cannot fail.
-    unsafe { libc::gettid() }
-}
-
 pub fn clock_ticks() -> u64 {
     // SAFETY: sysconf(3) takes an integer name.
     let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
@@ -312,7 +306,7 @@ pub fn spawn_held(
     argv: &[CString],
     saved: &SavedSignals,
     options: i32,
-    filter: Option<&[crate::decode::syscall::Insn]>,
+    filter: Option<&[crate::seccomp::Insn]>,
 ) -> io::Result<HeldChild> {
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     ptrs.push(std::ptr::null());

@@ -1,10 +1,10 @@
-//! Folds the events of each traced process into one verdict when it ends: why, and who did it.
+//! Folds the events of each traced process into one verdict when it ends: why, and who did it (data only; render words it).
 
 use crate::decode::siginfo::{self as si, SigInfo};
-use crate::event::{Disposition, Event, EventKind, From, Oom, Sender, Stamp};
+use crate::event::{Disposition, Event, EventKind, From, Oom, Sender, Stamp, Syscall};
 use crate::signal::Signal;
+use crate::strace::syscalls::spec;
 use std::collections::HashMap;
-use std::fmt::Write;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +57,8 @@ pub struct SignalRecord {
 pub struct KillCall {
     pub time: Stamp,
     pub sender: i32,
-    pub text: String,
+    /// The call as the tracer decoded it at entry.
+    pub call: Syscall,
 }
 
 #[derive(Debug, Clone)]
@@ -73,8 +74,6 @@ pub struct Verdict {
     /// The traced kill-family call that sent the trigger, with -f.
     pub call: Option<KillCall>,
     pub oom: Option<Oom>,
-    /// One sentence, e.g. `killed by SIGTERM from 4310 (kill, uid 1000): external signal`.
-    pub summary: String,
 }
 
 #[derive(Default)]
@@ -120,7 +119,8 @@ fn from_terminal(r: &SignalRecord) -> bool {
     terminal_signal(&r.info)
 }
 
-fn terminal_signal(info: &SigInfo) -> bool {
+/// SIGINT, SIGQUIT, SIGHUP or SIGTSTP from the terminal (si_code SI_KERNEL).
+pub fn terminal_signal(info: &SigInfo) -> bool {
     info.code() == si::SI_KERNEL
         && matches!(
             info.signo().0,
@@ -177,11 +177,7 @@ impl Fold {
             }
             // At entry: the delivery it causes may be reported before the sender's syscall exit.
             EventKind::SyscallEntry(call) => {
-                let spec = crate::decode::syscall::spec(call.nr);
-                if let Some((sig, target)) = kill_args(spec.name, &call.args) {
-                    let mut text = String::new();
-                    crate::render::syscall::entry(&spec, call, 100, &mut text);
-                    text.push(')');
+                if let Some((sig, target)) = kill_args(spec(call.nr).name, &call.args) {
                     let h = self.procs.entry(ev.pid).or_default();
                     if target == ev.pid || target == ev.tid {
                         h.self_sent |= 1 << (sig.wrapping_sub(1) & 63);
@@ -189,7 +185,7 @@ impl Fold {
                     let c = KillCall {
                         time: ev.time,
                         sender: ev.pid,
-                        text,
+                        call: call.clone(),
                     };
                     self.calls.insert((ev.pid, sig), c);
                 }
@@ -232,7 +228,6 @@ impl Fold {
             trigger: None,
             call: None,
             oom,
-            summary: String::new(),
         };
         let (cause, trigger) = match outcome {
             Outcome::Exited(_) => match h.caught_external.clone() {
@@ -268,7 +263,6 @@ impl Fold {
                 .cloned();
         }
         v.trigger = trigger;
-        v.summary = summary(&v);
         v
     }
 }
@@ -301,137 +295,14 @@ fn classify(r: &SignalRecord, h: &History, pid: i32) -> Cause {
     }
 }
 
-/// `4310 (kill -TERM 4242, uid 1000) <- 4301 (bash) <- 1 (systemd)`.
-pub fn describe_sender(s: &Sender, out: &mut String) {
-    let name = if s.cmdline.is_empty() {
-        &s.comm
-    } else {
-        &s.cmdline
-    };
-    // A command line can be as long as the kernel allows: the line shows its start.
-    let _ = write!(out, "{} ({}", s.pid, crate::escape_bytes_cut(name, 200));
-    if let Some(uid) = s.uid {
-        let _ = write!(out, ", uid {uid}");
-    }
-    out.push(')');
-    for (pid, comm) in &s.ancestry {
-        let _ = write!(out, " <- {pid} ({})", crate::escape_bytes(comm));
-    }
-}
-
-/// Where a signal came from, in words.
-pub fn describe_from(info: &SigInfo, from: &From, out: &mut String) {
-    match from {
-        From::Process(s) => {
-            out.push_str("from ");
-            describe_sender(s, out);
-        }
-        From::Gone(pid) => {
-            let _ = write!(out, "from {pid} (gone before the signal was delivered)");
-        }
-        From::OtherNamespace => out.push_str("from a process in another pid namespace"),
-        From::NoSender if terminal_signal(info) => out.push_str("from the terminal"),
-        From::NoSender => {
-            let _ = write!(out, "from the kernel ({})", code_text(info));
-        }
-    }
-}
-
-fn code_text(info: &SigInfo) -> String {
-    match si::code_name(info.code(), info.signo()) {
-        Some(n) => n.to_string(),
-        None => format!("si_code {}", info.code()),
-    }
-}
-
-fn outcome_text(o: Outcome) -> String {
-    match o {
-        Outcome::Exited(c) => format!("exited with {c}"),
-        Outcome::Killed { sig, core: true } => format!("killed by {sig} (core dumped)"),
-        Outcome::Killed { sig, .. } => format!("killed by {sig}"),
-    }
-}
-
-fn summary(v: &Verdict) -> String {
-    let mut s = outcome_text(v.outcome);
-    if let Some(t) = &v.trigger {
-        let sig = t.info.signo();
-        match v.cause {
-            Cause::SelfSignal => {
-                let _ = write!(s, " after {sig} it sent itself");
-            }
-            Cause::Crash => {
-                let _ = write!(
-                    s,
-                    " after {sig} ({} at {:#x})",
-                    code_text(&t.info),
-                    t.info.addr()
-                );
-            }
-            Cause::Kernel if sig.0 == libc::SIGPIPE => {
-                let _ = write!(
-                    s,
-                    " after {sig}: it wrote to a pipe or socket with no reader"
-                );
-            }
-            _ => {
-                let _ = write!(s, " after {sig} ");
-                describe_from(&t.info, &t.from, &mut s);
-            }
-        }
-    }
-    if let Some(c) = &v.call {
-        let ms = v.trigger.as_ref().map_or(0.0, |t| {
-            t.time
-                .mono
-                .saturating_duration_since(c.time.mono)
-                .as_secs_f64()
-                * 1e3
-        });
-        let comm = v.by.as_ref().map_or_else(String::new, |b| {
-            format!(" ({})", crate::escape_bytes(&b.comm))
-        });
-        let _ = write!(s, ", {} by {}{comm} {ms:.3} ms before", c.text, c.sender);
-    }
-    let words = match (v.cause, v.outcome) {
-        (Cause::ExternalSignal, Outcome::Exited(_)) => "external signal, handled".to_string(),
-        (Cause::Terminal, Outcome::Exited(_)) => "terminal, handled".to_string(),
-        (Cause::Oom, _) => format!("out-of-memory killer ({})", oom_text(v.oom.as_ref())),
-        (Cause::Sigkill, _) => format!(
-            "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo; {})",
-            oom_text(v.oom.as_ref())
-        ),
-        (Cause::Unknown, Outcome::Killed { .. }) => {
-            "unknown (the fatal signal's delivery was not seen)".into()
-        }
-        (c, _) => c.as_str().replace('-', " "),
-    };
-    let _ = write!(s, ": {words}");
-    s
-}
-
-fn oom_text(oom: Option<&Oom>) -> String {
-    let Some(o) = oom else {
-        return "no evidence read".into();
-    };
-    let cgroup = match &o.cgroup {
-        Some((file, a, b)) => format!("memory cgroup oom_kill {a} -> {b} in {file}"),
-        None => "no memory cgroup oom_kill counter readable".into(),
-    };
-    let kmsg = match o.kmsg {
-        Some(true) => "kernel log: Killed process",
-        Some(false) => "kernel log: no OOM kill of this pid",
-        None => "kernel log unreadable",
-    };
-    format!("{cgroup}; {kmsg}")
-}
-
+/// Events to fold, for the verdict's tests and its sentences' tests.
 #[cfg(test)]
-mod tests {
+pub mod testing {
     use super::*;
     use crate::decode::siginfo::testing::build;
+    use std::sync::Arc;
 
-    fn ev(pid: i32, kind: EventKind) -> Event {
+    pub fn ev(pid: i32, kind: EventKind) -> Event {
         Event {
             time: Stamp::now(),
             pid,
@@ -441,7 +312,7 @@ mod tests {
         }
     }
 
-    fn sender(pid: i32) -> From {
+    pub fn sender(pid: i32) -> From {
         From::Process(Arc::new(Sender {
             pid,
             uid: Some(1000),
@@ -451,7 +322,7 @@ mod tests {
         }))
     }
 
-    fn signal(f: &mut Fold, pid: i32, signo: i32, code: i32, from: From, d: Disposition) {
+    pub fn signal(f: &mut Fold, pid: i32, signo: i32, code: i32, from: From, d: Disposition) {
         let info = build(signo, code, &[(16, 0x10, 8)]);
         let kind = EventKind::Signal {
             info,
@@ -461,7 +332,7 @@ mod tests {
         assert!(f.observe(&ev(pid, kind)).is_none());
     }
 
-    fn exited(f: &mut Fold, pid: i32, code: i32) -> Verdict {
+    pub fn exited(f: &mut Fold, pid: i32, code: i32) -> Verdict {
         f.observe(&ev(
             pid,
             EventKind::Exited {
@@ -472,7 +343,7 @@ mod tests {
         .unwrap()
     }
 
-    fn killed(f: &mut Fold, pid: i32, sig: i32, oom: Option<Oom>) -> Verdict {
+    pub fn killed(f: &mut Fold, pid: i32, sig: i32, oom: Option<Oom>) -> Verdict {
         let kind = EventKind::Killed {
             sig: Signal(sig),
             core: false,
@@ -481,6 +352,12 @@ mod tests {
         };
         f.observe(&ev(pid, kind)).unwrap()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
 
     #[test]
     fn graceful_exit_after_external_sigterm() {
@@ -489,10 +366,6 @@ mod tests {
         let v = exited(&mut f, 42, 143);
         assert_eq!(v.cause, Cause::ExternalSignal);
         assert_eq!(v.by.as_ref().unwrap().pid, 99);
-        assert_eq!(
-            v.summary,
-            "exited with 143 after SIGTERM from 99 (kill -TERM 42, uid 1000) <- 7 (bash) <- 1 (init): external signal, handled"
-        );
     }
 
     #[test]
@@ -567,7 +440,6 @@ mod tests {
         };
         let v = killed(&mut f, 42, 9, Some(none));
         assert_eq!(v.cause, Cause::Sigkill);
-        assert!(v.summary.contains("oom_kill 1 -> 1"), "{}", v.summary);
         let oom = Oom {
             cgroup: Some(("f".into(), 1, 2)),
             kmsg: None,

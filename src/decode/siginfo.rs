@@ -18,10 +18,13 @@ pub const BUS_MCEERR_AO: i32 = 5;
 pub const SEGV_BNDERR: i32 = 3;
 pub const SEGV_PKUERR: i32 = 4;
 
+/// The size of siginfo_t.
+pub const SIGINFO_SIZE: usize = 128;
+
 /// One siginfo as PTRACE_GETSIGINFO returned it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SigInfo {
-    raw: [u8; 128],
+    raw: [u8; SIGINFO_SIZE],
 }
 
 impl std::fmt::Debug for SigInfo {
@@ -34,7 +37,7 @@ impl std::fmt::Debug for SigInfo {
 const U: usize = 16;
 
 impl SigInfo {
-    pub fn from_bytes(raw: [u8; 128]) -> SigInfo {
+    pub fn from_bytes(raw: [u8; SIGINFO_SIZE]) -> SigInfo {
         SigInfo { raw }
     }
 

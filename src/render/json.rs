@@ -1,9 +1,10 @@
 //! JSON Lines (--json): one object per event, with the strace line in `text`.
 
-use super::text::siginfo;
 use crate::decode::siginfo::{self as si, SigInfo};
-use crate::decode::syscall::spec;
 use crate::event::{Disposition, Event, EventKind, From, Sender, Syscall};
+use crate::strace::args;
+use crate::strace::signal::siginfo;
+use crate::strace::syscalls::spec;
 use crate::verdict::{Outcome, SignalRecord, Verdict};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -174,19 +175,19 @@ impl JsonFormat {
         let mut line = String::new();
         let mut args = Vec::new();
         if let Some(e) = entry {
-            super::syscall::entry(&spec, e, self.clk_tck, &mut line);
-            args.extend(super::syscall::arg_strings(spec.entry, e, self.clk_tck));
+            args::entry(&spec, e, self.clk_tck, &mut line);
+            args.extend(args::arg_strings(spec.entry, e, self.clk_tck));
         } else {
             line.push_str(&format!("<... {} resumed>", spec.name));
         }
         if let Some(x) = exit {
-            super::syscall::exit(&spec, x, self.clk_tck, &mut line);
-            args.extend(super::syscall::arg_strings(spec.exit, x, self.clk_tck));
+            args::exit(&spec, x, self.clk_tck, &mut line);
+            args.extend(args::arg_strings(spec.exit, x, self.clk_tck));
         }
         line.push_str(") = ");
         let ret_value = match ret {
             Some((r, e)) => {
-                super::syscall::ret(&spec, r, e, &mut line);
+                args::ret(&spec, r, e, &mut line);
                 if e { Value::from(-1) } else { Value::from(r) }
             }
             None => {
@@ -241,9 +242,15 @@ impl JsonFormat {
         });
         m.insert("trigger".into(), trigger);
         if let Some(c) = &v.call {
-            m.insert("call".into(), json!({"sender": c.sender, "text": c.text}));
+            m.insert(
+                "call".into(),
+                json!({"sender": c.sender, "text": super::text::kill_call(&c.call, self.clk_tck)}),
+            );
         }
-        m.insert("summary".into(), v.summary.clone().into());
+        m.insert(
+            "summary".into(),
+            super::text::summary(v, self.clk_tck).into(),
+        );
         out.push_str(&Value::Object(m).to_string());
         out.push('\n');
     }

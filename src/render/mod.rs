@@ -1,6 +1,5 @@
 //! The renderer thread: receives events, folds verdicts, formats text or JSON, writes buffered; never touches ptrace or /proc.
 pub mod json;
-pub mod syscall;
 pub mod text;
 
 use crate::event::{Event, EventKind};
@@ -182,7 +181,7 @@ impl Renderer {
             io::stderr(),
             "sigtrace: writing the trace to {}: {}; the trace stops here, the command runs on",
             self.out_name,
-            crate::error_text(&e)
+            crate::strace::error_text(&e)
         );
     }
 }
@@ -200,11 +199,11 @@ pub fn summary_table(verdicts: &[Verdict], out: &mut String) {
             };
             let by = v.by.as_ref().map_or_else(
                 || "-".to_string(),
-                |s| format!("{} ({})", s.pid, crate::escape_bytes(&s.comm)),
+                |s| format!("{} ({})", s.pid, crate::strace::escape_bytes(&s.comm)),
             );
             [
                 v.pid.to_string(),
-                crate::escape_bytes(&v.comm),
+                crate::strace::escape_bytes(&v.comm),
                 ended,
                 v.cause.as_str().to_string(),
                 by,

@@ -3,11 +3,15 @@ pub mod fetch;
 pub mod procs;
 pub mod wait;
 
+use crate::decode::AUDIT_ARCH_X86_64;
 use crate::decode::siginfo::SigInfo;
-use crate::decode::syscall::{self as sc, SyscallSet};
+use crate::decode::signal::SigAction;
 use crate::event::{Event, EventKind, Mem, Note, Stamp, Syscall};
+use crate::msg::warn;
 use crate::procfs;
 use crate::signal::Signal;
+use crate::strace::syscalls::{self as sc, SyscallSet};
+use crate::strace::{error_text, escape};
 use crate::sys::{self, Tid, opt};
 use crossbeam_channel::Sender;
 use std::collections::{HashMap, HashSet};
@@ -66,8 +70,8 @@ struct InSyscall {
     args: [u64; 6],
     /// Shown (in the trace set), or stopped at only to follow dispositions (rt_sigaction).
     shown: bool,
-    /// rt_sigaction's new action: (signal, handler, flags).
-    act: Option<(i32, u64, u64)>,
+    /// rt_sigaction's new action, and for which signal.
+    act: Option<(i32, SigAction)>,
 }
 
 impl Task {
@@ -95,19 +99,19 @@ pub enum SyscallMode {
 
 /// How a run ended, for sigtrace's own exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum RunEnd {
     Exited(i32),
     Killed(Signal),
     Detached,
 }
 
-impl Outcome {
+impl RunEnd {
     /// The status a shell would report: N, or 128+S for a signal.
     pub fn status(self) -> i32 {
         match self {
-            Outcome::Exited(c) => c,
-            Outcome::Killed(s) => 128 + s.0,
-            Outcome::Detached => 0,
+            RunEnd::Exited(c) => c,
+            RunEnd::Killed(s) => 128 + s.0,
+            RunEnd::Detached => 0,
         }
     }
 }
@@ -127,7 +131,7 @@ pub struct Tracer {
     launched: bool,
     /// The process whose end decides sigtrace's exit status.
     main_pid: Tid,
-    outcome: Option<Outcome>,
+    outcome: Option<RunEnd>,
     exec_error: Option<OwnedFd>,
     /// The command's events before its exec succeeded: shown if it does, dropped if it fails
     /// (then one error line says why).
@@ -253,7 +257,7 @@ impl Tracer {
         }
         let mut threads = 0;
         loop {
-            let tids = procfs::tasks(tgid).map_err(|e| fail(crate::error_text(&e)))?;
+            let tids = procfs::tasks(tgid).map_err(|e| fail(error_text(&e)))?;
             let fresh: Vec<Tid> = tids
                 .into_iter()
                 .filter(|t| !self.tasks.contains_key(t))
@@ -279,7 +283,7 @@ impl Tracer {
     }
 
     /// Runs until every traced task is gone; returns how the main process ended.
-    pub fn run(&mut self) -> Result<Outcome, ExecFailed> {
+    pub fn run(&mut self) -> Result<RunEnd, ExecFailed> {
         loop {
             self.take_control();
             if self.tasks.is_empty() && (self.detaching || !self.launched) {
@@ -289,7 +293,7 @@ impl Tracer {
                 Ok((tid, status)) => match wait::classify(status) {
                     Ok(stop) => self.handle(tid, stop),
                     Err(e) => {
-                        crate::warn(&format!("pid {tid}: {e}; detaching it"));
+                        warn(&format!("pid {tid}: {e}; detaching it"));
                         self.remove_task(tid);
                         sys::detach(tid, 0).ok();
                     }
@@ -297,7 +301,7 @@ impl Tracer {
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
                 Err(e) if e.raw_os_error() == Some(libc::ECHILD) => break,
                 Err(e) => {
-                    crate::warn(&format!("waitpid: {}", crate::error_text(&e)));
+                    warn(&format!("waitpid: {}", error_text(&e)));
                     break;
                 }
             }
@@ -306,7 +310,7 @@ impl Tracer {
         if let Some(e) = self.exec_failed.take() {
             return Err(ExecFailed(e));
         }
-        Ok(self.outcome.unwrap_or(Outcome::Detached))
+        Ok(self.outcome.unwrap_or(RunEnd::Detached))
     }
 
     /// The next stop: polled for up to SPIN_US, so that a stop that comes within that time is
@@ -417,7 +421,7 @@ impl Tracer {
         match stop {
             Stop::Exited(code) => {
                 let ev = EventKind::Exited { code, comm: None };
-                self.ended(tid, pid, ev, Outcome::Exited(code))
+                self.ended(tid, pid, ev, RunEnd::Exited(code))
             }
             Stop::Killed { sig, core } => {
                 let ev = EventKind::Killed {
@@ -426,7 +430,7 @@ impl Tracer {
                     comm: None,
                     oom: None,
                 };
-                self.ended(tid, pid, ev, Outcome::Killed(sig))
+                self.ended(tid, pid, ev, RunEnd::Killed(sig))
             }
             Stop::Signal(sig) => self.signal(tid, pid, sig),
             Stop::GroupStop(sig) => {
@@ -461,10 +465,7 @@ impl Tracer {
             // Killed (SIGKILL) while stopped: waitpid will report its end.
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
             Err(e) => {
-                crate::warn(&format!(
-                    "pid {tid}: PTRACE_GETSIGINFO: {}",
-                    crate::error_text(&e)
-                ));
+                warn(&format!("pid {tid}: PTRACE_GETSIGINFO: {}", error_text(&e)));
                 self.resume(tid, Resume::Cont(sig.0));
             }
         }
@@ -508,9 +509,9 @@ impl Tracer {
             Ok(info) if info.op != 0 => self.syscall_entry(tid, pid, &info),
             Ok(_) => {}
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => return,
-            Err(e) => crate::warn(&format!(
+            Err(e) => warn(&format!(
                 "pid {tid}: PTRACE_GET_SYSCALL_INFO: {}",
-                crate::error_text(&e)
+                error_text(&e)
             )),
         }
         self.resume(tid, Resume::Cont(0));
@@ -522,7 +523,7 @@ impl Tracer {
         let tracks = nr == NR_RT_SIGACTION;
         let task = self.tasks.get_mut(&tid).expect("known task");
         // Already entered at the seccomp stop, or a syscall sigtrace does not look at.
-        if task.insyscall.is_some() || info.arch != sc::AUDIT_ARCH_X86_64 || !(shown || tracks) {
+        if task.insyscall.is_some() || info.arch != AUDIT_ARCH_X86_64 || !(shown || tracks) {
             return;
         }
         let mem = if shown {
@@ -540,11 +541,10 @@ impl Tracer {
             )
         };
         let act = match (&mem[0], tracks) {
-            (Mem::Bytes { data, .. }, true) => Some((
-                info.args[0] as i32,
-                u64::from_ne_bytes(data[0..8].try_into().expect("8 bytes")),
-                u64::from_ne_bytes(data[8..16].try_into().expect("8 bytes")),
-            )),
+            (Mem::Bytes { len, data }, true) => data
+                .get(..*len as usize)
+                .and_then(SigAction::from_bytes)
+                .map(|a| (info.args[0] as i32, a)),
             _ => None,
         };
         task.insyscall = Some(InSyscall {
@@ -568,8 +568,8 @@ impl Tracer {
         let Some(call) = self.tasks.get_mut(&tid).and_then(|t| t.insyscall.take()) else {
             return;
         };
-        if let Some((sig, handler, flags)) = call.act.filter(|_| !info.is_error) {
-            self.procs.sigaction(pid, sig, handler, flags);
+        if let Some((sig, act)) = call.act.filter(|_| !info.is_error) {
+            self.procs.sigaction(pid, sig, act.handler, act.flags);
         }
         if !call.shown {
             return;
@@ -671,7 +671,7 @@ impl Tracer {
         }
     }
 
-    fn ended(&mut self, tid: Tid, pid: Tid, mut kind: EventKind, outcome: Outcome) {
+    fn ended(&mut self, tid: Tid, pid: Tid, mut kind: EventKind, outcome: RunEnd) {
         if tid == pid {
             let name = self.tasks.get_mut(&tid).and_then(|t| t.comm.take());
             self.procs.ended(pid, name.clone());
@@ -730,7 +730,7 @@ impl Tracer {
         if let Err(e) = result
             && e.raw_os_error() != Some(libc::ESRCH)
         {
-            crate::warn(&format!("pid {tid}: resuming: {}", crate::error_text(&e)));
+            warn(&format!("pid {tid}: resuming: {}", error_text(&e)));
         }
     }
 }
@@ -749,14 +749,14 @@ fn permission_hint(pid: Tid, e: &io::Error) -> String {
         return "no such process".into();
     }
     if e.raw_os_error() != Some(libc::EPERM) {
-        return crate::error_text(e);
+        return error_text(e);
     }
     let tracer: Tid = procfs::status_field(pid, "TracerPid")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     if tracer != 0 {
         let comm = procfs::comm(tracer)
-            .map(|c| crate::escape(&c))
+            .map(|c| escape(&c))
             .unwrap_or_else(|| "?".into());
         return format!(
             "Operation not permitted: already traced by {tracer} ({comm}); a process can have only one tracer"

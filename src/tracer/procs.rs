@@ -1,16 +1,13 @@
 //! Per-process state for the verdict: signal dispositions, senders, names, OOM evidence.
 
 use crate::decode::siginfo::{self as si, SigInfo};
+use crate::decode::signal::{SA_RESETHAND, SIG_DFL, SIG_IGN};
 use crate::event::{Disposition, From, Oom, Sender};
 use crate::procfs;
 use crate::signal::Signal;
 use crate::sys::Tid;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-const SA_RESETHAND: u64 = 0x8000_0000;
-const SIG_DFL: u64 = 0;
-const SIG_IGN: u64 = 1;
 
 #[derive(Debug, Clone, Default)]
 struct ProcState {

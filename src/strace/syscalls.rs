@@ -1,6 +1,7 @@
-//! The syscalls sigtrace shows: `-e trace=` sets, how each call's arguments are decoded, the seccomp filter.
+//! The syscall table: each x86_64 syscall's name, the classes strace puts it in, how its arguments are shown.
 
-use super::{syscall_name, syscall_nargs, syscall_nr};
+use crate::decode::clone::CLONE_TAIL_FLAGS;
+use crate::decode::{syscall_name, syscall_nargs, syscall_nr};
 
 /// strace's default string limit (-s 32), which also caps how many argv entries are shown.
 pub const MAX_STRLEN: usize = 32;
@@ -66,7 +67,7 @@ impl SyscallSet {
 
     pub fn all() -> SyscallSet {
         let mut s = SyscallSet::NONE;
-        for &(nr, _, _) in super::tables::SYSCALLS_X86_64 {
+        for &(nr, _, _) in crate::decode::tables::SYSCALLS_X86_64 {
             s.insert(nr);
         }
         s
@@ -98,47 +99,13 @@ impl SyscallSet {
         (0..MAX_NR).filter(|&n| self.contains(n))
     }
 
-    /// strace's syntax: `%signal`, `%process`, syscall names, `all`, `none`, `!` to negate.
-    pub fn parse(spec: &str) -> Result<SyscallSet, String> {
-        let (negate, list) = match spec.strip_prefix('!') {
-            Some(rest) => (true, rest),
-            None => (false, spec),
-        };
-        let mut set = SyscallSet::NONE;
-        for token in list.split(',') {
-            let class = match token {
-                "all" => {
-                    set = SyscallSet::all();
-                    continue;
-                }
-                "none" => continue,
-                "%signal" | "signal" | "%signals" => SIGNAL_CLASS,
-                "%process" | "process" => PROCESS_CLASS,
-                "" => {
-                    return Err(format!(
-                        "invalid syscall set '{}': empty name",
-                        crate::escape_input(spec)
-                    ));
-                }
-                _ => {
-                    let nr = syscall_nr(token).ok_or_else(|| {
-                        format!("invalid system call '{}'", crate::escape_input(token))
-                    })?;
-                    set.insert(nr);
-                    continue;
-                }
-            };
-            for name in class {
-                set.insert(syscall_nr(name).expect("known syscall"));
-            }
+    /// Every known syscall not in the set.
+    pub fn complement(self) -> SyscallSet {
+        let mut all = SyscallSet::all();
+        for (a, w) in all.0.iter_mut().zip(self.0) {
+            *a &= !w;
         }
-        if negate {
-            let all = SyscallSet::all();
-            for (w, a) in set.0.iter_mut().zip(all.0) {
-                *w = !*w & a;
-            }
-        }
-        Ok(set)
+        all
     }
 }
 
@@ -480,24 +447,6 @@ pub fn spec(nr: u32) -> Spec {
         })
 }
 
-/// clone flags that make its exit-time arguments meaningful.
-pub const CLONE_PIDFD: u64 = 0x1000;
-pub const CLONE_SETTLS: u64 = 0x8_0000;
-pub const CLONE_PARENT_SETTID: u64 = 0x10_0000;
-pub const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
-pub const CLONE_CHILD_SETTID: u64 = 0x100_0000;
-pub const CLONE_TAIL_FLAGS: u64 =
-    CLONE_PIDFD | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID;
-/// struct clone_args: the size strace reads, and the least it shows (up to `tls`).
-pub const CLONE_ARGS_SIZE: u64 = 88;
-pub const CLONE_ARGS_MIN: u64 = 64;
-
-/// A u64 field of `b` at byte `at`; 0 past its end (strace zeroes what it did not read).
-pub fn u64_at(b: &[u8], at: usize) -> u64 {
-    b.get(at..at + 8)
-        .map_or(0, |f| u64::from_ne_bytes(f.try_into().expect("8 bytes")))
-}
-
 /// Whether the exit-time part of a call starts with `, ` and shows anything (clone's may show
 /// nothing; clone3's brings its own separators).
 pub fn exit_shows(spec: &Spec, args: &[u64; 6]) -> bool {
@@ -508,171 +457,9 @@ pub fn exit_shows(spec: &Spec, args: &[u64; 6]) -> bool {
     })
 }
 
-/// One classic-BPF instruction (struct sock_filter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Insn {
-    pub code: u16,
-    pub jt: u8,
-    pub jf: u8,
-    pub k: u32,
-}
-
-const BPF_LD_W_ABS: u16 = 0x20;
-const BPF_JA: u16 = 0x05;
-const BPF_JEQ_K: u16 = 0x15;
-const BPF_JGT_K: u16 = 0x25;
-const BPF_JGE_K: u16 = 0x35;
-const BPF_RET_K: u16 = 0x06;
-pub const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
-pub const SECCOMP_RET_TRACE: u32 = 0x7ff0_0000;
-pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-const X32_SYSCALL_BIT: u32 = 0x4000_0000;
-
-const fn insn(code: u16, jt: u8, jf: u8, k: u32) -> Insn {
-    Insn { code, jt, jf, k }
-}
-
-const ALLOW: Insn = insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW);
-const TRACE: Insn = insn(BPF_RET_K, 0, 0, SECCOMP_RET_TRACE);
-
-/// A seccomp filter that makes the tracee stop (SECCOMP_RET_TRACE) only at the syscalls in
-/// `set`: a binary search over the runs of consecutive numbers in it, so that any syscall
-/// costs a dozen or so instructions whatever the set. Conditional jumps stay local (their
-/// offsets are 8 bits); the search jumps over subtrees with BPF_JA (32 bits).
-/// Other architectures (a 32-bit int 0x80, x32) run unstopped: sigtrace decodes x86_64 only.
-pub fn seccomp_filter(set: &SyscallSet) -> Vec<Insn> {
-    let mut runs: Vec<(u32, u32)> = Vec::new();
-    for nr in set.iter() {
-        match runs.last_mut() {
-            Some((_, hi)) if *hi + 1 == nr => *hi = nr,
-            _ => runs.push((nr, nr)),
-        }
-    }
-    let mut prog = vec![
-        insn(BPF_LD_W_ABS, 0, 0, 4),
-        insn(BPF_JEQ_K, 1, 0, AUDIT_ARCH_X86_64),
-        ALLOW,
-        insn(BPF_LD_W_ABS, 0, 0, 0),
-        insn(BPF_JGE_K, 0, 1, X32_SYSCALL_BIT),
-        ALLOW,
-    ];
-    search(&runs, &mut prog);
-    prog
-}
-
-fn search(runs: &[(u32, u32)], prog: &mut Vec<Insn>) {
-    match runs {
-        [] => prog.push(ALLOW),
-        [(lo, hi)] if lo == hi => prog.extend([insn(BPF_JEQ_K, 0, 1, *lo), TRACE, ALLOW]),
-        [(lo, hi)] => prog.extend([
-            insn(BPF_JGE_K, 0, 2, *lo),
-            insn(BPF_JGT_K, 1, 0, *hi),
-            TRACE,
-            ALLOW,
-        ]),
-        _ => {
-            let (left, right) = runs.split_at(runs.len() / 2);
-            // nr >= right's first: take the JA to the right half; else skip it into the left.
-            prog.push(insn(BPF_JGE_K, 0, 1, right[0].0));
-            let ja = prog.len();
-            prog.push(insn(BPF_JA, 0, 0, 0));
-            search(left, prog);
-            prog[ja].k = (prog.len() - ja - 1) as u32;
-            search(right, prog);
-        }
-    }
-}
-
-/// Runs a filter on (arch, nr) the way the kernel would: its verdict and how many
-/// instructions it took (for tests).
-pub fn run_filter(prog: &[Insn], arch: u32, nr: u32) -> (u32, usize) {
-    let mut acc = 0u32;
-    let mut pc = 0usize;
-    for steps in 1.. {
-        let i = prog[pc];
-        let cond = |c: bool| if c { i.jt } else { i.jf } as usize;
-        match i.code {
-            BPF_LD_W_ABS => acc = if i.k == 4 { arch } else { nr },
-            BPF_JA => pc += i.k as usize,
-            BPF_JEQ_K => pc += cond(acc == i.k),
-            BPF_JGT_K => pc += cond(acc > i.k),
-            BPF_JGE_K => pc += cond(acc >= i.k),
-            BPF_RET_K => return (i.k, steps),
-            _ => panic!("unexpected BPF op {:#x}", i.code),
-        }
-        pc += 1;
-    }
-    unreachable!("a filter always returns")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sets_parse_like_strace() {
-        let d = SyscallSet::default_set();
-        assert!(d.contains(13) && d.contains(231) && d.contains(59) && d.contains(112));
-        assert!(!d.contains(39));
-        let s = SyscallSet::parse("%signal").unwrap();
-        assert!(s.contains(13) && !s.contains(231));
-        let p = SyscallSet::parse("%process,setsid").unwrap();
-        assert!(p.contains(56) && p.contains(112) && !p.contains(13));
-        let n = SyscallSet::parse("!kill").unwrap();
-        assert!(!n.contains(62) && n.contains(13) && n.contains(0));
-        assert!(SyscallSet::parse("none").unwrap().is_empty());
-        assert!(
-            SyscallSet::parse("kill,bogus_call")
-                .unwrap_err()
-                .contains("bogus_call")
-        );
-        assert!(SyscallSet::parse("kill,").is_err());
-    }
-
-    #[test]
-    fn filter_traces_exactly_the_set() {
-        let odd: Vec<String> = (0..MAX_NR)
-            .step_by(2)
-            .filter_map(crate::decode::syscall_name)
-            .map(String::from)
-            .collect();
-        let odd = odd.join(",");
-        for spec in [
-            "%signal",
-            "kill",
-            "kill,tkill",
-            "%process,%signal,setsid",
-            "all",
-            "!kill",
-            &odd,
-        ] {
-            let set = SyscallSet::parse(spec).unwrap();
-            let prog = seccomp_filter(&set);
-            for nr in 0..MAX_NR {
-                let want = if set.contains(nr) {
-                    SECCOMP_RET_TRACE
-                } else {
-                    SECCOMP_RET_ALLOW
-                };
-                assert_eq!(
-                    run_filter(&prog, AUDIT_ARCH_X86_64, nr).0,
-                    want,
-                    "{spec}: nr {nr}"
-                );
-            }
-            assert_eq!(run_filter(&prog, 0x4000_0003, 13).0, SECCOMP_RET_ALLOW);
-            let x32 = run_filter(&prog, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | 13).0;
-            assert_eq!(x32, SECCOMP_RET_ALLOW);
-        }
-    }
-
-    #[test]
-    fn filter_paths_are_short() {
-        let prog = seccomp_filter(&SyscallSet::default_set());
-        let steps = |nr| run_filter(&prog, AUDIT_ARCH_X86_64, nr).1;
-        let worst = (0..MAX_NR).map(steps).max().unwrap();
-        assert!(worst <= 20, "{worst} instructions on the longest path");
-    }
 
     #[test]
     fn specs() {
