@@ -42,7 +42,7 @@ fn bench(c: &mut Criterion) {
             ntasks: 2,
             kind: EventKind::Signal {
                 info: user,
-                from: sigtrace::event::From::NoSender,
+                from: sigtrace::event::Origin::NoSender,
                 disposition: sigtrace::event::Disposition::Default,
             },
         };
@@ -62,7 +62,7 @@ fn bench(c: &mut Criterion) {
             ntasks: 1,
             kind: EventKind::Signal {
                 info: user,
-                from: sigtrace::event::From::NoSender,
+                from: sigtrace::event::Origin::NoSender,
                 disposition: sigtrace::event::Disposition::Default,
             },
         };

@@ -40,7 +40,7 @@ pub enum EventKind {
     /// A signal is being delivered (signal-delivery-stop): who sent it, and what it will do.
     Signal {
         info: SigInfo,
-        from: From,
+        from: Origin,
         disposition: Disposition,
     },
     /// The task entered a group-stop.
@@ -74,7 +74,7 @@ pub enum EventKind {
 
 /// Who sent a signal, as far as the kernel tells (si_pid for SI_USER, SI_QUEUE, SI_TKILL, CLD_*).
 #[derive(Debug, Clone)]
-pub enum From {
+pub enum Origin {
     /// The si_code says no process sent it (kernel, terminal, fault, timer).
     NoSender,
     Process(Arc<Sender>),

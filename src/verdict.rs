@@ -1,7 +1,7 @@
 //! Folds the events of each traced process into one verdict when it ends: why, and who did it (data only; render words it).
 
 use crate::decode::siginfo::{self as si, SigInfo};
-use crate::event::{Disposition, Event, EventKind, From, Oom, Sender, Stamp, Syscall};
+use crate::event::{Disposition, Event, EventKind, Oom, Origin, Sender, Stamp, Syscall};
 use crate::signal::Signal;
 use crate::strace::syscalls::spec;
 use std::collections::HashMap;
@@ -48,7 +48,7 @@ pub struct SignalRecord {
     pub time: Stamp,
     pub tid: i32,
     pub info: SigInfo,
-    pub from: From,
+    pub from: Origin,
     pub disposition: Disposition,
 }
 
@@ -131,9 +131,9 @@ pub fn terminal_signal(info: &SigInfo) -> bool {
 /// Sent by another process (or from the terminal): not by the process itself, not a fault.
 fn external(r: &SignalRecord, pid: i32) -> bool {
     match &r.from {
-        From::Process(s) => s.pid != pid,
-        From::Gone(_) | From::OtherNamespace => true,
-        From::NoSender => from_terminal(r),
+        Origin::Process(s) => s.pid != pid,
+        Origin::Gone(_) | Origin::OtherNamespace => true,
+        Origin::NoSender => from_terminal(r),
     }
 }
 
@@ -254,7 +254,7 @@ impl Fold {
         };
         v.cause = cause;
         if cause == Cause::ExternalSignal
-            && let Some(From::Process(s)) = trigger.as_ref().map(|t| &t.from)
+            && let Some(Origin::Process(s)) = trigger.as_ref().map(|t| &t.from)
         {
             v.by = Some(s.clone());
             v.call = self
@@ -279,7 +279,7 @@ fn classify(r: &SignalRecord, h: &History, pid: i32) -> Cause {
     }
     let self_made = h.self_sent & (1 << (sig.0.wrapping_sub(1) & 63)) != 0;
     // The kernel sends SIGPIPE (broken pipe) and SIGXFSZ as SI_USER with the process's own pid.
-    let own_pid = matches!(&r.from, From::Process(s) if s.pid == pid);
+    let own_pid = matches!(&r.from, Origin::Process(s) if s.pid == pid);
     if matches!(sig.0, libc::SIGPIPE | libc::SIGXFSZ | libc::SIGXCPU)
         && code == si::SI_USER
         && own_pid
@@ -288,10 +288,10 @@ fn classify(r: &SignalRecord, h: &History, pid: i32) -> Cause {
         return Cause::Kernel;
     }
     match &r.from {
-        From::Process(s) if s.pid == pid => Cause::SelfSignal,
-        From::Process(_) | From::Gone(_) | From::OtherNamespace => Cause::ExternalSignal,
-        From::NoSender if code > 0 || code == si::SI_TIMER => Cause::Kernel,
-        From::NoSender => Cause::Unknown,
+        Origin::Process(s) if s.pid == pid => Cause::SelfSignal,
+        Origin::Process(_) | Origin::Gone(_) | Origin::OtherNamespace => Cause::ExternalSignal,
+        Origin::NoSender if code > 0 || code == si::SI_TIMER => Cause::Kernel,
+        Origin::NoSender => Cause::Unknown,
     }
 }
 
@@ -312,8 +312,8 @@ pub mod testing {
         }
     }
 
-    pub fn sender(pid: i32) -> From {
-        From::Process(Arc::new(Sender {
+    pub fn sender(pid: i32) -> Origin {
+        Origin::Process(Arc::new(Sender {
             pid,
             uid: Some(1000),
             comm: b"kill".to_vec(),
@@ -322,7 +322,7 @@ pub mod testing {
         }))
     }
 
-    pub fn signal(f: &mut Fold, pid: i32, signo: i32, code: i32, from: From, d: Disposition) {
+    pub fn signal(f: &mut Fold, pid: i32, signo: i32, code: i32, from: Origin, d: Disposition) {
         let info = build(signo, code, &[(16, 0x10, 8)]);
         let kind = EventKind::Signal {
             info,
@@ -399,14 +399,14 @@ mod tests {
     #[test]
     fn crash_terminal_kernel() {
         let mut f = Fold::default();
-        signal(&mut f, 42, 11, 1, From::NoSender, Disposition::Default);
+        signal(&mut f, 42, 11, 1, Origin::NoSender, Disposition::Default);
         assert_eq!(killed(&mut f, 42, 11, None).cause, Cause::Crash);
         signal(
             &mut f,
             42,
             2,
             si::SI_KERNEL,
-            From::NoSender,
+            Origin::NoSender,
             Disposition::Default,
         );
         assert_eq!(killed(&mut f, 42, 2, None).cause, Cause::Terminal);
@@ -425,7 +425,7 @@ mod tests {
             42,
             14,
             si::SI_KERNEL,
-            From::NoSender,
+            Origin::NoSender,
             Disposition::Default,
         );
         assert_eq!(killed(&mut f, 42, 14, None).cause, Cause::Kernel);

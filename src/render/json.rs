@@ -1,7 +1,7 @@
 //! JSON Lines (--json): one object per event, with the strace line in `text`.
 
 use crate::decode::siginfo::{self as si, SigInfo};
-use crate::event::{Disposition, Event, EventKind, From, Sender, Syscall};
+use crate::event::{Disposition, Event, EventKind, Origin, Sender, Syscall};
 use crate::strace::args;
 use crate::strace::signal::siginfo;
 use crate::strace::syscalls::spec;
@@ -30,12 +30,12 @@ fn sender(s: &Sender) -> Value {
     })
 }
 
-fn from_value(from: &From) -> Value {
+fn from_value(from: &Origin) -> Value {
     match from {
-        From::Process(s) => sender(s),
-        From::Gone(pid) => json!({"pid": pid, "gone": true}),
-        From::OtherNamespace => json!({"pid": 0, "other_namespace": true}),
-        From::NoSender => Value::Null,
+        Origin::Process(s) => sender(s),
+        Origin::Gone(pid) => json!({"pid": pid, "gone": true}),
+        Origin::OtherNamespace => json!({"pid": 0, "other_namespace": true}),
+        Origin::NoSender => Value::Null,
     }
 }
 
@@ -70,7 +70,7 @@ impl JsonFormat {
         pid: i32,
         tid: i32,
         info: &SigInfo,
-        from: &From,
+        from: &Origin,
         d: Disposition,
     ) -> Value {
         let mut line = format!("--- {} ", info.signo());

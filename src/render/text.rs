@@ -1,7 +1,7 @@
 //! strace's text lines: pid prefixes, timestamps, siginfo, ends and stops, and the attach chatter.
 
 use crate::decode::siginfo::{self as si, SigInfo};
-use crate::event::{Disposition, Event, EventKind, From, Note, Oom, Sender, Stamp};
+use crate::event::{Disposition, Event, EventKind, Note, Oom, Origin, Sender, Stamp};
 use crate::signal::{Signal, SignalSet};
 use crate::strace::signal::siginfo;
 use crate::strace::syscalls::spec;
@@ -295,20 +295,20 @@ pub fn describe_sender(s: &Sender, out: &mut String) {
 }
 
 /// Where a signal came from, in words.
-pub fn describe_from(info: &SigInfo, from: &From, out: &mut String) {
+pub fn describe_from(info: &SigInfo, from: &Origin, out: &mut String) {
     match from {
-        From::Process(s) => {
+        Origin::Process(s) => {
             out.push_str("from ");
             describe_sender(s, out);
         }
-        From::Gone(pid) => {
+        Origin::Gone(pid) => {
             let _ = write!(out, "from {pid} (gone before the signal was delivered)");
         }
-        From::OtherNamespace => out.push_str("from a process in another pid namespace"),
-        From::NoSender if crate::verdict::terminal_signal(info) => {
+        Origin::OtherNamespace => out.push_str("from a process in another pid namespace"),
+        Origin::NoSender if crate::verdict::terminal_signal(info) => {
             out.push_str("from the terminal")
         }
-        From::NoSender => {
+        Origin::NoSender => {
             let _ = write!(out, "from the kernel ({})", code_text(info));
         }
     }
@@ -419,7 +419,7 @@ pub fn kill_call(call: &crate::event::Syscall, tck: u64) -> String {
 }
 
 /// The line after a signal's: what it does, and who sent it.
-fn annotation(info: &SigInfo, from: &From, d: Disposition, out: &mut String) {
+fn annotation(info: &SigInfo, from: &Origin, d: Disposition, out: &mut String) {
     let sig = info.signo();
     let _ = write!(out, "sigtrace: {sig} ");
     match d {

@@ -2,7 +2,7 @@
 
 use crate::decode::siginfo::{self as si, SigInfo};
 use crate::decode::signal::{SA_RESETHAND, SIG_DFL, SIG_IGN};
-use crate::event::{Disposition, From, Oom, Sender};
+use crate::event::{Disposition, Oom, Origin, Sender};
 use crate::procfs;
 use crate::signal::Signal;
 use crate::sys::Tid;
@@ -131,26 +131,26 @@ impl Procs {
     }
 
     /// Who sent the signal, read from /proc now, while the sender may still exist.
-    pub fn sender(&mut self, info: &SigInfo) -> From {
+    pub fn sender(&mut self, info: &SigInfo) -> Origin {
         let code = info.code();
         let has_sender = matches!(code, si::SI_USER | si::SI_QUEUE | si::SI_TKILL)
             || (info.signo().0 == libc::SIGCHLD && (1..=6).contains(&code));
         if !has_sender {
-            return From::NoSender;
+            return Origin::NoSender;
         }
         let pid = info.pid();
         if pid == 0 {
-            return From::OtherNamespace;
+            return Origin::OtherNamespace;
         }
         if let Some(s) = self.senders.get(&pid) {
-            return From::Process(s.clone());
+            return Origin::Process(s.clone());
         }
         let child_ended = matches!(code, si::CLD_EXITED | si::CLD_KILLED | si::CLD_DUMPED);
         if info.signo().0 == libc::SIGCHLD
             && child_ended
             && let Some(comm) = self.exited.remove(&pid)
         {
-            return From::Process(Arc::new(Sender {
+            return Origin::Process(Arc::new(Sender {
                 pid,
                 uid: Some(info.uid()),
                 comm: comm.to_vec(),
@@ -159,7 +159,7 @@ impl Procs {
             }));
         }
         let Some(p) = procfs::proc_info(pid) else {
-            return From::Gone(pid);
+            return Origin::Gone(pid);
         };
         // A SIGCHLD comes from a child of the receiver: its parent chain is the receiver's.
         let ancestry = if info.signo().0 == libc::SIGCHLD && code > 0 {
@@ -178,7 +178,7 @@ impl Procs {
         if self.map.contains_key(&pid) {
             self.senders.insert(pid, sender.clone());
         }
-        From::Process(sender)
+        Origin::Process(sender)
     }
 
     /// The out-of-memory evidence for a process that died of SIGKILL.

@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 use sigtrace::decode::clone::{Clone3, Clone3Exit, CloneArgs};
 use sigtrace::decode::siginfo::SigInfo;
-use sigtrace::event::{ArgStr, ArgvEnd, Disposition, Event, EventKind, From, Mem, Stamp, Syscall};
+use sigtrace::event::{
+    ArgStr, ArgvEnd, Disposition, Event, EventKind, Mem, Origin, Stamp, Syscall,
+};
 use sigtrace::render::json::JsonFormat;
 use sigtrace::render::text::TextFormat;
 use sigtrace::signal::SignalSet;
@@ -79,7 +81,7 @@ pub fn siginfo(data: &[u8]) {
     );
     text_and_json(&[event(EventKind::Signal {
         info,
-        from: From::NoSender,
+        from: Origin::NoSender,
         disposition: Disposition::Default,
     })]);
 }
