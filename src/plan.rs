@@ -3,6 +3,7 @@
 use crate::cli::{self, Config, Target};
 use crate::render::{self, Format, Sink};
 use crate::seccomp::{self, Insn};
+use crate::strace::syscalls::{NR_EXECVE, NR_RT_SIGACTION};
 use crate::strace::{error_text, escape, escape_bytes};
 use crate::sys;
 use crate::tracer::{self, SyscallMode};
@@ -81,8 +82,8 @@ fn command(argv: &[OsString], config: &Config, mode: SyscallMode) -> Result<Comm
     // execve always stops: its seccomp stop before the first exec is how the tracer knows the
     // filter was installed. rt_sigaction always stops too: it keeps dispositions known.
     let mut stops = config.trace;
-    stops.insert(tracer::NR_EXECVE);
-    stops.insert(tracer::NR_RT_SIGACTION);
+    stops.insert(NR_EXECVE);
+    stops.insert(NR_RT_SIGACTION);
     Ok(Command {
         path: cstring(path.as_os_str().as_bytes())?,
         argv: argv

@@ -76,6 +76,49 @@ impl Signal {
     }
 }
 
+/// signal(7)'s default action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultAction {
+    Term,
+    Core,
+    Ignore,
+    Stop,
+    Cont,
+}
+
+impl Signal {
+    /// What the signal does to a process that neither catches nor ignores it (signal(7));
+    /// real-time signals terminate.
+    pub fn default_action(self) -> DefaultAction {
+        match self.0 {
+            libc::SIGCHLD | libc::SIGURG | libc::SIGWINCH => DefaultAction::Ignore,
+            libc::SIGCONT => DefaultAction::Cont,
+            libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => DefaultAction::Stop,
+            libc::SIGQUIT
+            | libc::SIGILL
+            | libc::SIGABRT
+            | libc::SIGFPE
+            | libc::SIGSEGV
+            | libc::SIGBUS
+            | libc::SIGSYS
+            | libc::SIGTRAP
+            | libc::SIGXCPU
+            | libc::SIGXFSZ => DefaultAction::Core,
+            _ => DefaultAction::Term,
+        }
+    }
+
+    /// Its bit in a kernel sigset, SigIgn/SigCgt mask or SignalSet (bit N-1 for signal N);
+    /// 0 outside 1..=64.
+    pub fn bit(self) -> u64 {
+        if (1..=MAX).contains(&self.0) {
+            1 << (self.0 - 1)
+        } else {
+            0
+        }
+    }
+}
+
 /// A signal's name without allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SigName {
@@ -111,13 +154,11 @@ impl SignalSet {
     pub const NONE: SignalSet = SignalSet(0);
 
     pub fn contains(self, s: Signal) -> bool {
-        (1..=MAX).contains(&s.0) && self.0 & (1 << (s.0 - 1)) != 0
+        self.0 & s.bit() != 0
     }
 
     pub fn insert(&mut self, s: Signal) {
-        if (1..=MAX).contains(&s.0) {
-            self.0 |= 1 << (s.0 - 1);
-        }
+        self.0 |= s.bit();
     }
 
     /// Every signal not in the set.

@@ -2,7 +2,7 @@
 
 use crate::decode::siginfo::{self as si, SigInfo};
 use crate::event::{Disposition, Event, EventKind, Oom, Origin, Sender, Stamp, Syscall};
-use crate::signal::Signal;
+use crate::signal::{DefaultAction, Signal};
 use crate::strace::syscalls::spec;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -95,16 +95,9 @@ pub struct Fold {
 
 /// Signals whose default action ends the process (signal(7): Term and Core).
 fn terminates(sig: Signal) -> bool {
-    !matches!(
-        sig.0,
-        libc::SIGCHLD
-            | libc::SIGCONT
-            | libc::SIGSTOP
-            | libc::SIGTSTP
-            | libc::SIGTTIN
-            | libc::SIGTTOU
-            | libc::SIGURG
-            | libc::SIGWINCH
+    matches!(
+        sig.default_action(),
+        DefaultAction::Term | DefaultAction::Core
     )
 }
 
@@ -137,16 +130,11 @@ fn external(r: &SignalRecord, pid: i32) -> bool {
     }
 }
 
-/// The syscalls whose (signal, target) arguments the fold links to deliveries.
-fn kill_args(name: &str, args: &[u64; 6]) -> Option<(i32, i32)> {
-    match name {
-        "kill" | "tkill" => Some((args[1] as i32, args[0] as i32)),
-        "tgkill" => Some((args[2] as i32, args[0] as i32)),
-        "rt_sigqueueinfo" => Some((args[1] as i32, args[0] as i32)),
-        "rt_tgsigqueueinfo" => Some((args[2] as i32, args[0] as i32)),
-        "pidfd_send_signal" => Some((args[1] as i32, 0)),
-        _ => None,
-    }
+/// The (signal, target) arguments of a kill-family call, which the fold links to deliveries.
+fn kill_args(call: &Syscall) -> Option<(i32, i32)> {
+    let sends = spec(call.nr).sends?;
+    let target = sends.target.map_or(0, |i| call.args[i as usize] as i32);
+    Some((call.args[sends.sig as usize] as i32, target))
 }
 
 impl Fold {
@@ -177,10 +165,10 @@ impl Fold {
             }
             // At entry: the delivery it causes may be reported before the sender's syscall exit.
             EventKind::SyscallEntry(call) => {
-                if let Some((sig, target)) = kill_args(spec(call.nr).name, &call.args) {
+                if let Some((sig, target)) = kill_args(call) {
                     let h = self.procs.entry(ev.pid).or_default();
                     if target == ev.pid || target == ev.tid {
-                        h.self_sent |= 1 << (sig.wrapping_sub(1) & 63);
+                        h.self_sent |= Signal(sig).bit();
                     }
                     let c = KillCall {
                         time: ev.time,
@@ -277,7 +265,7 @@ fn classify(r: &SignalRecord, h: &History, pid: i32) -> Cause {
     if from_terminal(r) {
         return Cause::Terminal;
     }
-    let self_made = h.self_sent & (1 << (sig.0.wrapping_sub(1) & 63)) != 0;
+    let self_made = h.self_sent & sig.bit() != 0;
     // The kernel sends SIGPIPE (broken pipe) and SIGXFSZ as SI_USER with the process's own pid.
     let own_pid = matches!(&r.from, Origin::Process(s) if s.pid == pid);
     if matches!(sig.0, libc::SIGPIPE | libc::SIGXFSZ | libc::SIGXCPU)

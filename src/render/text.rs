@@ -2,7 +2,7 @@
 
 use crate::decode::siginfo::{self as si, SigInfo};
 use crate::event::{Disposition, Event, EventKind, Note, Oom, Origin, Sender, Stamp};
-use crate::signal::{Signal, SignalSet};
+use crate::signal::{DefaultAction, Signal, SignalSet};
 use crate::strace::signal::siginfo;
 use crate::strace::syscalls::spec;
 use crate::strace::{args, escape_bytes, escape_bytes_cut};
@@ -436,23 +436,14 @@ fn annotation(info: &SigInfo, from: &Origin, d: Disposition, out: &mut String) {
     describe_from(info, from, out);
 }
 
-/// signal(7)'s default actions.
+/// signal(7)'s default action, in words.
 fn default_action(sig: Signal) -> &'static str {
-    match sig.0 {
-        libc::SIGCHLD | libc::SIGURG | libc::SIGWINCH => "ignore",
-        libc::SIGCONT => "continue",
-        libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => "stop",
-        libc::SIGQUIT
-        | libc::SIGILL
-        | libc::SIGABRT
-        | libc::SIGFPE
-        | libc::SIGSEGV
-        | libc::SIGBUS
-        | libc::SIGSYS
-        | libc::SIGTRAP
-        | libc::SIGXCPU
-        | libc::SIGXFSZ => "terminate with a core dump",
-        _ => "terminate",
+    match sig.default_action() {
+        DefaultAction::Ignore => "ignore",
+        DefaultAction::Cont => "continue",
+        DefaultAction::Stop => "stop",
+        DefaultAction::Core => "terminate with a core dump",
+        DefaultAction::Term => "terminate",
     }
 }
 

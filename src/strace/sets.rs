@@ -1,7 +1,7 @@
 //! strace's `-e` set syntax: `-e trace=` syscall sets and `-e signal=` signal sets.
 
 use super::escape_input;
-use super::syscalls::{PROCESS_CLASS, SIGNAL_CLASS, SyscallSet};
+use super::syscalls::{SyscallSet, class};
 use crate::decode::syscall_nr;
 use crate::signal::{Signal, SignalSet};
 
@@ -20,8 +20,8 @@ impl SyscallSet {
                     continue;
                 }
                 "none" => continue,
-                "%signal" | "signal" | "%signals" => SIGNAL_CLASS,
-                "%process" | "process" => PROCESS_CLASS,
+                "%signal" | "signal" | "%signals" => class::SIGNAL,
+                "%process" | "process" => class::PROCESS,
                 "" => {
                     return Err(format!(
                         "invalid syscall set '{}': empty name",
@@ -35,8 +35,8 @@ impl SyscallSet {
                     continue;
                 }
             };
-            for name in class {
-                set.insert(syscall_nr(name).expect("known syscall"));
+            for nr in SyscallSet::class(class).iter() {
+                set.insert(nr);
             }
         }
         Ok(if negate { set.complement() } else { set })

@@ -1,7 +1,8 @@
 //! The syscall table: each x86_64 syscall's name, the classes strace puts it in, how its arguments are shown.
 
 use crate::decode::clone::CLONE_TAIL_FLAGS;
-use crate::decode::{syscall_name, syscall_nargs, syscall_nr};
+use crate::decode::tables::SYSCALLS_X86_64;
+use crate::decode::{syscall_name, syscall_nargs};
 
 /// strace's default string limit (-s 32), which also caps how many argv entries are shown.
 pub const MAX_STRLEN: usize = 32;
@@ -9,54 +10,16 @@ pub const MAX_STRLEN: usize = 32;
 /// Syscall numbers below this are tracked (x86_64's highest is in the 400s).
 pub const MAX_NR: u32 = 512;
 
-/// strace's %signal on x86_64.
-pub const SIGNAL_CLASS: &[&str] = &[
-    "rt_sigaction",
-    "rt_sigprocmask",
-    "rt_sigreturn",
-    "pause",
-    "kill",
-    "rt_sigpending",
-    "rt_sigtimedwait",
-    "rt_sigqueueinfo",
-    "rt_sigsuspend",
-    "sigaltstack",
-    "tkill",
-    "tgkill",
-    "signalfd",
-    "signalfd4",
-    "rt_tgsigqueueinfo",
-    "pidfd_send_signal",
-    "io_uring_enter",
-];
-/// strace's %process on x86_64.
-pub const PROCESS_CLASS: &[&str] = &[
-    "clone",
-    "fork",
-    "vfork",
-    "execve",
-    "exit",
-    "wait4",
-    "kill",
-    "rt_sigqueueinfo",
-    "tkill",
-    "exit_group",
-    "tgkill",
-    "waitid",
-    "rt_tgsigqueueinfo",
-    "execveat",
-    "pidfd_send_signal",
-    "clone3",
-];
-/// Added to %signal by default: how processes end, exec, and who is in which group or session.
-pub const DEFAULT_EXTRA: &[&str] = &[
-    "exit",
-    "exit_group",
-    "execve",
-    "execveat",
-    "setsid",
-    "setpgid",
-];
+/// The classes strace puts a syscall in (`-e trace=%signal`), as bits.
+pub mod class {
+    /// strace's %signal on x86_64.
+    pub const SIGNAL: u8 = 1;
+    /// strace's %process on x86_64.
+    pub const PROCESS: u8 = 2;
+    /// Added to %signal by default: how processes end, exec, and who is in which group or
+    /// session.
+    pub const DEFAULT: u8 = 4;
+}
 
 /// A set of syscall numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,16 +30,21 @@ impl SyscallSet {
 
     pub fn all() -> SyscallSet {
         let mut s = SyscallSet::NONE;
-        for &(nr, _, _) in crate::decode::tables::SYSCALLS_X86_64 {
+        for &(nr, _, _) in SYSCALLS_X86_64 {
             s.insert(nr);
         }
         s
     }
 
     pub fn default_set() -> SyscallSet {
+        SyscallSet::class(class::SIGNAL | class::DEFAULT)
+    }
+
+    /// Every syscall in any of these classes.
+    pub fn class(bits: u8) -> SyscallSet {
         let mut s = SyscallSet::NONE;
-        for name in SIGNAL_CLASS.iter().chain(DEFAULT_EXTRA) {
-            s.insert(syscall_nr(name).expect("known syscall"));
+        for spec in SPECS.iter().filter(|s| s.class & bits != 0) {
+            s.insert(spec.nr);
         }
         s
     }
@@ -213,9 +181,50 @@ const fn a(idx: u8, kind: Kind) -> Arg {
     Arg { idx, kind }
 }
 
+/// A decoder, keyed by the syscall's number in the generated table.
+const fn def(
+    name: &'static str,
+    class: u8,
+    entry: &'static [Arg],
+    exit: &'static [Arg],
+    ret: Ret,
+) -> Spec {
+    Spec {
+        nr: nr_of(name),
+        name,
+        class,
+        sends: None,
+        entry,
+        exit,
+        ret,
+    }
+}
+
+impl Spec {
+    /// A kill-family call: its signal is argument `sig`, its target argument `target`.
+    const fn sending(self, sig: u8, target: Option<u8>) -> Spec {
+        Spec {
+            sends: Some(Sends { sig, target }),
+            ..self
+        }
+    }
+}
+
+/// Which arguments of a kill-family call name the signal and its target (None: a pidfd).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sends {
+    pub sig: u8,
+    pub target: Option<u8>,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Spec {
+    pub nr: u32,
     pub name: &'static str,
+    /// The `class` bits.
+    pub class: u8,
+    /// For kill-family calls: where the signal and the target are.
+    pub sends: Option<Sends>,
     /// Arguments printed at syscall entry.
     pub entry: &'static [Arg],
     /// Arguments printed at syscall exit (after the call filled them in).
@@ -227,112 +236,130 @@ use Kind::*;
 
 const SET3: Kind = SigSet { size: 3, min: 8 };
 
-/// The decoders, after strace's.
+/// The table, keyed by number (each found by name in the generated table): how strace decodes
+/// each syscall sigtrace decodes, its classes, and where a kill-family call names its signal.
 static SPECS: &[Spec] = &[
-    Spec {
-        name: "rt_sigaction",
-        entry: &[a(0, Sig), a(1, SigAction)],
-        exit: &[a(2, SigAction), a(3, ULong)],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "rt_sigprocmask",
-        entry: &[a(0, How), a(1, SET3)],
-        exit: &[a(2, SET3), a(3, ULong)],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "rt_sigreturn",
-        entry: &[a(0, FrameMask)],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "pause",
-        entry: &[],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "kill",
-        entry: &[a(0, Int), a(1, Sig)],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "tkill",
-        entry: &[a(0, Int), a(1, Sig)],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "tgkill",
-        entry: &[a(0, Int), a(1, Int), a(2, Sig)],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "rt_sigpending",
-        entry: &[],
-        exit: &[a(0, SigSet { size: 1, min: 1 }), a(1, ULong)],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "rt_sigtimedwait",
-        entry: &[a(0, SET3)],
-        exit: &[a(1, SigInfo), a(2, Timespec), a(3, ULong)],
-        ret: Ret::Signal,
-    },
-    Spec {
-        name: "rt_sigqueueinfo",
-        entry: &[a(0, Int), a(1, Sig), a(2, SigInfo)],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "rt_tgsigqueueinfo",
-        entry: &[a(0, Int), a(1, Int), a(2, Sig), a(3, SigInfo)],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "rt_sigsuspend",
-        entry: &[a(0, SigSet { size: 1, min: 8 }), a(1, ULong)],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "sigaltstack",
-        entry: &[a(0, StackT)],
-        exit: &[a(1, StackT)],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "signalfd",
-        entry: &[a(0, Fd), a(1, SigSet { size: 2, min: 8 }), a(2, ULong)],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "signalfd4",
-        entry: &[
+    def(
+        "rt_sigaction",
+        class::SIGNAL,
+        &[a(0, Sig), a(1, SigAction)],
+        &[a(2, SigAction), a(3, ULong)],
+        Ret::Int,
+    ),
+    def(
+        "rt_sigprocmask",
+        class::SIGNAL,
+        &[a(0, How), a(1, SET3)],
+        &[a(2, SET3), a(3, ULong)],
+        Ret::Int,
+    ),
+    def(
+        "rt_sigreturn",
+        class::SIGNAL,
+        &[a(0, FrameMask)],
+        &[],
+        Ret::Int,
+    ),
+    def("pause", class::SIGNAL, &[], &[], Ret::Int),
+    def(
+        "kill",
+        class::SIGNAL | class::PROCESS,
+        &[a(0, Int), a(1, Sig)],
+        &[],
+        Ret::Int,
+    )
+    .sending(1, Some(0)),
+    def(
+        "tkill",
+        class::SIGNAL | class::PROCESS,
+        &[a(0, Int), a(1, Sig)],
+        &[],
+        Ret::Int,
+    )
+    .sending(1, Some(0)),
+    def(
+        "tgkill",
+        class::SIGNAL | class::PROCESS,
+        &[a(0, Int), a(1, Int), a(2, Sig)],
+        &[],
+        Ret::Int,
+    )
+    .sending(2, Some(0)),
+    def(
+        "rt_sigpending",
+        class::SIGNAL,
+        &[],
+        &[a(0, SigSet { size: 1, min: 1 }), a(1, ULong)],
+        Ret::Int,
+    ),
+    def(
+        "rt_sigtimedwait",
+        class::SIGNAL,
+        &[a(0, SET3)],
+        &[a(1, SigInfo), a(2, Timespec), a(3, ULong)],
+        Ret::Signal,
+    ),
+    def(
+        "rt_sigqueueinfo",
+        class::SIGNAL | class::PROCESS,
+        &[a(0, Int), a(1, Sig), a(2, SigInfo)],
+        &[],
+        Ret::Int,
+    )
+    .sending(1, Some(0)),
+    def(
+        "rt_tgsigqueueinfo",
+        class::SIGNAL | class::PROCESS,
+        &[a(0, Int), a(1, Int), a(2, Sig), a(3, SigInfo)],
+        &[],
+        Ret::Int,
+    )
+    .sending(2, Some(0)),
+    def(
+        "rt_sigsuspend",
+        class::SIGNAL,
+        &[a(0, SigSet { size: 1, min: 8 }), a(1, ULong)],
+        &[],
+        Ret::Int,
+    ),
+    def(
+        "sigaltstack",
+        class::SIGNAL,
+        &[a(0, StackT)],
+        &[a(1, StackT)],
+        Ret::Int,
+    ),
+    def(
+        "signalfd",
+        class::SIGNAL,
+        &[a(0, Fd), a(1, SigSet { size: 2, min: 8 }), a(2, ULong)],
+        &[],
+        Ret::Int,
+    ),
+    def(
+        "signalfd4",
+        class::SIGNAL,
+        &[
             a(0, Fd),
             a(1, SigSet { size: 2, min: 8 }),
             a(2, ULong),
             a(3, SfdFlags),
         ],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "pidfd_send_signal",
-        entry: &[a(0, Fd), a(1, Sig), a(2, SigInfo), a(3, XU32)],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "io_uring_enter",
-        entry: &[
+        &[],
+        Ret::Int,
+    ),
+    def(
+        "pidfd_send_signal",
+        class::SIGNAL | class::PROCESS,
+        &[a(0, Fd), a(1, Sig), a(2, SigInfo), a(3, XU32)],
+        &[],
+        Ret::Int,
+    )
+    .sending(1, None),
+    def(
+        "io_uring_enter",
+        class::SIGNAL,
+        &[
             a(0, Fd),
             a(1, ULong),
             a(2, ULong),
@@ -340,87 +367,81 @@ static SPECS: &[Spec] = &[
             a(4, SigSet { size: 5, min: 8 }),
             a(5, ULong),
         ],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "exit",
-        entry: &[a(0, Int)],
-        exit: &[],
-        ret: Ret::Never,
-    },
-    Spec {
-        name: "exit_group",
-        entry: &[a(0, Int)],
-        exit: &[],
-        ret: Ret::Never,
-    },
-    Spec {
-        name: "execve",
-        entry: &[a(0, Path), a(1, Argv), a(2, EnvCount)],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "execveat",
-        entry: &[
+        &[],
+        Ret::Int,
+    ),
+    def(
+        "exit",
+        class::PROCESS | class::DEFAULT,
+        &[a(0, Int)],
+        &[],
+        Ret::Never,
+    ),
+    def(
+        "exit_group",
+        class::PROCESS | class::DEFAULT,
+        &[a(0, Int)],
+        &[],
+        Ret::Never,
+    ),
+    def(
+        "execve",
+        class::PROCESS | class::DEFAULT,
+        &[a(0, Path), a(1, Argv), a(2, EnvCount)],
+        &[],
+        Ret::Int,
+    ),
+    def(
+        "execveat",
+        class::PROCESS | class::DEFAULT,
+        &[
             a(0, DirFd),
             a(1, Path),
             a(2, Argv),
             a(3, EnvCount),
             a(4, AtFlags),
         ],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "setsid",
-        entry: &[],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "setpgid",
-        entry: &[a(0, Int), a(1, Int)],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "clone",
-        entry: &[a(1, CloneStack), a(0, CloneFlags)],
-        exit: &[a(2, CloneTail)],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "clone3",
-        entry: &[a(0, Clone3Args)],
-        exit: &[a(0, Clone3Tail)],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "wait4",
-        entry: &[a(0, Int)],
-        exit: &[a(1, WaitStatus), a(2, WaitOptions), a(3, WaitRusage)],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "waitid",
-        entry: &[a(0, IdType), a(1, Int)],
-        exit: &[a(2, SigInfo), a(3, WaitOptions), a(4, Rusage)],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "fork",
-        entry: &[],
-        exit: &[],
-        ret: Ret::Int,
-    },
-    Spec {
-        name: "vfork",
-        entry: &[],
-        exit: &[],
-        ret: Ret::Int,
-    },
+        &[],
+        Ret::Int,
+    ),
+    def("setsid", class::DEFAULT, &[], &[], Ret::Int),
+    def(
+        "setpgid",
+        class::DEFAULT,
+        &[a(0, Int), a(1, Int)],
+        &[],
+        Ret::Int,
+    ),
+    def(
+        "clone",
+        class::PROCESS,
+        &[a(1, CloneStack), a(0, CloneFlags)],
+        &[a(2, CloneTail)],
+        Ret::Int,
+    ),
+    def(
+        "clone3",
+        class::PROCESS,
+        &[a(0, Clone3Args)],
+        &[a(0, Clone3Tail)],
+        Ret::Int,
+    ),
+    def(
+        "wait4",
+        class::PROCESS,
+        &[a(0, Int)],
+        &[a(1, WaitStatus), a(2, WaitOptions), a(3, WaitRusage)],
+        Ret::Int,
+    ),
+    def(
+        "waitid",
+        class::PROCESS,
+        &[a(0, IdType), a(1, Int)],
+        &[a(2, SigInfo), a(3, WaitOptions), a(4, Rusage)],
+        Ret::Int,
+    ),
+    def("fork", class::PROCESS, &[], &[], Ret::Int),
+    def("vfork", class::PROCESS, &[], &[], Ret::Int),
 ];
 
 const HEX_ARGS: [Arg; 6] = [
@@ -434,17 +455,47 @@ const HEX_ARGS: [Arg; 6] = [
 
 /// How syscall `nr` is shown: its decoder, or its raw arguments in hex.
 pub fn spec(nr: u32) -> Spec {
-    let name = syscall_name(nr).unwrap_or("syscall_unknown");
-    SPECS
-        .iter()
-        .find(|s| s.name == name)
-        .copied()
-        .unwrap_or(Spec {
-            name,
-            entry: &HEX_ARGS[..syscall_nargs(nr)],
-            exit: &[],
-            ret: Ret::Int,
-        })
+    SPECS.iter().find(|s| s.nr == nr).copied().unwrap_or(Spec {
+        nr,
+        name: syscall_name(nr).unwrap_or("syscall_unknown"),
+        class: 0,
+        sends: None,
+        entry: &HEX_ARGS[..syscall_nargs(nr)],
+        exit: &[],
+        ret: Ret::Int,
+    })
+}
+
+/// x86_64's execve.
+pub const NR_EXECVE: u32 = nr_of("execve");
+/// x86_64's rt_sigaction, which sigtrace always follows to know what each signal will do.
+pub const NR_RT_SIGACTION: u32 = nr_of("rt_sigaction");
+
+/// A syscall's number, found in the generated table at compile time.
+const fn nr_of(name: &str) -> u32 {
+    let table = SYSCALLS_X86_64;
+    let mut i = 0;
+    while i < table.len() {
+        if same(table[i].1.as_bytes(), name.as_bytes()) {
+            return table[i].0;
+        }
+        i += 1;
+    }
+    panic!("not an x86_64 syscall")
+}
+
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Whether the exit-time part of a call starts with `, ` and shows anything (clone's may show
@@ -469,7 +520,8 @@ mod tests {
         assert_eq!((raw.name, raw.entry.len()), ("getpid", 0));
         assert_eq!(spec(0).entry.len(), 3);
         for s in SPECS {
-            assert!(syscall_nr(s.name).is_some(), "{}", s.name);
+            assert_eq!(crate::decode::syscall_nr(s.name), Some(s.nr), "{}", s.name);
         }
+        assert_eq!((NR_EXECVE, NR_RT_SIGACTION), (59, 13));
     }
 }

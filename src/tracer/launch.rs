@@ -1,9 +1,10 @@
 //! The launched command: adopted before its exec, its exec seen or its failure told.
 
 use super::tasks::Task;
-use super::{NR_EXECVE, SyscallMode, Tracer};
+use super::{SyscallMode, Tracer};
 use crate::event::EventKind;
 use crate::event::{Event, Syscall};
+use crate::strace::syscalls::NR_EXECVE;
 use crate::sys::{self, Tid};
 use std::io;
 use std::os::fd::OwnedFd;

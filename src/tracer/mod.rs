@@ -22,11 +22,6 @@ use tasks::Task;
 /// Events handed to the renderer at once at most (a storm never blocks to flush them).
 const BATCH: usize = 256;
 
-/// x86_64's execve.
-pub const NR_EXECVE: u32 = 59;
-/// x86_64's rt_sigaction, which sigtrace always follows to know what each signal will do.
-pub const NR_RT_SIGACTION: u32 = 13;
-
 /// Control signals sigtrace itself received, handed from the signal thread to the tracer.
 #[derive(Default)]
 pub struct Control {

@@ -35,14 +35,6 @@ pub struct Procs {
     pub tracked: bool,
 }
 
-fn bit(sig: i32) -> u64 {
-    if (1..=64).contains(&sig) {
-        1 << (sig - 1)
-    } else {
-        0
-    }
-}
-
 impl Procs {
     pub fn new(tracked: bool) -> Procs {
         Procs {
@@ -86,7 +78,7 @@ impl Procs {
 
     /// A successful rt_sigaction(sig, act) with act's handler and flags.
     pub fn sigaction(&mut self, pid: Tid, sig: i32, handler: u64, flags: u64) {
-        let b = bit(sig);
+        let b = Signal(sig).bit();
         let s = self.map.entry(pid).or_default();
         s.changed |= b;
         s.ign &= !b;
@@ -106,7 +98,7 @@ impl Procs {
 
     /// What delivering `sig` does now; applies SA_RESETHAND.
     pub fn disposition(&mut self, pid: Tid, sig: Signal) -> Disposition {
-        let b = bit(sig.0);
+        let b = sig.bit();
         if !self.tracked
             && let Some((ign, cgt)) = procfs::dispositions(pid)
         {
@@ -227,8 +219,8 @@ mod tests {
         p.map.insert(
             1,
             ProcState {
-                ign: bit(2),
-                ign_at_exec: bit(2),
+                ign: Signal(2).bit(),
+                ign_at_exec: Signal(2).bit(),
                 ..Default::default()
             },
         );

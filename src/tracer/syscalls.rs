@@ -1,6 +1,5 @@
 //! Syscall stops: entry and exit, what the arguments point to, rt_sigaction's effect on dispositions.
 
-use super::NR_RT_SIGACTION;
 use super::Tracer;
 use super::fetch;
 use super::stops::Resume;
@@ -11,7 +10,7 @@ use crate::event::EventKind;
 use crate::event::{Mem, Syscall};
 use crate::msg::warn;
 use crate::strace::error_text;
-use crate::strace::syscalls as sc;
+use crate::strace::syscalls::{self as sc, NR_RT_SIGACTION};
 use crate::sys::{self, Tid};
 
 impl Tracer {
