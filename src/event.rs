@@ -60,14 +60,16 @@ pub enum EventKind {
     Superseded { old_tid: i32 },
     /// A traced syscall began: its arguments and what they point to, read at entry.
     SyscallEntry(Syscall),
-    /// It returned; `call.mem` holds what the exit-time arguments point to.
+    /// It returned; `call.mem` holds what the exit-time arguments point to, `entry` is the
+    /// entry as it was shown.
     SyscallExit {
+        entry: Box<Syscall>,
         call: Syscall,
         ret: i64,
         is_error: bool,
     },
     /// The task ended inside the syscall (exit, exit_group, or killed): `= ?`.
-    SyscallNoReturn { nr: u32 },
+    SyscallNoReturn { entry: Box<Syscall> },
     /// Chatter, shown on stderr unless -q.
     Note(Note),
 }

@@ -7,7 +7,6 @@ use crate::strace::signal::siginfo;
 use crate::strace::syscalls::spec;
 use crate::verdict::{Outcome, SignalRecord, Verdict};
 use serde_json::{Value, json};
-use std::collections::HashMap;
 
 /// JSON strings hold text from the traced system as it is (lossy UTF-8); serde escapes it.
 fn text(bytes: &[u8]) -> String {
@@ -16,8 +15,6 @@ fn text(bytes: &[u8]) -> String {
 
 pub struct JsonFormat {
     clk_tck: u64,
-    /// Syscall entries waiting for their exit, per task.
-    pending: HashMap<i32, Syscall>,
 }
 
 fn sender(s: &Sender) -> Value {
@@ -58,10 +55,7 @@ fn head(ev_name: &str, time: f64, pid: i32, tid: i32) -> serde_json::Map<String,
 
 impl JsonFormat {
     pub fn new(clk_tck: u64) -> JsonFormat {
-        JsonFormat {
-            clk_tck,
-            pending: HashMap::new(),
-        }
+        JsonFormat { clk_tck }
     }
 
     fn signal(
@@ -132,28 +126,15 @@ impl JsonFormat {
                 m.insert("tty".into(), c.tty.clone().into());
                 Value::Object(m)
             }
-            EventKind::SyscallEntry(call) => {
-                self.pending.insert(ev.tid, call.clone());
-                return;
-            }
+            // The exit (or the end inside the call) carries the entry.
+            EventKind::SyscallEntry(_) => return,
             EventKind::SyscallExit {
+                entry,
                 call,
                 ret,
                 is_error,
-            } => {
-                let entry = self.pending.remove(&ev.tid);
-                self.syscall(
-                    time,
-                    ev,
-                    entry.as_ref(),
-                    Some(call),
-                    Some((*ret, *is_error)),
-                )
-            }
-            EventKind::SyscallNoReturn { .. } => {
-                let entry = self.pending.remove(&ev.tid);
-                self.syscall(time, ev, entry.as_ref(), None, None)
-            }
+            } => self.syscall(time, ev, entry, Some(call), Some((*ret, *is_error))),
+            EventKind::SyscallNoReturn { entry } => self.syscall(time, ev, entry, None, None),
             EventKind::Note(_) => return,
         };
         out.push_str(&value.to_string());
@@ -164,22 +145,14 @@ impl JsonFormat {
         &self,
         time: f64,
         ev: &Event,
-        entry: Option<&Syscall>,
+        entry: &Syscall,
         exit: Option<&Syscall>,
         ret: Option<(i64, bool)>,
     ) -> Value {
-        let Some(call) = entry.or(exit) else {
-            return Value::Null;
-        };
-        let spec = spec(call.nr);
+        let spec = spec(entry.nr);
         let mut line = String::new();
-        let mut args = Vec::new();
-        if let Some(e) = entry {
-            args::entry(&spec, e, self.clk_tck, &mut line);
-            args.extend(args::arg_strings(spec.entry, e, self.clk_tck));
-        } else {
-            line.push_str(&format!("<... {} resumed>", spec.name));
-        }
+        args::entry(&spec, entry, self.clk_tck, &mut line);
+        let mut args = args::arg_strings(spec.entry, entry, self.clk_tck);
         if let Some(x) = exit {
             args::exit(&spec, x, self.clk_tck, &mut line);
             args.extend(args::arg_strings(spec.exit, x, self.clk_tck));

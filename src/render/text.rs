@@ -82,7 +82,7 @@ impl TextFormat {
         }
         let start = match &ev.kind {
             EventKind::SyscallExit { call, .. } => self.resume(ev, call.nr, out),
-            EventKind::SyscallNoReturn { nr } => self.resume(ev, *nr, out),
+            EventKind::SyscallNoReturn { entry } => self.resume(ev, entry.nr, out),
             EventKind::Context(ctx) => {
                 self.close_open(out);
                 context(ev.pid, ctx, out);
@@ -136,14 +136,15 @@ impl TextFormat {
                 call,
                 ret,
                 is_error,
+                ..
             } => {
                 let spec = spec(call.nr);
                 args::exit(&spec, call, self.clk_tck, out);
                 self.result_column(start, out);
                 args::ret(&spec, *ret, *is_error, out);
             }
-            EventKind::SyscallNoReturn { nr } => {
-                if !spec(*nr).exit.is_empty() {
+            EventKind::SyscallNoReturn { entry } => {
+                if !spec(entry.nr).exit.is_empty() {
                     out.push_str("...");
                 }
                 self.result_column(start, out);
@@ -514,6 +515,7 @@ mod tests {
         f.line(
             &syscall_event(
                 EventKind::SyscallExit {
+                    entry: Box::new(call(62, [1234, 15, 0, 0, 0, 0])),
                     call: call(62, [1234, 15, 0, 0, 0, 0]),
                     ret: 0,
                     is_error: false,
@@ -538,6 +540,7 @@ mod tests {
         f.line(
             &syscall_event(
                 EventKind::SyscallExit {
+                    entry: Box::new(call(34, [0; 6])),
                     call: call(34, [0; 6]),
                     ret: -514,
                     is_error: true,

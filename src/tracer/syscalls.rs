@@ -17,8 +17,8 @@ impl Tracer {
     /// The task ends inside a shown syscall: `= ?`, as strace says.
     pub(super) fn no_return(&mut self, tid: Tid, pid: Tid) {
         let task = self.tasks.get_mut(&tid).expect("known task");
-        if let Some(call) = task.insyscall.take().filter(|c| c.in_trace_set) {
-            self.emit(pid, tid, EventKind::SyscallNoReturn { nr: call.nr });
+        if let Some(entry) = task.insyscall.take().and_then(|c| c.entry) {
+            self.emit(pid, tid, EventKind::SyscallNoReturn { entry });
         }
     }
 
@@ -67,18 +67,18 @@ impl Tracer {
                 .map(|a| (info.args[0] as i32, a)),
             _ => None,
         };
+        let entry = in_set.then_some(Syscall {
+            nr,
+            args: info.args,
+            mem,
+        });
         task.insyscall = Some(InSyscall {
             nr,
             args: info.args,
-            in_trace_set: in_set,
+            entry: entry.clone().map(Box::new),
             act,
         });
-        if in_set {
-            let call = Syscall {
-                nr,
-                args: info.args,
-                mem,
-            };
+        if let Some(call) = entry {
             self.emit(pid, tid, EventKind::SyscallEntry(call));
         }
     }
@@ -91,9 +91,9 @@ impl Tracer {
         if let Some((sig, act)) = call.act.filter(|_| !info.is_error) {
             self.procs.sigaction(pid, sig, act.handler, act.flags);
         }
-        if !call.in_trace_set {
+        let Some(entry) = call.entry else {
             return;
-        }
+        };
         let mem = fetch::fetch(
             pid,
             sc::spec(call.nr).exit,
@@ -110,6 +110,7 @@ impl Tracer {
             pid,
             tid,
             EventKind::SyscallExit {
+                entry,
                 call,
                 ret: info.rval,
                 is_error: info.is_error,

@@ -2,7 +2,7 @@
 
 use super::{RunEnd, Tracer};
 use crate::decode::signal::SigAction;
-use crate::event::{EventKind, Note};
+use crate::event::{EventKind, Note, Syscall};
 use crate::procfs;
 use crate::sys::{self, Tid};
 use std::sync::Arc;
@@ -21,12 +21,13 @@ pub(super) struct Task {
     pub(super) comm: Option<Arc<[u8]>>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(super) struct InSyscall {
     pub(super) nr: u32,
     pub(super) args: [u64; 6],
-    /// In the trace set (shown), or stopped at only to follow dispositions (rt_sigaction).
-    pub(super) in_trace_set: bool,
+    /// The entry as shown, for a syscall in the trace set (None: stopped at only to follow
+    /// dispositions, rt_sigaction). Its exit event carries it.
+    pub(super) entry: Option<Box<Syscall>>,
     /// rt_sigaction's new action, and for which signal.
     pub(super) act: Option<(i32, SigAction)>,
 }

@@ -186,8 +186,9 @@ pub fn syscall(data: &[u8]) {
     sigtrace::strace::args::ret(&spec, ret, is_error, &mut s);
     assert!(printable(&s), "{s:?}");
     text_and_json(&[
-        event(EventKind::SyscallEntry(entry)),
+        event(EventKind::SyscallEntry(entry.clone())),
         event(EventKind::SyscallExit {
+            entry: Box::new(entry),
             call: exit,
             ret,
             is_error,
