@@ -1,6 +1,6 @@
 //! JSON Lines (--json): one object per event, with the strace line in `text`.
 
-use crate::decode::siginfo::{self as si, SigInfo};
+use crate::decode::siginfo::SigInfo;
 use crate::event::{Disposition, Event, EventKind, Origin, Sender, Syscall};
 use crate::strace::args;
 use crate::strace::signal::siginfo;
@@ -73,7 +73,7 @@ impl JsonFormat {
         let mut m = head("signal", time, pid, tid);
         m.insert("signal".into(), info.signo().to_string().into());
         m.insert("signo".into(), info.signo().0.into());
-        let code = si::code_name(info.code(), info.signo())
+        let code = crate::strace::signal::code_name(info.code(), info.signo())
             .map_or_else(|| info.code().to_string(), str::to_string);
         m.insert("code".into(), code.into());
         m.insert("sender".into(), from_value(from));

@@ -1,12 +1,12 @@
 //! strace's text lines: pid prefixes, timestamps, siginfo, ends and stops, and the attach chatter.
 
-use crate::decode::siginfo::{self as si, SigInfo};
+use crate::decode::siginfo::SigInfo;
 use crate::event::{Disposition, Event, EventKind, Note, Oom, Origin, Sender, Stamp};
 use crate::signal::{DefaultAction, Signal, SignalSet};
 use crate::strace::signal::siginfo;
 use crate::strace::syscalls::spec;
 use crate::strace::{args, escape_bytes, escape_bytes_cut};
-use crate::verdict::{Cause, Outcome, Verdict};
+use crate::verdict::{Cause, Outcome, SignalRecord, Verdict};
 use std::fmt::Write;
 use std::time::Instant;
 
@@ -95,22 +95,25 @@ impl TextFormat {
                 start
             }
         };
+        if let EventKind::SyscallEntry(call) = &ev.kind {
+            args::entry(&spec(call.nr), call, self.clk_tck, out);
+            self.open = Some((ev.tid, call.nr));
+            self.col = out.len() - start;
+            return true;
+        }
+        self.body(ev, start, out);
+        out.push('\n');
+        true
+    }
+
+    /// What follows the leader on a line that this event completes.
+    fn body(&mut self, ev: &Event, start: usize, out: &mut String) {
         match &ev.kind {
             EventKind::Signal {
                 info,
                 from,
                 disposition,
-            } => {
-                let line = out.len();
-                let _ = write!(out, "--- {} ", info.signo());
-                siginfo(info, self.clk_tck, out);
-                out.push_str(" ---");
-                self.paint(out, line, Paint::Signal);
-                out.push('\n');
-                let line = out.len();
-                annotation(info, from, *disposition, out);
-                self.paint(out, line, Paint::Note);
-            }
+            } => self.signal(info, from, *disposition, out),
             EventKind::Stopped(sig) => {
                 let _ = write!(out, "--- stopped by {sig} ---");
             }
@@ -125,12 +128,6 @@ impl TextFormat {
             }
             EventKind::Superseded { old_tid } => {
                 let _ = write!(out, "+++ superseded by execve in pid {old_tid} +++");
-            }
-            EventKind::SyscallEntry(call) => {
-                args::entry(&spec(call.nr), call, self.clk_tck, out);
-                self.open = Some((ev.tid, call.nr));
-                self.col = out.len() - start;
-                return true;
             }
             EventKind::SyscallExit {
                 call,
@@ -150,10 +147,23 @@ impl TextFormat {
                 self.result_column(start, out);
                 out.push('?');
             }
-            EventKind::Note(_) | EventKind::Context(_) => unreachable!("handled above"),
+            EventKind::SyscallEntry(_) | EventKind::Note(_) | EventKind::Context(_) => {
+                unreachable!("handled by line")
+            }
         }
+    }
+
+    /// `--- SIGTERM {...} ---`, then the line saying what it does and who sent it.
+    fn signal(&mut self, info: &SigInfo, from: &Origin, d: Disposition, out: &mut String) {
+        let line = out.len();
+        let _ = write!(out, "--- {} ", info.signo());
+        siginfo(info, self.clk_tck, out);
+        out.push_str(" ---");
+        self.paint(out, line, Paint::Signal);
         out.push('\n');
-        true
+        let line = out.len();
+        annotation(info, from, d, out);
+        self.paint(out, line, Paint::Note);
     }
 
     /// Continues this task's open syscall line, or starts `<... NAME resumed>`. Returns where
@@ -316,7 +326,7 @@ pub fn describe_from(info: &SigInfo, from: &Origin, out: &mut String) {
 }
 
 fn code_text(info: &SigInfo) -> String {
-    match si::code_name(info.code(), info.signo()) {
+    match crate::strace::signal::code_name(info.code(), info.signo()) {
         Some(n) => n.to_string(),
         None => format!("si_code {}", info.code()),
     }
@@ -335,30 +345,7 @@ fn outcome_text(o: Outcome) -> String {
 pub fn summary(v: &Verdict, tck: u64) -> String {
     let mut s = outcome_text(v.outcome);
     if let Some(t) = &v.trigger {
-        let sig = t.info.signo();
-        match v.cause {
-            Cause::SelfSignal => {
-                let _ = write!(s, " after {sig} it sent itself");
-            }
-            Cause::Crash => {
-                let _ = write!(
-                    s,
-                    " after {sig} ({} at {:#x})",
-                    code_text(&t.info),
-                    t.info.addr()
-                );
-            }
-            Cause::Kernel if sig.0 == libc::SIGPIPE => {
-                let _ = write!(
-                    s,
-                    " after {sig}: it wrote to a pipe or socket with no reader"
-                );
-            }
-            _ => {
-                let _ = write!(s, " after {sig} ");
-                describe_from(&t.info, &t.from, &mut s);
-            }
-        }
+        trigger(v.cause, t, &mut s);
     }
     if let Some(c) = &v.call {
         let ms = v.trigger.as_ref().map_or(0.0, |t| {
@@ -378,7 +365,41 @@ pub fn summary(v: &Verdict, tck: u64) -> String {
             c.sender
         );
     }
-    let words = match (v.cause, v.outcome) {
+    let _ = write!(s, ": {}", cause_text(v));
+    s
+}
+
+/// ` after SIGTERM from ...`: the signal that led to the end, and where it came from.
+fn trigger(cause: Cause, t: &SignalRecord, s: &mut String) {
+    let sig = t.info.signo();
+    match cause {
+        Cause::SelfSignal => {
+            let _ = write!(s, " after {sig} it sent itself");
+        }
+        Cause::Crash => {
+            let _ = write!(
+                s,
+                " after {sig} ({} at {:#x})",
+                code_text(&t.info),
+                t.info.addr()
+            );
+        }
+        Cause::Kernel if sig.0 == libc::SIGPIPE => {
+            let _ = write!(
+                s,
+                " after {sig}: it wrote to a pipe or socket with no reader"
+            );
+        }
+        _ => {
+            let _ = write!(s, " after {sig} ");
+            describe_from(&t.info, &t.from, s);
+        }
+    }
+}
+
+/// The cause, in words.
+fn cause_text(v: &Verdict) -> String {
+    match (v.cause, v.outcome) {
         (Cause::ExternalSignal, Outcome::Exited(_)) => "external signal, handled".to_string(),
         (Cause::Terminal, Outcome::Exited(_)) => "terminal, handled".to_string(),
         (Cause::Oom, _) => format!("out-of-memory killer ({})", oom_text(v.oom.as_ref())),
@@ -390,9 +411,7 @@ pub fn summary(v: &Verdict, tck: u64) -> String {
             "unknown (the fatal signal's delivery was not seen)".into()
         }
         (c, _) => c.as_str().replace('-', " "),
-    };
-    let _ = write!(s, ": {words}");
-    s
+    }
 }
 
 fn oom_text(oom: Option<&Oom>) -> String {
@@ -561,7 +580,14 @@ mod tests {
         use crate::verdict::Fold;
         use crate::verdict::testing::{exited, killed, sender, signal};
         let mut f = Fold::default();
-        signal(&mut f, 42, 15, si::SI_USER, sender(99), Disposition::Caught);
+        signal(
+            &mut f,
+            42,
+            15,
+            crate::decode::siginfo::SI_USER,
+            sender(99),
+            Disposition::Caught,
+        );
         let v = exited(&mut f, 42, 143);
         assert_eq!(
             summary(&v, 100),

@@ -24,6 +24,112 @@ const SS_FLAGS: &Flags = &[
     (2, "SS_DISABLE"),
     (1 << 31, "SS_AUTODISARM"),
 ];
+/// strace's name for an si_code: the generic ones first, then the signal's own.
+pub fn code_name(code: i32, signo: Signal) -> Option<&'static str> {
+    generic_code_name(code).or_else(|| {
+        let table = match signo.0 {
+            libc::SIGTRAP => TRAP_CODES,
+            libc::SIGCHLD => CHLD_CODES,
+            libc::SIGIO => IO_CODES,
+            libc::SIGILL => ILL_CODES,
+            libc::SIGFPE => FPE_CODES,
+            libc::SIGSEGV => SEGV_CODES,
+            libc::SIGBUS => BUS_CODES,
+            libc::SIGSYS => SYS_CODES,
+            _ => &[],
+        };
+        code.checked_sub(1)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| table.get(i))
+            .copied()
+            .filter(|s| !s.is_empty())
+    })
+}
+
+/// The si_code values any signal may carry.
+fn generic_code_name(code: i32) -> Option<&'static str> {
+    match code {
+        si::SI_USER => Some("SI_USER"),
+        si::SI_KERNEL => Some("SI_KERNEL"),
+        si::SI_QUEUE => Some("SI_QUEUE"),
+        si::SI_TIMER => Some("SI_TIMER"),
+        si::SI_MESGQ => Some("SI_MESGQ"),
+        si::SI_ASYNCIO => Some("SI_ASYNCIO"),
+        si::SI_SIGIO => Some("SI_SIGIO"),
+        si::SI_TKILL => Some("SI_TKILL"),
+        -7 => Some("SI_DETHREAD"),
+        -60 => Some("SI_ASYNCNL"),
+        _ => None,
+    }
+}
+
+/// Signal-specific si_code names, from 1 on ("" where strace has none).
+const TRAP_CODES: &[&str] = &[
+    "TRAP_BRKPT",
+    "TRAP_TRACE",
+    "TRAP_BRANCH",
+    "TRAP_HWBKPT",
+    "TRAP_UNK",
+    "TRAP_PERF",
+];
+const CHLD_CODES: &[&str] = &[
+    "CLD_EXITED",
+    "CLD_KILLED",
+    "CLD_DUMPED",
+    "CLD_TRAPPED",
+    "CLD_STOPPED",
+    "CLD_CONTINUED",
+];
+const IO_CODES: &[&str] = &[
+    "POLL_IN", "POLL_OUT", "POLL_MSG", "POLL_ERR", "POLL_PRI", "POLL_HUP",
+];
+const ILL_CODES: &[&str] = &[
+    "ILL_ILLOPC",
+    "ILL_ILLOPN",
+    "ILL_ILLADR",
+    "ILL_ILLTRP",
+    "ILL_PRVOPC",
+    "ILL_PRVREG",
+    "ILL_COPROC",
+    "ILL_BADSTK",
+];
+const FPE_CODES: &[&str] = &[
+    "FPE_INTDIV",
+    "FPE_INTOVF",
+    "FPE_FLTDIV",
+    "FPE_FLTOVF",
+    "FPE_FLTUND",
+    "FPE_FLTRES",
+    "FPE_FLTINV",
+    "FPE_FLTSUB",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "FPE_FLTUNK",
+    "FPE_CONDTRAP",
+];
+const SEGV_CODES: &[&str] = &[
+    "SEGV_MAPERR",
+    "SEGV_ACCERR",
+    "SEGV_BNDERR",
+    "SEGV_PKUERR",
+    "SEGV_ACCADI",
+    "SEGV_ADIDERR",
+    "SEGV_ADIPERR",
+    "SEGV_MTEAERR",
+    "SEGV_MTESERR",
+];
+const BUS_CODES: &[&str] = &[
+    "BUS_ADRALN",
+    "BUS_ADRERR",
+    "BUS_OBJERR",
+    "BUS_MCEERR_AR",
+    "BUS_MCEERR_AO",
+];
+const SYS_CODES: &[&str] = &["SYS_SECCOMP", "SYS_USER_DISPATCH"];
+
 /// strace's sprintsigmask_n: `[INT TERM]`, or `~[...]` listing the absent ones when at least
 /// two thirds of the bits are set. `b` is the set as the call passed it (4 or 8 bytes).
 pub fn sigset(b: &[u8], out: &mut String) {
@@ -138,7 +244,7 @@ pub fn siginfo(info: &SigInfo, tck: u64, out: &mut String) {
     }
     let code = info.code();
     let _ = write!(out, "{{si_signo={signo}, si_code=");
-    match si::code_name(code, signo) {
+    match code_name(code, signo) {
         Some(name) => out.push_str(name),
         None => {
             let _ = write!(out, "{:#x}", code as u32);
@@ -419,5 +525,19 @@ mod tests {
             fmt(build(2, -100, &[])),
             "{si_signo=SIGINT, si_code=0xffffff9c, si_pid=0, si_uid=0}"
         );
+    }
+
+    #[test]
+    fn code_names() {
+        assert_eq!(code_name(0, Signal(15)), Some("SI_USER"));
+        assert_eq!(code_name(-6, Signal(6)), Some("SI_TKILL"));
+        assert_eq!(code_name(1, Signal(11)), Some("SEGV_MAPERR"));
+        assert_eq!(code_name(4, Signal(11)), Some("SEGV_PKUERR"));
+        assert_eq!(code_name(3, Signal(17)), Some("CLD_DUMPED"));
+        assert_eq!(code_name(14, Signal(8)), Some("FPE_FLTUNK"));
+        assert_eq!(code_name(9, Signal(8)), None);
+        assert_eq!(code_name(1, Signal(15)), None);
+        assert_eq!(code_name(0x80, Signal(2)), Some("SI_KERNEL"));
+        assert_eq!(code_name(-100, Signal(2)), None);
     }
 }
