@@ -6,7 +6,7 @@ use crate::seccomp::{self, Insn};
 use crate::strace::syscalls::{NR_EXECVE, NR_RT_SIGACTION};
 use crate::strace::{error_text, escape, escape_bytes};
 use crate::sys;
-use crate::tracer::{self, SyscallMode};
+use crate::tracer::SyscallMode;
 use std::ffi::{CString, OsString};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -41,7 +41,7 @@ impl Plan {
         };
         Ok(Plan {
             mode,
-            options: tracer::options(config.follow, mode),
+            options: options(config.follow, mode),
             sink,
             launch,
         })
@@ -112,6 +112,21 @@ fn resolve(cmd: &OsString) -> Result<PathBuf, Failure> {
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// The ptrace options for every tracee. A seccomp filter (only with -f) makes the command die
+/// with sigtrace rather than run on with a filter whose RET_TRACE fails its syscalls with ENOSYS
+/// when no tracer is there.
+fn options(follow: bool, mode: SyscallMode) -> i32 {
+    // No PTRACE_O_TRACEEXIT: a stop more per task, for nothing the exit status does not tell.
+    let mut o = sys::opt::TRACESYSGOOD | sys::opt::TRACECLONE | sys::opt::TRACEEXEC;
+    if follow {
+        o |= sys::opt::TRACEFORK | sys::opt::TRACEVFORK;
+    }
+    if mode == SyscallMode::Seccomp {
+        o |= sys::opt::TRACESECCOMP | sys::opt::EXITKILL;
+    }
+    o
 }
 
 /// Text (strace's lines, pid columns with -o when several tasks may print) or JSON Lines.

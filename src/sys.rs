@@ -3,6 +3,7 @@
 //! nix where it is safe and no slower; libc where nix cannot do it right, said at each place.
 #![allow(unsafe_code)]
 
+use crate::decode::siginfo::SIGINFO_SIZE;
 use nix::sys::signal::{self as nsig, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow};
 use nix::unistd::Pid;
 use std::ffi::CString;
@@ -138,8 +139,8 @@ pub fn geteventmsg(tid: Tid) -> io::Result<u64> {
 }
 
 /// The raw 128-byte siginfo of the signal a tracee is stopped on.
-pub fn getsiginfo(tid: Tid) -> io::Result<[u8; 128]> {
-    let mut buf = [0u8; 128];
+pub fn getsiginfo(tid: Tid) -> io::Result<[u8; SIGINFO_SIZE]> {
+    let mut buf = [0u8; SIGINFO_SIZE];
     debug_assert_eq!(std::mem::size_of::<libc::siginfo_t>(), buf.len());
     ptrace(libc::PTRACE_GETSIGINFO, tid, 0, buf.as_mut_ptr() as usize)?;
     Ok(buf)

@@ -41,6 +41,7 @@ fn run(config: Config) -> Result<i32, Failure> {
     let bell = Arc::new(render::Doorbell::default());
     let mut tracer = Tracer::new(
         config.follow,
+        plan.options,
         config.trace,
         plan.mode,
         control.clone(),

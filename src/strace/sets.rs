@@ -5,13 +5,18 @@ use super::syscalls::{SyscallSet, class};
 use crate::decode::syscall_nr;
 use crate::signal::{Signal, SignalSet};
 
+/// `!SET`: whether the set is negated, and the list.
+fn negated(spec: &str) -> (bool, &str) {
+    match spec.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, spec),
+    }
+}
+
 impl SyscallSet {
     /// strace's syntax: `%signal`, `%process`, syscall names, `all`, `none`, `!` to negate.
     pub fn parse(spec: &str) -> Result<SyscallSet, String> {
-        let (negate, list) = match spec.strip_prefix('!') {
-            Some(rest) => (true, rest),
-            None => (false, spec),
-        };
+        let (negate, list) = negated(spec);
         let mut set = SyscallSet::NONE;
         for token in list.split(',') {
             let class = match token {
@@ -46,10 +51,7 @@ impl SyscallSet {
 impl SignalSet {
     /// strace's syntax: `all`, `none`, a comma-separated list of names or numbers, `!` to negate.
     pub fn parse(spec: &str) -> Result<SignalSet, String> {
-        let (negate, list) = match spec.strip_prefix('!') {
-            Some(rest) => (true, rest),
-            None => (false, spec),
-        };
+        let (negate, list) = negated(spec);
         let mut set = SignalSet::NONE;
         for token in list.split(',') {
             match token {

@@ -11,7 +11,7 @@ pub mod wait;
 use crate::event::{Event, EventKind, Stamp};
 use crate::signal::Signal;
 use crate::strace::syscalls::SyscallSet;
-use crate::sys::{Tid, opt};
+use crate::sys::Tid;
 use crossbeam_channel::Sender;
 use launch::Launch;
 use std::collections::{HashMap, HashSet};
@@ -99,24 +99,10 @@ pub struct Tracer {
     batch: Vec<Event>,
 }
 
-/// The ptrace options for every tracee. A seccomp filter (only with -f) makes the command die
-/// with sigtrace rather than run on with a filter whose RET_TRACE fails its syscalls with ENOSYS
-/// when no tracer is there.
-pub fn options(follow: bool, mode: SyscallMode) -> i32 {
-    // No PTRACE_O_TRACEEXIT: a stop more per task, for nothing the exit status does not tell.
-    let mut o = opt::TRACESYSGOOD | opt::TRACECLONE | opt::TRACEEXEC;
-    if follow {
-        o |= opt::TRACEFORK | opt::TRACEVFORK;
-    }
-    if mode == SyscallMode::Seccomp {
-        o |= opt::TRACESECCOMP | opt::EXITKILL;
-    }
-    o
-}
-
 impl Tracer {
     pub fn new(
         follow: bool,
+        options: i32,
         trace: SyscallSet,
         mode: SyscallMode,
         control: Arc<Control>,
@@ -127,7 +113,7 @@ impl Tracer {
             tasks: HashMap::new(),
             ahead_of_parent: HashSet::new(),
             nvisible: 0,
-            options: options(follow, mode),
+            options,
             follow,
             launch: Launch::Nothing,
             main_pid: 0,

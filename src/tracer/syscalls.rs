@@ -26,7 +26,9 @@ impl Tracer {
     pub(super) fn syscall_stop(&mut self, tid: Tid, pid: Tid) {
         match sys::syscall_info(tid) {
             Ok(info) if info.op == sys::SYSCALL_INFO_EXIT => self.syscall_exit(tid, pid, &info),
-            Ok(info) if info.op != 0 => self.syscall_entry(tid, pid, &info),
+            Ok(info) if matches!(info.op, sys::SYSCALL_INFO_ENTRY | sys::SYSCALL_INFO_SECCOMP) => {
+                self.syscall_entry(tid, pid, &info)
+            }
             Ok(_) => {}
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => return,
             Err(e) => warn(&format!(
