@@ -3,7 +3,7 @@
 use crate::cli::{self, Config, Target};
 use crate::render::{self, Format, Sink};
 use crate::seccomp::{self, Insn};
-use crate::strace::syscalls::{NR_EXECVE, NR_RT_SIGACTION};
+use crate::strace::syscalls::NR_EXECVE;
 use crate::strace::{error_text, escape, escape_bytes};
 use crate::sys;
 use crate::tracer::SyscallMode;
@@ -80,10 +80,13 @@ fn command(argv: &[OsString], config: &Config, mode: SyscallMode) -> Result<Comm
         CString::new(s).map_err(|_| ("arguments may not contain NUL bytes".to_string(), 1))
     };
     // execve always stops: its seccomp stop before the first exec is how the tracer knows the
-    // filter was installed. rt_sigaction always stops too: it keeps dispositions known.
+    // filter was installed. The watched calls always stop too: rt_sigaction keeps dispositions
+    // known, the kill family names senders, setsid and setpgid keep groups known.
     let mut stops = config.trace;
     stops.insert(NR_EXECVE);
-    stops.insert(NR_RT_SIGACTION);
+    for nr in crate::tracer::watched().iter() {
+        stops.insert(nr);
+    }
     Ok(Command {
         path: cstring(path.as_os_str().as_bytes())?,
         argv: argv

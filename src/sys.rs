@@ -189,13 +189,33 @@ pub fn clock_ticks() -> u64 {
     }
 }
 
-/// The signals sigtrace waits for itself: they end an attach session or are passed on.
-pub const CONTROL_SIGNALS: [nsig::Signal; 4] = [
-    nsig::Signal::SIGINT,
-    nsig::Signal::SIGTERM,
-    nsig::Signal::SIGHUP,
-    nsig::Signal::SIGQUIT,
-];
+/// The signals that end an attach session (sigtrace detaches).
+pub const DETACH_SIGNALS: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+/// Whether sigtrace takes `sig` itself (blocked, then waited for by its signal thread) rather
+/// than let its default action end it: every standard catchable signal whose default action is
+/// to terminate, but those a fault raises synchronously (they cannot be blocked safely) and
+/// SIGPIPE (ignored: a closed output is an error to report).
+fn is_control(sig: nsig::Signal) -> bool {
+    use crate::signal::{DefaultAction, Signal};
+    use nsig::Signal::*;
+    matches!(
+        Signal(sig as i32).default_action(),
+        DefaultAction::Term | DefaultAction::Core
+    ) && !matches!(
+        sig,
+        SIGKILL | SIGPIPE | SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP | SIGABRT | SIGSYS
+    )
+}
+
+/// A signal sigtrace itself received: its number, si_code, and the sender's pid and uid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ControlSignal {
+    pub sig: i32,
+    pub code: i32,
+    pub pid: i32,
+    pub uid: u32,
+}
 /// Sent by the signal thread to the tracer thread to break it out of waitpid().
 const WAKE_SIGNAL: nsig::Signal = nsig::Signal::SIGURG;
 
@@ -206,7 +226,9 @@ pub struct SavedSignals {
 }
 
 fn control_set() -> SigSet {
-    CONTROL_SIGNALS.into_iter().collect()
+    nsig::Signal::iterator()
+        .filter(|&s| is_control(s))
+        .collect()
 }
 
 extern "C" fn on_wake(_: libc::c_int) {}
@@ -230,19 +252,49 @@ pub fn setup_signals() -> io::Result<SavedSignals> {
     Ok(SavedSignals { mask, chld })
 }
 
-/// Blocks until a control signal arrives; returns (signo, si_code). libc's sigwaitinfo: nix's
-/// SigSet::wait drops the si_code, which tells the terminal's signals from a process's.
-pub fn wait_control_signal() -> (i32, i32) {
+/// Blocks until a control signal arrives. libc's sigwaitinfo: nix's SigSet::wait drops the
+/// siginfo, whose si_code tells the terminal's signals from a process's and whose si_pid
+/// names the sender.
+pub fn wait_control_signal() -> ControlSignal {
     let set = control_set();
     loop {
-        // SAFETY: `set` and `info` are locals; sigwaitinfo writes `info`.
+        // SAFETY: `set` and `info` are locals; sigwaitinfo writes `info`; si_pid and si_uid
+        // read the kill/rt layout, which the kernel fills for the si_codes sigtrace passes on
+        // (SI_USER, SI_QUEUE, SI_TKILL).
         unsafe {
             let mut info: libc::siginfo_t = std::mem::zeroed();
             let s = libc::sigwaitinfo(set.as_ref(), &mut info);
             if s > 0 {
-                return (s, info.si_code);
+                return ControlSignal {
+                    sig: s,
+                    code: info.si_code,
+                    pid: info.si_pid(),
+                    uid: info.si_uid(),
+                };
             }
         }
+    }
+}
+
+/// Ends sigtrace by signal `sig`, as the command ended, so that its parent sees the same
+/// status (a shell's 128+N, Python's -N). No core dump: the command's own is what matters.
+/// Returns only if `sig` did not end the process (then the caller exits 128+sig).
+pub fn reraise(sig: i32) {
+    // SAFETY: setrlimit, prctl, signal, raise and pthread_sigmask take locals and integers;
+    // the renderer has flushed and the other threads are idle, so dying here loses nothing.
+    unsafe {
+        let zero = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        libc::setrlimit(libc::RLIMIT_CORE, &zero);
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        libc::signal(sig, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::raise(sig);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
     }
 }
 

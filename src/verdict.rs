@@ -1,10 +1,11 @@
 //! Folds the events of each traced process into one verdict when it ends: why, and who did it (data only; render words it).
 
 use crate::decode::siginfo::{self as si, SigInfo};
-use crate::event::{Disposition, Event, EventKind, Oom, Origin, Sender, Stamp, Syscall};
+use crate::event::{
+    Disposition, Event, EventKind, Oom, Origin, Sender, Source, Stamp, Syscall, Target,
+};
 use crate::signal::{DefaultAction, Signal};
-use crate::strace::syscalls::spec;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,13 +51,17 @@ pub struct SignalRecord {
     pub info: SigInfo,
     pub from: Origin,
     pub disposition: Disposition,
+    /// The traced kill-family call that sent it, when a traced process did.
+    pub call: Option<Arc<KillCall>>,
 }
 
-/// A kill-family syscall made by a traced process (-f), to link to the delivery it caused.
+/// A kill-family syscall made by a traced process, to link to the deliveries it caused.
 #[derive(Debug, Clone)]
 pub struct KillCall {
     pub time: Stamp,
-    pub sender: i32,
+    pub sender: Arc<Sender>,
+    pub sig: Signal,
+    pub target: Target,
     /// The call as the tracer decoded it at entry.
     pub call: Syscall,
 }
@@ -68,11 +73,16 @@ pub struct Verdict {
     pub comm: Arc<[u8]>,
     pub outcome: Outcome,
     pub cause: Cause,
-    /// The sender, for external signals.
-    pub by: Option<Arc<Sender>>,
+    /// The sender, for external signals, and how it was known.
+    pub by: Option<(Origin, Source)>,
     pub trigger: Option<SignalRecord>,
-    /// The traced kill-family call that sent the trigger, with -f.
-    pub call: Option<KillCall>,
+    /// The traced kill-family call that sent the fatal signal.
+    pub call: Option<Arc<KillCall>>,
+    /// Termination requests from others that came before the end (the SIGTERM before a
+    /// SIGKILL, a SIGTERM the process ignored).
+    pub earlier: Vec<SignalRecord>,
+    /// For a self-exit: the last signal it handled, as context (a reload on SIGHUP).
+    pub last_handled: Option<SignalRecord>,
     pub oom: Option<Oom>,
 }
 
@@ -80,17 +90,26 @@ pub struct Verdict {
 struct History {
     /// The last signal of each number delivered with its default action.
     fatal: HashMap<i32, SignalRecord>,
-    /// The last external signal the process caught whose default action would have ended it.
-    caught_external: Option<SignalRecord>,
-    /// Signals the process sent itself with kill-family calls.
-    self_sent: u64,
+    /// The last external signal of each number the process caught.
+    caught: HashMap<i32, SignalRecord>,
+    /// The last signal it caught, whatever it was.
+    last_handled: Option<SignalRecord>,
+    /// Termination requests received, in order (at most EARLIER_MAX).
+    requests: Vec<SignalRecord>,
+    /// Its process group, from its context lines.
+    pgrp: Option<i32>,
 }
+
+/// How many earlier termination requests a verdict keeps.
+const EARLIER_MAX: usize = 8;
+/// How many recent kill-family calls are kept to link deliveries and SIGKILLs to.
+const CALLS_MAX: usize = 512;
 
 #[derive(Default)]
 pub struct Fold {
     procs: HashMap<i32, History>,
-    /// Kill-family calls by traced processes: (sender, signal) -> the last one.
-    calls: HashMap<(i32, i32), KillCall>,
+    /// Kill-family calls by traced processes, oldest first.
+    calls: VecDeque<Arc<KillCall>>,
 }
 
 /// Signals whose default action ends the process (signal(7): Term and Core).
@@ -98,6 +117,14 @@ fn terminates(sig: Signal) -> bool {
     matches!(
         sig.default_action(),
         DefaultAction::Term | DefaultAction::Core
+    )
+}
+
+/// The signals that ask a process to end (a SIGHUP only when the status says it ended of it).
+fn termination_request(sig: Signal) -> bool {
+    matches!(
+        sig.0,
+        libc::SIGTERM | libc::SIGINT | libc::SIGQUIT | libc::SIGHUP
     )
 }
 
@@ -125,16 +152,22 @@ pub fn terminal_signal(info: &SigInfo) -> bool {
 fn external(r: &SignalRecord, pid: i32) -> bool {
     match &r.from {
         Origin::Process(s) => s.pid != pid,
-        Origin::Gone(_) | Origin::OtherNamespace => true,
+        Origin::Gone { .. }
+        | Origin::OtherNamespace { .. }
+        | Origin::Untranslated { .. }
+        | Origin::PassedOn(_) => true,
         Origin::NoSender => from_terminal(r),
     }
 }
 
-/// The (signal, target) arguments of a kill-family call, which the fold links to deliveries.
-fn kill_args(call: &Syscall) -> Option<(i32, i32)> {
-    let sends = spec(call.nr).sends?;
-    let target = sends.target.map_or(0, |i| call.args[i as usize] as i32);
-    Some((call.args[sends.sig as usize] as i32, target))
+/// Whether a call reaches process `pid`, which is in group `pgrp`.
+fn reaches(call: &KillCall, pid: i32, pgrp: Option<i32>) -> bool {
+    match call.target {
+        Target::Pid(p) => p == pid,
+        Target::Group(g) => pgrp == Some(g),
+        Target::All => call.sender.pid != pid,
+        Target::Unknown => false,
+    }
 }
 
 impl Fold {
@@ -145,42 +178,27 @@ impl Fold {
                 info,
                 from,
                 disposition,
+            } => self.delivered(ev, info, from, *disposition),
+            EventKind::SignalSent {
+                sig,
+                target,
+                sender,
+                call,
             } => {
-                let r = SignalRecord {
+                if self.calls.len() >= CALLS_MAX {
+                    self.calls.pop_front();
+                }
+                self.calls.push_back(Arc::new(KillCall {
                     time: ev.time,
-                    tid: ev.tid,
-                    info: *info,
-                    from: from.clone(),
-                    disposition: *disposition,
-                };
-                let h = self.procs.entry(ev.pid).or_default();
-                let sig = info.signo();
-                if *disposition == Disposition::Caught && terminates(sig) && external(&r, ev.pid) {
-                    h.caught_external = Some(r.clone());
-                }
-                if *disposition == Disposition::Default {
-                    h.fatal.insert(sig.0, r);
-                }
-                None
+                    sender: sender.clone(),
+                    sig: *sig,
+                    target: *target,
+                    call: call.clone(),
+                }));
             }
-            // At entry: the delivery it causes may be reported before the sender's syscall exit.
-            EventKind::SyscallEntry(call) => {
-                if let Some((sig, target)) = kill_args(call) {
-                    let h = self.procs.entry(ev.pid).or_default();
-                    if target == ev.pid || target == ev.tid {
-                        h.self_sent |= Signal(sig).bit();
-                    }
-                    let c = KillCall {
-                        time: ev.time,
-                        sender: ev.pid,
-                        call: call.clone(),
-                    };
-                    self.calls.insert((ev.pid, sig), c);
-                }
-                None
-            }
+            EventKind::Context(ctx) => self.procs.entry(ev.pid).or_default().pgrp = Some(ctx.pgrp),
             EventKind::Exited { code, comm } if ev.tid == ev.pid => {
-                Some(self.end(ev, Outcome::Exited(*code), comm.clone(), None))
+                return Some(self.end(ev, Outcome::Exited(*code), comm.clone(), None));
             }
             EventKind::Killed {
                 sig,
@@ -192,10 +210,69 @@ impl Fold {
                     sig: *sig,
                     core: *core,
                 };
-                Some(self.end(ev, outcome, comm.clone(), oom.clone()))
+                return Some(self.end(ev, outcome, comm.clone(), oom.clone()));
             }
-            _ => None,
+            _ => {}
         }
+        None
+    }
+
+    fn delivered(&mut self, ev: &Event, info: &SigInfo, from: &Origin, d: Disposition) {
+        let sig = info.signo();
+        let pgrp = self.procs.get(&ev.pid).and_then(|h| h.pgrp);
+        let call = from
+            .pid()
+            .and_then(|sender| self.call_to(ev.pid, pgrp, sig, Some(sender)));
+        let r = SignalRecord {
+            time: ev.time,
+            tid: ev.tid,
+            info: *info,
+            from: from.clone(),
+            disposition: d,
+            call,
+        };
+        let h = self.procs.entry(ev.pid).or_default();
+        if termination_request(sig) {
+            if h.requests.len() >= EARLIER_MAX {
+                h.requests.remove(0);
+            }
+            h.requests.push(r.clone());
+        }
+        match d {
+            Disposition::Caught => {
+                h.last_handled = Some(r.clone());
+                if terminates(sig) && external(&r, ev.pid) {
+                    h.caught.insert(sig.0, r);
+                }
+            }
+            Disposition::Default => {
+                h.fatal.insert(sig.0, r);
+            }
+            Disposition::Ignored { .. } => {}
+        }
+    }
+
+    /// The latest traced call that sent `sig` to process `pid`: one aimed at the process
+    /// itself before one aimed at its group, and that before a kill(-1).
+    fn call_to(
+        &self,
+        pid: i32,
+        pgrp: Option<i32>,
+        sig: Signal,
+        sender: Option<i32>,
+    ) -> Option<Arc<KillCall>> {
+        let rank = |c: &KillCall| match c.target {
+            Target::Pid(_) => 3,
+            Target::Group(_) => 2,
+            _ => 1,
+        };
+        self.calls
+            .iter()
+            .rev()
+            .filter(|c| c.sig == sig && sender.is_none_or(|s| s == c.sender.pid))
+            .filter(|c| reaches(c, pid, pgrp))
+            .max_by_key(|c| rank(c))
+            .cloned()
     }
 
     fn end(
@@ -215,48 +292,105 @@ impl Fold {
             by: None,
             trigger: None,
             call: None,
+            earlier: Vec::new(),
+            last_handled: None,
             oom,
         };
-        let (cause, trigger) = match outcome {
-            Outcome::Exited(_) => match h.caught_external.clone() {
-                Some(r) if from_terminal(&r) => (Cause::Terminal, Some(r)),
-                Some(r) => (Cause::ExternalSignal, Some(r)),
-                None => (Cause::SelfExit, None),
-            },
-            Outcome::Killed { sig, .. } if sig.0 == libc::SIGKILL => {
-                if v.oom.as_ref().is_some_and(Oom::is_oom) {
-                    (Cause::Oom, None)
-                } else {
-                    (Cause::Sigkill, None)
-                }
-            }
-            Outcome::Killed { sig, .. } => match h.fatal.get(&sig.0).cloned() {
-                None => (Cause::Unknown, None),
-                Some(r) => (classify(&r, &h, ev.pid), Some(r)),
-            },
-        };
-        // A shell that traps SIGTERM and re-raises it: the external signal is the cause.
-        let (cause, trigger) = match (cause, &h.caught_external) {
-            (Cause::SelfSignal, Some(ext)) => (Cause::ExternalSignal, Some(ext.clone())),
-            _ => (cause, trigger),
-        };
-        v.cause = cause;
-        if cause == Cause::ExternalSignal
-            && let Some(Origin::Process(s)) = trigger.as_ref().map(|t| &t.from)
-        {
-            v.by = Some(s.clone());
-            v.call = self
-                .calls
-                .get(&(s.pid, trigger.as_ref().map_or(0, |t| t.info.signo().0)))
-                .cloned();
+        match outcome {
+            Outcome::Exited(code) => exited(&mut v, &h, code),
+            Outcome::Killed { sig, .. } if sig.0 == libc::SIGKILL => self.sigkilled(&mut v, &h),
+            Outcome::Killed { sig, .. } => killed(&mut v, &h, sig),
         }
-        v.trigger = trigger;
+        let trigger_time = v.trigger.as_ref().map(|t| t.time.mono);
+        v.earlier = h
+            .requests
+            .iter()
+            .filter(|r| Some(r.time.mono) != trigger_time && external(r, ev.pid))
+            .cloned()
+            .collect();
+        if v.cause == Cause::SelfExit {
+            v.last_handled = h.last_handled;
+        }
         v
+    }
+
+    /// A SIGKILL, whose delivery ptrace never shows: the OOM killer's evidence, or the traced
+    /// call that sent it.
+    fn sigkilled(&self, v: &mut Verdict, h: &History) {
+        if v.oom.as_ref().is_some_and(Oom::is_oom) {
+            v.cause = Cause::Oom;
+            return;
+        }
+        let Some(call) = self.call_to(v.pid, h.pgrp, Signal(libc::SIGKILL), None) else {
+            v.cause = Cause::Sigkill;
+            return;
+        };
+        if call.sender.pid == v.pid {
+            v.cause = Cause::SelfSignal;
+        } else {
+            v.cause = Cause::ExternalSignal;
+            v.by = Some((Origin::Process(call.sender.clone()), Source::TracedCall));
+        }
+        v.call = Some(call);
     }
 }
 
+/// An exit: a handled termination request (or signal N with status 128+N) is its cause; any
+/// other handled signal is context.
+fn exited(v: &mut Verdict, h: &History, code: i32) {
+    let cause = h
+        .caught
+        .values()
+        .filter(|r| {
+            let sig = r.info.signo();
+            code == 128 + sig.0
+                || (termination_request(sig) && (sig.0 != libc::SIGHUP || code == 129))
+        })
+        .max_by_key(|r| r.time.mono);
+    match cause {
+        Some(r) if from_terminal(r) => set_trigger(v, Cause::Terminal, r.clone()),
+        Some(r) => set_trigger(v, Cause::ExternalSignal, r.clone()),
+        None => v.cause = Cause::SelfExit,
+    }
+}
+
+/// A death by a signal delivered with its default action.
+fn killed(v: &mut Verdict, h: &History, sig: Signal) {
+    let Some(r) = h.fatal.get(&sig.0).cloned() else {
+        v.cause = Cause::Unknown;
+        return;
+    };
+    let cause = classify(&r, v.pid);
+    // A program that caught an external signal and raised it again on itself (a shell's
+    // trap, Python's KeyboardInterrupt, make): the external signal is the cause.
+    if cause == Cause::SelfSignal
+        && let Some(ext) = h.caught.get(&sig.0)
+    {
+        let cause = if from_terminal(ext) {
+            Cause::Terminal
+        } else {
+            Cause::ExternalSignal
+        };
+        return set_trigger(v, cause, ext.clone());
+    }
+    set_trigger(v, cause, r);
+}
+
+fn set_trigger(v: &mut Verdict, cause: Cause, r: SignalRecord) {
+    v.cause = cause;
+    if cause == Cause::ExternalSignal {
+        v.by = match &r.from {
+            Origin::NoSender => None,
+            Origin::PassedOn(s) => Some((Origin::Process(s.clone()), Source::PassedOn)),
+            from => Some((from.clone(), Source::Siginfo)),
+        };
+        v.call = r.call.clone();
+    }
+    v.trigger = Some(r);
+}
+
 /// The cause of a death by a signal delivered with its default action.
-fn classify(r: &SignalRecord, h: &History, pid: i32) -> Cause {
+fn classify(r: &SignalRecord, pid: i32) -> Cause {
     let sig = r.info.signo();
     let code = r.info.code();
     if is_fault(sig) && code > 0 {
@@ -265,21 +399,21 @@ fn classify(r: &SignalRecord, h: &History, pid: i32) -> Cause {
     if from_terminal(r) {
         return Cause::Terminal;
     }
-    let self_made = h.self_sent & sig.bit() != 0;
-    // The kernel sends SIGPIPE (broken pipe) and SIGXFSZ as SI_USER with the process's own pid.
+    // The kernel sends SIGPIPE (broken pipe) and SIGXFSZ as SI_USER with the process's own pid;
+    // a kill() the process made itself is linked to its traced call.
     let own_pid = matches!(&r.from, Origin::Process(s) if s.pid == pid);
     if matches!(sig.0, libc::SIGPIPE | libc::SIGXFSZ | libc::SIGXCPU)
         && code == si::SI_USER
         && own_pid
-        && !self_made
+        && r.call.is_none()
     {
         return Cause::Kernel;
     }
     match &r.from {
         Origin::Process(s) if s.pid == pid => Cause::SelfSignal,
-        Origin::Process(_) | Origin::Gone(_) | Origin::OtherNamespace => Cause::ExternalSignal,
         Origin::NoSender if code > 0 || code == si::SI_TIMER => Cause::Kernel,
         Origin::NoSender => Cause::Unknown,
+        _ => Cause::ExternalSignal,
     }
 }
 
@@ -353,7 +487,7 @@ mod tests {
         signal(&mut f, 42, 15, si::SI_USER, sender(99), Disposition::Caught);
         let v = exited(&mut f, 42, 143);
         assert_eq!(v.cause, Cause::ExternalSignal);
-        assert_eq!(v.by.as_ref().unwrap().pid, 99);
+        assert_eq!(v.by.as_ref().unwrap().0.pid(), Some(99));
     }
 
     #[test]
@@ -381,7 +515,7 @@ mod tests {
         );
         let v = killed(&mut f, 42, 15, None);
         assert_eq!(v.cause, Cause::ExternalSignal);
-        assert_eq!(v.by.unwrap().pid, 99);
+        assert_eq!(v.by.unwrap().0.pid(), Some(99));
     }
 
     #[test]

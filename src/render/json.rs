@@ -1,11 +1,11 @@
 //! JSON Lines (--json): one object per event, with the strace line in `text`.
 
 use crate::decode::siginfo::SigInfo;
-use crate::event::{Disposition, Event, EventKind, Origin, Sender, Syscall};
+use crate::event::{Disposition, Event, EventKind, Origin, Sender, Source, Syscall};
 use crate::strace::args;
 use crate::strace::signal::siginfo;
 use crate::strace::syscalls::spec;
-use crate::verdict::{Outcome, SignalRecord, Verdict};
+use crate::verdict::{KillCall, Outcome, SignalRecord, Verdict};
 use serde_json::{Value, json};
 
 /// JSON strings hold text from the traced system as it is (lossy UTF-8); serde escapes it.
@@ -30,10 +30,41 @@ fn sender(s: &Sender) -> Value {
 fn from_value(from: &Origin) -> Value {
     match from {
         Origin::Process(s) => sender(s),
-        Origin::Gone(pid) => json!({"pid": pid, "gone": true}),
-        Origin::OtherNamespace => json!({"pid": 0, "other_namespace": true}),
+        Origin::PassedOn(s) => {
+            let mut v = sender(s);
+            v["passed_on_by_sigtrace"] = true.into();
+            v
+        }
+        Origin::Gone { pid, uid } => json!({"pid": pid, "uid": uid, "gone": true}),
+        Origin::OtherNamespace { uid } => json!({"pid": 0, "uid": uid, "other_namespace": true}),
+        Origin::Untranslated { pid, uid } => {
+            json!({"pid": null, "namespace_pid": pid, "uid": uid, "untranslated": true})
+        }
         Origin::NoSender => Value::Null,
     }
+}
+
+/// A verdict's `by`: the sender as a signal event names it, and how it was known.
+fn by_value(by: &Option<(Origin, Source)>) -> Value {
+    let Some((from, source)) = by else {
+        return Value::Null;
+    };
+    let mut v = from_value(from);
+    if let Some(m) = v.as_object_mut() {
+        m.remove("passed_on_by_sigtrace");
+        m.insert("source".into(), source.as_str().into());
+    }
+    v
+}
+
+/// A signal received before the end, for a verdict's `earlier`.
+fn earlier_value(r: &SignalRecord) -> Value {
+    json!({
+        "signal": r.info.signo().to_string(),
+        "by": from_value(&r.from),
+        "time": r.time.wall.as_secs_f64(),
+        "disposition": disposition(r.disposition),
+    })
 }
 
 fn disposition(d: Disposition) -> &'static str {
@@ -135,7 +166,17 @@ impl JsonFormat {
                 is_error,
             } => self.syscall(time, ev, entry, Some(call), Some((*ret, *is_error))),
             EventKind::SyscallNoReturn { entry } => self.syscall(time, ev, entry, None, None),
-            EventKind::Note(_) => return,
+            EventKind::Relayed { sig, from, passed } => {
+                let mut m = head("relayed", time, ev.pid, ev.tid);
+                m.insert("signal".into(), sig.to_string().into());
+                m.insert("sender".into(), from_value(from));
+                m.insert("passed_on".into(), passed.is_ok().into());
+                if let Err(why) = passed {
+                    m.insert("why_not".into(), (*why).into());
+                }
+                Value::Object(m)
+            }
+            EventKind::Note(_) | EventKind::SignalSent { .. } => return,
         };
         out.push_str(&value.to_string());
         out.push('\n');
@@ -184,6 +225,18 @@ impl JsonFormat {
         Value::Object(m)
     }
 
+    /// The traced kill-family call behind a verdict: who made it, and its strace line.
+    fn call_value(&self, c: Option<&KillCall>) -> Value {
+        c.map_or(Value::Null, |c| {
+            json!({
+                "pid": c.sender.pid,
+                "comm": text(&c.sender.comm),
+                "text": super::text::kill_call(&c.call, self.clk_tck),
+                "time": c.time.wall.as_secs_f64(),
+            })
+        })
+    }
+
     pub fn verdict(&self, v: &Verdict, out: &mut String) {
         let time = v.time.wall.as_secs_f64();
         let mut m = head("verdict", time, v.pid, v.pid);
@@ -196,13 +249,7 @@ impl JsonFormat {
         m.insert("code".into(), code);
         m.insert("signal".into(), signal);
         m.insert("cause".into(), v.cause.as_str().into());
-        m.insert(
-            "by".into(),
-            v.by.as_ref().map_or(
-                Value::Null,
-                |s| json!({"pid": s.pid, "uid": s.uid, "comm": text(&s.comm)}),
-            ),
-        );
+        m.insert("by".into(), by_value(&v.by));
         let trigger = v.trigger.as_ref().map_or(Value::Null, |t: &SignalRecord| {
             self.signal(
                 t.time.wall.as_secs_f64(),
@@ -214,12 +261,9 @@ impl JsonFormat {
             )
         });
         m.insert("trigger".into(), trigger);
-        if let Some(c) = &v.call {
-            m.insert(
-                "call".into(),
-                json!({"sender": c.sender, "text": super::text::kill_call(&c.call, self.clk_tck)}),
-            );
-        }
+        m.insert("call".into(), self.call_value(v.call.as_deref()));
+        let earlier: Vec<Value> = v.earlier.iter().map(earlier_value).collect();
+        m.insert("earlier".into(), earlier.into());
         m.insert(
             "summary".into(),
             super::text::summary(v, self.clk_tck).into(),

@@ -74,7 +74,7 @@ impl TextFormat {
         let shown = match &ev.kind {
             EventKind::Signal { info, .. } => self.signals.contains(info.signo()),
             EventKind::Stopped(sig) | EventKind::Killed { sig, .. } => self.signals.contains(*sig),
-            EventKind::Note(_) => false,
+            EventKind::Note(_) | EventKind::SignalSent { .. } => false,
             _ => true,
         };
         if !shown {
@@ -86,6 +86,11 @@ impl TextFormat {
             EventKind::Context(ctx) => {
                 self.close_open(out);
                 context(ev.pid, ctx, out);
+                return true;
+            }
+            EventKind::Relayed { sig, from, passed } => {
+                self.close_open(out);
+                relayed(*sig, from, passed, out);
                 return true;
             }
             _ => {
@@ -147,9 +152,11 @@ impl TextFormat {
                 self.result_column(start, out);
                 out.push('?');
             }
-            EventKind::SyscallEntry(_) | EventKind::Note(_) | EventKind::Context(_) => {
-                unreachable!("handled by line")
-            }
+            EventKind::SyscallEntry(_)
+            | EventKind::Note(_)
+            | EventKind::Context(_)
+            | EventKind::Relayed { .. }
+            | EventKind::SignalSent { .. } => unreachable!("handled by line"),
         }
     }
 
@@ -308,21 +315,59 @@ pub fn describe_sender(s: &Sender, out: &mut String) {
 /// Where a signal came from, in words.
 pub fn describe_from(info: &SigInfo, from: &Origin, out: &mut String) {
     match from {
-        Origin::Process(s) => {
-            out.push_str("from ");
-            describe_sender(s, out);
-        }
-        Origin::Gone(pid) => {
-            let _ = write!(out, "from {pid} (gone before the signal was delivered)");
-        }
-        Origin::OtherNamespace => out.push_str("from a process in another pid namespace"),
         Origin::NoSender if crate::verdict::terminal_signal(info) => {
             out.push_str("from the terminal")
         }
         Origin::NoSender => {
             let _ = write!(out, "from the kernel ({})", code_text(info));
         }
+        _ => describe_origin(from, out),
     }
+}
+
+/// A sending process, in words (`from the kernel` when there is none).
+pub fn describe_origin(from: &Origin, out: &mut String) {
+    match from {
+        Origin::Process(s) => {
+            out.push_str("from ");
+            describe_sender(s, out);
+        }
+        Origin::PassedOn(s) => {
+            out.push_str("from ");
+            describe_sender(s, out);
+            out.push_str(", sent to sigtrace, which passed it on");
+        }
+        Origin::Gone { pid, uid } => {
+            let _ = write!(
+                out,
+                "from {pid} (uid {uid}; gone before the signal was delivered)"
+            );
+        }
+        Origin::OtherNamespace { uid } => {
+            let _ = write!(
+                out,
+                "from a process outside the receiver's pid namespace (uid {uid})"
+            );
+        }
+        Origin::Untranslated { pid, uid } => {
+            let _ = write!(
+                out,
+                "from pid {pid} in the receiver's pid namespace (uid {uid}; no such process seen from sigtrace's)"
+            );
+        }
+        Origin::NoSender => out.push_str("from the kernel"),
+    }
+}
+
+/// `sigtrace: SIGTERM from 4310 (kill ...) to sigtrace: passed on to the command`.
+fn relayed(sig: Signal, from: &Origin, passed: &Result<(), &'static str>, out: &mut String) {
+    let _ = write!(out, "sigtrace: {sig} ");
+    describe_origin(from, out);
+    out.push_str(" to sigtrace: ");
+    let _ = match passed {
+        Ok(()) => writeln!(out, "passed on to the command"),
+        Err(why) => writeln!(out, "not passed on: {why}"),
+    };
 }
 
 fn code_text(info: &SigInfo) -> String {
@@ -346,27 +391,51 @@ pub fn summary(v: &Verdict, tck: u64) -> String {
     let mut s = outcome_text(v.outcome);
     if let Some(t) = &v.trigger {
         trigger(v.cause, t, &mut s);
+    } else if let (Some((Origin::Process(by), _)), Outcome::Killed { sig, .. }) = (&v.by, v.outcome)
+    {
+        let _ = write!(s, " after {sig} from ");
+        describe_sender(by, &mut s);
     }
     if let Some(c) = &v.call {
-        let ms = v.trigger.as_ref().map_or(0.0, |t| {
-            t.time
-                .mono
-                .saturating_duration_since(c.time.mono)
-                .as_secs_f64()
-                * 1e3
-        });
-        let comm =
-            v.by.as_ref()
-                .map_or_else(String::new, |b| format!(" ({})", escape_bytes(&b.comm)));
+        let end = v.trigger.as_ref().map_or(v.time, |t| t.time);
         let _ = write!(
             s,
-            ", {} by {}{comm} {ms:.3} ms before",
+            ", {} by {} ({}) {:.3} ms before",
             kill_call(&c.call, tck),
-            c.sender
+            c.sender.pid,
+            escape_bytes(&c.sender.comm),
+            seconds(c.time, end) * 1e3
         );
     }
+    earlier_text(v, &mut s);
     let _ = write!(s, ": {}", cause_text(v));
+    if let Some(h) = &v.last_handled {
+        let _ = write!(s, " (last signal: {} ", h.info.signo());
+        describe_from(&h.info, &h.from, &mut s);
+        let _ = write!(s, ", handled {:.1} s before)", seconds(h.time, v.time));
+    }
     s
+}
+
+fn seconds(from: Stamp, to: Stamp) -> f64 {
+    to.mono.saturating_duration_since(from.mono).as_secs_f64()
+}
+
+/// `, 10.0 s after SIGTERM from 4310 (...)` for the termination requests before the end.
+fn earlier_text(v: &Verdict, s: &mut String) {
+    let Some(first) = v.earlier.first() else {
+        return;
+    };
+    let end = v.trigger.as_ref().map_or(v.time, |t| t.time);
+    let sig = first.info.signo();
+    let _ = write!(s, ", {:.1} s after {sig} ", seconds(first.time, end));
+    describe_from(&first.info, &first.from, s);
+    if let Disposition::Ignored { .. } = first.disposition {
+        s.push_str(" (ignored)");
+    }
+    if v.earlier.len() > 1 {
+        let _ = write!(s, " and {} more", v.earlier.len() - 1);
+    }
 }
 
 /// ` after SIGTERM from ...`: the signal that led to the end, and where it came from.
@@ -404,7 +473,7 @@ fn cause_text(v: &Verdict) -> String {
         (Cause::Terminal, Outcome::Exited(_)) => "terminal, handled".to_string(),
         (Cause::Oom, _) => format!("out-of-memory killer ({})", oom_text(v.oom.as_ref())),
         (Cause::Sigkill, _) => format!(
-            "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo; {})",
+            "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo, and no traced process sent it; {})",
             oom_text(v.oom.as_ref())
         ),
         (Cause::Unknown, Outcome::Killed { .. }) => {

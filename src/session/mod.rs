@@ -77,6 +77,10 @@ fn run(config: Config) -> Result<i32, Failure> {
     let result = tracer.run();
     tracer.close_output();
     let _ = render_thread.join();
+    if let (Ok(tracer::RunEnd::Killed(sig)), Target::Launch(_)) = (&result, &config.target) {
+        // As strace does: the command's parent sees the death by signal it would have seen.
+        sys::reraise(sig.0);
+    }
     status_of(result, &shown)
 }
 

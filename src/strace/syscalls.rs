@@ -470,6 +470,11 @@ pub fn spec(nr: u32) -> Spec {
 pub const NR_EXECVE: u32 = nr_of("execve");
 /// x86_64's rt_sigaction, which sigtrace always follows to know what each signal will do.
 pub const NR_RT_SIGACTION: u32 = nr_of("rt_sigaction");
+/// x86_64's kill, whose pid argument may name a process group (0, -1, -PGRP).
+pub const NR_KILL: u32 = nr_of("kill");
+/// x86_64's setsid and setpgid, which move a process to another session or group.
+pub const NR_SETSID: u32 = nr_of("setsid");
+pub const NR_SETPGID: u32 = nr_of("setpgid");
 
 /// A syscall's number, found in the generated table at compile time.
 const fn nr_of(name: &str) -> u32 {

@@ -3,6 +3,7 @@ mod attach;
 pub mod fetch;
 mod launch;
 pub mod procs;
+mod relay;
 mod stops;
 mod syscalls;
 mod tasks;
@@ -17,6 +18,7 @@ use launch::Launch;
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::sync::{Arc, Mutex};
+pub use syscalls::watched;
 use tasks::Task;
 
 /// Events handed to the renderer at once at most (a storm never blocks to flush them).
@@ -25,17 +27,17 @@ const BATCH: usize = 256;
 /// Control signals sigtrace itself received, handed from the signal thread to the tracer.
 #[derive(Default)]
 pub struct Control {
-    pending: Mutex<Vec<(i32, i32)>>,
+    pending: Mutex<Vec<crate::sys::ControlSignal>>,
 }
 
 impl Control {
-    pub fn push(&self, sig: i32, code: i32) {
-        self.pending.lock().expect("control lock").push((sig, code));
+    pub fn push(&self, c: crate::sys::ControlSignal) {
+        self.pending.lock().expect("control lock").push(c);
     }
     pub fn is_empty(&self) -> bool {
         self.pending.lock().expect("control lock").is_empty()
     }
-    fn take(&self) -> Vec<(i32, i32)> {
+    fn take(&self) -> Vec<crate::sys::ControlSignal> {
         std::mem::take(&mut *self.pending.lock().expect("control lock"))
     }
 }
@@ -97,6 +99,12 @@ pub struct Tracer {
     bell: Arc<crate::render::Doorbell>,
     /// Events not yet handed to the renderer.
     batch: Vec<Event>,
+    /// Signals passed on to the command, not yet delivered: (signal, who sent it to sigtrace).
+    passed: Vec<(i32, Arc<crate::event::Sender>, std::time::Instant)>,
+    /// The command's latest deliveries.
+    recent: Vec<relay::Delivery>,
+    /// Syscalls stopped at whether shown or not (`syscalls::watched`).
+    watched: SyscallSet,
 }
 
 impl Tracer {
@@ -126,6 +134,9 @@ impl Tracer {
             tx: Some(tx),
             bell,
             batch: Vec::new(),
+            passed: Vec::new(),
+            recent: Vec::new(),
+            watched: syscalls::watched(),
         }
     }
 

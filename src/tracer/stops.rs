@@ -68,21 +68,6 @@ impl Tracer {
         }
     }
 
-    pub(super) fn take_control(&mut self) {
-        for (sig, code) in self.control.take() {
-            if !self.launched() {
-                if !self.detaching {
-                    self.begin_detach();
-                }
-            } else if code <= 0 && !self.detaching && self.outcome.is_none() {
-                // Launch mode: a signal a process sent to sigtrace is meant for the command
-                // (once it has ended and was reaped, its pid may be another process's).
-                // The terminal's (SI_KERNEL) reach the command's process group by themselves.
-                sys::kill(self.main_pid, sig).ok();
-            }
-        }
-    }
-
     pub(super) fn handle(&mut self, tid: Tid, stop: Stop) {
         if !self.tasks.contains_key(&tid) {
             match stop {
@@ -132,7 +117,8 @@ impl Tracer {
         match sys::getsiginfo(tid) {
             Ok(raw) => {
                 let info = SigInfo::from_bytes(raw);
-                let from = self.procs.sender(&info);
+                let from = self.procs.sender(&info, pid);
+                let from = self.relayed_from(pid, sig.0, info.pid(), from);
                 let disposition = self.procs.disposition(pid, sig);
                 let ev = EventKind::Signal {
                     info,

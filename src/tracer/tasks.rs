@@ -101,6 +101,22 @@ impl Tracer {
             if let Some(t) = self.tasks.get_mut(&pid) {
                 t.comm = Some(Arc::from(&ctx.comm[..]));
             }
+            self.procs.set_place(pid, (ctx.pgrp, ctx.session));
+            self.emit(pid, pid, EventKind::Context(ctx));
+        }
+    }
+
+    /// After a setsid or setpgid: a new context line for a traced process whose process group
+    /// or session changed (who receives a group's or a terminal's signals changed with it).
+    pub(super) fn moved(&mut self, pid: Tid) {
+        if !self.procs.knows(pid) {
+            return;
+        }
+        let tasks = &self.tasks;
+        let Some(ctx) = procfs::context(pid, &|p| tasks.get(&p)?.comm.clone()) else {
+            return;
+        };
+        if self.procs.set_place(pid, (ctx.pgrp, ctx.session)) {
             self.emit(pid, pid, EventKind::Context(ctx));
         }
     }
