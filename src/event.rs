@@ -70,6 +70,34 @@ pub enum EventKind {
     SyscallNoReturn { nr: u32 },
     /// Chatter, shown on stderr unless -q.
     Note(Note),
+    /// A signal sent to sigtrace in launch mode, and whether sigtrace passed it on to the
+    /// command (`Ok`) or not (`Err(why)`).
+    Relayed {
+        sig: Signal,
+        from: From,
+        passed: Result<(), &'static str>,
+    },
+    /// A kill-family call a traced task is making, with what it targets, read at its entry
+    /// (a SIGKILL to oneself never returns).
+    SignalSent {
+        sig: Signal,
+        target: Target,
+        sender: Arc<Sender>,
+        call: Syscall,
+    },
+}
+
+/// Whom a kill-family call aims at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// One process (kill, rt_sigqueueinfo) or one of its threads (tkill, tgkill).
+    Pid(i32),
+    /// A process group (kill(-pgrp) or kill(0) with the sender's group at that moment).
+    Group(i32),
+    /// kill(-1): every process the sender may signal but itself.
+    All,
+    /// A pidfd whose process was not read.
+    Unknown,
 }
 
 /// Who sent a signal, as far as the kernel tells (si_pid for SI_USER, SI_QUEUE, SI_TKILL, CLD_*).
@@ -78,10 +106,63 @@ pub enum From {
     /// The si_code says no process sent it (kernel, terminal, fault, timer).
     NoSender,
     Process(Arc<Sender>),
-    /// si_pid names a process that was gone when the signal was delivered.
-    Gone(i32),
-    /// si_pid is 0: the sender is in another pid namespace.
-    OtherNamespace,
+    /// si_pid (in sigtrace's pid namespace) names a process that was gone when the signal
+    /// was delivered; si_uid still says whose it was.
+    Gone {
+        pid: i32,
+        uid: u32,
+    },
+    /// si_pid is 0: the sender is outside the receiver's pid namespace (an ancestor namespace).
+    OtherNamespace {
+        uid: u32,
+    },
+    /// si_pid is a pid in the receiver's pid namespace that maps to no process sigtrace sees.
+    Untranslated {
+        pid: i32,
+        uid: u32,
+    },
+    /// sigtrace sent it, passing on a signal that this process sent to sigtrace.
+    PassedOn(Arc<Sender>),
+}
+
+/// How the sender of a signal was known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The siginfo's si_pid and si_uid.
+    Siginfo,
+    /// A kill-family call a traced process made (SIGKILL's siginfo is never seen).
+    TracedCall,
+    /// The signal reached the command through sigtrace, which names who sent it to sigtrace.
+    PassedOn,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Siginfo => "siginfo",
+            Source::TracedCall => "traced-call",
+            Source::PassedOn => "passed-on",
+        }
+    }
+}
+
+impl From {
+    /// The process named, when /proc could be read for it.
+    pub fn process(&self) -> Option<&Arc<Sender>> {
+        match self {
+            From::Process(s) | From::PassedOn(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The sender's pid in sigtrace's namespace, when known.
+    pub fn pid(&self) -> Option<i32> {
+        match self {
+            From::Process(s) | From::PassedOn(s) => Some(s.pid),
+            From::Gone { pid, .. } => Some(*pid),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -185,6 +185,12 @@ fn run(config: Config) -> Result<i32, Failure> {
     let result = tracer.run();
     tracer.close_output();
     let _ = render_thread.join();
+    if let Ok(tracer::Outcome::Killed(sig)) = result
+        && launch
+    {
+        // As strace does: the command's parent sees the death by signal it would have seen.
+        sys::reraise(sig.0);
+    }
     status_of(result, &shown)
 }
 
@@ -225,10 +231,13 @@ fn spawn(
         .map(|a| cstring(a.as_bytes()))
         .collect::<Result<Vec<_>, _>>()?;
     // execve always stops: its seccomp stop before the first exec is how the tracer knows the
-    // filter was installed. rt_sigaction always stops too: it keeps dispositions known.
+    // filter was installed. The watched calls always stop too: rt_sigaction keeps dispositions
+    // known, the kill family names senders, setsid and setpgid keep groups known.
     let mut stops = config.trace;
     stops.insert(tracer::NR_EXECVE);
-    stops.insert(tracer::NR_RT_SIGACTION);
+    for nr in tracer::watched().iter() {
+        stops.insert(nr);
+    }
     let filter =
         (mode == tracer::SyscallMode::Seccomp).then(|| decode::syscall::seccomp_filter(&stops));
     let options = tracer::options(config.follow, mode);
@@ -274,8 +283,7 @@ fn spawn_signal_thread(control: Arc<tracer::Control>) {
     let tracer_thread = sys::current_thread();
     std::thread::spawn(move || {
         loop {
-            let (sig, code) = sys::wait_control_signal();
-            control.push(sig, code);
+            control.push(sys::wait_control_signal());
             while !control.is_empty() {
                 sys::wake(tracer_thread);
                 std::thread::sleep(std::time::Duration::from_millis(10));

@@ -47,6 +47,15 @@ pub const RTMIN: i32 = 32;
 pub const MAX: i32 = 64;
 
 impl Signal {
+    /// Its bit in a kernel signal mask (bit N-1 for signal N); 0 outside 1..=64.
+    pub fn bit(self) -> u64 {
+        if (1..=MAX).contains(&self.0) {
+            1 << (self.0 - 1)
+        } else {
+            0
+        }
+    }
+
     /// strace's name: SIGTERM, SIGRTMIN for 32, SIGRT_2 for 34; None outside 1..=64.
     pub fn name(self) -> Option<SigName> {
         match self.0 {

@@ -190,8 +190,46 @@ pub fn clock_ticks() -> u64 {
     if t > 0 { t as u64 } else { 100 }
 }
 
-/// The signals sigtrace waits for itself: they end an attach session or are passed on.
-pub const CONTROL_SIGNALS: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+/// The signals that end an attach session (sigtrace detaches).
+pub const DETACH_SIGNALS: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+/// Whether sigtrace takes `sig` itself (blocked, then waited for by its signal thread) rather
+/// than let its default action end it: every catchable signal whose default action is to
+/// terminate, but those a fault raises synchronously (they cannot be blocked safely), SIGPIPE
+/// (ignored: a closed output is an error to report), and glibc's own 32 and 33.
+fn is_control(sig: i32) -> bool {
+    !matches!(
+        sig,
+        libc::SIGKILL
+            | libc::SIGSTOP
+            | libc::SIGCHLD
+            | libc::SIGCONT
+            | libc::SIGTSTP
+            | libc::SIGTTIN
+            | libc::SIGTTOU
+            | libc::SIGWINCH
+            | libc::SIGURG
+            | libc::SIGPIPE
+            | libc::SIGSEGV
+            | libc::SIGBUS
+            | libc::SIGILL
+            | libc::SIGFPE
+            | libc::SIGTRAP
+            | libc::SIGABRT
+            | libc::SIGSYS
+            | 32
+            | 33
+    )
+}
+
+/// A signal sigtrace itself received: its number, si_code, and the sender's pid and uid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ControlSignal {
+    pub sig: i32,
+    pub code: i32,
+    pub pid: Tid,
+    pub uid: u32,
+}
 /// Sent by the signal thread to the tracer thread to break it out of waitpid().
 const WAKE_SIGNAL: i32 = libc::SIGURG;
 
@@ -206,7 +244,7 @@ fn control_set() -> libc::sigset_t {
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
-        for s in CONTROL_SIGNALS {
+        for s in (1..=64).filter(|&s| is_control(s)) {
             libc::sigaddset(&mut set, s);
         }
         set
@@ -239,18 +277,47 @@ pub fn setup_signals() -> io::Result<SavedSignals> {
     }
 }
 
-/// Blocks until a control signal arrives; returns (signo, si_code).
-pub fn wait_control_signal() -> (i32, i32) {
+/// Blocks until a control signal arrives.
+pub fn wait_control_signal() -> ControlSignal {
     let set = control_set();
     loop {
-        // SAFETY: `set` and `info` are locals; sigwaitinfo writes `info`.
+        // SAFETY: `set` and `info` are locals; sigwaitinfo writes `info`; si_pid and si_uid
+        // read the kill/rt layout, which the kernel fills for every si_code sigtrace passes on
+        // (SI_USER, SI_QUEUE, SI_TKILL) and zeroes otherwise.
         unsafe {
             let mut info: libc::siginfo_t = std::mem::zeroed();
             let s = libc::sigwaitinfo(&set, &mut info);
             if s > 0 {
-                return (s, info.si_code);
+                return ControlSignal {
+                    sig: s,
+                    code: info.si_code,
+                    pid: info.si_pid(),
+                    uid: info.si_uid(),
+                };
             }
         }
+    }
+}
+
+/// Ends sigtrace by signal `sig`, as the command ended, so that its parent sees the same
+/// status (a shell's 128+N, Python's -N). No core dump: the command's own is what matters.
+/// Returns only if `sig` did not end the process (then the caller exits 128+sig).
+pub fn reraise(sig: i32) {
+    // SAFETY: setrlimit, prctl, signal, raise and pthread_sigmask take locals and integers;
+    // the renderer has flushed and every other thread is idle, so dying here loses nothing.
+    unsafe {
+        let zero = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        libc::setrlimit(libc::RLIMIT_CORE, &zero);
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        libc::signal(sig, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::raise(sig);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
     }
 }
 

@@ -1,7 +1,7 @@
 //! Folds the events of each traced process into one verdict when it ends: why, and who did it.
 
 use crate::decode::siginfo::{self as si, SigInfo};
-use crate::event::{Disposition, Event, EventKind, From, Oom, Sender, Stamp};
+use crate::event::{Disposition, Event, EventKind, From, Oom, Sender, Source, Stamp, Target};
 use crate::signal::Signal;
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -50,13 +50,18 @@ pub struct SignalRecord {
     pub info: SigInfo,
     pub from: From,
     pub disposition: Disposition,
+    /// The traced kill-family call that sent it, when a traced process did.
+    pub call: Option<Arc<KillCall>>,
 }
 
-/// A kill-family syscall made by a traced process (-f), to link to the delivery it caused.
+/// A kill-family syscall made by a traced process, to link to the deliveries it caused.
 #[derive(Debug, Clone)]
 pub struct KillCall {
     pub time: Stamp,
-    pub sender: i32,
+    pub sender: Arc<Sender>,
+    pub sig: Signal,
+    pub target: Target,
+    /// The call as strace prints it, e.g. `kill(4242, SIGTERM)`.
     pub text: String,
 }
 
@@ -67,11 +72,15 @@ pub struct Verdict {
     pub comm: Arc<[u8]>,
     pub outcome: Outcome,
     pub cause: Cause,
-    /// The sender, for external signals.
-    pub by: Option<Arc<Sender>>,
+    /// The sender, for external signals, and how it was known.
+    pub by: Option<(From, Source)>,
     pub trigger: Option<SignalRecord>,
-    /// The traced kill-family call that sent the trigger, with -f.
-    pub call: Option<KillCall>,
+    /// The traced kill-family call that sent the fatal signal.
+    pub call: Option<Arc<KillCall>>,
+    /// Termination requests that came before the end (the SIGTERM before a SIGKILL).
+    pub earlier: Vec<SignalRecord>,
+    /// A handled signal that did not cause the end, for context (a reload on SIGHUP).
+    pub last_handled: Option<SignalRecord>,
     pub oom: Option<Oom>,
     /// One sentence, e.g. `killed by SIGTERM from 4310 (kill, uid 1000): external signal`.
     pub summary: String,
@@ -81,17 +90,26 @@ pub struct Verdict {
 struct History {
     /// The last signal of each number delivered with its default action.
     fatal: HashMap<i32, SignalRecord>,
-    /// The last external signal the process caught whose default action would have ended it.
-    caught_external: Option<SignalRecord>,
-    /// Signals the process sent itself with kill-family calls.
-    self_sent: u64,
+    /// The last external signal of each number the process caught.
+    caught: HashMap<i32, SignalRecord>,
+    /// The last signal it caught, whatever it was.
+    last_handled: Option<SignalRecord>,
+    /// Termination requests received, in order (at most EARLIER_MAX).
+    requests: Vec<SignalRecord>,
+    /// Its process group, from its context lines.
+    pgrp: Option<i32>,
 }
+
+/// How many earlier termination requests a verdict keeps.
+const EARLIER_MAX: usize = 8;
+/// How many recent kill-family calls are kept to link deliveries and SIGKILLs to.
+const CALLS_MAX: usize = 512;
 
 #[derive(Default)]
 pub struct Fold {
     procs: HashMap<i32, History>,
-    /// Kill-family calls by traced processes: (sender, signal) -> the last one.
-    calls: HashMap<(i32, i32), KillCall>,
+    /// Kill-family calls by traced processes, oldest first.
+    calls: std::collections::VecDeque<Arc<KillCall>>,
 }
 
 /// Signals whose default action ends the process (signal(7): Term and Core).
@@ -106,6 +124,14 @@ fn terminates(sig: Signal) -> bool {
             | libc::SIGTTOU
             | libc::SIGURG
             | libc::SIGWINCH
+    )
+}
+
+/// The signals that ask a process to end (a SIGHUP only when the status says it ended of it).
+fn termination_request(sig: Signal) -> bool {
+    matches!(
+        sig.0,
+        libc::SIGTERM | libc::SIGINT | libc::SIGQUIT | libc::SIGHUP
     )
 }
 
@@ -132,20 +158,21 @@ fn terminal_signal(info: &SigInfo) -> bool {
 fn external(r: &SignalRecord, pid: i32) -> bool {
     match &r.from {
         From::Process(s) => s.pid != pid,
-        From::Gone(_) | From::OtherNamespace => true,
+        From::Gone { .. }
+        | From::OtherNamespace { .. }
+        | From::Untranslated { .. }
+        | From::PassedOn(_) => true,
         From::NoSender => from_terminal(r),
     }
 }
 
-/// The syscalls whose (signal, target) arguments the fold links to deliveries.
-fn kill_args(name: &str, args: &[u64; 6]) -> Option<(i32, i32)> {
-    match name {
-        "kill" | "tkill" => Some((args[1] as i32, args[0] as i32)),
-        "tgkill" => Some((args[2] as i32, args[0] as i32)),
-        "rt_sigqueueinfo" => Some((args[1] as i32, args[0] as i32)),
-        "rt_tgsigqueueinfo" => Some((args[2] as i32, args[0] as i32)),
-        "pidfd_send_signal" => Some((args[1] as i32, 0)),
-        _ => None,
+/// Whether a call aimed at `target` by `sender` reaches process `pid` in group `pgrp`.
+fn reaches(call: &KillCall, pid: i32, pgrp: Option<i32>) -> bool {
+    match call.target {
+        Target::Pid(p) => p == pid,
+        Target::Group(g) => pgrp == Some(g),
+        Target::All => call.sender.pid != pid,
+        Target::Unknown => false,
     }
 }
 
@@ -158,41 +185,33 @@ impl Fold {
                 from,
                 disposition,
             } => {
-                let r = SignalRecord {
-                    time: ev.time,
-                    tid: ev.tid,
-                    info: *info,
-                    from: from.clone(),
-                    disposition: *disposition,
-                };
-                let h = self.procs.entry(ev.pid).or_default();
-                let sig = info.signo();
-                if *disposition == Disposition::Caught && terminates(sig) && external(&r, ev.pid) {
-                    h.caught_external = Some(r.clone());
-                }
-                if *disposition == Disposition::Default {
-                    h.fatal.insert(sig.0, r);
-                }
+                self.delivered(ev, info, from, *disposition);
                 None
             }
-            // At entry: the delivery it causes may be reported before the sender's syscall exit.
-            EventKind::SyscallEntry(call) => {
+            EventKind::SignalSent {
+                sig,
+                target,
+                sender,
+                call,
+            } => {
                 let spec = crate::decode::syscall::spec(call.nr);
-                if let Some((sig, target)) = kill_args(spec.name, &call.args) {
-                    let mut text = String::new();
-                    crate::render::syscall::entry(&spec, call, 100, &mut text);
-                    text.push(')');
-                    let h = self.procs.entry(ev.pid).or_default();
-                    if target == ev.pid || target == ev.tid {
-                        h.self_sent |= 1 << (sig.wrapping_sub(1) & 63);
-                    }
-                    let c = KillCall {
-                        time: ev.time,
-                        sender: ev.pid,
-                        text,
-                    };
-                    self.calls.insert((ev.pid, sig), c);
+                let mut text = String::new();
+                crate::render::syscall::entry(&spec, call, 100, &mut text);
+                text.push(')');
+                if self.calls.len() >= CALLS_MAX {
+                    self.calls.pop_front();
                 }
+                self.calls.push_back(Arc::new(KillCall {
+                    time: ev.time,
+                    sender: sender.clone(),
+                    sig: *sig,
+                    target: *target,
+                    text,
+                }));
+                None
+            }
+            EventKind::Context(ctx) => {
+                self.procs.entry(ev.pid).or_default().pgrp = Some(ctx.pgrp);
                 None
             }
             EventKind::Exited { code, comm } if ev.tid == ev.pid => {
@@ -214,6 +233,64 @@ impl Fold {
         }
     }
 
+    fn delivered(&mut self, ev: &Event, info: &SigInfo, from: &From, d: Disposition) {
+        let sig = info.signo();
+        let pgrp = self.procs.get(&ev.pid).and_then(|h| h.pgrp);
+        let call = from
+            .pid()
+            .and_then(|sender| self.call_to(ev.pid, pgrp, sig, Some(sender)));
+        let r = SignalRecord {
+            time: ev.time,
+            tid: ev.tid,
+            info: *info,
+            from: from.clone(),
+            disposition: d,
+            call,
+        };
+        let h = self.procs.entry(ev.pid).or_default();
+        if termination_request(sig) {
+            if h.requests.len() >= EARLIER_MAX {
+                h.requests.remove(0);
+            }
+            h.requests.push(r.clone());
+        }
+        match d {
+            Disposition::Caught => {
+                h.last_handled = Some(r.clone());
+                if terminates(sig) && external(&r, ev.pid) {
+                    h.caught.insert(sig.0, r);
+                }
+            }
+            Disposition::Default => {
+                h.fatal.insert(sig.0, r);
+            }
+            Disposition::Ignored { .. } => {}
+        }
+    }
+
+    /// The latest traced call that sent `sig` to process `pid`: one aimed at the process
+    /// itself before one aimed at its group, and that before a kill(-1).
+    fn call_to(
+        &self,
+        pid: i32,
+        pgrp: Option<i32>,
+        sig: Signal,
+        sender: Option<i32>,
+    ) -> Option<Arc<KillCall>> {
+        let rank = |c: &KillCall| match c.target {
+            Target::Pid(_) => 3,
+            Target::Group(_) => 2,
+            _ => 1,
+        };
+        self.calls
+            .iter()
+            .rev()
+            .filter(|c| c.sig == sig && sender.is_none_or(|s| s == c.sender.pid))
+            .filter(|c| reaches(c, pid, pgrp))
+            .max_by_key(|c| rank(c))
+            .cloned()
+    }
+
     fn end(
         &mut self,
         ev: &Event,
@@ -231,50 +308,107 @@ impl Fold {
             by: None,
             trigger: None,
             call: None,
+            earlier: Vec::new(),
+            last_handled: None,
             oom,
             summary: String::new(),
         };
-        let (cause, trigger) = match outcome {
-            Outcome::Exited(_) => match h.caught_external.clone() {
-                Some(r) if from_terminal(&r) => (Cause::Terminal, Some(r)),
-                Some(r) => (Cause::ExternalSignal, Some(r)),
-                None => (Cause::SelfExit, None),
-            },
-            Outcome::Killed { sig, .. } if sig.0 == libc::SIGKILL => {
-                if v.oom.as_ref().is_some_and(Oom::is_oom) {
-                    (Cause::Oom, None)
-                } else {
-                    (Cause::Sigkill, None)
-                }
-            }
-            Outcome::Killed { sig, .. } => match h.fatal.get(&sig.0).cloned() {
-                None => (Cause::Unknown, None),
-                Some(r) => (classify(&r, &h, ev.pid), Some(r)),
-            },
-        };
-        // A shell that traps SIGTERM and re-raises it: the external signal is the cause.
-        let (cause, trigger) = match (cause, &h.caught_external) {
-            (Cause::SelfSignal, Some(ext)) => (Cause::ExternalSignal, Some(ext.clone())),
-            _ => (cause, trigger),
-        };
-        v.cause = cause;
-        if cause == Cause::ExternalSignal
-            && let Some(From::Process(s)) = trigger.as_ref().map(|t| &t.from)
-        {
-            v.by = Some(s.clone());
-            v.call = self
-                .calls
-                .get(&(s.pid, trigger.as_ref().map_or(0, |t| t.info.signo().0)))
-                .cloned();
+        match outcome {
+            Outcome::Exited(code) => self.exited(&mut v, &h, code),
+            Outcome::Killed { sig, .. } if sig.0 == libc::SIGKILL => self.sigkilled(&mut v, &h),
+            Outcome::Killed { sig, .. } => killed(&mut v, &h, sig),
         }
-        v.trigger = trigger;
+        let trigger_time = v.trigger.as_ref().map(|t| t.time.mono);
+        v.earlier = h
+            .requests
+            .iter()
+            .filter(|r| Some(r.time.mono) != trigger_time && external(r, ev.pid))
+            .cloned()
+            .collect();
+        if v.cause == Cause::SelfExit {
+            v.last_handled = h.last_handled.clone();
+        }
         v.summary = summary(&v);
         v
     }
+
+    /// An exit: a handled termination request (or signal N with status 128+N) is its cause;
+    /// any other handled signal is context.
+    fn exited(&self, v: &mut Verdict, h: &History, code: i32) {
+        let cause = h
+            .caught
+            .values()
+            .filter(|r| {
+                let sig = r.info.signo();
+                code == 128 + sig.0
+                    || (termination_request(sig) && (sig.0 != libc::SIGHUP || code == 129))
+            })
+            .max_by_key(|r| r.time.mono);
+        match cause {
+            Some(r) if from_terminal(r) => set_trigger(v, Cause::Terminal, r.clone()),
+            Some(r) => set_trigger(v, Cause::ExternalSignal, r.clone()),
+            None => v.cause = Cause::SelfExit,
+        }
+    }
+
+    /// A SIGKILL, whose delivery ptrace never shows: the OOM killer's evidence, or the traced
+    /// call that sent it.
+    fn sigkilled(&self, v: &mut Verdict, h: &History) {
+        if v.oom.as_ref().is_some_and(Oom::is_oom) {
+            v.cause = Cause::Oom;
+            return;
+        }
+        let Some(call) = self.call_to(v.pid, h.pgrp, Signal(libc::SIGKILL), None) else {
+            v.cause = Cause::Sigkill;
+            return;
+        };
+        if call.sender.pid == v.pid {
+            v.cause = Cause::SelfSignal;
+        } else {
+            v.cause = Cause::ExternalSignal;
+            v.by = Some((From::Process(call.sender.clone()), Source::TracedCall));
+        }
+        v.call = Some(call);
+    }
+}
+
+/// A death by a signal delivered with its default action.
+fn killed(v: &mut Verdict, h: &History, sig: Signal) {
+    let Some(r) = h.fatal.get(&sig.0).cloned() else {
+        v.cause = Cause::Unknown;
+        return;
+    };
+    let cause = classify(&r, v.pid);
+    // A program that caught an external signal and re-raised it on itself (a shell's trap,
+    // Python's KeyboardInterrupt, make): the external signal is the cause.
+    if cause == Cause::SelfSignal
+        && let Some(ext) = h.caught.get(&sig.0)
+    {
+        let cause = if from_terminal(ext) {
+            Cause::Terminal
+        } else {
+            Cause::ExternalSignal
+        };
+        return set_trigger(v, cause, ext.clone());
+    }
+    set_trigger(v, cause, r);
+}
+
+fn set_trigger(v: &mut Verdict, cause: Cause, r: SignalRecord) {
+    v.cause = cause;
+    if cause == Cause::ExternalSignal {
+        v.by = match &r.from {
+            From::NoSender => None,
+            From::PassedOn(s) => Some((From::Process(s.clone()), Source::PassedOn)),
+            from => Some((from.clone(), Source::Siginfo)),
+        };
+        v.call = r.call.clone();
+    }
+    v.trigger = Some(r);
 }
 
 /// The cause of a death by a signal delivered with its default action.
-fn classify(r: &SignalRecord, h: &History, pid: i32) -> Cause {
+fn classify(r: &SignalRecord, pid: i32) -> Cause {
     let sig = r.info.signo();
     let code = r.info.code();
     if is_fault(sig) && code > 0 {
@@ -283,21 +417,21 @@ fn classify(r: &SignalRecord, h: &History, pid: i32) -> Cause {
     if from_terminal(r) {
         return Cause::Terminal;
     }
-    let self_made = h.self_sent & (1 << (sig.0.wrapping_sub(1) & 63)) != 0;
-    // The kernel sends SIGPIPE (broken pipe) and SIGXFSZ as SI_USER with the process's own pid.
+    // The kernel sends SIGPIPE (broken pipe) and SIGXFSZ as SI_USER with the process's own pid;
+    // a kill() the process made itself is linked to a traced call.
     let own_pid = matches!(&r.from, From::Process(s) if s.pid == pid);
     if matches!(sig.0, libc::SIGPIPE | libc::SIGXFSZ | libc::SIGXCPU)
         && code == si::SI_USER
         && own_pid
-        && !self_made
+        && r.call.is_none()
     {
         return Cause::Kernel;
     }
     match &r.from {
         From::Process(s) if s.pid == pid => Cause::SelfSignal,
-        From::Process(_) | From::Gone(_) | From::OtherNamespace => Cause::ExternalSignal,
         From::NoSender if code > 0 || code == si::SI_TIMER => Cause::Kernel,
         From::NoSender => Cause::Unknown,
+        _ => Cause::ExternalSignal,
     }
 }
 
@@ -322,18 +456,45 @@ pub fn describe_sender(s: &Sender, out: &mut String) {
 /// Where a signal came from, in words.
 pub fn describe_from(info: &SigInfo, from: &From, out: &mut String) {
     match from {
-        From::Process(s) => {
-            out.push_str("from ");
-            describe_sender(s, out);
-        }
-        From::Gone(pid) => {
-            let _ = write!(out, "from {pid} (gone before the signal was delivered)");
-        }
-        From::OtherNamespace => out.push_str("from a process in another pid namespace"),
         From::NoSender if terminal_signal(info) => out.push_str("from the terminal"),
         From::NoSender => {
             let _ = write!(out, "from the kernel ({})", code_text(info));
         }
+        _ => describe_from_sender(from, out),
+    }
+}
+
+/// A sending process, in words (`from the kernel` when there is none).
+pub fn describe_from_sender(from: &From, out: &mut String) {
+    match from {
+        From::Process(s) => {
+            out.push_str("from ");
+            describe_sender(s, out);
+        }
+        From::PassedOn(s) => {
+            out.push_str("from ");
+            describe_sender(s, out);
+            out.push_str(", sent to sigtrace, which passed it on");
+        }
+        From::Gone { pid, uid } => {
+            let _ = write!(
+                out,
+                "from {pid} (uid {uid}; gone before the signal was delivered)"
+            );
+        }
+        From::OtherNamespace { uid } => {
+            let _ = write!(
+                out,
+                "from a process outside the receiver's pid namespace (uid {uid})"
+            );
+        }
+        From::Untranslated { pid, uid } => {
+            let _ = write!(
+                out,
+                "from pid {pid} in the receiver's pid namespace (uid {uid}; no such process seen from sigtrace's)"
+            );
+        }
+        From::NoSender => out.push_str("from the kernel"),
     }
 }
 
@@ -350,6 +511,10 @@ fn outcome_text(o: Outcome) -> String {
         Outcome::Killed { sig, core: true } => format!("killed by {sig} (core dumped)"),
         Outcome::Killed { sig, .. } => format!("killed by {sig}"),
     }
+}
+
+fn seconds(from: Stamp, to: Stamp) -> f64 {
+    to.mono.saturating_duration_since(from.mono).as_secs_f64()
 }
 
 fn summary(v: &Verdict) -> String {
@@ -379,26 +544,27 @@ fn summary(v: &Verdict) -> String {
                 describe_from(&t.info, &t.from, &mut s);
             }
         }
+    } else if let (Some((From::Process(by), _)), Outcome::Killed { sig, .. }) = (&v.by, v.outcome) {
+        let _ = write!(s, ": {sig} from ");
+        describe_sender(by, &mut s);
     }
     if let Some(c) = &v.call {
-        let ms = v.trigger.as_ref().map_or(0.0, |t| {
-            t.time
-                .mono
-                .saturating_duration_since(c.time.mono)
-                .as_secs_f64()
-                * 1e3
-        });
-        let comm = v.by.as_ref().map_or_else(String::new, |b| {
-            format!(" ({})", crate::escape_bytes(&b.comm))
-        });
-        let _ = write!(s, ", {} by {}{comm} {ms:.3} ms before", c.text, c.sender);
+        let ms = seconds(c.time, v.trigger.as_ref().map_or(v.time, |t| t.time)) * 1e3;
+        let _ = write!(
+            s,
+            ", {} by {} ({}) {ms:.3} ms before",
+            c.text,
+            c.sender.pid,
+            crate::escape_bytes(&c.sender.comm)
+        );
     }
+    earlier_text(v, &mut s);
     let words = match (v.cause, v.outcome) {
         (Cause::ExternalSignal, Outcome::Exited(_)) => "external signal, handled".to_string(),
         (Cause::Terminal, Outcome::Exited(_)) => "terminal, handled".to_string(),
         (Cause::Oom, _) => format!("out-of-memory killer ({})", oom_text(v.oom.as_ref())),
         (Cause::Sigkill, _) => format!(
-            "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo; {})",
+            "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo, and no traced process sent it; {})",
             oom_text(v.oom.as_ref())
         ),
         (Cause::Unknown, Outcome::Killed { .. }) => {
@@ -407,7 +573,33 @@ fn summary(v: &Verdict) -> String {
         (c, _) => c.as_str().replace('-', " "),
     };
     let _ = write!(s, ": {words}");
+    if let Some(h) = &v.last_handled {
+        let _ = write!(s, " (last signal: {} ", h.info.signo());
+        describe_from(&h.info, &h.from, &mut s);
+        let _ = write!(s, ", handled {:.1} s before)", seconds(h.time, v.time));
+    }
     s
+}
+
+/// `, 10.0 s after SIGTERM from 4310 (...)` for the termination requests before the end.
+fn earlier_text(v: &Verdict, s: &mut String) {
+    let Some(first) = v.earlier.first() else {
+        return;
+    };
+    let end = v.trigger.as_ref().map_or(v.time, |t| t.time);
+    let _ = write!(
+        s,
+        ", {:.1} s after {} ",
+        seconds(first.time, end),
+        first.info.signo()
+    );
+    describe_from(&first.info, &first.from, s);
+    if let Disposition::Ignored { .. } = first.disposition {
+        s.push_str(" (ignored)");
+    }
+    if v.earlier.len() > 1 {
+        let _ = write!(s, " and {} more", v.earlier.len() - 1);
+    }
 }
 
 fn oom_text(oom: Option<&Oom>) -> String {
@@ -488,7 +680,7 @@ mod tests {
         signal(&mut f, 42, 15, si::SI_USER, sender(99), Disposition::Caught);
         let v = exited(&mut f, 42, 143);
         assert_eq!(v.cause, Cause::ExternalSignal);
-        assert_eq!(v.by.as_ref().unwrap().pid, 99);
+        assert_eq!(v.by.as_ref().unwrap().0.pid(), Some(99));
         assert_eq!(
             v.summary,
             "exited with 143 after SIGTERM from 99 (kill -TERM 42, uid 1000) <- 7 (bash) <- 1 (init): external signal, handled"
@@ -520,7 +712,7 @@ mod tests {
         );
         let v = killed(&mut f, 42, 15, None);
         assert_eq!(v.cause, Cause::ExternalSignal);
-        assert_eq!(v.by.unwrap().pid, 99);
+        assert_eq!(v.by.unwrap().0.pid(), Some(99));
     }
 
     #[test]

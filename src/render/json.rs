@@ -3,8 +3,8 @@
 use super::text::siginfo;
 use crate::decode::siginfo::{self as si, SigInfo};
 use crate::decode::syscall::spec;
-use crate::event::{Disposition, Event, EventKind, From, Sender, Syscall};
-use crate::verdict::{Outcome, SignalRecord, Verdict};
+use crate::event::{Disposition, Event, EventKind, From, Sender, Source, Syscall};
+use crate::verdict::{KillCall, Outcome, SignalRecord, Verdict};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -32,10 +32,50 @@ fn sender(s: &Sender) -> Value {
 fn from_value(from: &From) -> Value {
     match from {
         From::Process(s) => sender(s),
-        From::Gone(pid) => json!({"pid": pid, "gone": true}),
-        From::OtherNamespace => json!({"pid": 0, "other_namespace": true}),
+        From::PassedOn(s) => {
+            let mut v = sender(s);
+            v["passed_on_by_sigtrace"] = true.into();
+            v
+        }
+        From::Gone { pid, uid } => json!({"pid": pid, "uid": uid, "gone": true}),
+        From::OtherNamespace { uid } => json!({"pid": 0, "uid": uid, "other_namespace": true}),
+        From::Untranslated { pid, uid } => {
+            json!({"pid": null, "namespace_pid": pid, "uid": uid, "untranslated": true})
+        }
         From::NoSender => Value::Null,
     }
+}
+
+/// A verdict's `by`: the sender as a signal event names it, and how it was known.
+fn by_value(by: &Option<(From, Source)>) -> Value {
+    let Some((from, source)) = by else {
+        return Value::Null;
+    };
+    let mut v = from_value(from);
+    if let Some(m) = v.as_object_mut() {
+        m.remove("passed_on_by_sigtrace");
+        m.insert("source".into(), source.as_str().into());
+    }
+    v
+}
+
+fn call_value(c: &KillCall) -> Value {
+    json!({
+        "pid": c.sender.pid,
+        "comm": text(&c.sender.comm),
+        "text": c.text,
+        "time": c.time.wall.as_secs_f64(),
+    })
+}
+
+/// A signal the process received before its end, for `earlier`.
+fn earlier_value(r: &SignalRecord) -> Value {
+    json!({
+        "signal": r.info.signo().to_string(),
+        "by": from_value(&r.from),
+        "time": r.time.wall.as_secs_f64(),
+        "disposition": disposition(r.disposition),
+    })
 }
 
 fn disposition(d: Disposition) -> &'static str {
@@ -153,7 +193,17 @@ impl JsonFormat {
                 let entry = self.pending.remove(&ev.tid);
                 self.syscall(time, ev, entry.as_ref(), None, None)
             }
-            EventKind::Note(_) => return,
+            EventKind::Relayed { sig, from, passed } => {
+                let mut m = head("relayed", time, ev.pid, ev.tid);
+                m.insert("signal".into(), sig.to_string().into());
+                m.insert("sender".into(), from_value(from));
+                m.insert("passed_on".into(), passed.is_ok().into());
+                if let Err(why) = passed {
+                    m.insert("why_not".into(), (*why).into());
+                }
+                Value::Object(m)
+            }
+            EventKind::Note(_) | EventKind::SignalSent { .. } => return,
         };
         out.push_str(&value.to_string());
         out.push('\n');
@@ -222,13 +272,7 @@ impl JsonFormat {
         m.insert("code".into(), code);
         m.insert("signal".into(), signal);
         m.insert("cause".into(), v.cause.as_str().into());
-        m.insert(
-            "by".into(),
-            v.by.as_ref().map_or(
-                Value::Null,
-                |s| json!({"pid": s.pid, "uid": s.uid, "comm": text(&s.comm)}),
-            ),
-        );
+        m.insert("by".into(), by_value(&v.by));
         let trigger = v.trigger.as_ref().map_or(Value::Null, |t: &SignalRecord| {
             self.signal(
                 t.time.wall.as_secs_f64(),
@@ -240,9 +284,18 @@ impl JsonFormat {
             )
         });
         m.insert("trigger".into(), trigger);
-        if let Some(c) = &v.call {
-            m.insert("call".into(), json!({"sender": c.sender, "text": c.text}));
-        }
+        m.insert(
+            "call".into(),
+            v.call.as_deref().map_or(Value::Null, call_value),
+        );
+        m.insert(
+            "earlier".into(),
+            v.earlier
+                .iter()
+                .map(earlier_value)
+                .collect::<Vec<_>>()
+                .into(),
+        );
         m.insert("summary".into(), v.summary.clone().into());
         out.push_str(&Value::Object(m).to_string());
         out.push('\n');

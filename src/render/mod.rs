@@ -198,10 +198,14 @@ pub fn summary_table(verdicts: &[Verdict], out: &mut String) {
                 Outcome::Exited(c) => format!("exited {c}"),
                 Outcome::Killed { sig, .. } => format!("killed by {sig}"),
             };
-            let by = v.by.as_ref().map_or_else(
-                || "-".to_string(),
-                |s| format!("{} ({})", s.pid, crate::escape_bytes(&s.comm)),
-            );
+            let by = match &v.by {
+                Some((from, _)) => match (from.process(), from.pid()) {
+                    (Some(s), _) => format!("{} ({})", s.pid, crate::escape_bytes(&s.comm)),
+                    (None, Some(pid)) => format!("{pid} (gone)"),
+                    (None, None) => "another pid namespace".to_string(),
+                },
+                None => "-".to_string(),
+            };
             [
                 v.pid.to_string(),
                 crate::escape_bytes(&v.comm),

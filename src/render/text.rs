@@ -72,7 +72,7 @@ impl TextFormat {
         let shown = match &ev.kind {
             EventKind::Signal { info, .. } => self.signals.contains(info.signo()),
             EventKind::Stopped(sig) | EventKind::Killed { sig, .. } => self.signals.contains(*sig),
-            EventKind::Note(_) => false,
+            EventKind::Note(_) | EventKind::SignalSent { .. } => false,
             _ => true,
         };
         if !shown {
@@ -84,6 +84,11 @@ impl TextFormat {
             EventKind::Context(ctx) => {
                 self.close_open(out);
                 context(ev.pid, ctx, out);
+                return true;
+            }
+            EventKind::Relayed { sig, from, passed } => {
+                self.close_open(out);
+                relayed(*sig, from, passed, out);
                 return true;
             }
             _ => {
@@ -147,7 +152,10 @@ impl TextFormat {
                 self.result_column(start, out);
                 out.push('?');
             }
-            EventKind::Note(_) | EventKind::Context(_) => unreachable!("handled above"),
+            EventKind::Note(_)
+            | EventKind::Context(_)
+            | EventKind::Relayed { .. }
+            | EventKind::SignalSent { .. } => unreachable!("handled above"),
         }
         out.push('\n');
         true
@@ -310,6 +318,22 @@ fn default_action(sig: Signal) -> &'static str {
         | libc::SIGXFSZ => "terminate with a core dump",
         _ => "terminate",
     }
+}
+
+/// `sigtrace: SIGTERM from 4310 (kill ...) to sigtrace: passed on to the command`.
+fn relayed(
+    sig: Signal,
+    from: &crate::event::From,
+    passed: &Result<(), &'static str>,
+    out: &mut String,
+) {
+    let _ = write!(out, "sigtrace: {sig} ");
+    crate::verdict::describe_from_sender(from, out);
+    out.push_str(" to sigtrace: ");
+    let _ = match passed {
+        Ok(()) => writeln!(out, "passed on to the command"),
+        Err(why) => writeln!(out, "not passed on: {why}"),
+    };
 }
 
 /// `sigtrace: 4242 (sleep): parent 4301 (bash), process group 4301, session 1200, terminal pts/0`.

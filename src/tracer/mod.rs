@@ -1,11 +1,12 @@
 //! The tracer thread: owns every ptrace call, turns each stop into an Event and resumes the task.
 pub mod fetch;
 pub mod procs;
+mod relay;
 pub mod wait;
 
 use crate::decode::siginfo::SigInfo;
 use crate::decode::syscall::{self as sc, SyscallSet};
-use crate::event::{Event, EventKind, Mem, Note, Stamp, Syscall};
+use crate::event::{Event, EventKind, Mem, Note, Stamp, Syscall, Target};
 use crate::procfs;
 use crate::signal::Signal;
 use crate::sys::{self, Tid, opt};
@@ -31,17 +32,17 @@ pub const NR_RT_SIGACTION: u32 = 13;
 /// Control signals sigtrace itself received, handed from the signal thread to the tracer.
 #[derive(Default)]
 pub struct Control {
-    pending: Mutex<Vec<(i32, i32)>>,
+    pending: Mutex<Vec<sys::ControlSignal>>,
 }
 
 impl Control {
-    pub fn push(&self, sig: i32, code: i32) {
-        self.pending.lock().expect("control lock").push((sig, code));
+    pub fn push(&self, c: sys::ControlSignal) {
+        self.pending.lock().expect("control lock").push(c);
     }
     pub fn is_empty(&self) -> bool {
         self.pending.lock().expect("control lock").is_empty()
     }
-    fn take(&self) -> Vec<(i32, i32)> {
+    fn take(&self) -> Vec<sys::ControlSignal> {
         std::mem::take(&mut *self.pending.lock().expect("control lock"))
     }
 }
@@ -144,7 +145,35 @@ pub struct Tracer {
     bell: Arc<crate::render::Doorbell>,
     /// Events not yet handed to the renderer.
     batch: Vec<Event>,
+    /// Signals passed on to the command, not yet delivered: (signal, who sent it to sigtrace).
+    passed: Vec<(i32, Arc<crate::event::Sender>, std::time::Instant)>,
+    /// The command's latest deliveries.
+    recent: Vec<relay::Delivery>,
+    /// Syscalls sigtrace stops at whether shown or not: rt_sigaction (dispositions), the
+    /// kill family (who signals whom), setsid and setpgid (who is in which group).
+    watched: SyscallSet,
 }
+
+/// The syscalls every trace follows, shown or not (see `Tracer::watched`).
+pub fn watched() -> SyscallSet {
+    let mut set = SyscallSet::NONE;
+    for name in WATCHED {
+        set.insert(crate::decode::syscall_nr(name).expect("known syscall"));
+    }
+    set
+}
+
+const WATCHED: [&str; 9] = [
+    "rt_sigaction",
+    "kill",
+    "tkill",
+    "tgkill",
+    "rt_sigqueueinfo",
+    "rt_tgsigqueueinfo",
+    "pidfd_send_signal",
+    "setsid",
+    "setpgid",
+];
 
 /// The ptrace options for every tracee. A seccomp filter (only with -f) makes the command die
 /// with sigtrace rather than run on with a filter whose RET_TRACE fails its syscalls with ENOSYS
@@ -191,6 +220,9 @@ impl Tracer {
             tx: Some(tx),
             bell,
             batch: Vec::new(),
+            passed: Vec::new(),
+            recent: Vec::new(),
+            watched: watched(),
         }
     }
 
@@ -347,21 +379,6 @@ impl Tracer {
         let _ = self.run();
     }
 
-    fn take_control(&mut self) {
-        for (sig, code) in self.control.take() {
-            if !self.launched {
-                if !self.detaching {
-                    self.begin_detach();
-                }
-            } else if code <= 0 && !self.detaching && self.outcome.is_none() {
-                // Launch mode: a signal a process sent to sigtrace is meant for the command
-                // (once it has ended and was reaped, its pid may be another process's).
-                // The terminal's (SI_KERNEL) reach the command's process group by themselves.
-                sys::kill(self.main_pid, sig).ok();
-            }
-        }
-    }
-
     fn begin_detach(&mut self) {
         self.detaching = true;
         for (&tid, task) in self.tasks.iter_mut() {
@@ -447,7 +464,8 @@ impl Tracer {
         match sys::getsiginfo(tid) {
             Ok(raw) => {
                 let info = SigInfo::from_bytes(raw);
-                let from = self.procs.sender(&info);
+                let from = self.procs.sender(&info, pid);
+                let from = self.relayed_from(pid, sig.0, info.pid(), from);
                 let disposition = self.procs.disposition(pid, sig);
                 let ev = EventKind::Signal {
                     info,
@@ -519,28 +537,23 @@ impl Tracer {
     fn syscall_entry(&mut self, tid: Tid, pid: Tid, info: &sys::SyscallInfo) {
         let nr = info.nr as u32;
         let shown = self.trace.contains(nr);
-        let tracks = nr == NR_RT_SIGACTION;
+        let watched = self.watched.contains(nr);
         let task = self.tasks.get_mut(&tid).expect("known task");
         // Already entered at the seccomp stop, or a syscall sigtrace does not look at.
-        if task.insyscall.is_some() || info.arch != sc::AUDIT_ARCH_X86_64 || !(shown || tracks) {
+        if task.insyscall.is_some() || info.arch != sc::AUDIT_ARCH_X86_64 || !(shown || watched) {
             return;
         }
-        let mem = if shown {
+        let mem = if shown || nr != NR_RT_SIGACTION {
             fetch::fetch(pid, sc::spec(nr).entry, &info.args, info.sp, None)
         } else {
-            fetch::fetch(
-                pid,
-                &[sc::Arg {
-                    idx: 1,
-                    kind: sc::Kind::SigAction,
-                }],
-                &info.args,
-                0,
-                None,
-            )
+            let act = sc::Arg {
+                idx: 1,
+                kind: sc::Kind::SigAction,
+            };
+            fetch::fetch(pid, &[act], &info.args, 0, None)
         };
-        let act = match (&mem[0], tracks) {
-            (Mem::Bytes { data, .. }, true) => Some((
+        let act = match &mem[0] {
+            Mem::Bytes { data, .. } if nr == NR_RT_SIGACTION => Some((
                 info.args[0] as i32,
                 u64::from_ne_bytes(data[0..8].try_into().expect("8 bytes")),
                 u64::from_ne_bytes(data[8..16].try_into().expect("8 bytes")),
@@ -553,14 +566,37 @@ impl Tracer {
             shown,
             act,
         });
+        let call = Syscall {
+            nr,
+            args: info.args,
+            mem,
+        };
+        self.signal_sent(pid, tid, &call);
         if shown {
-            let call = Syscall {
-                nr,
-                args: info.args,
-                mem,
-            };
             self.emit(pid, tid, EventKind::SyscallEntry(call));
         }
+    }
+
+    /// A kill-family call: whom it aims at and who makes it, recorded at entry (a SIGKILL to
+    /// oneself or one's own group never returns).
+    fn signal_sent(&mut self, pid: Tid, tid: Tid, call: &Syscall) {
+        let Some((sig, target)) = signal_target(sc::spec(call.nr).name, &call.args, pid) else {
+            return;
+        };
+        let Some(sender) = self.procs.traced(pid) else {
+            return;
+        };
+        let target = match target {
+            Target::Pid(t) => Target::Pid(self.tasks.get(&t).map_or(t, |task| task.pid)),
+            other => other,
+        };
+        let ev = EventKind::SignalSent {
+            sig: Signal(sig),
+            target,
+            sender,
+            call: call.clone(),
+        };
+        self.emit(pid, tid, ev);
     }
 
     fn syscall_exit(&mut self, tid: Tid, pid: Tid, info: &sys::SyscallInfo) {
@@ -571,9 +607,23 @@ impl Tracer {
         if let Some((sig, handler, flags)) = call.act.filter(|_| !info.is_error) {
             self.procs.sigaction(pid, sig, handler, flags);
         }
-        if !call.shown {
-            return;
+        let name = sc::spec(call.nr).name;
+        // setpgid(0, ...) moves the caller; setpgid(pid, ...) may move a child.
+        let moved = match (name, call.args[0] as i32) {
+            _ if info.is_error => None,
+            ("setpgid", p) if p > 0 => Some(p),
+            ("setpgid" | "setsid", _) => Some(pid),
+            _ => None,
+        };
+        if call.shown {
+            self.show_exit(tid, pid, call, info);
         }
+        if let Some(moved) = moved {
+            self.moved(moved);
+        }
+    }
+
+    fn show_exit(&mut self, tid: Tid, pid: Tid, call: InSyscall, info: &sys::SyscallInfo) {
         let mem = fetch::fetch(
             pid,
             sc::spec(call.nr).exit,
@@ -636,6 +686,22 @@ impl Tracer {
             if let Some(t) = self.tasks.get_mut(&pid) {
                 t.comm = Some(Arc::from(&ctx.comm[..]));
             }
+            self.procs.set_place(pid, (ctx.pgrp, ctx.session));
+            self.emit(pid, pid, EventKind::Context(ctx));
+        }
+    }
+
+    /// After a setsid or setpgid: a new context line for a traced process whose process group
+    /// or session changed (who receives a group's or a terminal's signals changed with it).
+    fn moved(&mut self, pid: Tid) {
+        if !self.procs.knows(pid) {
+            return;
+        }
+        let tasks = &self.tasks;
+        let Some(ctx) = procfs::context(pid, &|p| tasks.get(&p)?.comm.clone()) else {
+            return;
+        };
+        if self.procs.set_place(pid, (ctx.pgrp, ctx.session)) {
             self.emit(pid, pid, EventKind::Context(ctx));
         }
     }
@@ -733,6 +799,31 @@ impl Tracer {
             crate::warn(&format!("pid {tid}: resuming: {}", crate::error_text(&e)));
         }
     }
+}
+
+/// The signal and target of a kill-family call made by `pid`; None for other calls and for
+/// signal 0 (a probe, not a signal).
+fn signal_target(name: &str, args: &[u64; 6], pid: Tid) -> Option<(i32, Target)> {
+    let int = |i: usize| args[i] as i32;
+    let (sig, target) = match name {
+        "kill" => {
+            let target = match int(0) {
+                0 => Target::Group(procfs::pgrp_and_session(pid)?.0),
+                -1 => Target::All,
+                p if p < 0 => Target::Group(-p),
+                p => Target::Pid(p),
+            };
+            (int(1), target)
+        }
+        "tkill" | "rt_sigqueueinfo" => (int(1), Target::Pid(int(0))),
+        "tgkill" | "rt_tgsigqueueinfo" => (int(2), Target::Pid(int(0))),
+        "pidfd_send_signal" => {
+            let target = procfs::pidfd_pid(pid, int(0)).map_or(Target::Unknown, Target::Pid);
+            (int(1), target)
+        }
+        _ => return None,
+    };
+    (sig > 0).then_some((sig, target))
 }
 
 #[derive(Debug, Clone, Copy)]

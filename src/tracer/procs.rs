@@ -24,6 +24,10 @@ struct ProcState {
     /// Caught signals whose handler is reset to default at delivery (SA_RESETHAND).
     oneshot: u64,
     oom_base: Option<(u64, String)>,
+    /// Its process group and session, as last shown.
+    place: Option<(i32, i32)>,
+    /// Its pid namespace (inode) and NSpid, when it is not sigtrace's namespace.
+    ns: Option<(u64, Vec<i32>)>,
 }
 
 #[derive(Default)]
@@ -36,6 +40,10 @@ pub struct Procs {
     exited: HashMap<Tid, Arc<[u8]>>,
     /// Whether every rt_sigaction is seen (then dispositions need no /proc read per signal).
     pub tracked: bool,
+    /// sigtrace's own pid namespace.
+    own_ns: Option<u64>,
+    /// Traced processes of other pid namespaces that ended: (namespace, pid there) -> pid here.
+    ns_ended: HashMap<(u64, i32), Tid>,
 }
 
 fn bit(sig: i32) -> u64 {
@@ -50,8 +58,36 @@ impl Procs {
     pub fn new(tracked: bool) -> Procs {
         Procs {
             tracked,
+            own_ns: procfs::pid_ns(crate::sys::getpid()),
             ..Default::default()
         }
+    }
+
+    /// `pid`'s pid namespace and NSpid, when it is not sigtrace's own.
+    fn namespace(&self, pid: Tid) -> Option<(u64, Vec<i32>)> {
+        let ns = procfs::pid_ns(pid)?;
+        if Some(ns) == self.own_ns {
+            return None;
+        }
+        Some((ns, procfs::nspid(pid)?))
+    }
+
+    /// Records where `pid` sits; true when that changed.
+    pub fn set_place(&mut self, pid: Tid, place: (i32, i32)) -> bool {
+        let s = self.map.entry(pid).or_default();
+        s.place.replace(place) != Some(place)
+    }
+
+    /// The traced process `pid` as a sender, read once until it execs or ends.
+    pub fn traced(&mut self, pid: Tid) -> Option<Arc<Sender>> {
+        if let Some(s) = self.senders.get(&pid) {
+            return Some(s.clone());
+        }
+        let From::Process(s) = self.process(pid, procfs::uid(pid).unwrap_or(0)) else {
+            return None;
+        };
+        self.senders.insert(pid, s.clone());
+        Some(s)
     }
 
     /// A process seen for the first time (launched, attached): its dispositions from /proc.
@@ -62,15 +98,18 @@ impl Procs {
             cgt,
             ign_at_exec: ign,
             oom_base: procfs::oom_kills(pid),
+            ns: self.namespace(pid),
             ..Default::default()
         };
         self.map.insert(pid, state);
     }
 
-    /// fork: the child has its parent's dispositions.
+    /// fork: the child has its parent's dispositions (and maybe a new pid namespace).
     pub fn forked(&mut self, parent: Tid, child: Tid) {
         match self.map.get(&parent).cloned() {
-            Some(state) => {
+            Some(mut state) => {
+                state.ns = self.namespace(child);
+                state.place = None;
                 self.map.insert(child, state);
             }
             None => self.start(child),
@@ -133,18 +172,24 @@ impl Procs {
         }
     }
 
-    /// Who sent the signal, read from /proc now, while the sender may still exist.
-    pub fn sender(&mut self, info: &SigInfo) -> From {
+    /// Who sent the signal to `receiver`, read from /proc now, while the sender may still
+    /// exist. si_pid is a pid in the receiver's pid namespace: translated to sigtrace's first.
+    pub fn sender(&mut self, info: &SigInfo, receiver: Tid) -> From {
         let code = info.code();
         let has_sender = matches!(code, si::SI_USER | si::SI_QUEUE | si::SI_TKILL)
             || (info.signo().0 == libc::SIGCHLD && (1..=6).contains(&code));
         if !has_sender {
             return From::NoSender;
         }
-        let pid = info.pid();
-        if pid == 0 {
-            return From::OtherNamespace;
-        }
+        let uid = info.uid();
+        let pid = match (info.pid(), self.receiver_ns(receiver)) {
+            (0, _) => return From::OtherNamespace { uid },
+            (pid, None) => pid,
+            (pid, Some((ns, level))) => match self.translate(pid, ns, level) {
+                Some(host) => host,
+                None => return From::Untranslated { pid, uid },
+            },
+        };
         if let Some(s) = self.senders.get(&pid) {
             return From::Process(s.clone());
         }
@@ -155,33 +200,71 @@ impl Procs {
         {
             return From::Process(Arc::new(Sender {
                 pid,
-                uid: Some(info.uid()),
+                uid: Some(uid),
                 comm: comm.to_vec(),
                 cmdline: Vec::new(),
                 ancestry: Vec::new(),
             }));
         }
-        let Some(p) = procfs::proc_info(pid) else {
-            return From::Gone(pid);
-        };
         // A SIGCHLD comes from a child of the receiver: its parent chain is the receiver's.
-        let ancestry = if info.signo().0 == libc::SIGCHLD && code > 0 {
-            Vec::new()
-        } else {
-            procfs::ancestry(p.ppid)
+        let chain = !(info.signo().0 == libc::SIGCHLD && code > 0);
+        let from = self.read_sender(pid, uid, chain);
+        // Only traced processes are cached: sigtrace sees when they exec or end.
+        if let (From::Process(s), true) = (&from, self.map.contains_key(&pid)) {
+            self.senders.insert(pid, s.clone());
+        }
+        from
+    }
+
+    /// The process `pid` (in sigtrace's namespace) as a sender, with its parent chain.
+    pub fn process(&self, pid: Tid, uid: u32) -> From {
+        self.read_sender(pid, uid, true)
+    }
+
+    fn read_sender(&self, pid: Tid, uid: u32, chain: bool) -> From {
+        let Some(p) = procfs::proc_info(pid) else {
+            return From::Gone { pid, uid };
         };
-        let sender = Arc::new(Sender {
+        let ancestry = if chain {
+            procfs::ancestry(p.ppid)
+        } else {
+            Vec::new()
+        };
+        From::Process(Arc::new(Sender {
             pid,
-            uid: p.uid,
+            uid: p.uid.or(Some(uid)),
             comm: p.comm,
             cmdline: p.cmdline,
             ancestry,
-        });
-        // Only traced processes are cached: sigtrace sees when they exec or end.
-        if self.map.contains_key(&pid) {
-            self.senders.insert(pid, sender.clone());
+        }))
+    }
+
+    /// The receiver's pid namespace and its depth, when it is not sigtrace's.
+    fn receiver_ns(&self, receiver: Tid) -> Option<(u64, usize)> {
+        let (ns, nspid) = match self.map.get(&receiver) {
+            Some(s) => s.ns.clone()?,
+            None => self.namespace(receiver)?,
+        };
+        Some((ns, nspid.len().checked_sub(1)?))
+    }
+
+    /// The pid in sigtrace's namespace of the process that is `pid` at depth `level` of
+    /// namespace `ns`: a traced process's NSpid first, then every process's.
+    fn translate(&self, pid: i32, ns: u64, level: usize) -> Option<Tid> {
+        if let Some(&host) = self.ns_ended.get(&(ns, pid)) {
+            return Some(host);
         }
-        From::Process(sender)
+        let at_level = |nspid: &[i32]| nspid.get(level) == Some(&pid);
+        let traced = self.map.iter().find_map(|(&host, s)| {
+            let (their, nspid) = s.ns.as_ref()?;
+            (*their == ns && at_level(nspid)).then_some(host)
+        });
+        traced.or_else(|| {
+            procfs::all_pids().into_iter().find(|&host| {
+                procfs::nspid(host).is_some_and(|n| at_level(&n))
+                    && procfs::pid_ns(host).is_some_and(|their| their == ns)
+            })
+        })
     }
 
     /// The out-of-memory evidence for a process that died of SIGKILL.
@@ -201,7 +284,13 @@ impl Procs {
     }
 
     pub fn ended(&mut self, pid: Tid, comm: Option<Arc<[u8]>>) {
-        self.map.remove(&pid);
+        // Its parent's SIGCHLD names it by its pid in their namespace.
+        if let Some((ns, nspid)) = self.map.remove(&pid).and_then(|s| s.ns) {
+            if self.ns_ended.len() >= 4096 {
+                self.ns_ended.clear();
+            }
+            self.ns_ended.insert((ns, *nspid.last().unwrap_or(&0)), pid);
+        }
         self.senders.remove(&pid);
         if let Some(comm) = comm {
             // Parents that ignore SIGCHLD leave names unclaimed: keep the map small.
