@@ -431,14 +431,23 @@ pub fn siginfo(info: &SigInfo, tck: u64, out: &mut String) {
     out.push('}');
 }
 
+/// C's `%#x`, as strace prints: `0` for zero (no `0x`), `0x1f` otherwise.
+fn c_hex(v: u64) -> String {
+    if v == 0 {
+        "0".into()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
 fn user_fields(info: &SigInfo, out: &mut String) {
     match info.code() {
         si::SI_USER | si::SI_TKILL => source(out, info),
         si::SI_TIMER => {
             let _ = write!(
                 out,
-                ", si_timerid={:#x}, si_overrun={}",
-                info.timerid(),
+                ", si_timerid={}, si_overrun={}",
+                c_hex(info.timerid() as u32 as u64),
                 info.overrun()
             );
             value(out, info);
@@ -472,7 +481,7 @@ fn kernel_fields(info: &SigInfo, tck: u64, out: &mut String) {
         libc::SIGBUS => {
             addr(out, "si_addr", info.addr());
             if code == si::BUS_MCEERR_AR || code == si::BUS_MCEERR_AO {
-                let _ = write!(out, ", si_addr_lsb={:#x}", info.addr_lsb());
+                let _ = write!(out, ", si_addr_lsb={}", c_hex(info.addr_lsb().into()));
             }
         }
         libc::SIGSEGV => {
