@@ -297,9 +297,9 @@ impl Fold {
             oom,
         };
         match outcome {
-            Outcome::Exited(code) => exited(&mut v, &h, code),
+            Outcome::Exited(code) => on_exit(&mut v, &h, code),
             Outcome::Killed { sig, .. } if sig.0 == libc::SIGKILL => self.sigkilled(&mut v, &h),
-            Outcome::Killed { sig, .. } => killed(&mut v, &h, sig),
+            Outcome::Killed { sig, .. } => on_kill(&mut v, &h, sig),
         }
         let trigger_time = v.trigger.as_ref().map(|t| t.time.mono);
         v.earlier = h
@@ -337,7 +337,7 @@ impl Fold {
 
 /// An exit: a handled termination request (or signal N with status 128+N) is its cause; any
 /// other handled signal is context.
-fn exited(v: &mut Verdict, h: &History, code: i32) {
+fn on_exit(v: &mut Verdict, h: &History, code: i32) {
     let cause = h
         .caught
         .values()
@@ -355,7 +355,7 @@ fn exited(v: &mut Verdict, h: &History, code: i32) {
 }
 
 /// A death by a signal delivered with its default action.
-fn killed(v: &mut Verdict, h: &History, sig: Signal) {
+fn on_kill(v: &mut Verdict, h: &History, sig: Signal) {
     let Some(r) = h.fatal.get(&sig.0).cloned() else {
         v.cause = Cause::Unknown;
         return;
