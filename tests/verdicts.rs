@@ -275,10 +275,12 @@ fn ignored_since_exec_in_a_background_job() {
     let int = ev.iter().find(|e| e["signal"] == "SIGINT").unwrap();
     assert_eq!(int["disposition"], "ignored");
     assert_eq!(int["ignored_since_exec"], true);
-    // The waiter ends when it catches SIGUSR2 from the test: a graceful shutdown.
+    // The waiter ends on its own after it caught SIGUSR2 from the test: SIGUSR2 is no
+    // termination request, so it is context (DESIGN §2), not the cause.
     let v = verdicts(&ev);
-    assert_eq!(v[0]["cause"], "external-signal");
-    assert_eq!(v[0]["trigger"]["signal"], "SIGUSR2");
+    assert_eq!(v[0]["cause"], "self-exit");
+    let summary = v[0]["summary"].as_str().unwrap();
+    assert!(summary.contains("(last signal: SIGUSR2 from "), "{summary}");
 }
 
 #[test]
