@@ -1,4 +1,4 @@
-//! siginfo_t (64-bit Linux layout) read from its raw 128 bytes, and the names of its si_code values.
+//! siginfo_t (64-bit Linux layout) read from its raw 128 bytes, and the si_code values sigtrace tests.
 
 use crate::signal::Signal;
 
