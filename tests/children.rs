@@ -53,6 +53,8 @@ fn a_child_of_the_command_may_ask_to_be_traced_without_f() {
 
 #[test]
 fn children_that_outlive_the_command_are_left_alone_without_f_and_waited_for_with_f() {
+    // Orphans come to the test process instead of init: they stay its descendants.
+    nix::sys::prctl::set_child_subreaper(true).unwrap();
     let waiter = prog("waiter");
     let dir = tempdir("outlive");
     let printed = dir.join("count.txt");
@@ -103,7 +105,7 @@ fn children_that_outlive_the_command_are_left_alone_without_f_and_waited_for_wit
 fn background_waiter(waiter: &std::path::Path) -> u32 {
     let mut child = 0;
     wait_for("the background waiter", || {
-        child = find_process(waiter);
+        child = find_process(std::process::id(), waiter);
         child != 0 && catches(child, libc::SIGUSR2)
     });
     child
