@@ -1,6 +1,7 @@
 //! sigtrace: a ptrace-based signal tracer that prints strace's lines and says who ended a process.
 #![deny(unsafe_code)]
 
+pub mod channel;
 pub mod cli;
 pub mod decode;
 pub mod event;

@@ -1,4 +1,4 @@
-//! Signal structs from their raw x86_64 bytes: kernel sigaction, stack_t, sigset.
+//! Signal structs from their raw x86_64 bytes: kernel sigaction, sigset, stack_t, timespec.
 
 /// struct kernel_sigaction: handler, flags, restorer, then the 8-byte mask.
 pub const SIGACTION_SIZE: usize = 32;

@@ -1,4 +1,4 @@
-//! strace's text lines: pid prefixes, timestamps, siginfo, ends and stops, and the attach chatter.
+//! The text printer: strace's lines (pid prefixes, timestamps, ends and stops, chatter) and sigtrace's sentences (senders, dispositions, verdicts).
 
 use crate::decode::siginfo::SigInfo;
 use crate::event::{Disposition, Event, EventKind, Note, Oom, Origin, Sender, Stamp};

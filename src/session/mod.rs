@@ -38,7 +38,7 @@ fn run(config: Config) -> Result<i32, Failure> {
     let saved = sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
     let control = Arc::new(tracer::Control::default());
     let (tx, rx) = crossbeam_channel::bounded(16);
-    let bell = Arc::new(render::Doorbell::default());
+    let bell = Arc::new(crate::channel::Doorbell::default());
     let mut tracer = Tracer::new(
         config.follow,
         plan.options,

@@ -96,7 +96,7 @@ pub struct Tracer {
     control: Arc<Control>,
     /// None once the output is closed (`close_output`): events are dropped from then on.
     tx: Option<Sender<Vec<Event>>>,
-    bell: Arc<crate::render::Doorbell>,
+    bell: Arc<crate::channel::Doorbell>,
     /// Events not yet handed to the renderer.
     batch: Vec<Event>,
     /// Signals passed on to the command, not yet delivered: (signal, who sent it to sigtrace).
@@ -115,7 +115,7 @@ impl Tracer {
         mode: SyscallMode,
         control: Arc<Control>,
         tx: Sender<Vec<Event>>,
-        bell: Arc<crate::render::Doorbell>,
+        bell: Arc<crate::channel::Doorbell>,
     ) -> Tracer {
         Tracer {
             tasks: HashMap::new(),
