@@ -473,7 +473,7 @@ fn cause_text(v: &Verdict) -> String {
         (Cause::Terminal, Outcome::Exited(_)) => "terminal, handled".to_string(),
         (Cause::Oom, _) => format!("out-of-memory killer ({})", oom_text(v.oom.as_ref())),
         (Cause::Sigkill, _) => format!(
-            "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo, and no traced process sent it; {})",
+            "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo, and no kill call seen from a traced process matched it; {})",
             oom_text(v.oom.as_ref())
         ),
         (Cause::Unknown, Outcome::Killed { .. }) => {
