@@ -7,6 +7,7 @@ pub mod event;
 pub mod procfs;
 pub mod render;
 pub mod signal;
+pub mod stack;
 pub mod sys;
 pub mod tracer;
 pub mod verdict;
