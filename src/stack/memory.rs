@@ -2,8 +2,8 @@
 
 use super::maps::{self, Mapping};
 
-/// How much one read takes: a typical stack fits in one.
-const CHUNK: u64 = 32 * 1024;
+/// How much one read takes: the stack of a typical syscall or signal stop fits in one.
+const CHUNK: u64 = 8 * 1024;
 
 /// Chunks of one task's memory read during one stop (the task runs on afterwards, so nothing
 /// here outlives the stop).
@@ -37,6 +37,12 @@ impl Memory {
         self.read_chunk(maps, addr)?;
         out.copy_from_slice(self.cached(addr, end)?);
         Some(())
+    }
+
+    /// A few bytes of code, read as they are (not kept: callers keep what they conclude).
+    pub fn code(&self, addr: u64, out: &mut [u8]) -> Option<()> {
+        let n = crate::sys::read_mem(self.pid, addr, out).ok()?;
+        (n == out.len()).then_some(())
     }
 
     fn cached(&self, addr: u64, end: u64) -> Option<&[u8]> {

@@ -38,9 +38,15 @@ impl Space {
         }
     }
 
-    /// The executable mapping holding `pc`.
+    /// Whether some mapping holds `addr`.
+    pub fn is_mapped(&self, addr: u64) -> bool {
+        maps::find(&self.maps, addr).is_some()
+    }
+
+    /// The executable mapping of a named module ([vdso] included) holding `pc`: like strace,
+    /// code in anonymous memory (JIT) is no module.
     pub fn exec_mapping(&self, pc: u64) -> Option<&Mapping> {
-        maps::find(&self.maps, pc).filter(|m| m.exec)
+        maps::find(&self.maps, pc).filter(|m| m.exec && !m.path.is_empty())
     }
 
     /// The file behind mapping `m` placed in this process, loading it (through `files`, the

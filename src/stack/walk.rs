@@ -47,8 +47,8 @@ fn walk_in(
     let mut mem = Memory::new(tid);
     while frames.len() < MAX_FRAMES {
         let pc = cur.address.address();
-        if space.exec_mapping(pc).is_none() && !reread {
-            // A pc outside every known module: the process mapped code since the maps were read.
+        if !space.is_mapped(pc) && !reread {
+            // A pc outside every known mapping: the process mapped code since the maps were read.
             *space = Space::read(pid);
             reread = true;
         }
@@ -57,8 +57,7 @@ fn walk_in(
             return frames;
         };
         let placed = space.place(&mut stacks.files, pid, &m);
-        let sigreturn =
-            cur.address.is_return_address() && is_sigreturn(stacks, space, &placed, &mut mem, pc);
+        let sigreturn = cur.address.is_return_address() && is_sigreturn(stacks, &placed, &mem, pc);
         // A return address is named by the call before it (pc - 1), as libunwind does; the pc
         // where a signal frame resumes, and the trampoline itself, are named as they are.
         let lookup = if cur.address.is_return_address() && !sigreturn {
@@ -130,19 +129,13 @@ fn from_signal_frame(
 
 /// Whether `pc` is a sigreturn trampoline (glibc's and musl's __restore_rt):
 /// `mov $15, %rax; syscall` or `mov $15, %eax; syscall` (15 = rt_sigreturn on x86_64).
-fn is_sigreturn(
-    stacks: &mut Stacks,
-    space: &Space,
-    placed: &Option<Placed>,
-    mem: &mut Memory,
-    pc: u64,
-) -> bool {
+fn is_sigreturn(stacks: &mut Stacks, placed: &Option<Placed>, mem: &Memory, pc: u64) -> bool {
     let key = placed.as_ref().map(|p| (p.loaded.id, pc - p.bias));
     if let Some(&known) = key.and_then(|k| stacks.trampolines.get(&k)) {
         return known;
     }
     let mut code = [0u8; 9];
-    let yes = mem.bytes(&space.maps, pc, &mut code).is_some()
+    let yes = mem.code(pc, &mut code).is_some()
         && (code == [0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05]
             || code[..7] == [0xb8, 0x0f, 0, 0, 0, 0x0f, 0x05]);
     if let Some(k) = key {
