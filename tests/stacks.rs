@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::TIMEOUT;
+use common::{TIMEOUT, skip};
 use sigtrace::stack::{Frame, Stacks};
 use sigtrace::sys;
 use std::io::Write;
@@ -16,10 +16,6 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn skip(why: &str) {
-    eprintln!("skipped: {why}");
 }
 
 fn strace_has_k() -> bool {
@@ -273,7 +269,7 @@ fn compare_built(prog: &Path, trace: &str, nrs: &[u64]) -> Option<(Vec<Shown>, V
     }
     // A program may remove itself: each run gets the binary back at the same path.
     let keep = prog.with_extension("keep");
-    std::fs::copy(&prog, &keep).unwrap();
+    std::fs::copy(prog, &keep).unwrap();
     let theirs = strace_k(prog, trace);
     std::fs::copy(&keep, prog).unwrap();
     let mine = ours(prog, nrs);
