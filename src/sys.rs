@@ -573,3 +573,9 @@ pub fn unwind_regs(tid: Tid) -> io::Result<UnwindRegs> {
         bp: regs.rbp,
     })
 }
+
+/// Stacks are x86_64-only for now: elsewhere -k says so in each stack.
+#[cfg(not(target_arch = "x86_64"))]
+pub fn unwind_regs(_tid: Tid) -> io::Result<UnwindRegs> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}
