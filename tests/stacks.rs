@@ -335,13 +335,7 @@ fn c_frame_pointers_without_cfi() {
     let Some((mine, _)) = compare("handler.c", "cc", &flags, "kill,exit_group", KILL_EXIT) else {
         return;
     };
-    let exit = mine.iter().find(|s| s.what == "exit_group").unwrap();
-    let names = symbols(exit);
-    let at = |n: &str| names.iter().position(|s| *s == n);
-    assert!(
-        at("shutdown_now") < at("on_term") && at("on_term") < at("main"),
-        "{names:?}"
-    );
+    assert_handler_stack(&mine);
 }
 
 #[test]
