@@ -47,7 +47,7 @@ fn walk_in(
     let mut mem = Memory::new(tid);
     while frames.len() < MAX_FRAMES {
         let pc = cur.address.address();
-        if !space.is_mapped(pc) && !reread {
+        if !space.is_mapped(pc) && could_be_code(pc) && !reread {
             // A pc outside every known mapping: the process mapped code since the maps were read.
             *space = Space::read(pid);
             reread = true;
@@ -82,6 +82,12 @@ fn walk_in(
     }
     frames.push(Frame::marker(TOO_DEEP, 0));
     frames
+}
+
+/// Whether a process could have mapped code at `pc` since its maps were read: nothing is
+/// mapped below mmap_min_addr (64 KiB by default) nor outside user space (47-bit on x86_64).
+fn could_be_code(pc: u64) -> bool {
+    (0x10000..0x8000_0000_0000).contains(&pc)
 }
 
 /// One framehop step: the caller's return address and registers, None at the outermost frame.
