@@ -192,6 +192,7 @@ fn signal_name(sig: i32) -> &'static str {
         libc::SIGTERM => "TERM",
         libc::SIGUSR1 => "USR1",
         libc::SIGUSR2 => "USR2",
+        libc::SIGALRM => "ALRM",
         _ => "?",
     }
 }
@@ -451,4 +452,24 @@ fn deep_recursion_is_cut_at_strace_limit() {
     let f = &mine[0].frames;
     assert_eq!(f.len(), 257, "{mine:#?}");
     assert_eq!(f[256].symbol.as_deref(), Some("too many stack frames"));
+}
+
+#[test]
+fn a_signal_in_the_vdso_unwinds_into_its_caller() {
+    let _one = serial();
+    let Some(prog) = build("vdso.c", "cc", &["-O1"]) else {
+        return skip("cc could not build vdso.c");
+    };
+    let mine = ours(&prog, &[]);
+    let in_vdso: Vec<&Shown> = mine
+        .iter()
+        .filter(|s| s.frames.first().is_some_and(|f| f.module == "[vdso]"))
+        .collect();
+    if in_vdso.is_empty() {
+        return skip("no SIGALRM arrived while the clock was read in the vDSO");
+    }
+    for s in in_vdso {
+        let names = symbols(s);
+        assert!(names.contains(&"spin") && names.contains(&"main"), "{s:#?}");
+    }
 }

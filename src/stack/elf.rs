@@ -1,7 +1,9 @@
 //! One ELF file as the unwinder needs it: load segments, unwind sections and function symbols.
 
 use object::read::elf::{ElfFile64, ElfSymbol};
-use object::{Endianness, Object, ObjectSection, ObjectSegment, ObjectSymbol, ReadCache, elf};
+use object::{
+    Endianness, Object, ObjectSection, ObjectSegment, ObjectSymbol, ReadCache, ReadRef, elf,
+};
 use std::fs::File;
 use std::ops::Range;
 use std::sync::Arc;
@@ -29,8 +31,16 @@ impl Elf {
     /// Reads the headers, unwind sections and symbol tables of an open file; the rest of the
     /// file (code, data, DWARF other than .debug_frame) is never read.
     pub fn load(file: File) -> Option<Elf> {
-        let cache = ReadCache::new(file);
-        let elf = ElfFile64::<Endianness, _>::parse(&cache).ok()?;
+        Elf::parse(&ReadCache::new(file))
+    }
+
+    /// The same from an image in memory (the kernel's vDSO, which no file holds).
+    pub fn from_image(image: &[u8]) -> Option<Elf> {
+        Elf::parse(image)
+    }
+
+    fn parse<'d, R: ReadRef<'d>>(data: R) -> Option<Elf> {
+        let elf = ElfFile64::<Endianness, R>::parse(data).ok()?;
         let section = |name: &str| {
             let s = elf.section_by_name(name)?;
             let data: Arc<[u8]> = s.uncompressed_data().ok()?.as_ref().into();
@@ -77,9 +87,7 @@ impl Elf {
     }
 }
 
-type ElfOf<'d> = ElfFile64<'d, Endianness, &'d ReadCache<File>>;
-
-fn load_segments(elf: &ElfOf<'_>) -> Vec<(u64, u64, u64)> {
+fn load_segments<'d, R: ReadRef<'d>>(elf: &ElfFile64<'d, Endianness, R>) -> Vec<(u64, u64, u64)> {
     elf.segments()
         .map(|s| {
             let (off, size) = s.file_range();
@@ -90,7 +98,9 @@ fn load_segments(elf: &ElfOf<'_>) -> Vec<(u64, u64, u64)> {
 
 /// Defined STT_FUNC symbols of .symtab and .dynsym, in section-header order: libunwind (strace's
 /// unwinder) walks the tables in that order and keeps the first name at the nearest address.
-fn function_symbols(elf: &ElfOf<'_>) -> super::symbols::Symbols {
+fn function_symbols<'d, R: ReadRef<'d>>(
+    elf: &ElfFile64<'d, Endianness, R>,
+) -> super::symbols::Symbols {
     let index = |name| elf.section_by_name(name).map(|s| s.index().0);
     let dynsym_first = match (index(".dynsym"), index(".symtab")) {
         (Some(d), Some(s)) => d < s,
@@ -104,8 +114,8 @@ fn function_symbols(elf: &ElfOf<'_>) -> super::symbols::Symbols {
     super::symbols::Symbols::new(all)
 }
 
-fn functions<'d: 'f, 'f>(
-    syms: impl Iterator<Item = ElfSymbol<'d, 'f, elf::FileHeader64<Endianness>, &'d ReadCache<File>>>,
+fn functions<'d: 'f, 'f, R: ReadRef<'d> + 'f>(
+    syms: impl Iterator<Item = ElfSymbol<'d, 'f, elf::FileHeader64<Endianness>, R>>,
 ) -> Vec<(u64, String)> {
     syms.filter(|s| s.elf_symbol().st_type() == elf::STT_FUNC && !s.is_undefined())
         .filter_map(|s| {

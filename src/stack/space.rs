@@ -58,7 +58,7 @@ impl Space {
         pid: i32,
         m: &Mapping,
     ) -> Option<Placed> {
-        if !m.is_file() {
+        if !m.is_file() && m.path != "[vdso]" {
             return None;
         }
         let key = (m.path.clone(), m.dev.clone(), m.inode);
@@ -110,10 +110,22 @@ fn module(elf: &Elf, avma: std::ops::Range<u64>, bias: u64, name: &str) -> Modul
 
 fn load(pid: i32, m: &Mapping) -> Loaded {
     static NEXT: AtomicU64 = AtomicU64::new(0);
+    let elf = match m.is_file() {
+        true => open(pid, m).and_then(Elf::load),
+        false => vdso(pid, m),
+    };
     Loaded {
         id: NEXT.fetch_add(1, Ordering::Relaxed),
-        elf: open(pid, m).and_then(Elf::load),
+        elf,
     }
+}
+
+/// The vDSO, read from the tracee: the kernel maps the same image into every process, so its
+/// key ("[vdso]", device and inode 0) shares it between them.
+fn vdso(pid: i32, m: &Mapping) -> Option<Elf> {
+    let mut image = vec![0u8; usize::try_from(m.end - m.start).ok()?.min(1 << 20)];
+    let n = crate::sys::read_mem(pid, m.start, &mut image).ok()?;
+    Elf::from_image(&image[..n])
 }
 
 /// The file a mapping shows, even when deleted or in another mount namespace: map_files names
