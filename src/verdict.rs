@@ -3,6 +3,7 @@
 use crate::decode::siginfo::{self as si, SigInfo};
 use crate::event::{Disposition, Event, EventKind, From, Oom, Sender, Stamp};
 use crate::signal::Signal;
+use crate::stack::Stack;
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
@@ -50,6 +51,8 @@ pub struct SignalRecord {
     pub info: SigInfo,
     pub from: From,
     pub disposition: Disposition,
+    /// With -k: the receiving task's stack at the delivery.
+    pub stack: Option<Stack>,
 }
 
 /// A kill-family syscall made by a traced process (-f), to link to the delivery it caused.
@@ -58,6 +61,8 @@ pub struct KillCall {
     pub time: Stamp,
     pub sender: i32,
     pub text: String,
+    /// With -k: the sender's stack at the call.
+    pub stack: Option<Stack>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +78,9 @@ pub struct Verdict {
     /// The traced kill-family call that sent the trigger, with -f.
     pub call: Option<KillCall>,
     pub oom: Option<Oom>,
+    /// With -k, the stack that explains the end: the traced kill call's (an external signal),
+    /// the exit call's (an exit), or the fatal delivery's (a death by signal).
+    pub stack: Option<Stack>,
     /// One sentence, e.g. `killed by SIGTERM from 4310 (kill, uid 1000): external signal`.
     pub summary: String,
 }
@@ -85,6 +93,8 @@ struct History {
     caught_external: Option<SignalRecord>,
     /// Signals the process sent itself with kill-family calls.
     self_sent: u64,
+    /// With -k: the stack of its last exit or exit_group call.
+    exit_stack: Option<Stack>,
 }
 
 #[derive(Default)]
@@ -164,6 +174,7 @@ impl Fold {
                     info: *info,
                     from: from.clone(),
                     disposition: *disposition,
+                    stack: ev.stack.clone(),
                 };
                 let h = self.procs.entry(ev.pid).or_default();
                 let sig = info.signo();
@@ -178,6 +189,9 @@ impl Fold {
             // At entry: the delivery it causes may be reported before the sender's syscall exit.
             EventKind::SyscallEntry(call) => {
                 let spec = crate::decode::syscall::spec(call.nr);
+                if ev.stack.is_some() && matches!(spec.name, "exit" | "exit_group") {
+                    self.procs.entry(ev.pid).or_default().exit_stack = ev.stack.clone();
+                }
                 if let Some((sig, target)) = kill_args(spec.name, &call.args) {
                     let mut text = String::new();
                     crate::render::syscall::entry(&spec, call, 100, &mut text);
@@ -190,6 +204,7 @@ impl Fold {
                         time: ev.time,
                         sender: ev.pid,
                         text,
+                        stack: ev.stack.clone(),
                     };
                     self.calls.insert((ev.pid, sig), c);
                 }
@@ -232,6 +247,7 @@ impl Fold {
             trigger: None,
             call: None,
             oom,
+            stack: None,
             summary: String::new(),
         };
         let (cause, trigger) = match outcome {
@@ -267,6 +283,11 @@ impl Fold {
                 .get(&(s.pid, trigger.as_ref().map_or(0, |t| t.info.signo().0)))
                 .cloned();
         }
+        let call_stack = v.call.as_ref().and_then(|c| c.stack.clone());
+        v.stack = call_stack.or(match outcome {
+            Outcome::Exited(_) => h.exit_stack,
+            Outcome::Killed { .. } => trigger.as_ref().and_then(|t| t.stack.clone()),
+        });
         v.trigger = trigger;
         v.summary = summary(&v);
         v
@@ -438,6 +459,7 @@ mod tests {
             tid: pid,
             ntasks: 1,
             kind,
+            stack: None,
         }
     }
 

@@ -55,6 +55,13 @@ fn head(ev_name: &str, time: f64, pid: i32, tid: i32) -> serde_json::Map<String,
     m
 }
 
+/// -k's frames: [{module, symbol, offset, address}] (a marker frame has an empty module and
+/// says in `symbol` why the stack ends there).
+fn stack_value(frames: &[crate::stack::Frame]) -> Value {
+    let frame = |f: &crate::stack::Frame| json!({"module": f.module, "symbol": f.symbol, "offset": f.offset, "address": f.address});
+    Value::Array(frames.iter().map(frame).collect())
+}
+
 impl JsonFormat {
     pub fn new(clk_tck: u64) -> JsonFormat {
         JsonFormat {
@@ -93,7 +100,7 @@ impl JsonFormat {
     /// One event as a JSON line into `out` (nothing for a syscall entry: its exit carries it).
     pub fn event(&mut self, ev: &Event, out: &mut String) {
         let time = ev.time.wall.as_secs_f64();
-        let value = match &ev.kind {
+        let mut value = match &ev.kind {
             EventKind::Signal {
                 info,
                 from,
@@ -155,6 +162,9 @@ impl JsonFormat {
             }
             EventKind::Note(_) => return,
         };
+        if let (Some(stack), Value::Object(m)) = (&ev.stack, &mut value) {
+            m.insert("stack".into(), stack_value(stack));
+        }
         out.push_str(&value.to_string());
         out.push('\n');
     }
@@ -213,6 +223,9 @@ impl JsonFormat {
     pub fn verdict(&self, v: &Verdict, out: &mut String) {
         let time = v.time.wall.as_secs_f64();
         let mut m = head("verdict", time, v.pid, v.pid);
+        if let Some(stack) = &v.stack {
+            m.insert("stack".into(), stack_value(stack));
+        }
         m.insert("comm".into(), text(&v.comm).into());
         let (outcome, code, signal) = match v.outcome {
             Outcome::Exited(c) => ("exited", Value::from(c), Value::Null),

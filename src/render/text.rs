@@ -105,6 +105,7 @@ impl TextFormat {
                 out.push_str(" ---");
                 self.paint(out, line, Paint::Signal);
                 out.push('\n');
+                stack_lines(ev, out);
                 let line = out.len();
                 annotation(info, from, *disposition, out);
                 self.paint(out, line, Paint::Note);
@@ -150,6 +151,12 @@ impl TextFormat {
             EventKind::Note(_) | EventKind::Context(_) => unreachable!("handled above"),
         }
         out.push('\n');
+        if matches!(
+            ev.kind,
+            EventKind::SyscallExit { .. } | EventKind::SyscallNoReturn { .. }
+        ) {
+            stack_lines(ev, out);
+        }
         true
     }
 
@@ -271,6 +278,16 @@ impl TextFormat {
         );
         self.paint(out, line, Paint::Verdict);
         out.push('\n');
+        if let Some(stack) = &v.stack {
+            crate::stack::write_stack(out, stack);
+        }
+    }
+}
+
+/// With -k, strace's ` > module(symbol+0xoff) [0xaddr]` lines after the line they explain.
+fn stack_lines(ev: &Event, out: &mut String) {
+    if let Some(stack) = &ev.stack {
+        crate::stack::write_stack(out, stack);
     }
 }
 
@@ -620,6 +637,7 @@ mod tests {
             tid,
             ntasks,
             kind,
+            stack: None,
         }
     }
 

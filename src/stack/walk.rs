@@ -87,8 +87,11 @@ fn walk_in(
 /// Whether a process could have mapped code at `pc` since its maps were read: nothing is
 /// mapped below mmap_min_addr (64 KiB by default) nor outside user space (47-bit on x86_64).
 fn could_be_code(pc: u64) -> bool {
-    (0x10000..0x8000_0000_0000).contains(&pc)
+    (MIN_CODE..0x8000_0000_0000).contains(&pc)
 }
+
+/// The default vm.mmap_min_addr: no mapping starts lower.
+const MIN_CODE: u64 = 0x10000;
 
 /// One framehop step: the caller's return address and registers, None at the outermost frame.
 fn step(
@@ -103,6 +106,9 @@ fn step(
         .unwinder
         .unwind_frame(cur.address, &mut cur.regs, rules, &mut read)
     {
+        // Below mmap_min_addr a "return address" is the end of the stack, not code: at a
+        // program's entry point sp points at argc, which the first unwinding step reads.
+        Ok(Some(ra)) if ra < MIN_CODE => Ok(None),
         Ok(Some(ra)) => Ok(FrameAddress::from_return_address(ra).map(|address| Cursor {
             address,
             regs: cur.regs,

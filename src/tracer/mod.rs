@@ -25,6 +25,13 @@ const BATCH: usize = 256;
 
 /// x86_64's execve.
 pub const NR_EXECVE: u32 = 59;
+/// x86_64's execveat.
+const NR_EXECVEAT: u32 = 322;
+
+fn is_exec(nr: u32) -> bool {
+    nr == NR_EXECVE || nr == NR_EXECVEAT
+}
+
 /// x86_64's rt_sigaction, which sigtrace always follows to know what each signal will do.
 pub const NR_RT_SIGACTION: u32 = 13;
 
@@ -144,6 +151,9 @@ pub struct Tracer {
     bell: Arc<crate::render::Doorbell>,
     /// Events not yet handed to the renderer.
     batch: Vec<Event>,
+    /// With -k: the unwinder, and each task's stack at the entry of the syscall it is in.
+    stacks: Option<crate::stack::Stacks>,
+    entry_stacks: HashMap<Tid, crate::stack::Stack>,
 }
 
 /// The ptrace options for every tracee. A seccomp filter (only with -f) makes the command die
@@ -191,6 +201,35 @@ impl Tracer {
             tx: Some(tx),
             bell,
             batch: Vec::new(),
+            stacks: None,
+            entry_stacks: HashMap::new(),
+        }
+    }
+
+    /// -k: take the stack of each shown syscall and signal.
+    pub fn capture_stacks(&mut self) {
+        self.stacks = Some(crate::stack::Stacks::new());
+    }
+
+    /// The stack an event carries, taken while the task is stopped: at a signal's delivery, at
+    /// a syscall's entry (its exit and its end carry that one). As strace does, an exec's stack
+    /// is taken at its exit, in the new program.
+    fn stack_for(&mut self, pid: Tid, tid: Tid, kind: &EventKind) -> Option<crate::stack::Stack> {
+        let stacks = self.stacks.as_mut()?;
+        match kind {
+            EventKind::Signal { .. } => Some(stacks.capture(pid, tid)),
+            EventKind::SyscallEntry(call) if !is_exec(call.nr) => {
+                let stack = stacks.capture(pid, tid);
+                self.entry_stacks.insert(tid, stack.clone());
+                Some(stack)
+            }
+            EventKind::SyscallExit { call, .. } if is_exec(call.nr) => {
+                Some(stacks.capture(pid, tid))
+            }
+            EventKind::SyscallExit { .. } | EventKind::SyscallNoReturn { .. } => {
+                self.entry_stacks.remove(&tid)
+            }
+            _ => None,
         }
     }
 
@@ -375,12 +414,14 @@ impl Tracer {
         if self.tasks.get(&tid).is_some_and(|t| !t.shown) {
             return;
         }
+        let stack = self.stack_for(pid, tid, &kind);
         let ev = Event {
             time: Stamp::now(),
             pid,
             tid,
             ntasks: self.shown,
             kind,
+            stack,
         };
         if tid == self.main_pid && self.exec_error.is_some() {
             // Before its exec the command is still sigtrace's child stub: of its syscalls only
@@ -644,6 +685,9 @@ impl Tracer {
         if self.procs.knows(pid) {
             self.procs.exec(pid);
         }
+        if let Some(stacks) = &mut self.stacks {
+            stacks.forget(pid);
+        }
         if tid == self.main_pid && self.exec_error.take().is_some() {
             self.first_seen(pid, None);
             self.batch.append(&mut self.before_exec);
@@ -672,6 +716,10 @@ impl Tracer {
     }
 
     fn ended(&mut self, tid: Tid, pid: Tid, mut kind: EventKind, outcome: Outcome) {
+        self.entry_stacks.remove(&tid);
+        if let Some(stacks) = self.stacks.as_mut().filter(|_| tid == pid) {
+            stacks.forget(pid);
+        }
         if tid == pid {
             let name = self.tasks.get_mut(&tid).and_then(|t| t.comm.take());
             self.procs.ended(pid, name.clone());
