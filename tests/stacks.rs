@@ -61,7 +61,18 @@ fn parse_strace(text: &str) -> Vec<Shown> {
     let mut shown: Vec<Shown> = Vec::new();
     for line in text.lines() {
         let line = strip_pid(line);
-        if let Some(f) = line.strip_prefix(" > ") {
+        if let Some(note) = line.strip_prefix("sigtrace: ") {
+            // sigtrace's own lines: a verdict's stack follows it, not the event before.
+            let what = if note.contains(" exited with ") || note.contains(" killed by ") {
+                "verdict"
+            } else {
+                "sigtrace"
+            };
+            shown.push(Shown {
+                what: what.into(),
+                frames: vec![],
+            });
+        } else if let Some(f) = line.strip_prefix(" > ") {
             if let Some(last) = shown.last_mut() {
                 last.frames.push(parse_frame(f));
             }
@@ -472,4 +483,143 @@ fn a_signal_in_the_vdso_unwinds_into_its_caller() {
         let names = symbols(s);
         assert!(names.contains(&"spin") && names.contains(&"main"), "{s:#?}");
     }
+}
+
+/// sigtrace -k's events for `prog` (its own lines kept apart, as "verdict" and "sigtrace").
+fn sigtrace_k(prog: &Path, args: &[&str]) -> Vec<Shown> {
+    let out = common::run(common::sigtrace().arg("-k").args(args).arg(prog));
+    parse_strace(&out.stderr)
+}
+
+/// The strace events of sigtrace's output, without its own lines.
+fn strace_lines(all: &[Shown]) -> Vec<Shown> {
+    let keep = |s: &&Shown| s.what != "verdict" && s.what != "sigtrace";
+    all.iter()
+        .filter(keep)
+        .map(|s| Shown {
+            what: s.what.clone(),
+            frames: s.frames.clone(),
+        })
+        .collect()
+}
+
+fn cli_compare(file: &str, flags: &[&str], args: &[&str]) -> Option<Vec<Shown>> {
+    let _one = serial();
+    if !strace_has_k() {
+        skip("strace without -k");
+        return None;
+    }
+    let Some(prog) = build(file, "cc", flags) else {
+        skip(&format!("cc could not build {file}"));
+        return None;
+    };
+    let theirs = parse_strace(
+        &common::run(
+            Command::new("strace")
+                .args(["-k", "-qq"])
+                .args(args)
+                .arg(&prog),
+        )
+        .stderr,
+    );
+    let mine = sigtrace_k(&prog, args);
+    assert_covers(&strace_lines(&mine), &theirs, &prog);
+    Some(mine)
+}
+
+fn verdict(mine: &[Shown]) -> &Shown {
+    mine.iter()
+        .rfind(|s| s.what == "verdict")
+        .expect("a verdict")
+}
+
+#[test]
+fn cli_handler_calling_exit_and_its_verdict() {
+    let args = ["-e", "trace=kill,exit_group"];
+    let Some(mine) = cli_compare("handler.c", &["-O1", "-g"], &args) else {
+        return;
+    };
+    assert_handler_stack(&strace_lines(&mine));
+    let names = symbols(verdict(&mine));
+    assert_eq!(
+        names.get(3..5),
+        Some(&["shutdown_now", "on_term"][..]),
+        "{mine:#?}"
+    );
+}
+
+#[test]
+fn cli_crash_verdict_has_the_faulting_stack() {
+    let Some(mine) = cli_compare("crash.c", &["-O1"], &["-e", "trace=none"]) else {
+        return;
+    };
+    assert_eq!(
+        symbols(verdict(&mine)).get(..2),
+        Some(&["poke", "deeper"][..]),
+        "{mine:#?}"
+    );
+}
+
+#[test]
+fn cli_external_kill_verdict_has_the_senders_stack() {
+    let Some(mine) = cli_compare("killer.c", &["-O1"], &["-f", "-e", "trace=kill"]) else {
+        return;
+    };
+    let child = mine
+        .iter()
+        .find(|s| s.what == "verdict")
+        .expect("the child's verdict");
+    assert!(symbols(child).contains(&"send_term"), "{mine:#?}");
+}
+
+#[test]
+fn cli_json_stack() {
+    let _one = serial();
+    let Some(prog) = build("handler.c", "cc", &["-O1"]) else {
+        return skip("cc could not build handler.c");
+    };
+    let out = common::run(
+        common::sigtrace()
+            .args(["-k", "--json", "-e", "trace=exit_group"])
+            .arg(&prog),
+    );
+    let exit = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("\"exit_group\""))
+        .expect("exit_group");
+    let v: serde_json::Value = serde_json::from_str(exit).unwrap();
+    let names: Vec<&str> = v["stack"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["symbol"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"on_term") && names.contains(&"main"),
+        "{exit}"
+    );
+    let f = &v["stack"][0];
+    assert!(
+        f["module"].as_str().unwrap().contains("libc")
+            && f["offset"].is_u64()
+            && f["address"].is_u64(),
+        "{exit}"
+    );
+    let verdict = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("\"verdict\""))
+        .expect("verdict");
+    assert!(verdict.contains("\"stack\":[{"), "{verdict}");
+}
+
+#[test]
+fn without_k_no_stack_lines() {
+    let _one = serial();
+    let Some(prog) = build("handler.c", "cc", &["-O1"]) else {
+        return skip("cc could not build handler.c");
+    };
+    let out = common::run(common::sigtrace().arg(&prog));
+    assert!(!out.stderr.contains("\n > "), "{}", out.stderr);
 }
