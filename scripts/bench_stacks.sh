@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The cost of -k: the signal storm and fork+exec workloads untraced, under sigtrace and strace,
 # each without and with -k, runs alternating; medians, ratios in one table, and the spread
-# (max/min over the runs) as the noise. Usage: scripts/bench_stacks.sh [RUNS] (default 5).
+# (max/min over the runs) as the noise. Usage: scripts/bench_stacks.sh [RUNS] (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-5}
+runs=${1:-3}
 cargo build --release -q
 sig=target/release/sigtrace
 bin=target/bench
@@ -17,7 +17,7 @@ strace -V | grep -q stack-trace || { echo "this strace has no -k" >&2; exit 1; }
 set_=trace=%signal,exit,exit_group,execve,execveat,setsid,setpgid
 # name | flags for both tracers | command
 workloads=(
-  "b 20k SIGUSR1||$bin/storm 20000"
+  "b 5k SIGUSR1||$bin/storm 5000"
   "d 300 fork+exec|-f|$bin/forkexec 300"
 )
 # column | command prefix (the workload's flags and command follow)
@@ -42,8 +42,9 @@ for w in "${workloads[@]}"; do
   for _ in $(seq "$runs"); do
     for i in "${!tracers[@]}"; do
       prefix=${tracers[$i]#*|}
+      f=$flags; [ -n "$prefix" ] || f=""
       # shellcheck disable=SC2086
-      s=$(now); $prefix $flags $cmd >/dev/null; e=$(now)
+      s=$(now); $prefix $f $cmd >/dev/null; e=$(now)
       echo $(( (e - s) / 1000 )) >>"$bin/k$i"
     done
   done
