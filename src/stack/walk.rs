@@ -43,34 +43,14 @@ fn walk_in(
         regs: UnwindRegsX86_64::new(r.ip, r.sp, r.bp),
     };
     let mut frames = Vec::new();
-    let mut reread = false;
-    let mut mem = Memory::new(tid);
+    let mut stop = Stop {
+        pid,
+        mem: Memory::new(tid),
+        reread: false,
+    };
     while frames.len() < MAX_FRAMES {
-        let pc = cur.address.address();
-        if !space.is_mapped(pc) && could_be_code(pc) && !reread {
-            // A pc outside every known mapping: the process mapped code since the maps were read.
-            *space = Space::read(pid);
-            reread = true;
-        }
-        let Some(m) = space.exec_mapping(pc).cloned() else {
-            frames.push(Frame::marker(OUTSIDE, pc));
-            return frames;
-        };
-        let placed = space.place(&mut stacks.files, pid, &m);
-        let sigreturn = cur.address.is_return_address() && is_sigreturn(stacks, &placed, &mem, pc);
-        // A return address is named by the call before it (pc - 1), as libunwind does; the pc
-        // where a signal frame resumes, and the trampoline itself, are named as they are.
-        let lookup = if cur.address.is_return_address() && !sigreturn {
-            pc - 1
-        } else {
-            pc
-        };
-        frames.push(name_frame(stacks, &m, placed.as_ref(), pc, lookup));
-        let next = if sigreturn {
-            from_signal_frame(space, &mut mem, cur.regs.sp())
-        } else {
-            step(stacks, space, &mut mem, cur)
-        };
+        let (frame, next) = one_frame(stacks, space, &mut stop, cur);
+        frames.push(frame);
         match next {
             Ok(Some(c)) => cur = c,
             Ok(None) => return frames,
@@ -84,6 +64,46 @@ fn walk_in(
     frames
 }
 
+/// What one walk keeps across its frames: the memory read so far, and whether the maps were
+/// already read again.
+struct Stop {
+    pid: i32,
+    mem: Memory,
+    reread: bool,
+}
+
+type Next = Result<Option<Cursor>, &'static str>;
+
+/// The frame at the cursor, and the cursor of its caller.
+fn one_frame(
+    stacks: &mut Stacks,
+    space: &mut Space,
+    stop: &mut Stop,
+    cur: Cursor,
+) -> (Frame, Next) {
+    let pc = cur.address.address();
+    if !space.is_mapped(pc) && could_be_code(pc) && !stop.reread {
+        // A pc outside every known mapping: the process mapped code since the maps were read.
+        *space = Space::read(stop.pid);
+        stop.reread = true;
+    }
+    let Some(m) = space.exec_mapping(pc).cloned() else {
+        return (Frame::marker(OUTSIDE, pc), Ok(None));
+    };
+    let placed = space.place(&mut stacks.files, stop.pid, &m);
+    let returns = cur.address.is_return_address();
+    let sigreturn = returns && is_sigreturn(stacks, &placed, &stop.mem, pc);
+    // A return address is named by the call before it (pc - 1), as libunwind does; the pc
+    // where a signal frame resumes, and the trampoline itself, are named as they are.
+    let lookup = if returns && !sigreturn { pc - 1 } else { pc };
+    let frame = name_frame(stacks, &m, placed.as_ref(), pc, lookup);
+    let next = match sigreturn {
+        true => from_signal_frame(space, &mut stop.mem, cur.regs.sp()),
+        false => step(stacks, space, &mut stop.mem, cur),
+    };
+    (frame, next)
+}
+
 /// Whether a process could have mapped code at `pc` since its maps were read: nothing is
 /// mapped below mmap_min_addr (64 KiB by default) nor outside user space (47-bit on x86_64).
 fn could_be_code(pc: u64) -> bool {
@@ -94,12 +114,7 @@ fn could_be_code(pc: u64) -> bool {
 const MIN_CODE: u64 = 0x10000;
 
 /// One framehop step: the caller's return address and registers, None at the outermost frame.
-fn step(
-    stacks: &mut Stacks,
-    space: &Space,
-    mem: &mut Memory,
-    mut cur: Cursor,
-) -> Result<Option<Cursor>, &'static str> {
+fn step(stacks: &mut Stacks, space: &Space, mem: &mut Memory, mut cur: Cursor) -> Next {
     let rules = stacks.rules.get_or_insert_with(Default::default);
     let mut read = |addr| mem.word(&space.maps, addr).ok_or(());
     match space
@@ -123,11 +138,7 @@ fn step(
 /// the rt_sigframe's `struct ucontext` (its return address, `pretcode`, just popped); the
 /// registers are in uc_mcontext at offset 40, in `struct sigcontext` order (r8..r15, rdi,
 /// rsi, rbp, rbx, rdx, rax, rcx, rsp, rip): rbp at +120, rsp at +160, rip at +168.
-fn from_signal_frame(
-    space: &Space,
-    mem: &mut Memory,
-    sp: u64,
-) -> Result<Option<Cursor>, &'static str> {
+fn from_signal_frame(space: &Space, mem: &mut Memory, sp: u64) -> Next {
     let word = |mem: &mut Memory, off: u64| {
         mem.word(&space.maps, sp.wrapping_add(off))
             .ok_or("unreadable_signal_frame")
