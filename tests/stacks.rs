@@ -623,3 +623,50 @@ fn without_k_no_stack_lines() {
     let out = common::run(common::sigtrace().arg(&prog));
     assert!(!out.stderr.contains("\n > "), "{}", out.stderr);
 }
+
+#[test]
+fn cli_attached_task_signal_and_verdict_stacks() {
+    let _one = serial();
+    let Some(prog) = build("waiter.c", "cc", &["-O1"]) else {
+        return skip("cc could not build waiter.c");
+    };
+    let target = KillOnDrop(Command::new(&prog).stdin(Stdio::null()).spawn().unwrap());
+    let pid = target.0.id();
+    let file = prog.with_file_name("trace.txt");
+    let tracer = common::sigtrace()
+        .args(["-k", "-o"])
+        .arg(&file)
+        .args(["-p", &pid.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let tracer_pid = tracer.id();
+    common::wait_for("sigtrace to attach", || {
+        common::tracer_of(pid) == tracer_pid
+    });
+    common::signal(pid, nix::sys::signal::Signal::SIGTERM);
+    common::finish(tracer, "sigtrace -k -p");
+    drop(target);
+    let mine = parse_strace(&std::fs::read_to_string(&file).unwrap());
+    let delivery = mine
+        .iter()
+        .find(|s| s.what == "SIGTERM")
+        .expect("the SIGTERM line");
+    assert!(
+        symbols(delivery).starts_with(&["pause", "sleep_forever", "main"]),
+        "{mine:#?}"
+    );
+    assert_eq!(symbols(verdict(&mine)), symbols(delivery), "{mine:#?}");
+}
+
+/// A program the test started, ended however the test ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -223,12 +223,13 @@ impl Tracer {
                 self.entry_stacks.insert(tid, stack.clone());
                 Some(stack)
             }
-            EventKind::SyscallExit { call, .. } if is_exec(call.nr) => {
-                Some(stacks.capture(pid, tid))
-            }
-            EventKind::SyscallExit { .. } | EventKind::SyscallNoReturn { .. } => {
-                self.entry_stacks.remove(&tid)
-            }
+            // An exit with no entry seen (attached inside the syscall) is walked now, as strace
+            // walks at exit whatever it did not capture at entry.
+            EventKind::SyscallExit { call, .. } => match self.entry_stacks.remove(&tid) {
+                Some(stack) if !is_exec(call.nr) => Some(stack),
+                _ => Some(stacks.capture(pid, tid)),
+            },
+            EventKind::SyscallNoReturn { .. } => self.entry_stacks.remove(&tid),
             _ => None,
         }
     }
