@@ -45,7 +45,7 @@ impl Elf {
             let s = elf.section_by_name(name)?;
             let data: Arc<[u8]> = s.uncompressed_data().ok()?.as_ref().into();
             Some(Section {
-                svma: s.address()..s.address() + s.size(),
+                svma: s.address()..s.address().saturating_add(s.size()),
                 data,
             })
         };
@@ -58,7 +58,7 @@ impl Elf {
             segments: load_segments(&elf),
             text: elf
                 .section_by_name(".text")
-                .map(|s| s.address()..s.address() + s.size()),
+                .map(|s| s.address()..s.address().saturating_add(s.size())),
             eh_frame_hdr: section(".eh_frame_hdr"),
             eh_frame,
             debug_frame,
@@ -72,16 +72,16 @@ impl Elf {
     pub fn vaddr_of_offset(&self, offset: u64) -> Option<u64> {
         const PAGE: u64 = 4096;
         let at = |&(off, vaddr, _): &(u64, u64, u64)| {
-            (vaddr & !(PAGE - 1)) + (offset - (off & !(PAGE - 1)))
+            (vaddr & !(PAGE - 1)).wrapping_add(offset - (off & !(PAGE - 1)))
         };
         let exact = self
             .segments
             .iter()
             .find(|(off, ..)| off & !(PAGE - 1) == offset);
         let within = || {
-            self.segments
-                .iter()
-                .find(|(off, _, size)| (off & !(PAGE - 1)..off + size.max(&1)).contains(&offset))
+            self.segments.iter().find(|(off, _, size)| {
+                (off & !(PAGE - 1)..off.saturating_add(*size.max(&1))).contains(&offset)
+            })
         };
         exact.or_else(within).map(at)
     }
@@ -125,4 +125,36 @@ fn functions<'d: 'f, 'f, R: ReadRef<'d> + 'f>(
             ))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mapping_offset_names_its_own_segment() {
+        // Rust's layout: the code segment starts in the page where the first segment ends.
+        let elf = Elf {
+            segments: vec![(0, 0, 0x13abc), (0x13ac0, 0x14ac0, 0x2000)],
+            ..Default::default()
+        };
+        assert_eq!(elf.vaddr_of_offset(0), Some(0));
+        assert_eq!(elf.vaddr_of_offset(0x13000), Some(0x14000));
+        assert_eq!(elf.vaddr_of_offset(0x14000), Some(0x15000));
+        assert_eq!(elf.vaddr_of_offset(0x99000), None);
+    }
+
+    #[test]
+    fn garbage_and_truncated_images_are_refused_without_panic() {
+        assert!(Elf::from_image(b"not an ELF file").is_none());
+        let exe = std::fs::read("/proc/self/exe").unwrap();
+        for len in [16, 64, 1000, 4096, 65536] {
+            let _ = Elf::from_image(&exe[..len.min(exe.len())]);
+        }
+        let mut flipped = exe[..exe.len().min(1 << 20)].to_vec();
+        for i in (64..flipped.len()).step_by(4099) {
+            flipped[i] ^= 0xff;
+        }
+        let _ = Elf::from_image(&flipped);
+    }
 }

@@ -153,7 +153,9 @@ fn from_signal_frame(space: &Space, mem: &mut Memory, sp: u64) -> Next {
 /// Whether `pc` is a sigreturn trampoline (glibc's and musl's __restore_rt):
 /// `mov $15, %rax; syscall` or `mov $15, %eax; syscall` (15 = rt_sigreturn on x86_64).
 fn is_sigreturn(stacks: &mut Stacks, placed: &Option<Placed>, mem: &Memory, pc: u64) -> bool {
-    let key = placed.as_ref().map(|p| (p.loaded.id, pc - p.bias));
+    let key = placed
+        .as_ref()
+        .map(|p| (p.loaded.id, pc.wrapping_sub(p.bias)));
     if let Some(&known) = key.and_then(|k| stacks.trampolines.get(&k)) {
         return known;
     }
