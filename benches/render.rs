@@ -45,6 +45,7 @@ fn bench(c: &mut Criterion) {
                 from: sigtrace::event::Origin::NoSender,
                 disposition: sigtrace::event::Disposition::Default,
             },
+            stack: None,
         };
         let mut s = String::with_capacity(256);
         b.iter(|| {
@@ -65,6 +66,7 @@ fn bench(c: &mut Criterion) {
                 from: sigtrace::event::Origin::NoSender,
                 disposition: sigtrace::event::Disposition::Default,
             },
+            stack: None,
         };
         b.iter(|| {
             tx.send(vec![ev.clone(); 256]).unwrap();

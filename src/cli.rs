@@ -43,6 +43,9 @@ struct Args {
     /// With -f, stop at every syscall (PTRACE_SYSCALL) instead of installing a seccomp filter in COMMAND (without -f there is none)
     #[arg(long = "no-seccomp")]
     no_seccomp: bool,
+    /// Print the stack of the traced task with each shown syscall and signal, and in verdicts
+    #[arg(short = 'k', long = "stack-trace")]
+    stacks: bool,
     /// JSON Lines instead of text: one object per event
     #[arg(long = "json")]
     json: bool,
@@ -80,6 +83,8 @@ pub struct Config {
     pub seccomp: bool,
     pub quiet: bool,
     pub json: bool,
+    /// -k: a stack with each shown syscall and signal.
+    pub stacks: bool,
     pub color: Color,
     pub clock: Clock,
     pub relative: bool,
@@ -162,6 +167,7 @@ fn config(args: Args) -> Result<Config, String> {
         seccomp: !args.no_seccomp,
         quiet: args.quiet > 0,
         json: args.json,
+        stacks: args.stacks,
         color: match args.color.as_str() {
             "always" => Color::Always,
             "never" => Color::Never,

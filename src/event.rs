@@ -33,6 +33,9 @@ pub struct Event {
     /// How many tasks were traced when this happened (strace prefixes lines with the pid when >1).
     pub ntasks: usize,
     pub kind: EventKind,
+    /// With -k: the task's stack at a signal's delivery, at a syscall's entry (the exit and
+    /// no-return events carry the entry's stack, printed after the completed line).
+    pub stack: Option<crate::stack::Stack>,
 }
 
 #[derive(Debug, Clone)]

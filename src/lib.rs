@@ -12,6 +12,7 @@ pub mod render;
 pub mod seccomp;
 pub mod session;
 pub mod signal;
+pub mod stack;
 pub mod strace;
 pub mod sys;
 pub mod tracer;

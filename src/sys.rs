@@ -516,3 +516,35 @@ pub fn seccomp_available() -> bool {
     // SAFETY: PR_GET_SECCOMP takes no pointer arguments.
     unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 }
 }
+
+/// The registers an unwinder starts from: instruction, stack and frame pointer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnwindRegs {
+    pub ip: u64,
+    pub sp: u64,
+    pub bp: u64,
+}
+
+/// PTRACE_GETREGS on a stopped tracee (x86_64).
+#[cfg(target_arch = "x86_64")]
+pub fn unwind_regs(tid: Tid) -> io::Result<UnwindRegs> {
+    // SAFETY: user_regs_struct is plain integers, so all-zero is a valid value.
+    let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
+    ptrace(
+        libc::PTRACE_GETREGS,
+        tid,
+        0,
+        &mut regs as *mut libc::user_regs_struct as usize,
+    )?;
+    Ok(UnwindRegs {
+        ip: regs.rip,
+        sp: regs.rsp,
+        bp: regs.rbp,
+    })
+}
+
+/// Stacks are x86_64-only for now: elsewhere -k says so in each stack.
+#[cfg(not(target_arch = "x86_64"))]
+pub fn unwind_regs(_tid: Tid) -> io::Result<UnwindRegs> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}

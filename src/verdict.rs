@@ -5,6 +5,8 @@ use crate::event::{
     Disposition, Event, EventKind, Oom, Origin, Sender, Source, Stamp, Syscall, Target,
 };
 use crate::signal::{DefaultAction, Signal};
+use crate::stack::Stack;
+use crate::strace::syscalls::{NR_EXIT, NR_EXIT_GROUP};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
@@ -53,6 +55,8 @@ pub struct SignalRecord {
     pub disposition: Disposition,
     /// The traced kill-family call that sent it, when a traced process did.
     pub call: Option<Arc<KillCall>>,
+    /// With -k: the receiving task's stack at the delivery.
+    pub stack: Option<Stack>,
 }
 
 /// A kill-family syscall made by a traced process, to link to the deliveries it caused.
@@ -64,6 +68,8 @@ pub struct KillCall {
     pub target: Target,
     /// The call as the tracer decoded it at entry.
     pub call: Syscall,
+    /// With -k: the sender's stack at the call.
+    pub stack: Option<Stack>,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +90,9 @@ pub struct Verdict {
     /// For a self-exit: the last signal it handled, as context (a reload on SIGHUP).
     pub last_handled: Option<SignalRecord>,
     pub oom: Option<Oom>,
+    /// With -k, the stack that explains the end: the traced kill call's (an external signal),
+    /// the exit call's (an exit), or the fatal delivery's (a death by signal).
+    pub stack: Option<Stack>,
 }
 
 #[derive(Default)]
@@ -98,6 +107,8 @@ struct History {
     requests: Vec<SignalRecord>,
     /// Its process group, from its context lines.
     pgrp: Option<i32>,
+    /// With -k: the stack of its last exit or exit_group call.
+    exit_stack: Option<Stack>,
 }
 
 /// How many earlier termination requests a verdict keeps.
@@ -194,9 +205,15 @@ impl Fold {
                     sig: *sig,
                     target: *target,
                     call: call.clone(),
+                    stack: ev.stack.clone(),
                 }));
             }
             EventKind::Context(ctx) => self.procs.entry(ev.pid).or_default().pgrp = Some(ctx.pgrp),
+            EventKind::SyscallEntry(call)
+                if ev.stack.is_some() && matches!(call.nr, NR_EXIT | NR_EXIT_GROUP) =>
+            {
+                self.procs.entry(ev.pid).or_default().exit_stack = ev.stack.clone();
+            }
             EventKind::Exited { code, comm } if ev.tid == ev.pid => {
                 return Some(self.end(ev, Outcome::Exited(*code), comm.clone(), None));
             }
@@ -230,6 +247,7 @@ impl Fold {
             from: from.clone(),
             disposition: d,
             call,
+            stack: ev.stack.clone(),
         };
         let h = self.procs.entry(ev.pid).or_default();
         if termination_request(sig) {
@@ -295,6 +313,7 @@ impl Fold {
             earlier: Vec::new(),
             last_handled: None,
             oom,
+            stack: None,
         };
         match outcome {
             Outcome::Exited(code) => on_exit(&mut v, &h, code),
@@ -311,6 +330,11 @@ impl Fold {
         if v.cause == Cause::SelfExit {
             v.last_handled = h.last_handled;
         }
+        let call_stack = v.call.as_ref().and_then(|c| c.stack.clone());
+        v.stack = call_stack.or(match outcome {
+            Outcome::Exited(_) => h.exit_stack,
+            Outcome::Killed { .. } => v.trigger.as_ref().and_then(|t| t.stack.clone()),
+        });
         v
     }
 
@@ -431,6 +455,7 @@ pub mod testing {
             tid: pid,
             ntasks: 1,
             kind,
+            stack: None,
         }
     }
 

@@ -140,6 +140,25 @@ fn disposition(d: Disposition) -> &'static str {
     }
 }
 
+/// -k's frames (a marker frame has an empty module and says in `symbol` why the stack ends).
+#[derive(Serialize)]
+struct FrameJson {
+    address: u64,
+    module: String,
+    offset: u64,
+    symbol: Option<String>,
+}
+
+fn stack(s: Option<&crate::stack::Stack>) -> Option<Vec<FrameJson>> {
+    let frame = |f: &crate::stack::Frame| FrameJson {
+        address: f.address,
+        module: f.module.clone(),
+        offset: f.offset,
+        symbol: f.symbol.clone(),
+    };
+    s.map(|frames| frames.iter().map(frame).collect())
+}
+
 #[derive(Serialize)]
 struct SignalJson {
     code: String,
@@ -151,6 +170,8 @@ struct SignalJson {
     sender: Option<SenderJson>,
     signal: String,
     signo: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stack: Option<Vec<FrameJson>>,
     text: String,
     tid: i32,
     time: f64,
@@ -165,6 +186,8 @@ struct SyscallJson {
     name: &'static str,
     pid: i32,
     ret: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stack: Option<Vec<FrameJson>>,
     text: String,
     tid: i32,
     time: f64,
@@ -264,6 +287,8 @@ struct VerdictJson {
     outcome: &'static str,
     pid: i32,
     signal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stack: Option<Vec<FrameJson>>,
     summary: String,
     tid: i32,
     time: f64,
@@ -300,6 +325,7 @@ impl JsonFormat {
             sender: origin(from),
             signal: info.signo().to_string(),
             signo: info.signo().0,
+            stack: None,
             text,
             tid: at.tid,
             time: at.time,
@@ -318,7 +344,11 @@ impl JsonFormat {
                 info,
                 from,
                 disposition,
-            } => line(&self.signal(at, info, from, *disposition), out),
+            } => {
+                let mut json = self.signal(at, info, from, *disposition);
+                json.stack = stack(ev.stack.as_ref());
+                line(&json, out)
+            }
             EventKind::Context(c) => line(&context(at, c), out),
             EventKind::Relayed { sig, from, passed } => line(
                 &RelayedJson {
@@ -340,11 +370,16 @@ impl JsonFormat {
                 call,
                 ret,
                 is_error,
-            } => line(
-                &self.syscall(at, entry, Some(call), Some((*ret, *is_error))),
-                out,
-            ),
-            EventKind::SyscallNoReturn { entry } => line(&self.syscall(at, entry, None, None), out),
+            } => {
+                let mut json = self.syscall(at, entry, Some(call), Some((*ret, *is_error)));
+                json.stack = stack(ev.stack.as_ref());
+                line(&json, out)
+            }
+            EventKind::SyscallNoReturn { entry } => {
+                let mut json = self.syscall(at, entry, None, None);
+                json.stack = stack(ev.stack.as_ref());
+                line(&json, out)
+            }
             kind => line(&simple(at, kind), out),
         }
     }
@@ -381,6 +416,7 @@ impl JsonFormat {
             name: spec.name,
             pid: at.pid,
             ret: ret.map(|(r, e)| if e { -1 } else { r }),
+            stack: None,
             text,
             tid: at.tid,
             time: at.time,
@@ -398,7 +434,9 @@ impl JsonFormat {
                 pid: v.pid,
                 tid: t.tid,
             };
-            self.signal(at, &t.info, &t.from, t.disposition)
+            let mut json = self.signal(at, &t.info, &t.from, t.disposition);
+            json.stack = stack(t.stack.as_ref());
+            json
         });
         let verdict = VerdictJson {
             by: v
@@ -419,6 +457,7 @@ impl JsonFormat {
             outcome,
             pid: v.pid,
             signal,
+            stack: stack(v.stack.as_ref()),
             summary: super::text::summary(v, self.clk_tck),
             tid: v.pid,
             time: v.time.wall.as_secs_f64(),

@@ -108,6 +108,12 @@ impl TextFormat {
         }
         self.body(ev, start, out);
         out.push('\n');
+        if matches!(
+            ev.kind,
+            EventKind::SyscallExit { .. } | EventKind::SyscallNoReturn { .. }
+        ) {
+            stack_lines(ev, out);
+        }
         true
     }
 
@@ -118,7 +124,7 @@ impl TextFormat {
                 info,
                 from,
                 disposition,
-            } => self.signal(info, from, *disposition, out),
+            } => self.signal(info, from, *disposition, ev.stack.as_ref(), out),
             EventKind::Stopped(sig) => {
                 let _ = write!(out, "--- stopped by {sig} ---");
             }
@@ -161,13 +167,23 @@ impl TextFormat {
     }
 
     /// `--- SIGTERM {...} ---`, then the line saying what it does and who sent it.
-    fn signal(&mut self, info: &SigInfo, from: &Origin, d: Disposition, out: &mut String) {
+    fn signal(
+        &mut self,
+        info: &SigInfo,
+        from: &Origin,
+        d: Disposition,
+        stack: Option<&crate::stack::Stack>,
+        out: &mut String,
+    ) {
         let line = out.len();
         let _ = write!(out, "--- {} ", info.signo());
         siginfo(info, self.clk_tck, out);
         out.push_str(" ---");
         self.paint(out, line, Paint::Signal);
         out.push('\n');
+        if let Some(stack) = stack {
+            crate::stack::write_stack(out, stack);
+        }
         let line = out.len();
         annotation(info, from, d, out);
         self.paint(out, line, Paint::Note);
@@ -291,6 +307,16 @@ impl TextFormat {
         );
         self.paint(out, line, Paint::Verdict);
         out.push('\n');
+        if let Some(stack) = &v.stack {
+            crate::stack::write_stack(out, stack);
+        }
+    }
+}
+
+/// With -k, strace's ` > module(symbol+0xoff) [0xaddr]` lines after the line they explain.
+fn stack_lines(ev: &Event, out: &mut String) {
+    if let Some(stack) = &ev.stack {
+        crate::stack::write_stack(out, stack);
     }
 }
 
@@ -581,6 +607,7 @@ mod tests {
             tid,
             ntasks,
             kind,
+            stack: None,
         }
     }
 

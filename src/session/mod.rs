@@ -48,6 +48,9 @@ fn run(config: Config) -> Result<i32, Failure> {
         tx,
         bell.clone(),
     );
+    if config.stacks {
+        tracer.capture_stacks();
+    }
 
     let mut held = None;
     match (&config.target, plan.launch.take()) {

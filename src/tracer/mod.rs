@@ -11,7 +11,7 @@ pub mod wait;
 
 use crate::event::{Event, EventKind, Stamp};
 use crate::signal::Signal;
-use crate::strace::syscalls::SyscallSet;
+use crate::strace::syscalls::{NR_EXECVE, NR_EXECVEAT, SyscallSet};
 use crate::sys::Tid;
 use crossbeam_channel::Sender;
 use launch::Launch;
@@ -105,6 +105,9 @@ pub struct Tracer {
     recent: Vec<relay::Delivery>,
     /// Syscalls stopped at whether shown or not (`syscalls::watched`).
     watched: SyscallSet,
+    /// With -k: the unwinder, and each task's stack at the entry of the syscall it is in.
+    stacks: Option<crate::stack::Stacks>,
+    entry_stacks: HashMap<Tid, crate::stack::Stack>,
 }
 
 impl Tracer {
@@ -137,6 +140,47 @@ impl Tracer {
             passed: Vec::new(),
             recent: Vec::new(),
             watched: syscalls::watched(),
+            stacks: None,
+            entry_stacks: HashMap::new(),
+        }
+    }
+
+    /// -k: take the stack of each shown syscall and signal.
+    pub fn capture_stacks(&mut self) {
+        self.stacks = Some(crate::stack::Stacks::new());
+    }
+
+    /// The stack an event carries, taken while the task is stopped: at a signal's delivery, at
+    /// a syscall's entry (its exit and its end carry that one), at a kill call. As strace does,
+    /// an exec's stack is taken at its exit, in the new program.
+    fn stack_for(&mut self, pid: Tid, tid: Tid, kind: &EventKind) -> Option<crate::stack::Stack> {
+        let stacks = self.stacks.as_mut()?;
+        let is_exec = |nr: u32| nr == NR_EXECVE || nr == NR_EXECVEAT;
+        match kind {
+            EventKind::Signal { .. } | EventKind::SignalSent { .. } => {
+                Some(stacks.capture(pid, tid))
+            }
+            EventKind::SyscallEntry(call) if !is_exec(call.nr) => {
+                let stack = stacks.capture(pid, tid);
+                self.entry_stacks.insert(tid, stack.clone());
+                Some(stack)
+            }
+            // An exit with no entry seen (attached inside the syscall) is walked now, as strace
+            // walks at exit whatever it did not capture at entry.
+            EventKind::SyscallExit { call, .. } => match self.entry_stacks.remove(&tid) {
+                Some(stack) if !is_exec(call.nr) => Some(stack),
+                _ => Some(stacks.capture(pid, tid)),
+            },
+            EventKind::SyscallNoReturn { .. } => self.entry_stacks.remove(&tid),
+            _ => None,
+        }
+    }
+
+    /// Forgets what -k cached of a process that exec'd or ended.
+    fn forget_stacks(&mut self, tid: Tid, pid: Tid) {
+        self.entry_stacks.remove(&tid);
+        if let Some(stacks) = self.stacks.as_mut().filter(|_| tid == pid) {
+            stacks.forget(pid);
         }
     }
 
@@ -155,12 +199,14 @@ impl Tracer {
         if self.tasks.get(&tid).is_some_and(|t| !t.visible) {
             return;
         }
+        let stack = self.stack_for(pid, tid, &kind);
         let ev = Event {
             time: Stamp::now(),
             pid,
             tid,
             ntasks: self.nvisible,
             kind,
+            stack,
         };
         let Some(ev) = self.hold_before_exec(ev) else {
             return;

@@ -122,6 +122,7 @@ impl Tracer {
     }
 
     pub(super) fn ended(&mut self, tid: Tid, pid: Tid, mut kind: EventKind, outcome: RunEnd) {
+        self.forget_stacks(tid, pid);
         if tid == pid {
             let name = self.tasks.get_mut(&tid).and_then(|t| t.comm.take());
             self.procs.ended(pid, name.clone());
@@ -151,6 +152,9 @@ impl Tracer {
     pub(super) fn exec(&mut self, tid: Tid, pid: Tid) {
         if self.procs.knows(pid) {
             self.procs.exec(pid);
+        }
+        if let Some(stacks) = &mut self.stacks {
+            stacks.forget(pid);
         }
         let first = tid == self.main_pid && self.command_execed(pid);
         if !first && let Some(t) = self.tasks.get_mut(&tid).filter(|t| t.visible) {

@@ -55,6 +55,7 @@ fn event(kind: EventKind) -> Event {
         tid: 1235,
         ntasks: 2,
         kind,
+        stack: None,
     }
 }
 
