@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite; installs what a fresh machine lacks (a C compiler, strace, script).
+# Runs the whole test suite; installs what a fresh machine lacks (a C compiler, strace, script,
+# chromium, man).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -7,6 +8,9 @@ need=()
 command -v cc >/dev/null || need+=(gcc libc6-dev)
 command -v strace >/dev/null || need+=(strace)
 command -v script >/dev/null || need+=(bsdutils)
+# The report page is tested in a real browser; the man page with man.
+command -v chromium >/dev/null || need+=(chromium)
+command -v man >/dev/null || need+=(man-db)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   sudo=""

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod decode;
 pub mod event;
+pub mod generate;
 pub mod procfs;
 pub mod render;
 pub mod signal;
@@ -135,6 +136,9 @@ fn run(config: Config) -> Result<i32, Failure> {
         }
         None => render::Sink::Stderr,
     };
+    let pictures =
+        render::pictures::Pictures::open(config.report.as_deref(), config.perfetto.as_deref())
+            .map_err(|msg| (msg, 1))?;
     let launch = matches!(config.target, Target::Launch(_));
     let mode = if config.trace.is_empty() {
         tracer::SyscallMode::Off
@@ -182,7 +186,8 @@ fn run(config: Config) -> Result<i32, Failure> {
     }
 
     let format = output_format(&config, tracer.ntasks());
-    let renderer = render::Renderer::new(format, sink, config.quiet, config.follow);
+    let renderer =
+        render::Renderer::new(format, sink, config.quiet, config.follow).with_pictures(pictures);
     let renderer_bell = bell.clone();
     let render_thread = std::thread::spawn(move || renderer.run(rx, &renderer_bell));
     spawn_signal_thread(control);
