@@ -2,15 +2,10 @@
 
 mod common;
 
-use common::{prog, run, sigtrace, tempdir};
+use common::{prog, run, sigtrace, skip, tempdir};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// A test that cannot run here says why and passes.
-fn skip(reason: &str) {
-    eprintln!("skipped: {reason}");
-}
 
 /// Debian's chromium, or why it cannot be used.
 fn chromium() -> Result<PathBuf, String> {
