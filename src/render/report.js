@@ -387,7 +387,21 @@
     });
   }
 
-  header(); legend(); wire(); resize(); table();
+  // `report.html#pid=1234` opens with that process selected and in view.
+  function fromHash() {
+    const m = /^#pid=(\d+)$/.exec(location.hash);
+    if (!m) return;
+    for (let r = NP - 1; r >= 0; r--) {
+      if (P.pid[r] !== Number(m[1])) continue;
+      const lane = L.laneOf[r];
+      scroller.scrollTop = Math.max(0, lane * LANE_H - view.height / 3);
+      select({ kind: P.end[r] >= 0 ? 'end' : 'proc', row: r, lane });
+      return;
+    }
+  }
+
+  header(); legend(); wire(); resize(); table(); fromHash();
+  window.addEventListener('hashchange', fromHash);
   el('timeline').dataset.lanes = String(NP);
   el('timeline').dataset.signals = String(NS);
   document.body.dataset.renderMs = performance.now().toFixed(1);
