@@ -16,8 +16,8 @@ fn chromium() -> Result<PathBuf, String> {
     Ok(path)
 }
 
-/// Runs headless Chromium (niced, with a profile of its own) on a local page.
-fn browse(page: &Path, extra: &[&str]) -> Result<String, String> {
+/// Runs headless Chromium (niced, with a profile of its own) on a local page (and #fragment).
+fn browse(page: &Path, fragment: &str, extra: &[&str]) -> Result<String, String> {
     let browser = chromium()?;
     let profile = tempdir("chromium-profile");
     let out = run(Command::new("nice")
@@ -35,7 +35,7 @@ fn browse(page: &Path, extra: &[&str]) -> Result<String, String> {
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
-        .arg(format!("file://{}", page.display())));
+        .arg(format!("file://{}{fragment}", page.display())));
     let _ = std::fs::remove_dir_all(&profile);
     if !out.status.success() {
         return Err(format!(
@@ -49,7 +49,11 @@ fn browse(page: &Path, extra: &[&str]) -> Result<String, String> {
 
 /// The page's DOM after its script ran.
 fn dom(page: &Path) -> Result<String, String> {
-    let dom = browse(page, &["--dump-dom"])?;
+    dom_at(page, "")
+}
+
+fn dom_at(page: &Path, fragment: &str) -> Result<String, String> {
+    let dom = browse(page, fragment, &["--dump-dom"])?;
     if dom.trim().is_empty() {
         return Err("chromium printed no DOM".into());
     }
@@ -66,6 +70,7 @@ fn attr(dom: &str, name: &str) -> Option<String> {
 fn screenshot(page: &Path, png: &Path) -> Result<(usize, f64), String> {
     browse(
         page,
+        "",
         &[
             "--window-size=1400,900",
             &format!("--screenshot={}", png.display()),
@@ -157,6 +162,21 @@ fn report_page_draws_every_process_in_chromium() {
         "the verdict sentence"
     );
     assert!(dom.contains("external-signal") && dom.contains("self-exit"));
+    // A link to a process selects it: the panel shows its verdict.
+    let argv = data["procs"]["argv"].as_array().unwrap();
+    let row = argv.iter().position(|a| a == "sleep 5").unwrap();
+    let pid = &data["procs"]["pid"][row];
+    let dom = dom_at(&page, &format!("#pid={pid}")).unwrap();
+    let detail = dom.split("id=\"detail-text\">").nth(1).unwrap();
+    let detail = detail.split("</pre>").next().unwrap();
+    assert!(
+        detail.starts_with(&format!("{pid} (sleep)  sleep 5")),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("verdict: killed by SIGTERM after SIGTERM from"),
+        "{detail}"
+    );
     assert_not_blank(&page, &dir.join("shot.png"));
 }
 

@@ -362,3 +362,138 @@ mod adapt {
         v.summary.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::siginfo::testing::build;
+    use crate::event::{ArgStr, ArgvEnd, Sender, Stamp, Syscall};
+    use crate::verdict::Fold;
+    use std::sync::Arc;
+
+    fn ev(pid: i32, kind: EventKind) -> Event {
+        Event {
+            time: Stamp::now(),
+            pid,
+            tid: pid,
+            ntasks: 2,
+            kind,
+        }
+    }
+
+    fn context(ppid: i32, comm: &str) -> EventKind {
+        EventKind::Context(crate::procfs::Context {
+            comm: comm.into(),
+            ppid,
+            parent_comm: b"sh".to_vec(),
+            pgrp: ppid,
+            session: ppid,
+            tty: None,
+        })
+    }
+
+    fn signal(signo: i32, from: i32) -> EventKind {
+        EventKind::Signal {
+            info: build(signo, 0, &[(16, from as u64, 4)]),
+            from: crate::event::From::Process(Arc::new(Sender {
+                pid: from,
+                uid: Some(0),
+                comm: b"sh".to_vec(),
+                cmdline: Vec::new(),
+                ancestry: Vec::new(),
+            })),
+            disposition: Disposition::Default,
+        }
+    }
+
+    fn execve(args: &[&str]) -> Syscall {
+        let list = args
+            .iter()
+            .map(|a| ArgStr {
+                ptr: 1,
+                text: Some((a.as_bytes().to_vec(), true)),
+            })
+            .collect();
+        Syscall {
+            nr: 59,
+            args: [0; 6],
+            mem: [Mem::None, Mem::Argv(list, ArgvEnd::Null), Mem::None],
+        }
+    }
+
+    /// Feeds events through the verdict fold and the collector, as the renderer does.
+    fn collect(events: Vec<Event>) -> Trace {
+        let (mut fold, mut c) = (Fold::default(), Collector::new());
+        for e in &events {
+            c.event(e);
+            if let Some(v) = fold.observe(e) {
+                c.verdict(&v);
+            }
+        }
+        c.finish()
+    }
+
+    #[test]
+    fn processes_signals_and_senders() {
+        let exit = |pid, call| {
+            let kind = EventKind::SyscallExit {
+                call,
+                ret: if pid == 10 { 0 } else { -2 },
+                is_error: pid != 10,
+            };
+            ev(pid, kind)
+        };
+        let killed = EventKind::Killed {
+            sig: crate::signal::Signal(15),
+            core: false,
+            comm: Some(b"sleep".as_slice().into()),
+            oom: None,
+        };
+        let t = collect(vec![
+            ev(10, context(1, "sh")),
+            ev(10, EventKind::SyscallEntry(execve(&["sh", "-c", "x y"]))),
+            exit(10, execve(&[])),
+            ev(11, context(10, "sh")),
+            ev(11, EventKind::SyscallEntry(execve(&["nope"]))),
+            exit(11, execve(&[])),
+            ev(11, signal(15, 10)),
+            ev(11, killed),
+            ev(10, signal(17, 11)),
+            ev(11, context(10, "again")),
+        ]);
+        assert_eq!(t.procs.len(), 3, "a reused pid is a new row");
+        let (sh, child) = (&t.procs[0], &t.procs[1]);
+        assert_eq!(sh.argv, "sh -c 'x y'");
+        assert_eq!(
+            child.argv, "sh -c 'x y'",
+            "a failed exec keeps the inherited argv"
+        );
+        assert_eq!(child.parent, Some(0));
+        let end = child.end.as_ref().unwrap();
+        assert_eq!((end.cause, end.by), ("external-signal", Some(10)));
+        assert_eq!(end.outcome, "killed by SIGTERM");
+        let senders: Vec<_> = t.signals.iter().map(|s| (s.receiver, s.sender)).collect();
+        assert_eq!(
+            senders,
+            [(1, Some(0)), (0, Some(1))],
+            "SIGCHLD after the child's end"
+        );
+        assert!(t.texts[t.signals[0].line as usize].starts_with("--- SIGTERM {si_signo=SIGTERM"));
+        assert_eq!(t.procs[2].parent, Some(0));
+    }
+
+    #[test]
+    fn signals_past_the_cap_are_counted() {
+        let mut c = Collector::new();
+        for _ in 0..MAX_SIGNALS + 5 {
+            c.event(&ev(7, signal(10, 7)));
+        }
+        let t = c.finish();
+        assert_eq!((t.signals.len(), t.dropped_signals), (MAX_SIGNALS, 5));
+        assert_eq!(
+            t.texts.len(),
+            3,
+            "one strace line and one sender text, interned"
+        );
+    }
+}
