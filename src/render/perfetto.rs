@@ -13,48 +13,54 @@ fn micros(t: f64) -> f64 {
     (t * 1e6).round()
 }
 
-/// Writes the whole file.
+/// Writes the whole file, one event at a time (no tree of the whole trace in memory).
 pub fn write(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
-    let mut events = Vec::with_capacity(trace.procs.len() * 4 + trace.signals.len() * 2);
+    out.write_all(b"{\"traceEvents\":[\n")?;
+    let mut events = Events { out, first: true };
     for (row, p) in trace.procs.iter().enumerate() {
-        process_events(trace, row, p, &mut events);
+        process_events(trace, row, p, &mut events)?;
     }
-    signal_events(trace, &mut events);
-    let doc = json!({
-        "traceEvents": events,
-        "displayTimeUnit": "ms",
-        "otherData": {
-            "tool": "sigtrace",
-            "start_epoch_seconds": trace.start.as_secs_f64(),
-            "dropped_signals": trace.dropped_signals,
-            "dropped_processes": trace.dropped_procs,
-        },
+    signal_events(trace, &mut events)?;
+    let other = json!({
+        "tool": "sigtrace",
+        "start_epoch_seconds": trace.start.as_secs_f64(),
+        "dropped_signals": trace.dropped_signals,
+        "dropped_processes": trace.dropped_procs,
     });
-    serde_json::to_writer(&mut *out, &doc)?;
-    out.write_all(b"\n")?;
-    out.flush()
+    write!(
+        events.out,
+        "\n],\"displayTimeUnit\":\"ms\",\"otherData\":{other}}}\n"
+    )?;
+    events.out.flush()
+}
+
+/// The array of events being written.
+struct Events<'a> {
+    out: &'a mut dyn Write,
+    first: bool,
+}
+
+impl Events<'_> {
+    fn push(&mut self, event: Value) -> io::Result<()> {
+        if !std::mem::take(&mut self.first) {
+            self.out.write_all(b",\n")?;
+        }
+        serde_json::to_writer(&mut *self.out, &event)?;
+        Ok(())
+    }
 }
 
 /// A process's track: its name, its place (parents before children), and the slice of its life.
-fn process_events(trace: &Trace, row: usize, p: &Proc, events: &mut Vec<Value>) {
+fn process_events(trace: &Trace, row: usize, p: &Proc, events: &mut Events) -> io::Result<()> {
     let name = if p.argv.is_empty() { &p.comm } else { &p.argv };
-    events.push(
-        json!({"ph": "M", "name": "process_name", "pid": p.pid, "tid": p.pid,
-        "args": {"name": format!("{} ({})", p.comm, p.pid)}}),
-    );
-    events.push(
-        json!({"ph": "M", "name": "thread_name", "pid": p.pid, "tid": p.pid,
-        "args": {"name": p.comm}}),
-    );
-    events.push(
-        json!({"ph": "M", "name": "process_sort_index", "pid": p.pid, "tid": p.pid,
-        "args": {"sort_index": row}}),
-    );
-    let start = micros(p.start);
-    let end = p
-        .end
-        .as_ref()
-        .map_or(micros(trace.duration), |e| micros(e.time));
+    let track = |what: &str, args: Value| json!({"ph": "M", "name": what, "pid": p.pid, "tid": p.pid, "args": args});
+    events.push(track(
+        "process_name",
+        json!({"name": format!("{} ({})", p.comm, p.pid)}),
+    ))?;
+    events.push(track("thread_name", json!({"name": p.comm})))?;
+    events.push(track("process_sort_index", json!({"sort_index": row})))?;
+    let (start, end) = life(trace, p);
     let args = match &p.end {
         Some(e) => json!({"pid": p.pid, "ppid": p.ppid, "command": name, "outcome": e.outcome,
             "cause": e.cause, "verdict": e.verdict, "by": e.by}),
@@ -63,42 +69,46 @@ fn process_events(trace: &Trace, row: usize, p: &Proc, events: &mut Vec<Value>) 
     };
     events.push(
         json!({"ph": "X", "cat": "process", "name": name, "pid": p.pid, "tid": p.pid,
-        "ts": start, "dur": (end - start).max(0.0), "args": args}),
-    );
+        "ts": start, "dur": end - start, "args": args}),
+    )
 }
 
 /// An instant per signal on its receiver's track; a flow from a traced sender's track.
-fn signal_events(trace: &Trace, events: &mut Vec<Value>) {
+fn signal_events(trace: &Trace, events: &mut Events) -> io::Result<()> {
     for (id, s) in trace.signals.iter().enumerate() {
         let to = &trace.procs[s.receiver as usize];
         let name = crate::signal::Signal(s.signo.into()).to_string();
         let ts = micros(s.time);
+        let args = json!({"text": trace.texts[s.line as usize],
+            "disposition": DISPOSITIONS[s.disposition as usize],
+            "from": trace.texts[s.from as usize]});
         events.push(json!({"ph": "i", "s": "t", "cat": "signal", "name": name,
-            "pid": to.pid, "tid": to.pid, "ts": ts,
-            "args": {"text": trace.texts[s.line as usize],
-                "disposition": DISPOSITIONS[s.disposition as usize],
-                "from": trace.texts[s.from as usize]}}));
+            "pid": to.pid, "tid": to.pid, "ts": ts, "args": args}))?;
         let Some(from) = s.sender.filter(|&f| f != s.receiver) else {
             continue;
         };
         let from = &trace.procs[from as usize];
         events.push(json!({"ph": "s", "cat": "signal", "name": name, "id": id,
-            "pid": from.pid, "tid": from.pid, "ts": inside(trace, from, ts)}));
+            "pid": from.pid, "tid": from.pid, "ts": inside(trace, from, ts)}))?;
         events.push(
             json!({"ph": "f", "bp": "e", "cat": "signal", "name": name, "id": id,
             "pid": to.pid, "tid": to.pid, "ts": ts}),
-        );
+        )?;
     }
+    Ok(())
+}
+
+/// A process's slice: from its first event to its end (or the trace's end), in microseconds.
+fn life(trace: &Trace, p: &Proc) -> (f64, f64) {
+    let start = micros(p.start);
+    let end = p.end.as_ref().map_or(trace.duration, |e| e.time);
+    (start, micros(end).max(start))
 }
 
 /// `ts` moved inside the sender's life, so that the flow binds to its slice (a child's SIGCHLD
 /// reaches the parent after the child's end).
 fn inside(trace: &Trace, p: &Proc, ts: f64) -> f64 {
-    let start = micros(p.start);
-    let end = p
-        .end
-        .as_ref()
-        .map_or(micros(trace.duration), |e| micros(e.time));
+    let (start, end) = life(trace, p);
     if ts < end {
         return ts.max(start);
     }
