@@ -134,7 +134,7 @@ impl Renderer {
             p.event(ev);
         }
         if let EventKind::Note(note) = &ev.kind {
-            if self.quiet && !matches!(note, crate::event::Note::Waiting { .. }) {
+            if self.quiet {
                 return;
             }
             text::note(ev, note, &mut self.line);
