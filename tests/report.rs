@@ -516,17 +516,38 @@ fn bash_completes_expression_values() {
     assert!(bash_complete(&script, "sigtrace --rep").contains(&"--report".into()));
 }
 
+/// Whether a program is on PATH.
+fn installed(name: &str) -> bool {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|d| d.join(name).is_file())
+}
+
 #[test]
 fn zsh_and_fish_scripts_offer_the_values() {
+    let dir = tempdir("shells");
     for shell in ["zsh", "fish"] {
         let script = generated(shell);
         assert!(
             script.contains("trace=%signal") && script.contains("signal=SIGTERM"),
             "{shell}"
         );
-        assert!(
-            script.contains("--report") || script.contains("-l report"),
-            "{shell}"
-        );
+        let file = dir.join(shell);
+        std::fs::write(&file, &script).unwrap();
+        if installed(shell) {
+            let out = run(Command::new(shell).arg("-n").arg(&file));
+            assert!(out.status.success(), "{shell} -n: {}", out.stderr);
+        }
     }
+    if !installed("fish") {
+        return skip("fish is not installed: its completions were not run");
+    }
+    let source = format!("source {}; complete -C ", dir.join("fish").display());
+    let complete = |line: &str| {
+        run(Command::new("fish")
+            .arg("-c")
+            .arg(format!("{source}'{line}'")))
+        .stdout
+    };
+    assert_eq!(complete("sigtrace -e trace=%p"), "trace=%process\n");
+    assert!(complete("sigtrace --rep").starts_with("--report"));
 }
