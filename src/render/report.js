@@ -317,6 +317,7 @@
     }, { passive: false });
     el('zoom-in').addEventListener('click', () => zoom(0.5));
     el('zoom-out').addEventListener('click', () => zoom(2));
+    el('find').addEventListener('keydown', (e) => { if (e.key === 'Enter') find(e.target.value); });
     el('zoom-fit').addEventListener('click', () => { view.t0 = 0; view.t1 = Math.max(D.duration_us, 1); redraw(); });
   }
 
@@ -387,17 +388,29 @@
     });
   }
 
+  function show(row) {
+    const lane = L.laneOf[row];
+    scroller.scrollTop = Math.max(0, lane * LANE_H - view.height / 3);
+    select({ kind: P.end[row] >= 0 ? 'end' : 'proc', row, lane });
+  }
+
   // `report.html#pid=1234` opens with that process selected and in view.
   function fromHash() {
     const m = /^#pid=(\d+)$/.exec(location.hash);
     if (!m) return;
-    for (let r = NP - 1; r >= 0; r--) {
-      if (P.pid[r] !== Number(m[1])) continue;
-      const lane = L.laneOf[r];
-      scroller.scrollTop = Math.max(0, lane * LANE_H - view.height / 3);
-      select({ kind: P.end[r] >= 0 ? 'end' : 'proc', row: r, lane });
-      return;
+    for (let r = NP - 1; r >= 0; r--) if (P.pid[r] === Number(m[1])) return show(r);
+  }
+
+  // The find box: the next lane (after the selected one) whose pid, name or command matches.
+  function find(text) {
+    const q = text.trim().toLowerCase();
+    if (!q) return;
+    const matches = (r) => String(P.pid[r]) === q || P.comm[r].toLowerCase().includes(q) || P.argv[r].toLowerCase().includes(q);
+    for (let k = 1; k <= NP; k++) {
+      const lane = (Math.max(view.selected, -1) + k) % NP;
+      if (matches(L.order[lane])) return show(L.order[lane]);
     }
+    el('detail-text').textContent = 'No process matches ' + JSON.stringify(text) + '.';
   }
 
   header(); legend(); wire(); resize(); table(); fromHash();
