@@ -175,7 +175,7 @@ impl Collector {
             time: t,
             outcome: outcome_text(v.outcome),
             cause: v.cause.as_str(),
-            verdict: adapt::sentence(v),
+            verdict: adapt::sentence(v, self.clk_tck),
             by: v.by.as_ref().map(|s| s.pid),
         });
         self.rows.remove(&v.pid);
@@ -358,7 +358,7 @@ mod adapt {
         }
     }
 
-    pub fn sentence(v: &Verdict) -> String {
+    pub fn sentence(v: &Verdict, _clk_tck: u64) -> String {
         v.summary.clone()
     }
 }
