@@ -1,8 +1,9 @@
 //! The command line: strace-compatible flags parsed into a Config.
 
-use crate::decode::syscall::SyscallSet;
 use crate::render::text::Clock;
 use crate::signal::SignalSet;
+use crate::strace::syscalls::SyscallSet;
+use crate::strace::{escape_input, escape_message};
 use clap::{ArgAction, Parser, ValueHint};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -127,7 +128,7 @@ where
             let first = text.lines().next().unwrap_or("invalid arguments");
             return Err(format!(
                 "{} (see sigtrace --help)",
-                crate::escape_message(first.trim_start_matches("error: "))
+                escape_message(first.trim_start_matches("error: "))
             ));
         }
     };
@@ -151,7 +152,7 @@ fn config(args: Args) -> Result<Config, String> {
             _ => {
                 return Err(format!(
                     "invalid -e qualifier '{}' (known: trace, signal)",
-                    crate::escape_input(qual)
+                    escape_input(qual)
                 ));
             }
         }
@@ -217,10 +218,7 @@ fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
                 }
             }
             _ => {
-                return Err(format!(
-                    "invalid process id: '{}'",
-                    crate::escape_input(token)
-                ));
+                return Err(format!("invalid process id: '{}'", escape_input(token)));
             }
         }
     }

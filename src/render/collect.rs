@@ -84,8 +84,6 @@ pub struct Collector {
     ended: HashMap<i32, u32>,
     texts: HashMap<String, u32>,
     text_bytes: usize,
-    /// argv of an execve entry per tid, kept until the call succeeds.
-    pending_argv: HashMap<i32, String>,
     clk_tck: u64,
 }
 
@@ -107,7 +105,6 @@ impl Collector {
             ended: HashMap::new(),
             texts: HashMap::new(),
             text_bytes: 0,
-            pending_argv: HashMap::new(),
             clk_tck: crate::sys::clock_ticks(),
         }
     }
@@ -137,22 +134,14 @@ impl Collector {
                 from,
                 disposition,
             } => self.signal(ev, t, info, from, *disposition),
-            EventKind::SyscallEntry(call) => {
-                if let Some(argv) = argv_of(&call.mem) {
-                    self.pending_argv.insert(ev.tid, argv);
-                }
-            }
-            EventKind::SyscallExit { is_error, .. } => {
-                if let Some(argv) = self.pending_argv.remove(&ev.tid)
-                    && !is_error
-                    && let Some(row) = self.row(ev.pid, t)
-                {
-                    self.trace.procs[row as usize].argv = argv;
-                }
-            }
-            EventKind::Superseded { old_tid } => {
-                if let Some(argv) = self.pending_argv.remove(old_tid)
-                    && let Some(row) = self.row(ev.pid, t)
+            // A successful exec: the exit carries the entry, with the argv read then.
+            EventKind::SyscallExit {
+                entry,
+                is_error: false,
+                ..
+            } => {
+                if let Some(row) = self.row(ev.pid, t)
+                    && let Some(argv) = argv_of(&entry.mem)
                 {
                     self.trace.procs[row as usize].argv = argv;
                 }
@@ -170,13 +159,13 @@ impl Collector {
             return;
         };
         let p = &mut self.trace.procs[row as usize];
-        p.comm = crate::escape_bytes(&v.comm);
+        p.comm = crate::strace::escape_bytes(&v.comm);
         p.end = Some(End {
             time: t,
             outcome: outcome_text(v.outcome),
             cause: v.cause.as_str(),
             verdict: adapt::sentence(v, self.clk_tck),
-            by: v.by.as_ref().map(|s| s.pid),
+            by: v.by.as_ref().and_then(|(origin, _)| origin.pid()),
         });
         self.rows.remove(&v.pid);
         self.ended.insert(v.pid, row);
@@ -213,7 +202,7 @@ impl Collector {
         let p = &mut self.trace.procs[row as usize];
         p.ppid = ppid;
         p.parent = parent;
-        p.comm = crate::escape_bytes(comm);
+        p.comm = crate::strace::escape_bytes(comm);
         if p.argv.is_empty() {
             p.argv = inherited.unwrap_or_default();
         }
@@ -224,7 +213,7 @@ impl Collector {
         ev: &Event,
         t: f64,
         info: &crate::decode::siginfo::SigInfo,
-        from: &crate::event::From,
+        from: &crate::event::Origin,
         disposition: Disposition,
     ) {
         let Some(receiver) = self.row(ev.pid, t) else {
@@ -321,7 +310,7 @@ fn quote(arg: &[u8], whole: bool) -> String {
         && arg
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || b"_./=:,+-@%".contains(b));
-    let text = crate::escape_bytes(arg);
+    let text = crate::strace::escape_bytes(arg);
     let more = if whole { "" } else { "..." };
     if plain && whole {
         text
@@ -333,33 +322,35 @@ fn quote(arg: &[u8], whole: bool) -> String {
 /// Where this model reads the rest of the crate: the words other modules own.
 mod adapt {
     use crate::decode::siginfo::SigInfo;
-    use crate::event::From;
+    use crate::event::Origin;
     use crate::verdict::Verdict;
 
     /// `--- SIGTERM {si_signo=SIGTERM, ...} ---`, as the text printer writes it.
     pub fn signal_line(info: &SigInfo, clk_tck: u64) -> String {
         let mut s = format!("--- {} ", info.signo());
-        crate::render::text::siginfo(info, clk_tck, &mut s);
+        crate::strace::signal::siginfo(info, clk_tck, &mut s);
         s.push_str(" ---");
         s
     }
 
     /// `from 4310 (kill, uid 1000) <- 4301 (bash)`, `from the kernel (SEGV_MAPERR)`.
-    pub fn from_words(info: &SigInfo, from: &From) -> String {
+    pub fn from_words(info: &SigInfo, from: &Origin) -> String {
         let mut s = String::new();
-        crate::verdict::describe_from(info, from, &mut s);
+        crate::render::text::describe_from(info, from, &mut s);
         s
     }
 
-    pub fn sender_pid(from: &From) -> Option<i32> {
+    /// The pid of a sender that may be traced (not one that signalled sigtrace itself).
+    pub fn sender_pid(from: &Origin) -> Option<i32> {
         match from {
-            From::Process(s) => Some(s.pid),
+            Origin::Process(s) => Some(s.pid),
+            Origin::Gone { pid, .. } => Some(*pid),
             _ => None,
         }
     }
 
-    pub fn sentence(v: &Verdict, _clk_tck: u64) -> String {
-        v.summary.clone()
+    pub fn sentence(v: &Verdict, clk_tck: u64) -> String {
+        crate::render::text::summary(v, clk_tck)
     }
 }
 
@@ -395,7 +386,7 @@ mod tests {
     fn signal(signo: i32, from: i32) -> EventKind {
         EventKind::Signal {
             info: build(signo, 0, &[(16, from as u64, 4)]),
-            from: crate::event::From::Process(Arc::new(Sender {
+            from: crate::event::Origin::Process(Arc::new(Sender {
                 pid: from,
                 uid: Some(0),
                 comm: b"sh".to_vec(),
@@ -435,8 +426,9 @@ mod tests {
 
     #[test]
     fn processes_signals_and_senders() {
-        let exit = |pid, call| {
+        let exit = |pid, call: Syscall| {
             let kind = EventKind::SyscallExit {
+                entry: Box::new(call.clone()),
                 call,
                 ret: if pid == 10 { 0 } else { -2 },
                 is_error: pid != 10,
@@ -452,10 +444,10 @@ mod tests {
         let t = collect(vec![
             ev(10, context(1, "sh")),
             ev(10, EventKind::SyscallEntry(execve(&["sh", "-c", "x y"]))),
-            exit(10, execve(&[])),
+            exit(10, execve(&["sh", "-c", "x y"])),
             ev(11, context(10, "sh")),
             ev(11, EventKind::SyscallEntry(execve(&["nope"]))),
-            exit(11, execve(&[])),
+            exit(11, execve(&["nope"])),
             ev(11, signal(15, 10)),
             ev(11, killed),
             ev(10, signal(17, 11)),
