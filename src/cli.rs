@@ -4,7 +4,7 @@ use crate::render::text::Clock;
 use crate::signal::SignalSet;
 use crate::strace::syscalls::SyscallSet;
 use crate::strace::{escape_input, escape_message};
-use clap::{ArgAction, Parser};
+use clap::{ArgAction, Parser, ValueHint};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -13,26 +13,34 @@ use std::path::PathBuf;
     name = "sigtrace",
     version,
     about = "Trace the signals a process receives and tell who ended it, and why.",
+    long_about = "Trace the signals a process receives and tell who ended it, and why.\n\n\
+        sigtrace prints strace's lines for every signal delivered to the traced processes and \
+        for the signal-related system calls they make, then one verdict per process: how it \
+        ended, the cause (self-exit, external-signal, self-signal, crash, terminal, kernel, oom, \
+        sigkill, unknown) and the sender.\n\n\
+        Exit status: the traced command's own. When a signal kills the command, sigtrace \
+        re-raises it on itself, so a shell sees 128+N as without sigtrace. sigtrace's own \
+        failures print one line, sigtrace: WHAT: WHY, and exit non-zero.",
     override_usage = "sigtrace [OPTIONS] [--] COMMAND [ARGS...]\n       sigtrace [OPTIONS] -p PID [-p PID ...]"
 )]
 struct Args {
     /// Attach to a running process and all its threads (repeatable; commas or spaces separate pids)
-    #[arg(short = 'p', long = "attach", value_name = "PID")]
+    #[arg(short = 'p', long = "attach", value_name = "PID", value_hint = ValueHint::Other)]
     attach: Vec<String>,
     /// Also trace child processes created by fork, vfork and clone
     #[arg(short = 'f', long = "follow-forks")]
     follow: bool,
     /// Write the trace to FILE instead of stderr
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    #[arg(short = 'o', long = "output", value_name = "FILE", value_hint = ValueHint::FilePath)]
     output: Option<PathBuf>,
     /// Qualifying expression, strace syntax: trace=SET or signal=SET
-    #[arg(short = 'e', value_name = "EXPR")]
+    #[arg(short = 'e', value_name = "EXPR", value_parser = crate::generate::Hinted::expr(), hide_possible_values = true)]
     expr: Vec<String>,
     /// Which syscalls to show: %signal, %process, names, all, none, ! to negate
-    #[arg(long = "trace", value_name = "SET")]
+    #[arg(long = "trace", value_name = "SET", value_parser = crate::generate::Hinted::trace(), hide_possible_values = true)]
     trace: Vec<String>,
     /// Which signals to show: names, numbers, all, none, ! to negate
-    #[arg(long = "signal", alias = "signals", value_name = "SET")]
+    #[arg(long = "signal", alias = "signals", value_name = "SET", value_parser = crate::generate::Hinted::signal(), hide_possible_values = true)]
     signal: Vec<String>,
     /// Prefix lines with the time of day; -tt adds microseconds, -ttt prints seconds since the epoch
     #[arg(short = 't', action = ArgAction::Count)]
@@ -55,8 +63,17 @@ struct Args {
     /// Suppress the attach and detach messages
     #[arg(short = 'q', action = ArgAction::Count)]
     quiet: u8,
+    /// Write a self-contained HTML page: processes on a time axis, signals between them, verdicts
+    #[arg(long = "report", value_name = "FILE.html", value_hint = ValueHint::FilePath)]
+    report: Option<PathBuf>,
+    /// Write the trace as Chrome trace-event JSON, for ui.perfetto.dev and chrome://tracing
+    #[arg(long = "perfetto", value_name = "FILE.json", value_hint = ValueHint::FilePath)]
+    perfetto: Option<PathBuf>,
+    /// Print the man page or a shell completion script, then exit
+    #[arg(long = "generate", value_name = "WHAT", value_parser = ["man", "bash", "zsh", "fish"], exclusive = true)]
+    generate: Option<String>,
     /// The command to launch and trace, with its arguments
-    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
+    #[arg(trailing_var_arg = true, value_name = "COMMAND", value_hint = ValueHint::CommandWithArguments)]
     command: Vec<OsString>,
 }
 
@@ -88,6 +105,10 @@ pub struct Config {
     pub color: Color,
     pub clock: Clock,
     pub relative: bool,
+    /// --report FILE.html
+    pub report: Option<PathBuf>,
+    /// --perfetto FILE.json
+    pub perfetto: Option<PathBuf>,
 }
 
 /// What parsing decided: run with a Config, or print help/version text and exit 0.
@@ -116,6 +137,12 @@ where
             ));
         }
     };
+    if let Some(what) = &args.generate {
+        return Ok(Parsed::Print(crate::generate::generate(
+            what,
+            <Args as clap::CommandFactory>::command(),
+        )));
+    }
     config(args).map(Parsed::Run)
 }
 
@@ -175,6 +202,8 @@ fn config(args: Args) -> Result<Config, String> {
         },
         clock,
         relative: args.relative,
+        report: args.report,
+        perfetto: args.perfetto,
     })
 }
 

@@ -5,6 +5,7 @@ pub mod channel;
 pub mod cli;
 pub mod decode;
 pub mod event;
+pub mod generate;
 pub mod msg;
 pub mod plan;
 pub mod procfs;

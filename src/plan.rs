@@ -20,6 +20,8 @@ pub struct Plan {
     /// The PTRACE_O_* options of every tracee.
     pub options: i32,
     pub sink: Sink,
+    /// --report and --perfetto, created now, written when the renderer ends.
+    pub pictures: Option<render::pictures::Pictures>,
     pub launch: Option<Command>,
 }
 
@@ -34,6 +36,9 @@ pub struct Command {
 impl Plan {
     pub fn new(config: &Config) -> Result<Plan, Failure> {
         let sink = sink(config)?;
+        let pictures =
+            render::pictures::Pictures::open(config.report.as_deref(), config.perfetto.as_deref())
+                .map_err(|msg| (msg, 1))?;
         let mode = mode(config);
         let launch = match &config.target {
             Target::Launch(argv) => Some(command(argv, config, mode)?),
@@ -43,6 +48,7 @@ impl Plan {
             mode,
             options: options(config.follow, mode),
             sink,
+            pictures,
             launch,
         })
     }

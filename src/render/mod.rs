@@ -1,5 +1,9 @@
 //! The renderer thread: receives events, folds verdicts, formats text or JSON, writes buffered; never touches ptrace or /proc.
+pub mod collect;
 pub mod json;
+pub mod perfetto;
+pub mod pictures;
+pub mod report;
 pub mod text;
 
 use crate::channel::Doorbell;
@@ -31,6 +35,8 @@ pub struct Renderer {
     line: String,
     fold: Fold,
     verdicts: Vec<Verdict>,
+    /// --report and --perfetto: fed every event and verdict, written at the end.
+    pictures: Option<pictures::Pictures>,
 }
 
 impl Renderer {
@@ -50,7 +56,13 @@ impl Renderer {
             line: String::with_capacity(256),
             fold: Fold::default(),
             verdicts: Vec::new(),
+            pictures: None,
         }
+    }
+
+    pub fn with_pictures(mut self, pictures: Option<pictures::Pictures>) -> Renderer {
+        self.pictures = pictures;
+        self
     }
 
     /// Drains the channel (batches of events) until every sender is gone, flushing whenever it
@@ -84,10 +96,16 @@ impl Renderer {
         }
         self.finish();
         self.flush();
+        if let Some(p) = self.pictures.take() {
+            p.write();
+        }
     }
 
     fn render(&mut self, ev: &Event) {
         self.line.clear();
+        if let Some(p) = &mut self.pictures {
+            p.event(ev);
+        }
         if let EventKind::Note(note) = &ev.kind {
             if self.quiet {
                 return;
@@ -101,6 +119,9 @@ impl Renderer {
             return;
         }
         let verdict = self.fold.observe(ev);
+        if let (Some(p), Some(v)) = (&mut self.pictures, &verdict) {
+            p.verdict(v);
+        }
         match &mut self.format {
             Format::Text(t) => {
                 t.line(ev, &mut self.line);

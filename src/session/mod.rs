@@ -67,7 +67,8 @@ fn run(config: Config) -> Result<i32, Failure> {
     }
 
     let format = plan::format(&config, tracer.ntasks());
-    let renderer = render::Renderer::new(format, plan.sink, config.quiet, config.follow);
+    let renderer = render::Renderer::new(format, plan.sink, config.quiet, config.follow)
+        .with_pictures(plan.pictures.take());
     let renderer_bell = bell.clone();
     let render_thread = std::thread::spawn(move || renderer.run(rx, &renderer_bell));
     signals::spawn_signal_thread(control);

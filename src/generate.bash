@@ -1,0 +1,57 @@
+
+# sigtrace: values after `=` for -e trace=SET, -e signal=SET, --trace=SET and --signal=SET,
+# including after the last comma of a list. Bash splits words at `=` (COMP_WORDBREAKS), so
+# `-e trace=` arrives as `-e trace =` or `-e trace= ` depending on the setting; both work.
+_sigtrace_trace_values="@TRACE@"
+_sigtrace_signal_values="@SIGNAL@"
+
+# Fills COMPREPLY with the values of qualifier $1 that complete $2 (a list: its last item).
+_sigtrace_values() {
+    local words head="" last="$2"
+    case "$1" in
+        trace|t|--trace) words="$_sigtrace_trace_values" ;;
+        signal|signals|s|--signal|--signals) words="$_sigtrace_signal_values" ;;
+        *) return 1 ;;
+    esac
+    if [[ "$last" == *,* ]]; then
+        head="${last%,*},"
+        last="${last##*,}"
+    fi
+    if [[ -z "$head" && "$last" == '!'* ]]; then
+        head='!'
+        last="${last#!}"
+    fi
+    local IFS=$'\n'
+    COMPREPLY=($(compgen -P "$head" -W "${words// /$'\n'}" -- "$last"))
+    return 0
+}
+
+_sigtrace_complete() {
+    local cword=$COMP_CWORD
+    local cur="${COMP_WORDS[cword]}" prev="${COMP_WORDS[cword-1]}"
+    local prev2="${COMP_WORDS[cword-2]}" prev3="${COMP_WORDS[cword-3]}"
+    if [[ "$prev" == -e && "$cur" == *=* ]]; then
+        # One word: -e trace=kill,tg
+        _sigtrace_values "${cur%%=*}" "${cur#*=}" || return 0
+        COMPREPLY=("${COMPREPLY[@]/#/${cur%%=*}=}")
+    elif [[ "$prev" == -e ]]; then
+        COMPREPLY=($(compgen -W "trace= signal=" -- "$cur"))
+        [[ "${BASH_VERSINFO[0]}" -ge 4 ]] && compopt -o nospace 2>/dev/null
+    elif [[ "$cur" == = && "$prev2" == -e ]]; then
+        _sigtrace_values "$prev" ""
+    elif [[ "$cur" == = && "$prev" == --* ]] && _sigtrace_values "$prev" ""; then
+        :
+    elif [[ "$prev" == = && "$prev3" == -e ]]; then
+        _sigtrace_values "$prev2" "$cur"
+    elif [[ "$prev" == = && "$prev2" == --* ]] && _sigtrace_values "$prev2" "$cur"; then
+        :
+    else
+        _sigtrace "$@"
+    fi
+}
+
+if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
+    complete -F _sigtrace_complete -o nosort -o bashdefault -o default sigtrace
+else
+    complete -F _sigtrace_complete -o bashdefault -o default sigtrace
+fi

@@ -1,0 +1,109 @@
+//! --generate: the man page and shell completions from the clap definition, and the values they complete.
+
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap_complete::Shell;
+use std::ffi::OsStr;
+use std::sync::OnceLock;
+
+/// The values `--trace=` completes: classes, all, none, then every syscall name.
+fn trace_values() -> &'static [String] {
+    static V: OnceLock<Vec<String>> = OnceLock::new();
+    V.get_or_init(|| {
+        let mut names: Vec<&str> = crate::decode::tables::SYSCALLS_X86_64
+            .iter()
+            .map(|s| s.1)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        ["%signal", "%process", "all", "none"]
+            .into_iter()
+            .chain(names)
+            .map(String::from)
+            .collect()
+    })
+}
+
+/// The values `--signal=` completes: all, none, then every signal name.
+fn signal_values() -> &'static [String] {
+    static V: OnceLock<Vec<String>> = OnceLock::new();
+    V.get_or_init(|| {
+        let names = (1..=crate::signal::MAX).map(|n| crate::signal::Signal(n).to_string());
+        ["all", "none"]
+            .into_iter()
+            .map(String::from)
+            .chain(names)
+            .collect()
+    })
+}
+
+/// The values `-e` completes: `trace=...` and `signal=...`.
+fn expr_values() -> &'static [String] {
+    static V: OnceLock<Vec<String>> = OnceLock::new();
+    V.get_or_init(|| {
+        let trace = trace_values().iter().map(|v| format!("trace={v}"));
+        let signal = signal_values().iter().map(|v| format!("signal={v}"));
+        trace.chain(signal).collect()
+    })
+}
+
+/// A string argument that takes any value but tells the completion scripts what to offer.
+#[derive(Clone)]
+pub struct Hinted(fn() -> &'static [String]);
+
+impl Hinted {
+    pub fn expr() -> Hinted {
+        Hinted(expr_values)
+    }
+    pub fn trace() -> Hinted {
+        Hinted(trace_values)
+    }
+    pub fn signal() -> Hinted {
+        Hinted(signal_values)
+    }
+}
+
+impl TypedValueParser for Hinted {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            (self.0)().iter().map(|v| PossibleValue::new(v.as_str())),
+        ))
+    }
+}
+
+/// The text `--generate WHAT` prints.
+pub fn generate(what: &str, cmd: clap::Command) -> String {
+    let mut out = Vec::new();
+    match what {
+        "man" => clap_mangen::Man::new(cmd)
+            .render(&mut out)
+            .expect("writing to memory"),
+        shell => {
+            let shell: Shell = shell.parse().expect("clap checked the value");
+            clap_complete::generate(shell, &mut cmd.clone(), "sigtrace", &mut out);
+            if shell == Shell::Bash {
+                out.extend_from_slice(bash_values().as_bytes());
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Bash splits `-e trace=kill,tg` at `=` (COMP_WORDBREAKS) and clap's script completes whole
+/// words: this wrapper completes the value after `=` and after the last comma, then hands
+/// everything else to clap's function.
+fn bash_values() -> String {
+    include_str!("generate.bash")
+        .replace("@TRACE@", &trace_values().join(" "))
+        .replace("@SIGNAL@", &signal_values().join(" "))
+}

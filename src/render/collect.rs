@@ -1,0 +1,492 @@
+//! The compact trace model behind --report and --perfetto: a collector fed the renderer's events and verdicts.
+
+use crate::event::{Disposition, Event, EventKind, Mem};
+use crate::verdict::{Outcome, Verdict};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// At most this many signals are kept; the rest are only counted.
+pub const MAX_SIGNALS: usize = 200_000;
+/// At most this many processes are kept; the rest (and their signals) are only counted.
+pub const MAX_PROCS: usize = 100_000;
+/// Text kept for the page (strace lines, sender words, sentences): past this, new text is dropped.
+const MAX_TEXT_BYTES: usize = 32 << 20;
+/// Command lines are cut to this many bytes.
+const ARGV_BYTES: usize = 240;
+
+/// One traced process (a thread group), from its first event to its end.
+#[derive(Debug, Clone)]
+pub struct Proc {
+    pub pid: i32,
+    pub ppid: i32,
+    /// The row of the parent when it is traced too.
+    pub parent: Option<u32>,
+    pub comm: String,
+    /// Its command line (escaped, cut), or empty when no exec was seen.
+    pub argv: String,
+    /// Seconds since the trace's first event.
+    pub start: f64,
+    pub end: Option<End>,
+}
+
+/// How a process ended, as its verdict says.
+#[derive(Debug, Clone)]
+pub struct End {
+    pub time: f64,
+    /// `exited with 4`, `killed by SIGTERM (core dumped)`.
+    pub outcome: String,
+    pub cause: &'static str,
+    /// The verdict's sentence.
+    pub verdict: String,
+    /// The sender's pid, when the verdict names one.
+    pub by: Option<i32>,
+}
+
+/// One delivered signal: a compact row; its texts live in `Trace::texts`.
+#[derive(Debug, Clone, Copy)]
+pub struct Sig {
+    pub time: f64,
+    /// The receiver's row.
+    pub receiver: u32,
+    /// The sender's row when the sender is traced.
+    pub sender: Option<u32>,
+    pub signo: u8,
+    pub disposition: u8,
+    /// The strace line, and where it came from in words (indexes into `texts`).
+    pub line: u32,
+    pub from: u32,
+}
+
+pub const DISPOSITIONS: [&str; 3] = ["default", "caught", "ignored"];
+
+/// The whole trace as the page and the Perfetto file draw it.
+#[derive(Debug, Default)]
+pub struct Trace {
+    /// Wall-clock time of the first event (since the epoch).
+    pub start: Duration,
+    /// Seconds from the first event to the last.
+    pub duration: f64,
+    pub procs: Vec<Proc>,
+    pub signals: Vec<Sig>,
+    /// Interned texts; 0 is "".
+    pub texts: Vec<String>,
+    pub dropped_signals: u64,
+    pub dropped_procs: u64,
+}
+
+/// Builds a Trace from the renderer's events and verdicts, with bounded memory.
+pub struct Collector {
+    trace: Trace,
+    started: bool,
+    /// Current row of each pid (a reused pid after an end gets a new row).
+    rows: HashMap<i32, u32>,
+    /// The last row of each pid that ended.
+    ended: HashMap<i32, u32>,
+    texts: HashMap<String, u32>,
+    text_bytes: usize,
+    clk_tck: u64,
+}
+
+impl Default for Collector {
+    fn default() -> Self {
+        Collector::new()
+    }
+}
+
+impl Collector {
+    pub fn new() -> Collector {
+        Collector {
+            trace: Trace {
+                texts: vec![String::new()],
+                ..Trace::default()
+            },
+            started: false,
+            rows: HashMap::new(),
+            ended: HashMap::new(),
+            texts: HashMap::new(),
+            text_bytes: 0,
+            clk_tck: crate::sys::clock_ticks(),
+        }
+    }
+
+    fn seconds(&mut self, wall: Duration) -> f64 {
+        if !self.started {
+            self.started = true;
+            self.trace.start = wall;
+        }
+        let t = wall.saturating_sub(self.trace.start).as_secs_f64();
+        self.trace.duration = self.trace.duration.max(t);
+        t
+    }
+
+    /// Takes one event, as the renderer sees it.
+    pub fn event(&mut self, ev: &Event) {
+        let t = self.seconds(ev.time.wall);
+        match &ev.kind {
+            EventKind::Context(ctx) => {
+                let row = self.row(ev.pid, t);
+                if let Some(row) = row {
+                    self.set_parent(row, ctx.ppid, &ctx.comm);
+                }
+            }
+            EventKind::Signal {
+                info,
+                from,
+                disposition,
+            } => self.signal(ev, t, info, from, *disposition),
+            // A successful exec: the exit carries the entry, with the argv read then.
+            EventKind::SyscallExit {
+                entry,
+                is_error: false,
+                ..
+            } => {
+                if let Some(row) = self.row(ev.pid, t)
+                    && let Some(argv) = argv_of(&entry.mem)
+                {
+                    self.trace.procs[row as usize].argv = argv;
+                }
+            }
+            _ => {
+                self.row(ev.pid, t);
+            }
+        }
+    }
+
+    /// Takes the verdict of a process that ended.
+    pub fn verdict(&mut self, v: &Verdict) {
+        let t = self.seconds(v.time.wall);
+        let Some(row) = self.row(v.pid, t) else {
+            return;
+        };
+        let p = &mut self.trace.procs[row as usize];
+        p.comm = crate::strace::escape_bytes(&v.comm);
+        p.end = Some(End {
+            time: t,
+            outcome: outcome_text(v.outcome),
+            cause: v.cause.as_str(),
+            verdict: adapt::sentence(v, self.clk_tck),
+            by: v.by.as_ref().and_then(|(origin, _)| origin.pid()),
+        });
+        self.rows.remove(&v.pid);
+        self.ended.insert(v.pid, row);
+    }
+
+    /// The row of `pid`, made on its first event; None past MAX_PROCS.
+    fn row(&mut self, pid: i32, t: f64) -> Option<u32> {
+        if let Some(&r) = self.rows.get(&pid) {
+            return Some(r);
+        }
+        if self.trace.procs.len() >= MAX_PROCS {
+            self.trace.dropped_procs += 1;
+            return None;
+        }
+        let r = self.trace.procs.len() as u32;
+        self.trace.procs.push(Proc {
+            pid,
+            ppid: 0,
+            parent: None,
+            comm: String::new(),
+            argv: String::new(),
+            start: t,
+            end: None,
+        });
+        self.rows.insert(pid, r);
+        self.ended.remove(&pid);
+        Some(r)
+    }
+
+    /// Links a process to its parent; a child that has not exec'd shows its parent's argv.
+    fn set_parent(&mut self, row: u32, ppid: i32, comm: &[u8]) {
+        let parent = self.rows.get(&ppid).copied();
+        let inherited = parent.map(|p| self.trace.procs[p as usize].argv.clone());
+        let p = &mut self.trace.procs[row as usize];
+        p.ppid = ppid;
+        p.parent = parent;
+        p.comm = crate::strace::escape_bytes(comm);
+        if p.argv.is_empty() {
+            p.argv = inherited.unwrap_or_default();
+        }
+    }
+
+    fn signal(
+        &mut self,
+        ev: &Event,
+        t: f64,
+        info: &crate::decode::siginfo::SigInfo,
+        from: &crate::event::Origin,
+        disposition: Disposition,
+    ) {
+        let Some(receiver) = self.row(ev.pid, t) else {
+            return;
+        };
+        if self.trace.signals.len() >= MAX_SIGNALS {
+            self.trace.dropped_signals += 1;
+            return;
+        }
+        // A child's SIGCHLD comes after its end: an ended process still sends.
+        let sender = adapt::sender_pid(from).and_then(|pid| {
+            self.rows
+                .get(&pid)
+                .or_else(|| self.ended.get(&pid))
+                .copied()
+        });
+        let line = adapt::signal_line(info, self.clk_tck);
+        let words = adapt::from_words(info, from);
+        let sig = Sig {
+            time: t,
+            receiver,
+            sender,
+            signo: info.signo().0.clamp(0, 255) as u8,
+            disposition: match disposition {
+                Disposition::Default => 0,
+                Disposition::Caught => 1,
+                Disposition::Ignored { .. } => 2,
+            },
+            line: self.intern(line),
+            from: self.intern(words),
+        };
+        self.trace.signals.push(sig);
+    }
+
+    fn intern(&mut self, s: String) -> u32 {
+        if let Some(&i) = self.texts.get(&s) {
+            return i;
+        }
+        if self.text_bytes + s.len() > MAX_TEXT_BYTES {
+            return 0;
+        }
+        let i = self.trace.texts.len() as u32;
+        self.text_bytes += s.len();
+        self.trace.texts.push(s.clone());
+        self.texts.insert(s, i);
+        i
+    }
+
+    /// The trace so far, signals in time order.
+    pub fn finish(mut self) -> Trace {
+        self.trace.signals.sort_by(|a, b| a.time.total_cmp(&b.time));
+        self.trace
+    }
+}
+
+fn outcome_text(o: Outcome) -> String {
+    match o {
+        Outcome::Exited(c) => format!("exited with {c}"),
+        Outcome::Killed { sig, core: true } => format!("killed by {sig} (core dumped)"),
+        Outcome::Killed { sig, .. } => format!("killed by {sig}"),
+    }
+}
+
+/// An execve's argv as one escaped line, cut.
+fn argv_of(mem: &[Mem]) -> Option<String> {
+    let entries = mem.iter().find_map(|m| match m {
+        Mem::Argv(list, _) => Some(list),
+        _ => None,
+    })?;
+    let mut out = String::new();
+    for a in entries {
+        let Some((bytes, whole)) = &a.text else { break };
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&quote(bytes, *whole));
+        if out.len() > ARGV_BYTES {
+            let mut cut = ARGV_BYTES;
+            while !out.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.truncate(cut);
+            out.push_str("...");
+            break;
+        }
+    }
+    Some(out)
+}
+
+/// One argument as a shell would take it back: escaped, in single quotes unless it is plain;
+/// `...` when the tracer read only its start.
+fn quote(arg: &[u8], whole: bool) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./=:,+-@%".contains(b));
+    let text = crate::strace::escape_bytes(arg);
+    let more = if whole { "" } else { "..." };
+    if plain && whole {
+        text
+    } else {
+        format!("'{text}{more}'")
+    }
+}
+
+/// Where this model reads the rest of the crate: the words other modules own.
+mod adapt {
+    use crate::decode::siginfo::SigInfo;
+    use crate::event::Origin;
+    use crate::verdict::Verdict;
+
+    /// `--- SIGTERM {si_signo=SIGTERM, ...} ---`, as the text printer writes it.
+    pub fn signal_line(info: &SigInfo, clk_tck: u64) -> String {
+        let mut s = format!("--- {} ", info.signo());
+        crate::strace::signal::siginfo(info, clk_tck, &mut s);
+        s.push_str(" ---");
+        s
+    }
+
+    /// `from 4310 (kill, uid 1000) <- 4301 (bash)`, `from the kernel (SEGV_MAPERR)`.
+    pub fn from_words(info: &SigInfo, from: &Origin) -> String {
+        let mut s = String::new();
+        crate::render::text::describe_from(info, from, &mut s);
+        s
+    }
+
+    /// The pid of a sender that may be traced (not one that signalled sigtrace itself).
+    pub fn sender_pid(from: &Origin) -> Option<i32> {
+        match from {
+            Origin::Process(s) => Some(s.pid),
+            Origin::Gone { pid, .. } => Some(*pid),
+            _ => None,
+        }
+    }
+
+    pub fn sentence(v: &Verdict, clk_tck: u64) -> String {
+        crate::render::text::summary(v, clk_tck)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::siginfo::testing::build;
+    use crate::event::{ArgStr, ArgvEnd, Sender, Stamp, Syscall};
+    use crate::verdict::Fold;
+    use std::sync::Arc;
+
+    fn ev(pid: i32, kind: EventKind) -> Event {
+        Event {
+            time: Stamp::now(),
+            pid,
+            tid: pid,
+            ntasks: 2,
+            kind,
+            stack: None,
+        }
+    }
+
+    fn context(ppid: i32, comm: &str) -> EventKind {
+        EventKind::Context(crate::procfs::Context {
+            comm: comm.into(),
+            ppid,
+            parent_comm: b"sh".to_vec(),
+            pgrp: ppid,
+            session: ppid,
+            tty: None,
+        })
+    }
+
+    fn signal(signo: i32, from: i32) -> EventKind {
+        EventKind::Signal {
+            info: build(signo, 0, &[(16, from as u64, 4)]),
+            from: crate::event::Origin::Process(Arc::new(Sender {
+                pid: from,
+                uid: Some(0),
+                comm: b"sh".to_vec(),
+                cmdline: Vec::new(),
+                ancestry: Vec::new(),
+            })),
+            disposition: Disposition::Default,
+        }
+    }
+
+    fn execve(args: &[&str]) -> Syscall {
+        let list = args
+            .iter()
+            .map(|a| ArgStr {
+                ptr: 1,
+                text: Some((a.as_bytes().to_vec(), true)),
+            })
+            .collect();
+        Syscall {
+            nr: 59,
+            args: [0; 6],
+            mem: [Mem::None, Mem::Argv(list, ArgvEnd::Null), Mem::None],
+        }
+    }
+
+    /// Feeds events through the verdict fold and the collector, as the renderer does.
+    fn collect(events: Vec<Event>) -> Trace {
+        let (mut fold, mut c) = (Fold::default(), Collector::new());
+        for e in &events {
+            c.event(e);
+            if let Some(v) = fold.observe(e) {
+                c.verdict(&v);
+            }
+        }
+        c.finish()
+    }
+
+    #[test]
+    fn processes_signals_and_senders() {
+        let exit = |pid, call: Syscall| {
+            let kind = EventKind::SyscallExit {
+                entry: Box::new(call.clone()),
+                call,
+                ret: if pid == 10 { 0 } else { -2 },
+                is_error: pid != 10,
+            };
+            ev(pid, kind)
+        };
+        let killed = EventKind::Killed {
+            sig: crate::signal::Signal(15),
+            core: false,
+            comm: Some(b"sleep".as_slice().into()),
+            oom: None,
+        };
+        let t = collect(vec![
+            ev(10, context(1, "sh")),
+            ev(10, EventKind::SyscallEntry(execve(&["sh", "-c", "x y"]))),
+            exit(10, execve(&["sh", "-c", "x y"])),
+            ev(11, context(10, "sh")),
+            ev(11, EventKind::SyscallEntry(execve(&["nope"]))),
+            exit(11, execve(&["nope"])),
+            ev(11, signal(15, 10)),
+            ev(11, killed),
+            ev(10, signal(17, 11)),
+            ev(11, context(10, "again")),
+        ]);
+        assert_eq!(t.procs.len(), 3, "a reused pid is a new row");
+        let (sh, child) = (&t.procs[0], &t.procs[1]);
+        assert_eq!(sh.argv, "sh -c 'x y'");
+        assert_eq!(
+            child.argv, "sh -c 'x y'",
+            "a failed exec keeps the inherited argv"
+        );
+        assert_eq!(child.parent, Some(0));
+        let end = child.end.as_ref().unwrap();
+        assert_eq!((end.cause, end.by), ("external-signal", Some(10)));
+        assert_eq!(end.outcome, "killed by SIGTERM");
+        let senders: Vec<_> = t.signals.iter().map(|s| (s.receiver, s.sender)).collect();
+        assert_eq!(
+            senders,
+            [(1, Some(0)), (0, Some(1))],
+            "SIGCHLD after the child's end"
+        );
+        assert!(t.texts[t.signals[0].line as usize].starts_with("--- SIGTERM {si_signo=SIGTERM"));
+        assert_eq!(t.procs[2].parent, Some(0));
+    }
+
+    #[test]
+    fn signals_past_the_cap_are_counted() {
+        let mut c = Collector::new();
+        for _ in 0..MAX_SIGNALS + 5 {
+            c.event(&ev(7, signal(10, 7)));
+        }
+        let t = c.finish();
+        assert_eq!((t.signals.len(), t.dropped_signals), (MAX_SIGNALS, 5));
+        assert_eq!(
+            t.texts.len(),
+            3,
+            "one strace line and one sender text, interned"
+        );
+    }
+}
