@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod decode;
 pub mod event;
+pub mod kernel;
 pub mod procfs;
 pub mod render;
 pub mod signal;

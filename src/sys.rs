@@ -1,6 +1,8 @@
 //! Every raw system call sigtrace makes: ptrace, waitpid, fork+exec, signal plumbing (the only unsafe code).
 #![allow(unsafe_code)]
 
+pub mod perf;
+
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

@@ -691,17 +691,18 @@ impl Tracer {
     fn ended(&mut self, tid: Tid, pid: Tid, mut kind: EventKind, outcome: Outcome) {
         if tid == pid {
             let name = self.tasks.get_mut(&tid).and_then(|t| t.comm.take());
-            self.procs.ended(pid, name.clone());
             match &mut kind {
-                EventKind::Exited { comm, .. } => *comm = name,
+                EventKind::Exited { comm, .. } => *comm = name.clone(),
                 EventKind::Killed { comm, oom, sig, .. } => {
-                    *comm = name;
+                    *comm = name.clone();
+                    // Before `ended`, which drops the process's oom_kill baseline.
                     if sig.0 == libc::SIGKILL {
                         *oom = Some(self.procs.oom(pid));
                     }
                 }
                 _ => {}
             }
+            self.procs.ended(pid, name);
         }
         let main = tid == pid && pid == self.main_pid;
         if main {

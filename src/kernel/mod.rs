@@ -1,0 +1,387 @@
+//! The kernel's record of signals: the signal_generate and mark_victim tracepoints read through perf for the traced processes, as typed records with the sender snapshotted.
+//!
+//! Why perf_event_open rather than a tracefs instance: the kernel frees a perf event and its
+//! buffers when the last descriptor closes, however sigtrace ends (SIGKILL included), so nothing
+//! can be left behind and no stale instance needs cleaning; it never touches tracefs state other
+//! tools share (the top-level buffer, set_event_pid, instances); each opener gets its own buffers,
+//! so perf, trace-cmd or another sigtrace run alongside; and the sample's pid/tid are in the
+//! opener's pid namespace. tracefs is only read (the tracepoint's id and field offsets).
+
+pub mod decode;
+pub mod tracepoint;
+
+use crate::event::{Sender, Stamp};
+use crate::procfs;
+use crate::sys::perf::{self, Ring};
+use decode::Sample;
+pub use decode::SignalResult;
+use std::collections::HashMap;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tracepoint::Layouts;
+
+/// Data pages per CPU (256 KiB with 4 KiB pages): room for ~3000 samples between two reads.
+const RING_PAGES: usize = 64;
+
+/// A signal the kernel generated for a traced process.
+#[derive(Debug, Clone)]
+pub struct KernelSignal {
+    pub time: Stamp,
+    /// The task that was running when the signal was generated (the sender, for a signal a
+    /// process sent; see `sender`).
+    pub sender_pid: i32,
+    pub sender_tid: i32,
+    /// The sender's /proc, read as the record arrived: None when the si_code says no process
+    /// sent it, when the sender is itself traced (the tracer knows it), or when it was gone.
+    pub sender: Option<Arc<Sender>>,
+    /// The sender is a traced process.
+    pub sender_traced: bool,
+    /// The target's thread group, and its thread for a thread-directed signal.
+    pub target_pid: i32,
+    pub target_tid: Option<i32>,
+    pub sig: i32,
+    pub code: i32,
+    pub group: bool,
+    pub result: SignalResult,
+}
+
+/// One record of the kernel's.
+#[derive(Debug, Clone)]
+pub enum Record {
+    Signal(KernelSignal),
+    /// The OOM killer chose this traced process.
+    OomVictim {
+        time: Stamp,
+        pid: i32,
+    },
+    /// The ring buffer overflowed: this many records were lost.
+    Lost(u64),
+}
+
+/// Why the kernel's record is not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Off {
+    /// `--no-kernel-record`.
+    Disabled,
+    /// Not root, and neither CAP_PERFMON nor CAP_SYS_ADMIN.
+    NotPermitted,
+    /// Permitted, but the kernel or the container would not give it (the reason).
+    Unavailable(String),
+}
+
+impl Off {
+    /// What would turn it on, for a verdict that needed it.
+    pub fn hint(&self) -> String {
+        match self {
+            Off::Disabled => "the kernel's record was turned off (--no-kernel-record)".into(),
+            Off::NotPermitted => {
+                "the kernel's record of signals would name it: run as root, or grant CAP_PERFMON"
+                    .into()
+            }
+            Off::Unavailable(why) => format!(
+                "the kernel's record of signals would name it, but it is unavailable here ({why})"
+            ),
+        }
+    }
+}
+
+/// The traced tasks (tid -> thread group), shared with the tracer, which adds each new task.
+/// Ended tasks are kept: their last records (the SIGKILL that ended them) may be read after.
+#[derive(Debug, Clone, Default)]
+pub struct Targets(Arc<Mutex<HashMap<i32, i32>>>);
+
+impl Targets {
+    pub fn add(&self, tid: i32, pid: i32) {
+        self.0.lock().expect("targets lock").insert(tid, pid);
+    }
+
+    fn group_of(&self, tid: i32) -> Option<i32> {
+        self.0.lock().expect("targets lock").get(&tid).copied()
+    }
+}
+
+struct Rings {
+    rings: Vec<Ring>,
+    /// Records read and not yet taken.
+    queue: Vec<Record>,
+    buf: Vec<u8>,
+}
+
+struct Shared {
+    layouts: Layouts,
+    targets: Targets,
+    rings: Mutex<Rings>,
+    stop: AtomicBool,
+}
+
+/// A running reader: per-CPU perf events on the tracepoints and the thread that drains them.
+pub struct Reader {
+    shared: Arc<Shared>,
+    wake: UnixStream,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Opens the kernel's record when allowed; else says why not (nothing is left open).
+pub fn start(targets: Targets) -> Result<Reader, Off> {
+    if !permitted() {
+        return Err(Off::NotPermitted);
+    }
+    let layouts = tracepoint::load().map_err(Off::Unavailable)?;
+    let (fds, rings) = open_all(&layouts).map_err(Off::Unavailable)?;
+    let shared = Arc::new(Shared {
+        layouts,
+        targets,
+        rings: Mutex::new(Rings {
+            rings,
+            queue: Vec::new(),
+            buf: Vec::new(),
+        }),
+        stop: AtomicBool::new(false),
+    });
+    let (wake, woken) = UnixStream::pair().map_err(|e| Off::Unavailable(e.to_string()))?;
+    let s = shared.clone();
+    let thread = std::thread::Builder::new()
+        .name("kernel-record".into())
+        .spawn(move || read_loop(&s, fds, woken))
+        .map_err(|e| Off::Unavailable(e.to_string()))?;
+    Ok(Reader {
+        shared,
+        wake,
+        thread: Some(thread),
+    })
+}
+
+/// Root, or CAP_PERFMON (38) or CAP_SYS_ADMIN (21) in the effective set: what perf_event_open
+/// wants for system-wide tracepoint samples with raw data (perf_event_paranoid above -1).
+fn permitted() -> bool {
+    if crate::sys::geteuid() == 0 {
+        return true;
+    }
+    let caps = procfs::status_field(crate::sys::getpid(), "CapEff")
+        .and_then(|v| u64::from_str_radix(&v, 16).ok())
+        .unwrap_or(0);
+    caps & (1 << 38 | 1 << 21) != 0
+}
+
+/// The online CPUs, from /sys/devices/system/cpu/online (`0-3,6`).
+fn online_cpus() -> Vec<i32> {
+    let text = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap_or_default();
+    let mut cpus = Vec::new();
+    for part in text.trim().split(',').filter(|p| !p.is_empty()) {
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        if let (Ok(a), Ok(b)) = (a.parse::<i32>(), b.parse::<i32>()) {
+            cpus.extend(a..=b);
+        }
+    }
+    cpus
+}
+
+/// One signal_generate event per CPU with its ring, and mark_victim's writing into the same.
+fn open_all(layouts: &Layouts) -> Result<(Vec<OwnedFd>, Vec<Ring>), String> {
+    let mut fds = Vec::new();
+    let mut rings = Vec::new();
+    let what = |e: std::io::Error| format!("perf_event_open: {}", crate::error_text(&e));
+    for cpu in online_cpus() {
+        let fd = perf::open_tracepoint(layouts.generate.id, cpu).map_err(what)?;
+        rings.push(Ring::map(&fd, RING_PAGES).map_err(what)?);
+        if let Some(v) = layouts.victim
+            && let Ok(victim) = perf::open_tracepoint(v.id, cpu)
+            && perf::set_output(&victim, &fd).is_ok()
+        {
+            fds.push(victim);
+        }
+        fds.push(fd);
+    }
+    if rings.is_empty() {
+        return Err("no online CPU".into());
+    }
+    Ok((fds, rings))
+}
+
+/// Waits for samples and decodes them at once, so that a sender that exits right after its
+/// kill() is still in /proc. After a busy read it pauses a millisecond: a signal storm then
+/// costs a wake-up per millisecond, not per signal.
+fn read_loop(shared: &Shared, fds: Vec<OwnedFd>, woken: UnixStream) {
+    let mut polled: Vec<_> = fds.iter().map(|f| f.as_fd()).collect();
+    polled.push(woken.as_fd());
+    while !shared.stop.load(Ordering::Relaxed) {
+        perf::poll_readable(&polled, -1);
+        if shared.drain() > 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+impl Shared {
+    /// Reads every ring into the queue; returns how many records were read.
+    fn drain(&self) -> usize {
+        let mut guard = self.rings.lock().expect("rings lock");
+        let Rings { rings, queue, buf } = &mut *guard;
+        let mut n = 0;
+        for ring in rings.iter_mut() {
+            n += ring.drain(buf, &mut |rec| {
+                if let Some(r) = decode::decode(rec, &self.layouts).and_then(|s| self.record(s)) {
+                    queue.push(r);
+                }
+            });
+        }
+        n
+    }
+
+    /// A sample as a record, when it concerns a traced process.
+    fn record(&self, s: Sample) -> Option<Record> {
+        match s {
+            Sample::Lost(n) => Some(Record::Lost(n)),
+            Sample::OomVictim { time_ns, pid } => Some(Record::OomVictim {
+                time: stamp(time_ns),
+                pid: self.targets.group_of(pid)?,
+            }),
+            Sample::Signal {
+                time_ns,
+                sender_pid,
+                sender_tid,
+                sig,
+                code,
+                target,
+                group,
+                result,
+            } => {
+                let target_pid = self.targets.group_of(target)?;
+                let sender_traced = self.targets.group_of(sender_tid).is_some();
+                let sender = (!sender_traced && sent_by_process(code))
+                    .then(|| snapshot(sender_pid))
+                    .flatten();
+                Some(Record::Signal(KernelSignal {
+                    time: stamp(time_ns),
+                    sender_pid,
+                    sender_tid,
+                    sender,
+                    sender_traced,
+                    target_pid,
+                    target_tid: (!group).then_some(target),
+                    sig,
+                    code,
+                    group,
+                    result,
+                }))
+            }
+        }
+    }
+}
+
+/// si_codes for which the current task is the sender: SI_USER (kill), SI_QUEUE, SI_MESGQ,
+/// SI_TKILL. Others (SI_KERNEL, timers, faults) may fire in whatever task ran at the moment,
+/// an interrupt's victim, which must not be named.
+fn sent_by_process(code: i32) -> bool {
+    matches!(code, 0 | -1 | -3 | -6)
+}
+
+/// The sender's pid, uid, comm, command line and parent chain, now.
+fn snapshot(pid: i32) -> Option<Arc<Sender>> {
+    let p = procfs::proc_info(pid)?;
+    Some(Arc::new(Sender {
+        pid,
+        uid: p.uid,
+        comm: p.comm,
+        cmdline: p.cmdline,
+        ancestry: procfs::ancestry(p.ppid),
+    }))
+}
+
+/// A CLOCK_MONOTONIC sample time as a Stamp (wall clock and Instant of that moment).
+fn stamp(time_ns: u64) -> Stamp {
+    let now = Stamp::now();
+    let age = Duration::from_nanos(perf::monotonic_ns().saturating_sub(time_ns));
+    Stamp {
+        wall: now.wall.saturating_sub(age),
+        mono: now.mono.checked_sub(age).unwrap_or(now.mono),
+    }
+}
+
+impl Reader {
+    /// Every record up to now, in order: the tracer calls this before it reports a process's
+    /// end, so that the signal that ended it (generated before the end) is already there.
+    pub fn take(&self) -> Vec<Record> {
+        self.shared.drain();
+        std::mem::take(&mut self.shared.rings.lock().expect("rings lock").queue)
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        let _ = std::io::Write::write_all(&mut self.wake, b"x");
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_that_name_a_sender() {
+        assert!(sent_by_process(0));
+        assert!(sent_by_process(-6));
+        assert!(!sent_by_process(0x80));
+        assert!(!sent_by_process(-2));
+    }
+
+    #[test]
+    fn hints() {
+        assert!(Off::NotPermitted.hint().contains("CAP_PERFMON"));
+        assert!(Off::Disabled.hint().contains("--no-kernel-record"));
+    }
+
+    #[test]
+    fn cpus_and_stamps() {
+        assert!(!online_cpus().is_empty());
+        let t = stamp(perf::monotonic_ns());
+        assert!(t.mono <= std::time::Instant::now());
+    }
+}
+
+/// As root: the record of a SIGTERM sent by an untraced `kill` names it.
+#[cfg(test)]
+mod live {
+    use super::*;
+    use std::process::Command;
+
+    #[test]
+    fn names_an_untraced_sender() {
+        let targets = Targets::default();
+        let Ok(reader) = start(targets.clone()) else {
+            eprintln!("skipped: the kernel's record is not available here");
+            return;
+        };
+        let mut victim = Command::new("sleep").arg("5").spawn().unwrap();
+        let pid = victim.id() as i32;
+        targets.add(pid, pid);
+        let mut kill = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .spawn()
+            .unwrap();
+        victim.wait().unwrap();
+        let killer = kill.id() as i32;
+        kill.wait().unwrap();
+        let records = reader.take();
+        let sig = records
+            .iter()
+            .find_map(|r| match r {
+                Record::Signal(s) if s.sig == 15 => Some(s.clone()),
+                _ => None,
+            })
+            .expect("a SIGTERM record");
+        assert_eq!((sig.target_pid, sig.sender_pid), (pid, killer));
+        assert_eq!(sig.result, SignalResult::Delivered);
+        assert!(sig.group);
+        let sender = sig.sender.expect("the sender snapshotted");
+        assert_eq!(sender.comm, b"kill");
+        assert_eq!(sender.uid, Some(0));
+    }
+}
