@@ -47,7 +47,7 @@ fn closed_output_pipe_does_not_disturb_the_command() {
 fn attaching_to_another_users_process_says_why() {
     let me = nix::unistd::geteuid();
     if !me.is_root() || Command::new("setpriv").arg("--version").output().is_err() {
-        eprintln!("skipped: needs root (to run as nobody) and setpriv(1)");
+        skip("needs root (to run as nobody) and setpriv(1)");
         return;
     }
     let mut target = Command::new(prog("waiter"))
@@ -248,7 +248,7 @@ fn a_reused_pid_is_a_new_process() {
     // are strace's, and what sigtrace says of the second is not what it knew of the first.
     let (out, text) = trace(&["-f"], &prog("pidreuse"), &[]);
     if out.stdout.trim() == "unsupported" {
-        eprintln!("skipped: clone3 set_tid needs CAP_SYS_ADMIN");
+        skip("clone3 set_tid needs CAP_SYS_ADMIN");
         return;
     }
     assert_eq!(out.code(), 0, "{}", out.stderr);

@@ -206,7 +206,7 @@ fn returns_when_the_command_ends_while_its_children_stay_traced() {
     let script = format!("{} > {} 2>&1 & exit 5", waiter.display(), printed.display());
     let out = run(sigtrace().args(["-q", "-o", "/dev/null", "sh", "-c", &script]));
     assert_eq!(out.code(), 5);
-    let child = background_waiter(&waiter);
+    let child = background_waiter(1, &waiter);
     let bg = tracer_of(child);
     assert_ne!(bg, 0, "the background child is not traced");
     assert!(
@@ -234,7 +234,7 @@ fn returns_when_the_command_ends_while_its_children_stay_traced() {
     let out = run(sigtrace().args(["--no-seccomp", "-q", "-o", "/dev/null", "sh", "-c", &script]));
     assert_eq!(out.code(), 5);
     assert!(!out.stderr.contains("stay traced"), "{}", out.stderr);
-    let child = background_waiter(&waiter);
+    let child = background_waiter(1, &waiter);
     assert_eq!(tracer_of(child), 0);
     signal(child, Signal::SIGUSR2);
     wait_for("the untraced child to end", || gone(child));
@@ -242,10 +242,10 @@ fn returns_when_the_command_ends_while_its_children_stay_traced() {
 
 /// The waiter a shell started in the background, once its handlers are set up (the shell may
 /// have exited before it even ran).
-fn background_waiter(waiter: &std::path::Path) -> u32 {
+fn background_waiter(root: u32, waiter: &std::path::Path) -> u32 {
     let mut child = 0;
     wait_for("the background waiter", || {
-        child = find_process(waiter);
+        child = find_process(root, waiter);
         child != 0 && catches(child, libc::SIGUSR2)
     });
     child

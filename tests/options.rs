@@ -111,7 +111,7 @@ fn ctrl_c_at_a_terminal_reaches_the_command() {
     // `script` gives sigtrace and the command a pseudo-terminal; a ^C byte written to it makes
     // the terminal send SIGINT (SI_KERNEL) to the foreground process group.
     if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("skipped: script(1) from util-linux is not installed");
+        skip("script(1) from util-linux is not installed");
         return;
     }
     let dir = tempdir("ctrlc");
@@ -134,7 +134,7 @@ fn ctrl_c_at_a_terminal_reaches_the_command() {
         .unwrap();
     let mut target = 0;
     wait_for("the traced waiter", || {
-        target = find_process(&waiter);
+        target = find_process(child.id(), &waiter);
         target != 0 && catches(target, libc::SIGUSR2) && tracer_of(target) != 0
     });
     let tracer = tracer_of(target);

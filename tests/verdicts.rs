@@ -260,7 +260,7 @@ fn ignored_since_exec_in_a_background_job() {
     let waiter = prog("waiter");
     let mut target = 0;
     wait_for("the traced waiter", || {
-        target = find_process(&waiter);
+        target = find_process(shell.id(), &waiter);
         target != 0 && catches(target, libc::SIGUSR2) && tracer_of(target) != 0
     });
     signal(target, nix::sys::signal::SIGINT);
@@ -338,10 +338,10 @@ fn process_context_line() {
 fn oom_in_a_small_memory_cgroup() {
     let root = Path::new("/sys/fs/cgroup/memory");
     if !nix::unistd::geteuid().is_root() || !root.join("memory.limit_in_bytes").exists() {
-        eprintln!(
-            "skipped: needs root and a cgroup v1 memory controller at {}",
+        skip(&format!(
+            "needs root and a cgroup v1 memory controller at {}",
             root.display()
-        );
+        ));
         return;
     }
     let cg = root.join(format!("sigtrace-test-{}", std::process::id()));

@@ -13,7 +13,20 @@ use wait_timeout::ChildExt;
 pub const TIMEOUT: Duration = Duration::from_secs(60);
 
 pub fn sigtrace() -> Command {
+    same_addresses();
     Command::new(env!("CARGO_BIN_EXE_sigtrace"))
+}
+
+/// Turns address-space randomisation off for every process the calling test thread starts
+/// from now on (the personality is a thread's, inherited through fork and exec): a program
+/// then has the same addresses under strace and under sigtrace, so lines are compared with
+/// no address masked.
+pub fn same_addresses() {
+    use nix::sys::personality::{self, Persona};
+    let now = personality::get().expect("personality");
+    if !now.contains(Persona::ADDR_NO_RANDOMIZE) {
+        personality::set(now | Persona::ADDR_NO_RANDOMIZE).expect("personality");
+    }
 }
 
 fn scratch() -> PathBuf {
@@ -32,6 +45,7 @@ pub fn tempdir(name: &str) -> PathBuf {
 
 /// Compiles tests/c/NAME.c with the system C compiler (once per test binary) and returns its path.
 pub fn prog(name: &str) -> PathBuf {
+    same_addresses();
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
     let mut built = BUILT.get_or_init(Default::default).lock().unwrap();
     if let Some(p) = built.get(name) {
@@ -254,8 +268,8 @@ pub fn trace_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Normalises what differs between two runs: pids (P1, P2... by first appearance in line bodies),
-/// addresses and CPU times. Returns per-task groups of lines, keyed by the line prefix pid
+/// Normalises what differs between two runs: pids (P1, P2... by first appearance in line bodies)
+/// and CPU times; addresses are the same in both (`same_addresses`). Returns per-task groups of lines, keyed by the line prefix pid
 /// (or "-" when lines carry none), as a sorted list so task order does not matter.
 pub fn normalize(lines: &[String]) -> Vec<Vec<String>> {
     let prefix = Regex::new(r"^(?:\[pid +(\d+)\] |(\d+) +)").unwrap();
@@ -263,9 +277,10 @@ pub fn normalize(lines: &[String]) -> Vec<Vec<String>> {
     let number = Regex::new(r"\b\d{2,}\b").unwrap();
     let result = Regex::new(r"^(.*?\)) +(= .*)$").unwrap();
     let resumed = Regex::new(r"^<\.\.\. [a-z0-9_]+ resumed>").unwrap();
-    let addr = Regex::new(r"0x[0-9a-f]+").unwrap();
     let times = Regex::new(r"(si_[us]time)=\d+( /\* [0-9.]+ s \*/)?").unwrap();
     let rusage = Regex::new(r"(ru_[us]time)=\{tv_sec=\d+, tv_usec=\d+\}").unwrap();
+    // The first execve's envp lies in the launching tracer's own stack, which differs.
+    let envp = Regex::new(r"\], 0x[0-9a-f]+ (/\* \d+ vars? \*/\))").unwrap();
     let new_pid = Regex::new(r"^(?:\S+ +)?(?:clone3?|fork|vfork)\(.*\) += (\d+)$").unwrap();
     // Every number that is a pid somewhere in this output (si_pid, prefixes, what a fork
     // returned) is a pid everywhere.
@@ -310,9 +325,9 @@ pub fn normalize(lines: &[String]) -> Vec<Vec<String>> {
             Some(c) => format!("{} {}", &c[1], &c[2]),
             None => body,
         };
-        let body = addr.replace_all(&body, "ADDR");
         let body = times.replace_all(&body, "$1=T").to_string();
         let body = rusage.replace_all(&body, "$1=T").to_string();
+        let body = envp.replace_all(&body, "], ENVP $1").to_string();
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, g)) => g.push(body),
             None => groups.push((key, vec![body])),
@@ -489,14 +504,46 @@ pub fn launch_ready_with(
     (child, target, file)
 }
 
-/// The pid of the process running `path`, or 0.
-pub fn find_process(path: &Path) -> u32 {
+/// The pid of a descendant of `root` (never another test's process) running `path`, or 0.
+pub fn find_process(root: u32, path: &Path) -> u32 {
     let want = std::fs::canonicalize(path).unwrap();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+    descendants(root)
+        .into_iter()
         .find(|&p| runs(p, &want))
         .unwrap_or(0)
+}
+
+/// Kills `root` and every descendant it still has when dropped, so that a failing test
+/// leaves nothing of its own running (and never touches another test's processes).
+pub struct KillOnDrop(pub u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let mut all = descendants(self.0);
+        all.push(self.0);
+        for p in all {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(p as i32),
+                nix::sys::signal::SIGKILL,
+            );
+        }
+    }
+}
+
+/// Marks the calling test as skipped, with the reason on stderr: `scripts/test.sh` counts it
+/// as skipped, not passed. The test must return right after.
+pub fn skip(reason: &str) {
+    let name = std::thread::current()
+        .name()
+        .unwrap_or("unnamed")
+        .replace("::", "-");
+    eprintln!("skipped: {reason}");
+    let dir = scratch().join("skipped");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(
+        dir.join(format!("{}-{name}", env!("CARGO_CRATE_NAME"))),
+        reason,
+    );
 }
 
 /// Whether `pid` runs the executable at `exe` (a canonical path).
