@@ -42,6 +42,9 @@ struct Args {
     /// Stop at every syscall (PTRACE_SYSCALL) instead of installing a seccomp filter in COMMAND
     #[arg(long = "no-seccomp")]
     no_seccomp: bool,
+    /// Do not read the kernel's signal tracepoint even where allowed
+    #[arg(long = "no-kernel-record")]
+    no_kernel_record: bool,
     /// JSON Lines instead of text: one object per event
     #[arg(long = "json")]
     json: bool,
@@ -77,6 +80,8 @@ pub struct Config {
     pub signals: SignalSet,
     pub trace: SyscallSet,
     pub seccomp: bool,
+    /// Read the kernel's record of signals where allowed (not `--no-kernel-record`).
+    pub kernel_record: bool,
     pub quiet: bool,
     pub json: bool,
     pub color: Color,
@@ -159,6 +164,7 @@ fn config(args: Args) -> Result<Config, String> {
         signals,
         trace,
         seccomp: !args.no_seccomp,
+        kernel_record: !args.no_kernel_record,
         quiet: args.quiet > 0,
         json: args.json,
         color: match args.color.as_str() {

@@ -70,6 +70,11 @@ pub enum EventKind {
     SyscallNoReturn { nr: u32 },
     /// Chatter, shown on stderr unless -q.
     Note(Note),
+    /// The kernel's record of a signal generated for this process (or an OOM kill): for the
+    /// verdict only, nothing is printed for it.
+    Kernel(crate::kernel::Record),
+    /// Once, at the start, when the kernel's record is not read: why (pid and tid are 0).
+    KernelOff(crate::kernel::Off),
 }
 
 /// Who sent a signal, as far as the kernel tells (si_pid for SI_USER, SI_QUEUE, SI_TKILL, CLD_*).

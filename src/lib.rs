@@ -169,6 +169,13 @@ fn run(config: Config) -> Result<i32, Failure> {
         bell.clone(),
     );
 
+    let kernel = if config.kernel_record {
+        kernel::start(tracer.targets())
+    } else {
+        Err(kernel::Off::Disabled)
+    };
+    tracer.use_kernel_record(kernel);
+
     let mut held = None;
     match &config.target {
         Target::Launch(argv) => held = Some(spawn(argv, &config, mode, &saved)?),

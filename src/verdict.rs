@@ -2,6 +2,7 @@
 
 use crate::decode::siginfo::{self as si, SigInfo};
 use crate::event::{Disposition, Event, EventKind, From, Oom, Sender, Stamp};
+use crate::kernel::{KernelSignal, Off, Record, SignalResult};
 use crate::signal::Signal;
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -73,12 +74,90 @@ pub struct Verdict {
     /// The traced kill-family call that sent the trigger, with -f.
     pub call: Option<KillCall>,
     pub oom: Option<Oom>,
+    /// How `by` was known.
+    pub source: Source,
+    /// Termination requests before the fatal signal, from the kernel's record.
+    pub earlier: Vec<Earlier>,
+    /// What the kernel's record adds that ptrace cannot see (merged, overflowed, ignored).
+    pub kernel: KernelNotes,
+    /// Why the kernel's record was not read, when it was not.
+    pub kernel_off: Option<Off>,
     /// One sentence, e.g. `killed by SIGTERM from 4310 (kill, uid 1000): external signal`.
     pub summary: String,
 }
 
+/// How a verdict knows its sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Source {
+    /// The siginfo of the delivery ptrace showed.
+    #[default]
+    Siginfo,
+    /// The kernel's record of the signal's generation (SIGKILL, a sender gone by delivery).
+    KernelRecord,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Siginfo => "siginfo",
+            Source::KernelRecord => "kernel-record",
+        }
+    }
+}
+
+/// A termination request that came before the fatal signal.
+#[derive(Debug, Clone)]
+pub struct Earlier {
+    pub time: Stamp,
+    pub sig: Signal,
+    pub sender_pid: i32,
+    pub by: Option<Arc<Sender>>,
+}
+
+/// Signals the kernel's record saw go where ptrace cannot follow: (signal, how many).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KernelNotes {
+    /// Standard signals merged into one of the same number already pending.
+    pub merged: Vec<(i32, u32)>,
+    /// Real-time signals not queued: the queue was full (RLIMIT_SIGPENDING).
+    pub overflowed: Vec<(i32, u32)>,
+    /// Signals discarded at once because the process ignored them.
+    pub ignored: Vec<(i32, u32)>,
+    /// Records the ring buffer had no room for.
+    pub lost: u64,
+}
+
+impl KernelNotes {
+    fn count(list: &mut Vec<(i32, u32)>, sig: i32) {
+        match list.iter_mut().find(|(s, _)| *s == sig) {
+            Some((_, n)) => *n += 1,
+            None => list.push((sig, 1)),
+        }
+    }
+
+    fn add(&mut self, r: &KernelSignal) {
+        // A merged SIGCHLD or SIGCONT changes nothing: only signals that could end it count.
+        if !terminates(Signal(r.sig)) {
+            return;
+        }
+        match r.result {
+            SignalResult::AlreadyPending => Self::count(&mut self.merged, r.sig),
+            SignalResult::QueueOverflow => Self::count(&mut self.overflowed, r.sig),
+            SignalResult::Ignored => Self::count(&mut self.ignored, r.sig),
+            _ => {}
+        }
+    }
+}
+
+/// The kernel's records kept per process: its last SIGKILL and termination requests.
+const KEPT: usize = 32;
+
 #[derive(Default)]
 struct History {
+    /// The kernel's records of SIGKILL and termination requests for it, the last KEPT.
+    kernel: Vec<KernelSignal>,
+    notes: KernelNotes,
+    oom_victim: bool,
     /// The last signal of each number delivered with its default action.
     fatal: HashMap<i32, SignalRecord>,
     /// The last external signal the process caught whose default action would have ended it.
@@ -92,6 +171,9 @@ pub struct Fold {
     procs: HashMap<i32, History>,
     /// Kill-family calls by traced processes: (sender, signal) -> the last one.
     calls: HashMap<(i32, i32), KillCall>,
+    kernel_off: Option<Off>,
+    /// Records lost from the kernel's ring buffer, for every verdict from then on.
+    lost: u64,
 }
 
 /// Signals whose default action ends the process (signal(7): Term and Core).
@@ -195,6 +277,14 @@ impl Fold {
                 }
                 None
             }
+            EventKind::Kernel(r) => {
+                self.kernel_record(ev.pid, r);
+                None
+            }
+            EventKind::KernelOff(off) => {
+                self.kernel_off = Some(off.clone());
+                None
+            }
             EventKind::Exited { code, comm } if ev.tid == ev.pid => {
                 Some(self.end(ev, Outcome::Exited(*code), comm.clone(), None))
             }
@@ -211,6 +301,23 @@ impl Fold {
                 Some(self.end(ev, outcome, comm.clone(), oom.clone()))
             }
             _ => None,
+        }
+    }
+
+    fn kernel_record(&mut self, pid: i32, r: &Record) {
+        match r {
+            Record::Lost(n) => self.lost += n,
+            Record::OomVictim { .. } => self.procs.entry(pid).or_default().oom_victim = true,
+            Record::Signal(s) => {
+                let h = self.procs.entry(pid).or_default();
+                h.notes.add(s);
+                if s.sig == libc::SIGKILL || crate::kernel::termination_request(s.sig) {
+                    if h.kernel.len() == KEPT {
+                        h.kernel.remove(0);
+                    }
+                    h.kernel.push(s.clone());
+                }
+            }
         }
     }
 
@@ -232,8 +339,13 @@ impl Fold {
             trigger: None,
             call: None,
             oom,
+            source: Source::Siginfo,
+            earlier: Vec::new(),
+            kernel: h.notes.clone(),
+            kernel_off: self.kernel_off.clone(),
             summary: String::new(),
         };
+        v.kernel.lost = self.lost;
         let (cause, trigger) = match outcome {
             Outcome::Exited(_) => match h.caught_external.clone() {
                 Some(r) if from_terminal(&r) => (Cause::Terminal, Some(r)),
@@ -241,10 +353,10 @@ impl Fold {
                 None => (Cause::SelfExit, None),
             },
             Outcome::Killed { sig, .. } if sig.0 == libc::SIGKILL => {
-                if v.oom.as_ref().is_some_and(Oom::is_oom) {
+                if v.oom.as_ref().is_some_and(Oom::is_oom) || h.oom_victim {
                     (Cause::Oom, None)
                 } else {
-                    (Cause::Sigkill, None)
+                    (sigkill_from_record(&mut v, &h), None)
                 }
             }
             Outcome::Killed { sig, .. } => match h.fatal.get(&sig.0).cloned() {
@@ -267,10 +379,97 @@ impl Fold {
                 .get(&(s.pid, trigger.as_ref().map_or(0, |t| t.info.signo().0)))
                 .cloned();
         }
+        if v.by.is_none() {
+            name_gone_sender(&mut v, &h, trigger.as_ref());
+        }
         v.trigger = trigger;
+        v.earlier = earlier(&h, &v);
         v.summary = summary(&v);
         v
     }
+}
+
+/// The cause of a SIGKILL ptrace cannot explain, from the kernel's record of it: who sent
+/// it (named, `by`), or the kernel itself (SI_KERNEL).
+fn sigkill_from_record(v: &mut Verdict, h: &History) -> Cause {
+    let Some(k) = h.kernel.iter().rev().find(|k| k.sig == libc::SIGKILL) else {
+        return Cause::Sigkill;
+    };
+    if k.code == si::SI_KERNEL {
+        return Cause::Kernel;
+    }
+    if k.sender_pid == v.pid {
+        return Cause::SelfSignal;
+    }
+    v.by = Some(k.sender.clone().unwrap_or_else(|| Arc::new(gone(k.sender_pid))));
+    v.source = Source::KernelRecord;
+    Cause::ExternalSignal
+}
+
+/// A sender known only by its pid: it was gone before /proc could be read.
+fn gone(pid: i32) -> Sender {
+    Sender {
+        pid,
+        uid: None,
+        comm: Vec::new(),
+        cmdline: Vec::new(),
+        ancestry: Vec::new(),
+    }
+}
+
+/// A fatal signal's sender that was gone by its delivery (or in another pid namespace), named
+/// from the kernel's record, which read its /proc as the signal was generated.
+fn name_gone_sender(v: &mut Verdict, h: &History, trigger: Option<&SignalRecord>) {
+    let Some(t) = trigger else { return };
+    let pid = match t.from {
+        From::Gone(pid) => Some(pid),
+        From::OtherNamespace => None,
+        _ => return,
+    };
+    let sig = t.info.signo().0;
+    let found = h.kernel.iter().rev().find(|k| {
+        k.sig == sig && k.sender.is_some() && pid.is_none_or(|p| p == k.sender_pid)
+    });
+    if let Some(k) = found {
+        v.by = k.sender.clone();
+        v.source = Source::KernelRecord;
+    }
+}
+
+/// The termination requests the kernel recorded before the fatal signal (not the fatal one).
+fn earlier(h: &History, v: &Verdict) -> Vec<Earlier> {
+    let fatal = match v.outcome {
+        Outcome::Killed { sig, .. } => sig.0,
+        Outcome::Exited(_) => return Vec::new(),
+    };
+    let end = h
+        .kernel
+        .iter()
+        .rev()
+        .find(|k| k.sig == fatal)
+        .map(|k| k.time.mono);
+    let mut list: Vec<Earlier> = Vec::new();
+    let requests = h
+        .kernel
+        .iter()
+        .filter(|k| k.sig != fatal && crate::kernel::termination_request(k.sig))
+        .filter(|k| end.is_none_or(|e| k.time.mono <= e) && k.sender_pid != v.pid);
+    for k in requests {
+        // A supervisor signals the process and then its group (timeout does): one request.
+        if list
+            .iter()
+            .any(|e| e.sig.0 == k.sig && e.sender_pid == k.sender_pid)
+        {
+            continue;
+        }
+        list.push(Earlier {
+            time: k.time,
+            sig: Signal(k.sig),
+            sender_pid: k.sender_pid,
+            by: k.sender.clone(),
+        });
+    }
+    list
 }
 
 /// The cause of a death by a signal delivered with its default action.
@@ -303,6 +502,10 @@ fn classify(r: &SignalRecord, h: &History, pid: i32) -> Cause {
 
 /// `4310 (kill -TERM 4242, uid 1000) <- 4301 (bash) <- 1 (systemd)`.
 pub fn describe_sender(s: &Sender, out: &mut String) {
+    if s.comm.is_empty() && s.cmdline.is_empty() {
+        let _ = write!(out, "{} (exited before it could be read)", s.pid);
+        return;
+    }
     let name = if s.cmdline.is_empty() {
         &s.comm
     } else {
@@ -354,7 +557,20 @@ fn outcome_text(o: Outcome) -> String {
 
 fn summary(v: &Verdict) -> String {
     let mut s = outcome_text(v.outcome);
-    if let Some(t) = &v.trigger {
+    let sigkill = matches!(v.outcome, Outcome::Killed { sig, .. } if sig.0 == libc::SIGKILL);
+    if let (true, Some(by)) = (v.source == Source::KernelRecord, &v.by) {
+        let verb = if v.trigger.is_some() { " after " } else { " " };
+        let sig = v.trigger.as_ref().map_or(Signal(libc::SIGKILL), |t| t.info.signo());
+        let _ = write!(s, "{verb}");
+        if v.trigger.is_some() {
+            let _ = write!(s, "{sig} ");
+        }
+        s.push_str("from ");
+        describe_sender(by, &mut s);
+        s.push_str(" (the kernel's record)");
+    } else if sigkill && v.cause == Cause::Kernel {
+        s.push_str(" from the kernel (SI_KERNEL)");
+    } else if let Some(t) = &v.trigger {
         let sig = t.info.signo();
         match v.cause {
             Cause::SelfSignal => {
@@ -393,12 +609,27 @@ fn summary(v: &Verdict) -> String {
         });
         let _ = write!(s, ", {} by {}{comm} {ms:.3} ms before", c.text, c.sender);
     }
+    for e in &v.earlier {
+        let secs = v.time.mono.saturating_duration_since(e.time.mono).as_secs_f64();
+        let _ = write!(s, ", {secs:.1} s after {} from ", e.sig);
+        match &e.by {
+            _ if v.by.as_ref().is_some_and(|b| b.pid == e.sender_pid) => {
+                s.push_str("the same process")
+            }
+            Some(by) => describe_sender(by, &mut s),
+            None => describe_sender(&gone(e.sender_pid), &mut s),
+        }
+    }
     let words = match (v.cause, v.outcome) {
         (Cause::ExternalSignal, Outcome::Exited(_)) => "external signal, handled".to_string(),
         (Cause::Terminal, Outcome::Exited(_)) => "terminal, handled".to_string(),
         (Cause::Oom, _) => format!("out-of-memory killer ({})", oom_text(v.oom.as_ref())),
         (Cause::Sigkill, _) => format!(
-            "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo; {})",
+            "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo; {}; {})",
+            v.kernel_off.as_ref().map_or_else(
+                || "the kernel's record holds no SIGKILL for it".to_string(),
+                Off::hint
+            ),
             oom_text(v.oom.as_ref())
         ),
         (Cause::Unknown, Outcome::Killed { .. }) => {
@@ -407,7 +638,27 @@ fn summary(v: &Verdict) -> String {
         (c, _) => c.as_str().replace('-', " "),
     };
     let _ = write!(s, ": {words}");
+    kernel_notes(&v.kernel, &mut s);
     s
+}
+
+/// `; the kernel's record: 2 SIGTERM merged into one already pending, ...`.
+fn kernel_notes(k: &KernelNotes, out: &mut String) {
+    let mut parts = Vec::new();
+    let mut list = |l: &[(i32, u32)], what: &str| {
+        for &(sig, n) in l {
+            parts.push(format!("{n} {} {what}", Signal(sig)));
+        }
+    };
+    list(&k.merged, "merged into one already pending");
+    list(&k.overflowed, "not queued (the real-time queue was full)");
+    list(&k.ignored, "ignored (discarded when sent)");
+    if k.lost > 0 {
+        parts.push(format!("{} records lost (its buffer was full)", k.lost));
+    }
+    if !parts.is_empty() {
+        let _ = write!(out, "; the kernel's record: {}", parts.join(", "));
+    }
 }
 
 fn oom_text(oom: Option<&Oom>) -> String {

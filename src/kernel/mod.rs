@@ -61,6 +61,25 @@ pub enum Record {
     Lost(u64),
 }
 
+impl Record {
+    /// The traced process (and thread) it is about; (0, 0) for a count of lost records.
+    pub fn target(&self) -> (i32, i32) {
+        match self {
+            Record::Signal(s) => (s.target_pid, s.target_tid.unwrap_or(s.target_pid)),
+            Record::OomVictim { pid, .. } => (*pid, *pid),
+            Record::Lost(_) => (0, 0),
+        }
+    }
+
+    pub fn time(&self) -> Stamp {
+        match self {
+            Record::Signal(s) => s.time,
+            Record::OomVictim { time, .. } => *time,
+            Record::Lost(_) => Stamp::now(),
+        }
+    }
+}
+
 /// Why the kernel's record is not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Off {
@@ -114,6 +133,8 @@ struct Shared {
     layouts: Layouts,
     targets: Targets,
     rings: Mutex<Rings>,
+    /// The queue holds records: the tracer takes them without locking otherwise.
+    queued: AtomicBool,
     stop: AtomicBool,
 }
 
@@ -139,6 +160,7 @@ pub fn start(targets: Targets) -> Result<Reader, Off> {
             queue: Vec::new(),
             buf: Vec::new(),
         }),
+        queued: AtomicBool::new(false),
         stop: AtomicBool::new(false),
     });
     let (wake, woken) = UnixStream::pair().map_err(|e| Off::Unavailable(e.to_string()))?;
@@ -220,23 +242,33 @@ impl Shared {
     fn drain(&self) -> usize {
         let mut guard = self.rings.lock().expect("rings lock");
         let Rings { rings, queue, buf } = &mut *guard;
+        let mut ctx = Drain {
+            clock: (Stamp::now(), perf::monotonic_ns()),
+            last: None,
+        };
+        let before = queue.len();
         let mut n = 0;
         for ring in rings.iter_mut() {
             n += ring.drain(buf, &mut |rec| {
-                if let Some(r) = decode::decode(rec, &self.layouts).and_then(|s| self.record(s)) {
+                if let Some(r) = decode::decode(rec, &self.layouts)
+                    .and_then(|s| self.record(s, &mut ctx))
+                {
                     queue.push(r);
                 }
             });
         }
+        if queue.len() > before {
+            self.queued.store(true, Ordering::Release);
+        }
         n
     }
 
-    /// A sample as a record, when it concerns a traced process.
-    fn record(&self, s: Sample) -> Option<Record> {
+    /// A sample as a record, when it concerns a traced process and says what ptrace does not.
+    fn record(&self, s: Sample, ctx: &mut Drain) -> Option<Record> {
         match s {
             Sample::Lost(n) => Some(Record::Lost(n)),
             Sample::OomVictim { time_ns, pid } => Some(Record::OomVictim {
-                time: stamp(time_ns),
+                time: ctx.stamp(time_ns),
                 pid: self.targets.group_of(pid)?,
             }),
             Sample::Signal {
@@ -251,11 +283,16 @@ impl Shared {
             } => {
                 let target_pid = self.targets.group_of(target)?;
                 let sender_traced = self.targets.group_of(sender_tid).is_some();
-                let sender = (!sender_traced && sent_by_process(code))
-                    .then(|| snapshot(sender_pid))
-                    .flatten();
+                let request = sig == libc::SIGKILL || termination_request(sig);
+                // A traced process's signals to traced processes are delivered under ptrace's
+                // eyes; only what ptrace cannot see is kept (a signal storm stays cheap).
+                if sender_traced && result == SignalResult::Delivered && !request {
+                    return None;
+                }
+                let named = sent_by_process(code) && (request || !sender_traced);
+                let sender = named.then(|| ctx.snapshot(sender_pid)).flatten();
                 Some(Record::Signal(KernelSignal {
-                    time: stamp(time_ns),
+                    time: ctx.stamp(time_ns),
                     sender_pid,
                     sender_tid,
                     sender,
@@ -267,6 +304,44 @@ impl Shared {
                     group,
                     result,
                 }))
+            }
+        }
+    }
+}
+
+/// SIGTERM, SIGINT, SIGQUIT, SIGHUP: what a supervisor sends before its SIGKILL.
+pub fn termination_request(sig: i32) -> bool {
+    matches!(
+        sig,
+        libc::SIGTERM | libc::SIGINT | libc::SIGQUIT | libc::SIGHUP
+    )
+}
+
+/// What one drain shares between its records: the clock read once, the last sender read.
+struct Drain {
+    clock: (Stamp, u64),
+    last: Option<(i32, Option<Arc<Sender>>)>,
+}
+
+impl Drain {
+    /// A CLOCK_MONOTONIC sample time as a Stamp (wall clock and Instant of that moment).
+    fn stamp(&self, time_ns: u64) -> Stamp {
+        let (now, now_ns) = self.clock;
+        let age = Duration::from_nanos(now_ns.saturating_sub(time_ns));
+        Stamp {
+            wall: now.wall.saturating_sub(age),
+            mono: now.mono.checked_sub(age).unwrap_or(now.mono),
+        }
+    }
+
+    /// The sender's /proc, read once per drain however many signals it sent.
+    fn snapshot(&mut self, pid: i32) -> Option<Arc<Sender>> {
+        match &self.last {
+            Some((p, s)) if *p == pid => s.clone(),
+            _ => {
+                let s = snapshot(pid);
+                self.last = Some((pid, s.clone()));
+                s
             }
         }
     }
@@ -291,21 +366,19 @@ fn snapshot(pid: i32) -> Option<Arc<Sender>> {
     }))
 }
 
-/// A CLOCK_MONOTONIC sample time as a Stamp (wall clock and Instant of that moment).
-fn stamp(time_ns: u64) -> Stamp {
-    let now = Stamp::now();
-    let age = Duration::from_nanos(perf::monotonic_ns().saturating_sub(time_ns));
-    Stamp {
-        wall: now.wall.saturating_sub(age),
-        mono: now.mono.checked_sub(age).unwrap_or(now.mono),
-    }
-}
-
 impl Reader {
     /// Every record up to now, in order: the tracer calls this before it reports a process's
     /// end, so that the signal that ended it (generated before the end) is already there.
     pub fn take(&self) -> Vec<Record> {
         self.shared.drain();
+        self.take_queued()
+    }
+
+    /// The records the reader thread has queued, if any (no lock taken when there are none).
+    pub fn take_queued(&self) -> Vec<Record> {
+        if !self.shared.queued.swap(false, Ordering::Acquire) {
+            return Vec::new();
+        }
         std::mem::take(&mut self.shared.rings.lock().expect("rings lock").queue)
     }
 }
@@ -341,8 +414,12 @@ mod tests {
     #[test]
     fn cpus_and_stamps() {
         assert!(!online_cpus().is_empty());
-        let t = stamp(perf::monotonic_ns());
-        assert!(t.mono <= std::time::Instant::now());
+        let d = Drain {
+            clock: (Stamp::now(), perf::monotonic_ns()),
+            last: None,
+        };
+        let t = d.stamp(perf::monotonic_ns() - 1_000_000);
+        assert!(t.mono < d.clock.0.mono);
     }
 }
 
@@ -368,8 +445,9 @@ mod live {
             .unwrap();
         victim.wait().unwrap();
         let killer = kill.id() as i32;
-        kill.wait().unwrap();
+        // Read while `kill` is at least a zombie (not reaped yet): its /proc is still there.
         let records = reader.take();
+        kill.wait().unwrap();
         let sig = records
             .iter()
             .find_map(|r| match r {

@@ -153,7 +153,7 @@ impl JsonFormat {
                 let entry = self.pending.remove(&ev.tid);
                 self.syscall(time, ev, entry.as_ref(), None, None)
             }
-            EventKind::Note(_) => return,
+            EventKind::Note(_) | EventKind::Kernel(_) | EventKind::KernelOff(_) => return,
         };
         out.push_str(&value.to_string());
         out.push('\n');
@@ -224,11 +224,18 @@ impl JsonFormat {
         m.insert("cause".into(), v.cause.as_str().into());
         m.insert(
             "by".into(),
-            v.by.as_ref().map_or(
-                Value::Null,
-                |s| json!({"pid": s.pid, "uid": s.uid, "comm": text(&s.comm)}),
-            ),
+            v.by.as_ref().map_or(Value::Null, |s| {
+                json!({"pid": s.pid, "uid": s.uid, "comm": text(&s.comm),
+                    "cmdline": text(&s.cmdline), "source": v.source.as_str()})
+            }),
         );
+        let earlier = v.earlier.iter().map(|e| {
+            let by = e.by.as_ref().map_or(json!({"pid": e.sender_pid}), |s| {
+                json!({"pid": s.pid, "uid": s.uid, "comm": text(&s.comm), "source": "kernel-record"})
+            });
+            json!({"signal": e.sig.to_string(), "by": by, "time": e.time.wall.as_secs_f64()})
+        });
+        m.insert("earlier".into(), Value::Array(earlier.collect()));
         let trigger = v.trigger.as_ref().map_or(Value::Null, |t: &SignalRecord| {
             self.signal(
                 t.time.wall.as_secs_f64(),

@@ -128,6 +128,9 @@ impl Renderer {
             return;
         }
         let verdict = self.fold.observe(ev);
+        if matches!(ev.kind, EventKind::Kernel(_) | EventKind::KernelOff(_)) {
+            return;
+        }
         match &mut self.format {
             Format::Text(t) => {
                 t.line(ev, &mut self.line);

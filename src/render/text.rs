@@ -72,7 +72,7 @@ impl TextFormat {
         let shown = match &ev.kind {
             EventKind::Signal { info, .. } => self.signals.contains(info.signo()),
             EventKind::Stopped(sig) | EventKind::Killed { sig, .. } => self.signals.contains(*sig),
-            EventKind::Note(_) => false,
+            EventKind::Note(_) | EventKind::Kernel(_) | EventKind::KernelOff(_) => false,
             _ => true,
         };
         if !shown {
@@ -147,7 +147,10 @@ impl TextFormat {
                 self.result_column(start, out);
                 out.push('?');
             }
-            EventKind::Note(_) | EventKind::Context(_) => unreachable!("handled above"),
+            EventKind::Note(_)
+            | EventKind::Context(_)
+            | EventKind::Kernel(_)
+            | EventKind::KernelOff(_) => unreachable!("handled above"),
         }
         out.push('\n');
         true

@@ -146,6 +146,9 @@ pub struct Tracer {
     batch: Vec<Event>,
     /// `run` returns when the main process has ended and only silent tasks are left.
     until_main_ends: bool,
+    /// Every task traced, shared with the kernel's record, which keeps only their signals.
+    targets: crate::kernel::Targets,
+    kernel: Option<crate::kernel::Reader>,
 }
 
 /// The ptrace options for every tracee. With a seccomp filter, children must be traced (they
@@ -194,6 +197,45 @@ impl Tracer {
             bell,
             batch: Vec::new(),
             until_main_ends: false,
+            targets: crate::kernel::Targets::default(),
+            kernel: None,
+        }
+    }
+
+    /// The set of traced tasks, for `kernel::start`.
+    pub fn targets(&self) -> crate::kernel::Targets {
+        self.targets.clone()
+    }
+
+    /// Reads the kernel's record from now on; or tells the verdicts why it is not read.
+    pub fn use_kernel_record(&mut self, started: Result<crate::kernel::Reader, crate::kernel::Off>) {
+        match started {
+            Ok(reader) => self.kernel = Some(reader),
+            Err(off) => self.emit(0, 0, EventKind::KernelOff(off)),
+        }
+    }
+
+    /// Hands the kernel's records to the renderer: those the reader has queued, or with `now`
+    /// every one up to this moment (before a process's end is reported: the signal that ended
+    /// it was generated before the end, so it is in the ring buffer by now).
+    fn kernel_records(&mut self, now: bool) {
+        let Some(reader) = &self.kernel else {
+            return;
+        };
+        let records = if now {
+            reader.take()
+        } else {
+            reader.take_queued()
+        };
+        for record in records {
+            let (pid, tid) = record.target();
+            self.batch.push(Event {
+                time: record.time(),
+                pid,
+                tid,
+                ntasks: self.shown,
+                kind: EventKind::Kernel(record),
+            });
         }
     }
 
@@ -220,6 +262,7 @@ impl Tracer {
     }
 
     fn add_task(&mut self, tid: Tid, task: Task) {
+        self.targets.add(tid, task.pid);
         self.shown += task.shown as usize;
         if let Some(old) = self.tasks.insert(tid, task) {
             self.shown -= old.shown as usize;
@@ -346,6 +389,7 @@ impl Tracer {
     }
 
     fn send_batch(&mut self) {
+        self.kernel_records(false);
         let Some(tx) = &self.tx else {
             self.batch.clear();
             return;
@@ -703,6 +747,7 @@ impl Tracer {
                 _ => {}
             }
             self.procs.ended(pid, name);
+            self.kernel_records(true);
         }
         let main = tid == pid && pid == self.main_pid;
         if main {
