@@ -401,7 +401,11 @@ fn sigkill_from_record(v: &mut Verdict, h: &History) -> Cause {
     if k.sender_pid == v.pid {
         return Cause::SelfSignal;
     }
-    v.by = Some(k.sender.clone().unwrap_or_else(|| Arc::new(gone(k.sender_pid))));
+    v.by = Some(
+        k.sender
+            .clone()
+            .unwrap_or_else(|| Arc::new(gone(k.sender_pid))),
+    );
     v.source = Source::KernelRecord;
     Cause::ExternalSignal
 }
@@ -427,9 +431,11 @@ fn name_gone_sender(v: &mut Verdict, h: &History, trigger: Option<&SignalRecord>
         _ => return,
     };
     let sig = t.info.signo().0;
-    let found = h.kernel.iter().rev().find(|k| {
-        k.sig == sig && k.sender.is_some() && pid.is_none_or(|p| p == k.sender_pid)
-    });
+    let found = h
+        .kernel
+        .iter()
+        .rev()
+        .find(|k| k.sig == sig && k.sender.is_some() && pid.is_none_or(|p| p == k.sender_pid));
     if let Some(k) = found {
         v.by = k.sender.clone();
         v.source = Source::KernelRecord;
@@ -560,7 +566,10 @@ fn summary(v: &Verdict) -> String {
     let sigkill = matches!(v.outcome, Outcome::Killed { sig, .. } if sig.0 == libc::SIGKILL);
     if let (true, Some(by)) = (v.source == Source::KernelRecord, &v.by) {
         let verb = if v.trigger.is_some() { " after " } else { " " };
-        let sig = v.trigger.as_ref().map_or(Signal(libc::SIGKILL), |t| t.info.signo());
+        let sig = v
+            .trigger
+            .as_ref()
+            .map_or(Signal(libc::SIGKILL), |t| t.info.signo());
         let _ = write!(s, "{verb}");
         if v.trigger.is_some() {
             let _ = write!(s, "{sig} ");
@@ -610,7 +619,11 @@ fn summary(v: &Verdict) -> String {
         let _ = write!(s, ", {} by {}{comm} {ms:.3} ms before", c.text, c.sender);
     }
     for e in &v.earlier {
-        let secs = v.time.mono.saturating_duration_since(e.time.mono).as_secs_f64();
+        let secs = v
+            .time
+            .mono
+            .saturating_duration_since(e.time.mono)
+            .as_secs_f64();
         let _ = write!(s, ", {secs:.1} s after {} from ", e.sig);
         match &e.by {
             _ if v.by.as_ref().is_some_and(|b| b.pid == e.sender_pid) => {

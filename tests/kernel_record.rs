@@ -3,7 +3,7 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command};
 
 const NOBODY: [&str; 3] = ["--reuid=65534", "--regid=65534", "--clear-groups"];
 
@@ -33,12 +33,14 @@ impl MemCgroup {
     fn new(limit: u64) -> Option<MemCgroup> {
         let root = Path::new("/sys/fs/cgroup/memory");
         if !is_root() || !root.join("memory.limit_in_bytes").exists() {
-            eprintln!("skipped: needs root and a cgroup v1 memory controller at {root:?}");
+            skip(&format!(
+                "needs root and a cgroup v1 memory controller at {root:?}"
+            ));
             return None;
         }
         let dir = root.join(format!("sigtrace-test-{}", std::process::id()));
         if let Err(e) = std::fs::create_dir(&dir) {
-            eprintln!("skipped: cannot make {dir:?}: {e}");
+            skip(&format!("cannot make {dir:?}: {e}"));
             return None;
         }
         let cg = MemCgroup(dir);
@@ -95,4 +97,273 @@ fn oom_kill_in_a_memory_cgroup_as_nobody_is_oom() {
         "{summary}"
     );
     drop(cg);
+}
+
+/// Root, where the kernel's record can be read; otherwise the test is skipped.
+fn kernel_record_allowed() -> bool {
+    if !is_root() {
+        skip("the kernel's record needs root");
+        return false;
+    }
+    if !Path::new("/sys/kernel/tracing").exists() {
+        skip("no tracefs in this kernel");
+        return false;
+    }
+    true
+}
+
+const SLEEP: &str = "/usr/bin/sleep";
+
+/// `kill -9 PID` from a process of its own, not traced; returned unreaped, so that it is
+/// still a zombie in /proc whatever the reader's delay.
+fn kill9(pid: u32) -> Child {
+    Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .spawn()
+        .unwrap()
+}
+
+/// Ends a JSON sigtrace run, checks that `target` was killed by `killer`, named from the
+/// kernel's record, and returns its verdict.
+fn assert_named(tracer: Child, file: &Path, target: u32, mut killer: Child) -> Value {
+    let out = finish(tracer, "sigtrace");
+    let killer_pid = killer.id();
+    let events = json_lines(&std::fs::read_to_string(file).unwrap());
+    killer.wait().unwrap();
+    let v = events
+        .iter()
+        .find(|e| e["event"] == "verdict" && e["pid"] == target)
+        .unwrap_or_else(|| panic!("no verdict for {target}: {}", out.stderr))
+        .clone();
+    assert_eq!(v["cause"], "external-signal", "{v:#}");
+    assert_eq!(v["by"]["pid"], killer_pid, "{v:#}");
+    assert_eq!(v["by"]["source"], "kernel-record", "{v:#}");
+    assert_eq!(v["by"]["comm"], "kill", "{v:#}");
+    assert_eq!(v["by"]["uid"], 0, "{v:#}");
+    let summary = v["summary"].as_str().unwrap();
+    let want = format!("killed by SIGKILL from {killer_pid} (");
+    assert!(summary.starts_with(&want), "{summary}");
+    assert!(
+        summary.contains(&format!("<- {} (", std::process::id())),
+        "{summary}"
+    );
+    v
+}
+
+fn launched_sleep_killed_from_outside(flags: &[&str]) {
+    if !kernel_record_allowed() {
+        return;
+    }
+    let mut all = vec!["--json"];
+    all.extend(flags);
+    let (tracer, sleep, file) =
+        launch_ready(&all, Path::new(SLEEP), &["30"], |p| tracer_of(p) != 0);
+    let _guard = KillOnDrop(tracer.id());
+    assert_named(tracer, &file, sleep, kill9(sleep));
+}
+
+#[test]
+fn sigkill_from_outside_is_named_launched() {
+    launched_sleep_killed_from_outside(&[]);
+}
+
+#[test]
+fn sigkill_from_outside_is_named_launched_with_f() {
+    launched_sleep_killed_from_outside(&["-f"]);
+}
+
+fn attached_sleep_killed_from_outside(flags: &[&str]) {
+    if !kernel_record_allowed() {
+        return;
+    }
+    let mut sleep = Command::new(SLEEP).arg("30").spawn().unwrap();
+    let pid = sleep.id();
+    let _guard = KillOnDrop(pid);
+    let file = tempdir("attach").join("t.json");
+    let tracer = sigtrace()
+        .args(["--json", "-o"])
+        .arg(&file)
+        .args(flags)
+        .args(["-p", &pid.to_string()])
+        .spawn()
+        .unwrap();
+    wait_for("the attach", || tracer_of(pid) != 0);
+    assert_named(tracer, &file, pid, kill9(pid));
+    sleep.wait().unwrap();
+}
+
+#[test]
+fn sigkill_from_outside_is_named_attached() {
+    attached_sleep_killed_from_outside(&[]);
+}
+
+#[test]
+fn sigkill_from_outside_is_named_attached_with_f() {
+    attached_sleep_killed_from_outside(&["-f"]);
+}
+
+#[test]
+fn term_then_kill_shows_both() {
+    if !kernel_record_allowed() {
+        return;
+    }
+    let dir = tempdir("escalation");
+    let file = dir.join("t.json");
+    let script = "trap '' TERM; sleep 5";
+    let out = run(sigtrace()
+        .args(["-f", "--json", "-o"])
+        .arg(&file)
+        .args(["timeout", "-k", "1", "1", "sh", "-c", script]));
+    let events = json_lines(&std::fs::read_to_string(&file).unwrap());
+    let timeout = events
+        .iter()
+        .find(|e| e["event"] == "verdict" && e["comm"] == "timeout")
+        .unwrap_or_else(|| panic!("no verdict for timeout: {}", out.stderr));
+    let sh = events
+        .iter()
+        .find(|e| e["event"] == "verdict" && e["comm"] == "sh")
+        .unwrap_or_else(|| panic!("no verdict for sh: {}", out.stderr));
+    assert_eq!(sh["cause"], "external-signal", "{sh:#}");
+    assert_eq!(sh["signal"], "SIGKILL");
+    assert_eq!(sh["by"]["pid"], timeout["pid"], "{sh:#}");
+    assert_eq!(sh["by"]["comm"], "timeout");
+    let earlier = sh["earlier"].as_array().unwrap();
+    assert_eq!(earlier.len(), 1, "{sh:#}");
+    assert_eq!(earlier[0]["signal"], "SIGTERM");
+    assert_eq!(earlier[0]["by"]["pid"], timeout["pid"]);
+    let summary = sh["summary"].as_str().unwrap();
+    let re = regex::Regex::new(
+        r"\(the kernel's record\), 1\.\d s after SIGTERM from the same process: external signal",
+    )
+    .unwrap();
+    assert!(re.is_match(summary), "{summary}");
+}
+
+#[test]
+fn unprivileged_sigkill_says_what_would_name_it() {
+    if !is_root() {
+        skip("needs root to become nobody");
+        return;
+    }
+    let dir = open_dir("nobody");
+    let file = dir.join("t.json");
+    let tracer = Command::new("setpriv")
+        .args(NOBODY)
+        .arg(env!("CARGO_BIN_EXE_sigtrace"))
+        .args(["--json", "-o"])
+        .arg(&file)
+        .args([SLEEP, "30"])
+        .spawn()
+        .unwrap();
+    let _guard = KillOnDrop(tracer.id());
+    let mut sleep = 0;
+    wait_for("the traced sleep", || {
+        sleep = find_process(tracer.id(), Path::new(SLEEP));
+        sleep != 0 && tracer_of(sleep) != 0
+    });
+    let mut killer = kill9(sleep);
+    finish(tracer, "sigtrace as nobody");
+    killer.wait().unwrap();
+    let events = json_lines(&std::fs::read_to_string(&file).unwrap());
+    let v = events.iter().find(|e| e["event"] == "verdict").unwrap();
+    assert_eq!(v["cause"], "sigkill", "{v:#}");
+    assert_eq!(v["by"], Value::Null);
+    let summary = v["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(
+            "the kernel's record of signals would name it: run as root, or grant CAP_PERFMON"
+        ),
+        "{summary}"
+    );
+}
+
+/// The processes of `root`'s tree (itself included) that hold a perf event descriptor.
+fn perf_holders(root: u32) -> Vec<u32> {
+    let mut all = descendants(root);
+    all.push(root);
+    all.into_iter()
+        .filter(|p| {
+            std::fs::read_dir(format!("/proc/{p}/fd")).is_ok_and(|fds| {
+                fds.flatten().any(|fd| {
+                    std::fs::read_link(fd.path())
+                        .is_ok_and(|l| l.to_string_lossy() == "anon_inode:[perf_event]")
+                })
+            })
+        })
+        .collect()
+}
+
+fn tracefs_instances() -> Vec<String> {
+    std::fs::read_dir("/sys/kernel/tracing/instances")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn sigkill_of_sigtrace_leaves_nothing_and_disturbs_no_one() {
+    if !kernel_record_allowed() {
+        return;
+    }
+    let instances = tracefs_instances();
+    // Another tool counting the same tracepoint system-wide, all along.
+    let perf = Command::new("perf")
+        .args([
+            "stat",
+            "-x,",
+            "-e",
+            "signal:signal_generate",
+            "-a",
+            "sleep",
+            "2",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(perf) = perf else {
+        skip("perf is not installed");
+        return;
+    };
+    let (doomed, doomed_sleep, _) = launch_ready(&["--json"], Path::new(SLEEP), &["30"], |p| {
+        tracer_of(p) != 0
+    });
+    let _g1 = KillOnDrop(doomed.id());
+    let _g2 = KillOnDrop(doomed_sleep);
+    let (other, other_sleep, other_file) =
+        launch_ready(&["--json"], Path::new(SLEEP), &["30"], |p| {
+            tracer_of(p) != 0
+        });
+    let _g3 = KillOnDrop(other.id());
+    let holders = perf_holders(doomed.id());
+    assert!(!holders.is_empty(), "the kernel's record is not open");
+    for &p in &holders {
+        signal(p, nix::sys::signal::SIGKILL);
+    }
+    signal(doomed.id(), nix::sys::signal::SIGKILL);
+    let out = finish(doomed, "the killed sigtrace");
+    assert_eq!(out.code(), 137);
+    for p in holders {
+        wait_for("the killed tracer to go", || {
+            !Path::new(&format!("/proc/{p}/fd")).exists() || perf_holders(p).is_empty()
+        });
+    }
+    assert_eq!(
+        tracefs_instances(),
+        instances,
+        "a tracefs instance was left"
+    );
+    // The other sigtrace still reads the record; perf still counts.
+    assert_named(other, &other_file, other_sleep, kill9(other_sleep));
+    let perf = finish(perf, "perf stat");
+    assert_eq!(perf.code(), 0, "{}", perf.stderr);
+    let count: u64 = perf
+        .stderr
+        .lines()
+        .find(|l| l.contains("signal:signal_generate"))
+        .and_then(|l| l.split(',').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no count: {}", perf.stderr));
+    assert!(count > 0, "{}", perf.stderr);
 }

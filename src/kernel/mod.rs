@@ -250,8 +250,8 @@ impl Shared {
         let mut n = 0;
         for ring in rings.iter_mut() {
             n += ring.drain(buf, &mut |rec| {
-                if let Some(r) = decode::decode(rec, &self.layouts)
-                    .and_then(|s| self.record(s, &mut ctx))
+                if let Some(r) =
+                    decode::decode(rec, &self.layouts).and_then(|s| self.record(s, &mut ctx))
                 {
                     queue.push(r);
                 }

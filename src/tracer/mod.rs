@@ -208,7 +208,10 @@ impl Tracer {
     }
 
     /// Reads the kernel's record from now on; or tells the verdicts why it is not read.
-    pub fn use_kernel_record(&mut self, started: Result<crate::kernel::Reader, crate::kernel::Off>) {
+    pub fn use_kernel_record(
+        &mut self,
+        started: Result<crate::kernel::Reader, crate::kernel::Off>,
+    ) {
         match started {
             Ok(reader) => self.kernel = Some(reader),
             Err(off) => self.emit(0, 0, EventKind::KernelOff(off)),
