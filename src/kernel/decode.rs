@@ -39,6 +39,8 @@ impl SignalResult {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sample {
     Signal {
+        /// Which perf event wrote it.
+        event: u64,
         time_ns: u64,
         /// The current task when the signal was generated: the sender, for a signal sent by a
         /// process (for timers and faults it is whoever ran then).
@@ -57,6 +59,35 @@ pub enum Sample {
     },
     /// The ring buffer was full: this many samples were dropped.
     Lost(u64),
+}
+
+/// Whether `b` is `a` written a second time, by the other event of the pair while both were
+/// enabled: the same signal from another event, a few microseconds later, next to it.
+pub fn twin(a: &Sample, b: &Sample) -> bool {
+    let key = |s: &Sample| match *s {
+        Sample::Signal {
+            event,
+            time_ns,
+            sender_tid,
+            sig,
+            code,
+            target,
+            group,
+            result,
+            ..
+        } => Some((
+            event,
+            time_ns,
+            (sender_tid, sig, code, target, group, result),
+        )),
+        _ => None,
+    };
+    match (key(a), key(b)) {
+        (Some((ea, ta, ka)), Some((eb, tb, kb))) => {
+            ea != eb && ka == kb && tb.abs_diff(ta) < 50_000
+        }
+        _ => false,
+    }
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
@@ -84,16 +115,19 @@ pub fn decode(rec: &[u8], layouts: &Layouts) -> Option<Sample> {
     }
 }
 
-/// PERF_SAMPLE_TID | TIME | RAW: u32 pid, u32 tid, u64 time, u32 size, the raw record.
+/// PERF_SAMPLE_IDENTIFIER | TID | TIME | RAW: u64 id, u32 pid, u32 tid, u64 time, u32 size,
+/// the raw record.
 fn sample(b: &[u8], layouts: &Layouts) -> Option<Sample> {
-    let (sender_pid, sender_tid, time_ns) = (i32_at(b, 0)?, i32_at(b, 4)?, u64_at(b, 8)?);
-    let size = u32_at(b, 16)? as usize;
-    let raw = b.get(20..20 + size)?;
+    let event = u64_at(b, 0)?;
+    let (sender_pid, sender_tid, time_ns) = (i32_at(b, 8)?, i32_at(b, 12)?, u64_at(b, 16)?);
+    let size = u32_at(b, 24)? as usize;
+    let raw = b.get(28..28 + size)?;
     // Every raw tracepoint record starts with common_type, the tracepoint's id.
     let id = u64::from(u16_at(raw, 0)?);
     let g = &layouts.generate;
     if id == g.id {
         return Some(Sample::Signal {
+            event,
             time_ns,
             sender_pid,
             sender_tid,
@@ -115,7 +149,13 @@ fn sample(b: &[u8], layouts: &Layouts) -> Option<Sample> {
 pub mod testing {
     /// A PERF_RECORD_SAMPLE around `raw`, as the kernel lays it out (raw padded to 8 bytes).
     pub fn sample(pid: i32, tid: i32, time: u64, raw: &[u8]) -> Vec<u8> {
+        sample_of(1, pid, tid, time, raw)
+    }
+
+    /// As `sample`, written by perf event `event`.
+    pub fn sample_of(event: u64, pid: i32, tid: i32, time: u64, raw: &[u8]) -> Vec<u8> {
         let mut body = Vec::new();
+        body.extend_from_slice(&event.to_ne_bytes());
         body.extend_from_slice(&pid.to_ne_bytes());
         body.extend_from_slice(&tid.to_ne_bytes());
         body.extend_from_slice(&time.to_ne_bytes());
@@ -175,6 +215,7 @@ mod tests {
         assert_eq!(
             decode(&rec, &layouts()),
             Some(Sample::Signal {
+                event: 1,
                 time_ns: 123,
                 sender_pid: 77,
                 sender_tid: 78,
@@ -207,6 +248,17 @@ mod tests {
         lost[16..24].copy_from_slice(&7u64.to_ne_bytes());
         assert_eq!(decode(&lost, &layouts()), Some(Sample::Lost(7)));
         assert_eq!(decode(&rec[..20], &layouts()), None);
+        let kill = |event, time| {
+            let raw = testing::generate(9, 0, 4242, true, 0);
+            decode(&testing::sample_of(event, 77, 78, time, &raw), &layouts()).unwrap()
+        };
+        assert!(twin(&kill(1, 1000), &kill(2, 1500)));
+        assert!(
+            !twin(&kill(1, 1000), &kill(1, 1500)),
+            "two kills, one event"
+        );
+        assert!(!twin(&kill(1, 1000), &kill(2, 100_000)));
+        assert!(!twin(&Sample::Lost(1), &Sample::Lost(1)));
         assert_eq!(
             SignalResult::from_raw(2),
             SignalResult::AlreadyPending,

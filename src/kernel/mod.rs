@@ -151,7 +151,7 @@ pub fn start(targets: Targets) -> Result<Reader, Off> {
         return Err(Off::NotPermitted);
     }
     let layouts = tracepoint::load().map_err(Off::Unavailable)?;
-    let (fds, rings) = open_all(&layouts).map_err(Off::Unavailable)?;
+    let (events, rings) = open_all(&layouts).map_err(Off::Unavailable)?;
     let shared = Arc::new(Shared {
         layouts,
         targets,
@@ -167,7 +167,7 @@ pub fn start(targets: Targets) -> Result<Reader, Off> {
     let s = shared.clone();
     let thread = std::thread::Builder::new()
         .name("kernel-record".into())
-        .spawn(move || read_loop(&s, fds, woken))
+        .spawn(move || read_loop(&s, events, woken))
         .map_err(|e| Off::Unavailable(e.to_string()))?;
     Ok(Reader {
         shared,
@@ -201,37 +201,97 @@ fn online_cpus() -> Vec<i32> {
     cpus
 }
 
-/// One signal_generate event per CPU with its ring, and mark_victim's writing into the same.
-fn open_all(layouts: &Layouts) -> Result<(Vec<OwnedFd>, Vec<Ring>), String> {
-    let mut fds = Vec::new();
+/// The perf events, per CPU: signal_generate twice over (one event wakes the reader at each
+/// sample, the other only when its buffer is half full; one of them is enabled at a time, and
+/// both write into the first one's ring), and mark_victim.
+struct Events {
+    prompt: Vec<OwnedFd>,
+    bulk: Vec<OwnedFd>,
+    victims: Vec<OwnedFd>,
+}
+
+impl Events {
+    /// Enables one signal_generate event set and disables the other; the new one first, so
+    /// that no sample is missed (one may be read twice: see `decode::twin`).
+    fn switch(&self, to_bulk: bool) {
+        let (on, off) = if to_bulk {
+            (&self.bulk, &self.prompt)
+        } else {
+            (&self.prompt, &self.bulk)
+        };
+        for fd in on {
+            let _ = perf::enable(fd, true);
+        }
+        for fd in off {
+            let _ = perf::enable(fd, false);
+        }
+    }
+}
+
+/// Opens the events on every CPU, and maps the rings.
+fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Ring>), String> {
+    let mut events = Events {
+        prompt: Vec::new(),
+        bulk: Vec::new(),
+        victims: Vec::new(),
+    };
     let mut rings = Vec::new();
     let what = |e: std::io::Error| format!("perf_event_open: {}", crate::error_text(&e));
+    // ptrace tells the tracer of every stop with a SIGCHLD (several per traced signal): the
+    // kernel drops those before they cost a sample. A filter can be set once per event.
+    let not_to_me = format!("pid != {}", crate::sys::gettid());
+    let id = layouts.generate.id;
     for cpu in online_cpus() {
-        let fd = perf::open_tracepoint(layouts.generate.id, cpu).map_err(what)?;
-        rings.push(Ring::map(&fd, RING_PAGES).map_err(what)?);
+        let prompt = perf::open_tracepoint(id, cpu, true, true).map_err(what)?;
+        perf::set_filter(&prompt, &not_to_me).map_err(what)?;
+        rings.push(Ring::map(&prompt, RING_PAGES).map_err(what)?);
+        let bulk = perf::open_tracepoint(id, cpu, false, false).map_err(what)?;
+        perf::set_filter(&bulk, &not_to_me).map_err(what)?;
+        perf::set_output(&bulk, &prompt).map_err(what)?;
         if let Some(v) = layouts.victim
-            && let Ok(victim) = perf::open_tracepoint(v.id, cpu)
-            && perf::set_output(&victim, &fd).is_ok()
+            && let Ok(victim) = perf::open_tracepoint(v.id, cpu, true, true)
+            && perf::set_output(&victim, &prompt).is_ok()
         {
-            fds.push(victim);
+            events.victims.push(victim);
         }
-        fds.push(fd);
+        events.prompt.push(prompt);
+        events.bulk.push(bulk);
     }
     if rings.is_empty() {
         return Err("no online CPU".into());
     }
-    Ok((fds, rings))
+    Ok((events, rings))
 }
 
+/// A read of this many samples or more starts a storm: the reader stops being woken per
+/// sample (each wake-up costs the signalling task an interrupt) and reads every millisecond.
+const STORM: usize = 8;
+/// Milliseconds of near quiet after which wake-ups per sample come back.
+const CALM: u32 = 50;
+
 /// Waits for samples and decodes them at once, so that a sender that exits right after its
-/// kill() is still in /proc. After a busy read it pauses a millisecond: a signal storm then
-/// costs a wake-up per millisecond, not per signal.
-fn read_loop(shared: &Shared, fds: Vec<OwnedFd>, woken: UnixStream) {
-    let mut polled: Vec<_> = fds.iter().map(|f| f.as_fd()).collect();
+/// kill() is still in /proc; during a storm, reads every millisecond instead.
+fn read_loop(shared: &Shared, events: Events, woken: UnixStream) {
+    let mut polled: Vec<_> = events.prompt.iter().map(|f| f.as_fd()).collect();
     polled.push(woken.as_fd());
+    let mut storm = false;
+    let mut calm = 0;
     while !shared.stop.load(Ordering::Relaxed) {
-        perf::poll_readable(&polled, -1);
-        if shared.drain() > 0 {
+        perf::poll_readable(&polled, if storm { 1 } else { -1 });
+        let n = shared.drain();
+        if !storm && n >= STORM {
+            events.switch(true);
+            (storm, calm) = (true, 0);
+        } else if storm && n < STORM {
+            calm += 1;
+            if calm == CALM {
+                events.switch(false);
+                storm = false;
+            }
+        } else if storm {
+            calm = 0;
+        } else if n > 0 {
+            // A burst's next samples are read together.
             std::thread::sleep(Duration::from_millis(1));
         }
     }
@@ -249,12 +309,16 @@ impl Shared {
         let before = queue.len();
         let mut n = 0;
         for ring in rings.iter_mut() {
+            let mut prev = None;
             n += ring.drain(buf, &mut |rec| {
-                if let Some(r) =
-                    decode::decode(rec, &self.layouts).and_then(|s| self.record(s, &mut ctx))
-                {
-                    queue.push(r);
+                let Some(sample) = decode::decode(rec, &self.layouts) else {
+                    return;
+                };
+                if prev.as_ref().is_some_and(|p| decode::twin(p, &sample)) {
+                    return;
                 }
+                prev = Some(sample.clone());
+                queue.extend(self.record(sample, &mut ctx));
             });
         }
         if queue.len() > before {
@@ -280,6 +344,7 @@ impl Shared {
                 target,
                 group,
                 result,
+                ..
             } => {
                 let target_pid = self.targets.group_of(target)?;
                 let sender_traced = self.targets.group_of(sender_tid).is_some();
@@ -461,5 +526,46 @@ mod live {
         let sender = sig.sender.expect("the sender snapshotted");
         assert_eq!(sender.comm, b"kill");
         assert_eq!(sender.uid, Some(0));
+    }
+}
+
+/// As root: a storm of records switches the reader to reads per millisecond and back, and
+/// every record is read once.
+#[cfg(test)]
+mod storm {
+    use super::*;
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    #[test]
+    fn a_storm_is_read_whole_and_once() {
+        let targets = Targets::default();
+        let Ok(reader) = start(targets.clone()) else {
+            eprintln!("skipped: the kernel's record is not available here");
+            return;
+        };
+        let mut victim = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let pid = victim.id() as i32;
+        targets.add(pid, pid);
+        let mut records = Vec::new();
+        for round in 0..3 {
+            for _ in 0..300 {
+                kill(Pid::from_raw(pid), Signal::SIGCONT).unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(if round == 1 { 120 } else { 5 }));
+            records.extend(reader.take());
+        }
+        kill(Pid::from_raw(pid), Signal::SIGKILL).unwrap();
+        victim.wait().unwrap();
+        records.extend(reader.take());
+        let conts = records
+            .iter()
+            .filter(|r| matches!(r, Record::Signal(s) if s.sig == libc::SIGCONT))
+            .count();
+        assert_eq!(conts, 900);
+        assert!(matches!(records.last(), Some(Record::Signal(s)) if s.sig == libc::SIGKILL));
     }
 }

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// PERF_TYPE_TRACEPOINT: `config` is a tracepoint id from tracefs.
 const TYPE_TRACEPOINT: u32 = 2;
-/// PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_RAW.
+/// PERF_SAMPLE_IDENTIFIER | TID | TIME | RAW: the event's id first, which tells the two
+/// events of a pair apart.
+const SAMPLE_IDENTIFIER: u64 = 1 << 16;
 const SAMPLE_TID: u64 = 1 << 1;
 const SAMPLE_TIME: u64 = 1 << 2;
 const SAMPLE_RAW: u64 = 1 << 10;
@@ -21,24 +23,32 @@ const FLAG_FD_CLOEXEC: libc::c_ulong = 8;
 const IOC_SET_OUTPUT: libc::c_ulong = 0x2405;
 const IOC_SET_FILTER: libc::c_ulong = 0x4008_2406;
 
-/// A perf_event_attr for every sample of tracepoint `id`: sender pid/tid, time, raw record.
-fn tracepoint_attr(id: u64) -> [u8; ATTR_SIZE] {
+/// perf_event_attr flag bit 0: disabled (until PERF_EVENT_IOC_ENABLE).
+const FLAG_DISABLED: u64 = 1;
+
+/// A perf_event_attr for every sample of tracepoint `id`: sender pid/tid, time, raw record;
+/// a poll wakes at each sample (`prompt`), or only when the buffer is half full.
+fn tracepoint_attr(id: u64, prompt: bool, enabled: bool) -> [u8; ATTR_SIZE] {
     let mut a = [0u8; ATTR_SIZE];
     let mut put = |at: usize, bytes: &[u8]| a[at..at + bytes.len()].copy_from_slice(bytes);
     put(0, &TYPE_TRACEPOINT.to_ne_bytes());
     put(4, &(ATTR_SIZE as u32).to_ne_bytes());
     put(8, &id.to_ne_bytes());
     put(16, &1u64.to_ne_bytes()); // sample_period: every event
-    put(24, &(SAMPLE_TID | SAMPLE_TIME | SAMPLE_RAW).to_ne_bytes());
-    put(40, &FLAG_USE_CLOCKID.to_ne_bytes());
-    put(48, &1u32.to_ne_bytes()); // wakeup_events: a poll wakes at each sample
+    put(
+        24,
+        &(SAMPLE_IDENTIFIER | SAMPLE_TID | SAMPLE_TIME | SAMPLE_RAW).to_ne_bytes(),
+    );
+    let flags = FLAG_USE_CLOCKID | if enabled { 0 } else { FLAG_DISABLED };
+    put(40, &flags.to_ne_bytes());
+    put(48, &u32::from(prompt).to_ne_bytes()); // wakeup_events
     put(92, &libc::CLOCK_MONOTONIC.to_ne_bytes());
     a
 }
 
-/// Opens tracepoint `id` on one CPU for every task (pid -1), enabled at once.
-pub fn open_tracepoint(id: u64, cpu: i32) -> io::Result<OwnedFd> {
-    let attr = tracepoint_attr(id);
+/// Opens tracepoint `id` on one CPU for every task (pid -1).
+pub fn open_tracepoint(id: u64, cpu: i32, prompt: bool, enabled: bool) -> io::Result<OwnedFd> {
+    let attr = tracepoint_attr(id, prompt, enabled);
     // SAFETY: `attr` is a perf_event_attr of ATTR_SIZE bytes, as its size field says, alive for
     // the call; the kernel only reads it.
     let fd = unsafe {
@@ -56,6 +66,17 @@ pub fn open_tracepoint(id: u64, cpu: i32) -> io::Result<OwnedFd> {
     }
     // SAFETY: the kernel just returned this new descriptor; nothing else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// PERF_EVENT_IOC_ENABLE or _DISABLE.
+pub fn enable(fd: &OwnedFd, on: bool) -> io::Result<()> {
+    let request: libc::c_ulong = if on { 0x2400 } else { 0x2401 };
+    // SAFETY: these requests take no argument.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), request, 0) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Sends `fd`'s samples to `into`'s ring buffer (both on the same CPU).
