@@ -125,6 +125,8 @@ pub struct KernelNotes {
     pub ignored: Vec<(i32, u32)>,
     /// Records the ring buffer had no room for.
     pub lost: u64,
+    /// The OOM killer chose it (oom:mark_victim).
+    pub oom_victim: bool,
 }
 
 impl KernelNotes {
@@ -346,6 +348,7 @@ impl Fold {
             summary: String::new(),
         };
         v.kernel.lost = self.lost;
+        v.kernel.oom_victim = h.oom_victim;
         let (cause, trigger) = match outcome {
             Outcome::Exited(_) => match h.caught_external.clone() {
                 Some(r) if from_terminal(&r) => (Cause::Terminal, Some(r)),
@@ -636,7 +639,15 @@ fn summary(v: &Verdict) -> String {
     let words = match (v.cause, v.outcome) {
         (Cause::ExternalSignal, Outcome::Exited(_)) => "external signal, handled".to_string(),
         (Cause::Terminal, Outcome::Exited(_)) => "terminal, handled".to_string(),
-        (Cause::Oom, _) => format!("out-of-memory killer ({})", oom_text(v.oom.as_ref())),
+        (Cause::Oom, _) => format!(
+            "out-of-memory killer ({}{})",
+            oom_text(v.oom.as_ref()),
+            if v.kernel.oom_victim {
+                "; the kernel's record: chosen by the OOM killer"
+            } else {
+                ""
+            }
+        ),
         (Cause::Sigkill, _) => format!(
             "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo; {}; {})",
             v.kernel_off.as_ref().map_or_else(
@@ -838,5 +849,91 @@ mod tests {
         };
         assert_eq!(killed(&mut f, 42, 9, Some(oom)).cause, Cause::Oom);
         assert_eq!(killed(&mut f, 43, 15, None).cause, Cause::Unknown);
+    }
+
+    /// The kernel's record of a signal for `pid`, sent by 99 (`kill`), `ms` ago.
+    fn record(f: &mut Fold, pid: i32, sig: i32, result: SignalResult, ms: u64) {
+        let mut time = Stamp::now();
+        time.mono -= std::time::Duration::from_millis(ms);
+        let sender = match sender(99) {
+            From::Process(s) => s,
+            _ => unreachable!(),
+        };
+        let r = Record::Signal(KernelSignal {
+            time,
+            sender_pid: 99,
+            sender_tid: 99,
+            sender: Some(sender),
+            sender_traced: false,
+            target_pid: pid,
+            target_tid: None,
+            sig,
+            code: si::SI_USER,
+            group: true,
+            result,
+        });
+        assert!(f.observe(&ev(pid, EventKind::Kernel(r))).is_none());
+    }
+
+    #[test]
+    fn sigkill_named_from_the_kernel_record_after_a_sigterm() {
+        let mut f = Fold::default();
+        record(&mut f, 42, 15, SignalResult::Delivered, 10_000);
+        record(&mut f, 42, 15, SignalResult::AlreadyPending, 9_000);
+        record(&mut f, 42, 9, SignalResult::Delivered, 0);
+        let v = killed(&mut f, 42, 9, None);
+        assert_eq!(v.cause, Cause::ExternalSignal);
+        assert_eq!(v.source, Source::KernelRecord);
+        assert_eq!(v.by.as_ref().unwrap().pid, 99);
+        assert_eq!(v.earlier.len(), 1);
+        assert_eq!(v.earlier[0].sig, Signal(15));
+        assert!(
+            v.summary.starts_with(
+                "killed by SIGKILL from 99 (kill -TERM 42, uid 1000) <- 7 (bash) <- 1 (init) (the kernel's record), 10.0 s after SIGTERM from the same process: external signal"
+            ),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary
+                .ends_with("; the kernel's record: 1 SIGTERM merged into one already pending"),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn without_the_record_a_sigkill_says_what_would_name_it() {
+        let mut f = Fold::default();
+        let off = EventKind::KernelOff(Off::NotPermitted);
+        assert!(f.observe(&ev(0, off)).is_none());
+        record(&mut f, 42, 34, SignalResult::QueueOverflow, 0);
+        let v = killed(&mut f, 42, 9, None);
+        assert_eq!(v.cause, Cause::Sigkill);
+        assert!(v.by.is_none());
+        assert!(
+            v.summary.contains(
+                "the kernel's record of signals would name it: run as root, or grant CAP_PERFMON"
+            ),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary
+                .contains("1 SIGRT_2 not queued (the real-time queue was full)"),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn an_oom_victim_in_the_record_is_oom() {
+        let mut f = Fold::default();
+        let victim = Record::OomVictim {
+            time: Stamp::now(),
+            pid: 42,
+        };
+        assert!(f.observe(&ev(42, EventKind::Kernel(victim))).is_none());
+        assert_eq!(killed(&mut f, 42, 9, None).cause, Cause::Oom);
     }
 }

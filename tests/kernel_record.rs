@@ -38,7 +38,7 @@ impl MemCgroup {
             ));
             return None;
         }
-        let dir = root.join(format!("sigtrace-test-{}", std::process::id()));
+        let dir = root.join(format!("sigtrace-oom-nobody-{}", std::process::id()));
         if let Err(e) = std::fs::create_dir(&dir) {
             skip(&format!("cannot make {dir:?}: {e}"));
             return None;

@@ -34,25 +34,29 @@ impl SignalResult {
     }
 }
 
-/// One sample as the kernel wrote it; pids are the raw record's (the target's, init namespace)
-/// and the sample header's (the sender's, in sigtrace's namespace).
+/// A signal_generate sample; pids are the raw record's (the target's, init namespace) and the
+/// sample header's (the sender's, in sigtrace's namespace).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignalSample {
+    /// Which perf event wrote it.
+    pub event: u64,
+    pub time_ns: u64,
+    /// The current task when the signal was generated: the sender, for a signal sent by a
+    /// process (for timers and faults it is whoever ran then).
+    pub sender_pid: i32,
+    pub sender_tid: i32,
+    pub sig: i32,
+    pub code: i32,
+    /// The task the signal was generated for (a thread id; the leader for kill()).
+    pub target: i32,
+    pub group: bool,
+    pub result: SignalResult,
+}
+
+/// One sample as the kernel wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sample {
-    Signal {
-        /// Which perf event wrote it.
-        event: u64,
-        time_ns: u64,
-        /// The current task when the signal was generated: the sender, for a signal sent by a
-        /// process (for timers and faults it is whoever ran then).
-        sender_pid: i32,
-        sender_tid: i32,
-        sig: i32,
-        code: i32,
-        /// The task the signal was generated for (a thread id; the leader for kill()).
-        target: i32,
-        group: bool,
-        result: SignalResult,
-    },
+    Signal(SignalSample),
     OomVictim {
         time_ns: u64,
         pid: i32,
@@ -64,30 +68,15 @@ pub enum Sample {
 /// Whether `b` is `a` written a second time, by the other event of the pair while both were
 /// enabled: the same signal from another event, a few microseconds later, next to it.
 pub fn twin(a: &Sample, b: &Sample) -> bool {
-    let key = |s: &Sample| match *s {
-        Sample::Signal {
-            event,
-            time_ns,
-            sender_tid,
-            sig,
-            code,
-            target,
-            group,
-            result,
-            ..
-        } => Some((
-            event,
-            time_ns,
-            (sender_tid, sig, code, target, group, result),
-        )),
-        _ => None,
+    let (Sample::Signal(a), Sample::Signal(b)) = (a, b) else {
+        return false;
     };
-    match (key(a), key(b)) {
-        (Some((ea, ta, ka)), Some((eb, tb, kb))) => {
-            ea != eb && ka == kb && tb.abs_diff(ta) < 50_000
-        }
-        _ => false,
-    }
+    let untimed = |s: &SignalSample| SignalSample {
+        event: 0,
+        time_ns: 0,
+        ..*s
+    };
+    a.event != b.event && untimed(a) == untimed(b) && a.time_ns.abs_diff(b.time_ns) < 50_000
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
@@ -126,7 +115,7 @@ fn sample(b: &[u8], layouts: &Layouts) -> Option<Sample> {
     let id = u64::from(u16_at(raw, 0)?);
     let g = &layouts.generate;
     if id == g.id {
-        return Some(Sample::Signal {
+        return Some(Sample::Signal(SignalSample {
             event,
             time_ns,
             sender_pid,
@@ -136,7 +125,7 @@ fn sample(b: &[u8], layouts: &Layouts) -> Option<Sample> {
             target: i32_at(raw, g.pid)?,
             group: i32_at(raw, g.group)? != 0,
             result: SignalResult::from_raw(i32_at(raw, g.result)?),
-        });
+        }));
     }
     let v = layouts.victim.filter(|v| v.id == id)?;
     Some(Sample::OomVictim {
@@ -214,7 +203,7 @@ mod tests {
         let rec = testing::sample(77, 78, 123, &raw);
         assert_eq!(
             decode(&rec, &layouts()),
-            Some(Sample::Signal {
+            Some(Sample::Signal(SignalSample {
                 event: 1,
                 time_ns: 123,
                 sender_pid: 77,
@@ -224,7 +213,7 @@ mod tests {
                 target: 4242,
                 group: true,
                 result: SignalResult::Delivered
-            })
+            }))
         );
     }
 

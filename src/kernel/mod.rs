@@ -13,8 +13,8 @@ pub mod tracepoint;
 use crate::event::{Sender, Stamp};
 use crate::procfs;
 use crate::sys::perf::{self, Ring};
-use decode::Sample;
 pub use decode::SignalResult;
+use decode::{Sample, SignalSample};
 use std::collections::HashMap;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
@@ -335,42 +335,33 @@ impl Shared {
                 time: ctx.stamp(time_ns),
                 pid: self.targets.group_of(pid)?,
             }),
-            Sample::Signal {
-                time_ns,
-                sender_pid,
-                sender_tid,
-                sig,
-                code,
-                target,
-                group,
-                result,
-                ..
-            } => {
-                let target_pid = self.targets.group_of(target)?;
-                let sender_traced = self.targets.group_of(sender_tid).is_some();
-                let request = sig == libc::SIGKILL || termination_request(sig);
-                // A traced process's signals to traced processes are delivered under ptrace's
-                // eyes; only what ptrace cannot see is kept (a signal storm stays cheap).
-                if sender_traced && result == SignalResult::Delivered && !request {
-                    return None;
-                }
-                let named = sent_by_process(code) && (request || !sender_traced);
-                let sender = named.then(|| ctx.snapshot(sender_pid)).flatten();
-                Some(Record::Signal(KernelSignal {
-                    time: ctx.stamp(time_ns),
-                    sender_pid,
-                    sender_tid,
-                    sender,
-                    sender_traced,
-                    target_pid,
-                    target_tid: (!group).then_some(target),
-                    sig,
-                    code,
-                    group,
-                    result,
-                }))
-            }
+            Sample::Signal(s) => self.signal(s, ctx).map(Record::Signal),
         }
+    }
+
+    fn signal(&self, s: SignalSample, ctx: &mut Drain) -> Option<KernelSignal> {
+        let target_pid = self.targets.group_of(s.target)?;
+        let sender_traced = self.targets.group_of(s.sender_tid).is_some();
+        let request = s.sig == libc::SIGKILL || termination_request(s.sig);
+        // A traced process's signals to traced processes are delivered under ptrace's eyes;
+        // only what ptrace cannot see is kept (a signal storm stays cheap).
+        if sender_traced && s.result == SignalResult::Delivered && !request {
+            return None;
+        }
+        let named = sent_by_process(s.code) && (request || !sender_traced);
+        Some(KernelSignal {
+            time: ctx.stamp(s.time_ns),
+            sender_pid: s.sender_pid,
+            sender_tid: s.sender_tid,
+            sender: named.then(|| ctx.snapshot(s.sender_pid)).flatten(),
+            sender_traced,
+            target_pid,
+            target_tid: (!s.group).then_some(s.target),
+            sig: s.sig,
+            code: s.code,
+            group: s.group,
+            result: s.result,
+        })
     }
 }
 
@@ -488,22 +479,33 @@ mod tests {
     }
 }
 
-/// As root: the record of a SIGTERM sent by an untraced `kill` names it.
+/// As root: the records of real signals.
 #[cfg(test)]
 mod live {
     use super::*;
-    use std::process::Command;
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use std::process::{Child, Command};
 
-    #[test]
-    fn names_an_untraced_sender() {
+    /// A reader following a `sleep 5` of its own; None (skipped) where it cannot start.
+    fn reader_and_victim() -> Option<(Reader, Child, i32)> {
         let targets = Targets::default();
         let Ok(reader) = start(targets.clone()) else {
             eprintln!("skipped: the kernel's record is not available here");
-            return;
+            return None;
         };
-        let mut victim = Command::new("sleep").arg("5").spawn().unwrap();
+        let victim = Command::new("sleep").arg("5").spawn().unwrap();
         let pid = victim.id() as i32;
         targets.add(pid, pid);
+        Some((reader, victim, pid))
+    }
+
+    /// The record of a SIGTERM sent by an untraced `kill` names it.
+    #[test]
+    fn names_an_untraced_sender() {
+        let Some((reader, mut victim, pid)) = reader_and_victim() else {
+            return;
+        };
         let mut kill = Command::new("kill")
             .args(["-TERM", &pid.to_string()])
             .spawn()
@@ -527,29 +529,14 @@ mod live {
         assert_eq!(sender.comm, b"kill");
         assert_eq!(sender.uid, Some(0));
     }
-}
 
-/// As root: a storm of records switches the reader to reads per millisecond and back, and
-/// every record is read once.
-#[cfg(test)]
-mod storm {
-    use super::*;
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
-
+    /// A storm switches the reader to reads per millisecond and back; every record is read
+    /// once.
     #[test]
     fn a_storm_is_read_whole_and_once() {
-        let targets = Targets::default();
-        let Ok(reader) = start(targets.clone()) else {
-            eprintln!("skipped: the kernel's record is not available here");
+        let Some((reader, mut victim, pid)) = reader_and_victim() else {
             return;
         };
-        let mut victim = std::process::Command::new("sleep")
-            .arg("5")
-            .spawn()
-            .unwrap();
-        let pid = victim.id() as i32;
-        targets.add(pid, pid);
         let mut records = Vec::new();
         for round in 0..3 {
             for _ in 0..300 {
