@@ -22,7 +22,7 @@ workloads=(
   "a 2M getppid||$bin/getppid 2000000"
   "b 100k SIGUSR1||$bin/storm 100000"
   "c 10k RT queued||$bin/rtqueue 10000"
-  "d 300 fork+exec|-f|$bin/forkexec 300"
+  "d 300 fork+exec||$bin/forkexec 300"
 )
 
 now() { date +%s%N; }
@@ -65,7 +65,7 @@ for w in "${workloads[@]}"; do
   for _ in $(seq "$runs"); do
     s=$(now); $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/t0"
     # shellcheck disable=SC2086
-    s=$(now); $sig -q $flags -o /dev/null $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/t1"
+    s=$(now); $sig -q -f $flags -o /dev/null $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/t1"
     # shellcheck disable=SC2086
     s=$(now); strace -qq $flags --seccomp-bpf -f -e trace=%signal,exit,exit_group,execve,execveat,setsid,setpgid -o /dev/null $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/t2"
   done

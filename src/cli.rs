@@ -39,7 +39,7 @@ struct Args {
     /// Prefix lines with the time since the previous line
     #[arg(short = 'r')]
     relative: bool,
-    /// Stop at every syscall (PTRACE_SYSCALL) instead of installing a seccomp filter in COMMAND
+    /// With -f, stop at every syscall (PTRACE_SYSCALL) instead of installing a seccomp filter in COMMAND (without -f there is none)
     #[arg(long = "no-seccomp")]
     no_seccomp: bool,
     /// Do not read the kernel's signal tracepoint even where allowed

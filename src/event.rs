@@ -180,10 +180,4 @@ pub enum Note {
     /// A new task followed (clone, fork, vfork) with -f.
     ChildAttached,
     Detached,
-    /// The command ended while children it started (traced silently, without -f) run on,
-    /// served by the background tracer process `tracer`.
-    Waiting {
-        processes: usize,
-        tracer: i32,
-    },
 }

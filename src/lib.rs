@@ -137,25 +137,15 @@ fn run(config: Config) -> Result<i32, Failure> {
         None => render::Sink::Stderr,
     };
     let launch = matches!(config.target, Target::Launch(_));
+    // The filter only with -f, as strace allows --seccomp-bpf only with -f: every child inherits
+    // it, and a child left untraced under RET_TRACE gets ENOSYS.
     let mode = if config.trace.is_empty() {
         tracer::SyscallMode::Off
-    } else if launch && config.seccomp && sys::seccomp_available() {
+    } else if launch && config.follow && config.seccomp && sys::seccomp_available() {
         tracer::SyscallMode::Seccomp
     } else {
         tracer::SyscallMode::Every
     };
-    // Children inherit the seccomp filter and must stay traced, even without -f: a process apart
-    // from the one the shell waits on traces, so that sigtrace can return when the command ends.
-    let mut news = None;
-    if mode == tracer::SyscallMode::Seccomp && !config.follow {
-        match sys::fork_tracer().map_err(|e| (format!("fork: {}", error_text(&e)), 1))? {
-            sys::Forked::Waiter { tracer, news } => {
-                drop(sink);
-                return wait_for_tracer(tracer, news);
-            }
-            sys::Forked::Tracer { news: fd, waiter } => news = Some((fd, waiter)),
-        }
-    }
     let saved = sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
     let control = Arc::new(tracer::Control::default());
     let (tx, rx) = crossbeam_channel::bounded(16);
@@ -200,63 +190,10 @@ fn run(config: Config) -> Result<i32, Failure> {
         tracer.adopt_launched(child);
         shown = name;
     }
-    tracer.return_when_main_ends(news.is_some());
     let result = tracer.run();
     tracer.close_output();
     let _ = render_thread.join();
-    let status = status_of(result, &shown);
-    if let Some((fd, waiter)) = news
-        && tracer.has_tasks()
-    {
-        // Only silent children are left: the waiter returns the command's status now, and this
-        // process serves them in the background until they end.
-        let code = match &status {
-            Ok(code) => *code,
-            Err((msg, code)) => {
-                warn(msg);
-                *code
-            }
-        };
-        let handed = sys::leave_session().and_then(|()| sys::hand_off(fd, waiter, code));
-        if handed.is_ok() {
-            tracer.return_when_main_ends(false);
-            let _ = tracer.run();
-        }
-        return Ok(code);
-    }
-    status
-}
-
-/// The waiter's part: pass on the control signals another process sends it, and return the
-/// command's status as soon as the tracer hands it over, or the tracer's own status.
-fn wait_for_tracer(tracer: sys::Tid, news: std::os::fd::OwnedFd) -> Result<i32, Failure> {
-    sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
-    std::thread::spawn(move || {
-        loop {
-            let (sig, code) = sys::wait_control_signal();
-            // The terminal's (SI_KERNEL) reach the tracer's process group by themselves.
-            if code <= 0 {
-                sys::kill(tracer, sig).ok();
-            }
-        }
-    });
-    // Nothing comes when the tracer ends without handing off: its own exit status says it all.
-    if let Some(code) = sys::read_i32(&news) {
-        return Ok(code);
-    }
-    let status =
-        sys::wait_child(tracer).map_err(|e| (format!("waitpid: {}", error_text(&e)), 1))?;
-    if libc::WIFSIGNALED(status) {
-        let sig = libc::WTERMSIG(status);
-        return Err((
-            format!(
-                "the tracing process {tracer} was killed by {}",
-                signal::Signal(sig)
-            ),
-            128 + sig,
-        ));
-    }
-    Ok(libc::WEXITSTATUS(status))
+    status_of(result, &shown)
 }
 
 /// sigtrace's exit status for how the run ended: the command's, or 127/126 with a line

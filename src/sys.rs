@@ -396,97 +396,6 @@ pub fn spawn_held(
     })
 }
 
-/// Which side of `fork_tracer` this is.
-pub enum Forked {
-    /// The process the caller waits on: `tracer` does the work and reports on `news`.
-    Waiter { tracer: Tid, news: OwnedFd },
-    /// The tracing process; `news` goes to the waiter, whose pid is `waiter`.
-    Tracer { news: OwnedFd, waiter: Tid },
-}
-
-/// Forks the process that will launch and trace the command. The parent stays the process the
-/// caller (a shell) waits on; the child gets SIGKILL when the parent dies (PR_SET_PDEATHSIG), so
-/// that killing sigtrace still ends the trace, until `hand_off` lets it outlive the parent.
-pub fn fork_tracer() -> io::Result<Forked> {
-    let (news_r, news_w) = pipe_cloexec()?;
-    let parent = getpid();
-    // SAFETY: called before sigtrace spawns any thread, so the child may run any code.
-    let pid = unsafe { libc::fork() };
-    match pid {
-        -1 => Err(io::Error::last_os_error()),
-        0 => {
-            drop(news_r);
-            // SAFETY: prctl and getppid take and return plain integers.
-            unsafe {
-                check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) as libc::c_long)?;
-                // The parent died before the death signal was armed.
-                if libc::getppid() != parent {
-                    libc::_exit(1);
-                }
-            }
-            Ok(Forked::Tracer {
-                news: news_w,
-                waiter: parent,
-            })
-        }
-        tracer => {
-            drop(news_w);
-            Ok(Forked::Waiter {
-                tracer,
-                news: news_r,
-            })
-        }
-    }
-}
-
-/// Lets the tracer outlive the waiter, then tells the waiter the command's exit status (the
-/// waiter exits with it at once). A waiter that died first still takes the tracer with it.
-pub fn hand_off(news: OwnedFd, waiter: Tid, status: i32) -> io::Result<()> {
-    // SAFETY: prctl and getppid take and return plain integers.
-    unsafe {
-        check(libc::prctl(libc::PR_SET_PDEATHSIG, 0, 0, 0, 0) as libc::c_long)?;
-        if libc::getppid() != waiter {
-            return Err(io::Error::from_raw_os_error(libc::ESRCH));
-        }
-    }
-    write_i32(&news, status)
-}
-
-/// Blocks until child `pid` ends; returns its raw wait status.
-pub fn wait_child(pid: Tid) -> io::Result<i32> {
-    let mut status = 0;
-    loop {
-        // SAFETY: status is a local.
-        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-        if r == pid {
-            return Ok(status);
-        }
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EINTR) {
-            return Err(e);
-        }
-    }
-}
-
-/// Makes a tracer that goes on alone a background process: its own session (no terminal
-/// signals, no job of the shell), /dev/null for its standard streams (a reader of its output
-/// must see the end), and / as its directory.
-pub fn leave_session() -> io::Result<()> {
-    // SAFETY: setsid, open, dup2 and chdir take plain integers and a static C string.
-    unsafe {
-        check(libc::setsid() as libc::c_long)?;
-        let null = check(libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) as libc::c_long)? as i32;
-        for fd in 0..3 {
-            check(libc::dup2(null, fd) as libc::c_long)?;
-        }
-        if null > 2 {
-            libc::close(null);
-        }
-        check(libc::chdir(c"/".as_ptr()) as libc::c_long)?;
-    }
-    Ok(())
-}
-
 /// One i32 into a pipe; async-signal-safe (used between fork and exec).
 fn write_i32(fd: &OwnedFd, v: i32) -> io::Result<()> {
     // SAFETY: writes 4 bytes from a local i32.
@@ -501,7 +410,7 @@ fn write_i32(fd: &OwnedFd, v: i32) -> io::Result<()> {
 }
 
 /// One i32 from a pipe; None at EOF (the writer ended without a word).
-pub fn read_i32(fd: &OwnedFd) -> Option<i32> {
+fn read_i32(fd: &OwnedFd) -> Option<i32> {
     let mut v = 0i32;
     loop {
         // SAFETY: reads at most 4 bytes into a local i32.

@@ -343,6 +343,10 @@ fn sigkill_of_sigtrace_leaves_nothing_and_disturbs_no_one() {
         signal(p, nix::sys::signal::SIGKILL);
     }
     signal(doomed.id(), nix::sys::signal::SIGKILL);
+    // Untraced now (without -f there is no filter and no PTRACE_O_EXITKILL), it would hold
+    // sigtrace's output pipes for its 30 s.
+    wait_for("the tracer to let go", || tracer_of(doomed_sleep) == 0);
+    signal(doomed_sleep, nix::sys::signal::SIGKILL);
     let out = finish(doomed, "the killed sigtrace");
     assert_eq!(out.code(), 137);
     for p in holders {

@@ -83,7 +83,15 @@ fn flags_with_no_known_flag_match_strace() {
 #[test]
 fn fallback_without_seccomp_matches_strace() {
     // --no-seccomp: PTRACE_SYSCALL at every syscall, same lines.
-    let (s, t, sc, tc) = compare_with(&[], &["--no-seccomp"], &prog("sigcalls"), &[]);
+    let (s, t, sc, tc) = compare_with(&["-f"], &["--no-seccomp"], &prog("sigcalls"), &[]);
+    assert_eq!(normalize(&t), normalize(&s));
+    assert_eq!(tc, sc);
+}
+
+#[test]
+fn the_seccomp_path_matches_strace() {
+    // -f: the seccomp filter stops the command (and its child) at the traced syscalls only.
+    let (s, t, sc, tc) = compare(&["-f"], &prog("sigcalls"), &[]);
     assert_eq!(normalize(&t), normalize(&s));
     assert_eq!(tc, sc);
 }
@@ -151,11 +159,14 @@ fn seccomp_mode(pid: u32) -> String {
 }
 
 #[test]
-fn launch_uses_a_seccomp_filter_and_falls_back_on_request() {
+fn launch_uses_a_seccomp_filter_with_f_only_and_falls_back_on_request() {
+    // Without -f no filter: every child would inherit it (as strace allows --seccomp-bpf only
+    // with -f).
     for (flags, mode) in [
-        (&[][..], "2"),
-        (&["--no-seccomp"][..], "0"),
-        (&["-e", "trace=none"][..], "0"),
+        (&["-f"][..], "2"),
+        (&[][..], "0"),
+        (&["-f", "--no-seccomp"][..], "0"),
+        (&["-f", "-e", "trace=none"][..], "0"),
     ] {
         let (child, target, _) =
             launch_ready(flags, &prog("waiter"), &[], |p| catches(p, libc::SIGUSR2));

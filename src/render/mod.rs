@@ -116,7 +116,7 @@ impl Renderer {
     fn render(&mut self, ev: &Event) {
         self.line.clear();
         if let EventKind::Note(note) = &ev.kind {
-            if self.quiet && !matches!(note, crate::event::Note::Waiting { .. }) {
+            if self.quiet {
                 return;
             }
             text::note(ev, note, &mut self.line);

@@ -344,13 +344,6 @@ pub fn note(ev: &Event, note: &Note, out: &mut String) {
             writeln!(out, "sigtrace: Process {} attached", ev.tid)
         }
         Note::Detached => writeln!(out, "sigtrace: Process {} detached", ev.tid),
-        Note::Waiting { processes, tracer } => writeln!(
-            out,
-            "sigtrace: {} ended; {processes} process(es) it started inherited sigtrace's seccomp \
-             filter and stay traced, silently, by sigtrace's background pid {tracer} until they \
-             end (-f shows them; --no-seccomp leaves them untraced)",
-            ev.pid
-        ),
     };
 }
 

@@ -263,7 +263,7 @@ pub fn read_private_tracefs(files: &[&str]) -> io::Result<Vec<Option<Vec<u8>>>> 
     drop(tx);
     let mut all = Vec::new();
     io::Read::read_to_end(&mut rx, &mut all)?;
-    let status = super::wait_child(pid)?;
+    let status = wait_child(pid)?;
     if status != 0 {
         return Err(io::Error::new(
             io::ErrorKind::NotFound,
@@ -271,6 +271,21 @@ pub fn read_private_tracefs(files: &[&str]) -> io::Result<Vec<Option<Vec<u8>>>> 
         ));
     }
     Ok(split_files(&all, files.len()))
+}
+
+/// Reaps the child `pid`; its raw wait status.
+fn wait_child(pid: libc::pid_t) -> io::Result<i32> {
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is a local the kernel writes.
+        if unsafe { libc::waitpid(pid, &mut status, 0) } == pid {
+            return Ok(status);
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
 }
 
 /// The child's part: each file as a u32 length (u32::MAX: unreadable) and its bytes.

@@ -51,8 +51,8 @@ struct Task {
     pid: Tid,
     /// Detach at the next stop: a non-thread clone child without -f, or every task while detaching.
     unwanted: bool,
-    /// Whether its events are shown: false for children without -f that must still be traced
-    /// because they inherited the seccomp filter.
+    /// Whether its events are shown: false for a child process without -f, traced only until
+    /// its first stop lets it go.
     shown: bool,
     /// The syscall this task is inside (entry seen, exit still to come).
     insyscall: Option<InSyscall>,
@@ -144,20 +144,18 @@ pub struct Tracer {
     bell: Arc<crate::render::Doorbell>,
     /// Events not yet handed to the renderer.
     batch: Vec<Event>,
-    /// `run` returns when the main process has ended and only silent tasks are left.
-    until_main_ends: bool,
     /// Every task traced, shared with the kernel's record, which keeps only their signals.
     targets: crate::kernel::Targets,
     kernel: Option<crate::kernel::Reader>,
 }
 
-/// The ptrace options for every tracee. With a seccomp filter, children must be traced (they
-/// inherit the filter, whose RET_TRACE fails their syscalls with ENOSYS when no tracer is
-/// there) and the command must die with sigtrace rather than run on with such a filter.
+/// The ptrace options for every tracee. A seccomp filter (only with -f) makes the command die
+/// with sigtrace rather than run on with a filter whose RET_TRACE fails its syscalls with ENOSYS
+/// when no tracer is there.
 pub fn options(follow: bool, mode: SyscallMode) -> i32 {
     // No PTRACE_O_TRACEEXIT: a stop more per task, for nothing the exit status does not tell.
     let mut o = opt::TRACESYSGOOD | opt::TRACECLONE | opt::TRACEEXEC;
-    if follow || mode == SyscallMode::Seccomp {
+    if follow {
         o |= opt::TRACEFORK | opt::TRACEVFORK;
     }
     if mode == SyscallMode::Seccomp {
@@ -196,7 +194,6 @@ impl Tracer {
             tx: Some(tx),
             bell,
             batch: Vec::new(),
-            until_main_ends: false,
             targets: crate::kernel::Targets::default(),
             kernel: None,
         }
@@ -244,17 +241,6 @@ impl Tracer {
 
     pub fn ntasks(&self) -> usize {
         self.shown
-    }
-
-    /// Whether any task is still traced (shown or not).
-    pub fn has_tasks(&self) -> bool {
-        !self.tasks.is_empty()
-    }
-
-    /// Makes `run` return as soon as the main process has ended and nothing shown is left;
-    /// a second `run` then serves the silent rest.
-    pub fn return_when_main_ends(&mut self, yes: bool) {
-        self.until_main_ends = yes;
     }
 
     /// Sends what is pending to the renderer and closes the channel; later events are dropped.
@@ -343,9 +329,6 @@ impl Tracer {
         loop {
             self.take_control();
             if self.tasks.is_empty() && (self.detaching || !self.launched) {
-                break;
-            }
-            if self.until_main_ends && self.outcome.is_some() && self.shown == 0 {
                 break;
             }
             match self.wait() {
@@ -669,7 +652,7 @@ impl Tracer {
         let shown = sibling.unwrap_or(self.follow);
         let mut task = Task::new(pid);
         task.shown = shown;
-        task.unwanted = self.detaching || (!shown && self.mode != SyscallMode::Seccomp);
+        task.unwanted = self.detaching || !shown;
         let note = self.follow && !task.unwanted;
         let new_process = sibling.is_none() && !task.unwanted;
         self.add_task(tid, task);
@@ -764,26 +747,6 @@ impl Tracer {
             self.emit(pid, tid, kind);
         }
         self.remove_task(tid);
-        // Children that inherited the seccomp filter must stay traced: say why sigtrace waits.
-        let silent: Vec<Tid> = self
-            .tasks
-            .values()
-            .filter(|t| !t.shown)
-            .map(|t| t.pid)
-            .collect();
-        if main && !silent.is_empty() && self.launched {
-            let mut processes = silent;
-            processes.sort_unstable();
-            processes.dedup();
-            self.emit(
-                pid,
-                tid,
-                EventKind::Note(Note::Waiting {
-                    processes: processes.len(),
-                    tracer: sys::getpid(),
-                }),
-            );
-        }
     }
 
     fn resume(&mut self, tid: Tid, how: Resume) {
