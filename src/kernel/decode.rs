@@ -65,9 +65,9 @@ pub enum Sample {
     Lost(u64),
 }
 
-/// Whether `b` is `a` written a second time, by the other event of the pair while both were
-/// enabled: the same signal from another event, a few microseconds later, next to it.
-pub fn twin(a: &Sample, b: &Sample) -> bool {
+/// Whether `b` is `a` written a second time: while both events of the pair are enabled, the
+/// `new` one writes each signal first and the `old` one right after it.
+pub fn twin(a: &Sample, b: &Sample, new: u64, old: u64) -> bool {
     let (Sample::Signal(a), Sample::Signal(b)) = (a, b) else {
         return false;
     };
@@ -76,7 +76,7 @@ pub fn twin(a: &Sample, b: &Sample) -> bool {
         time_ns: 0,
         ..*s
     };
-    a.event != b.event && untimed(a) == untimed(b) && a.time_ns.abs_diff(b.time_ns) < 50_000
+    a.event == new && b.event == old && untimed(a) == untimed(b)
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
@@ -241,13 +241,16 @@ mod tests {
             let raw = testing::generate(9, 0, 4242, true, 0);
             decode(&testing::sample_of(event, 77, 78, time, &raw), &layouts()).unwrap()
         };
-        assert!(twin(&kill(1, 1000), &kill(2, 1500)));
+        assert!(twin(&kill(2, 1000), &kill(1, 1100), 2, 1));
         assert!(
-            !twin(&kill(1, 1000), &kill(1, 1500)),
+            !twin(&kill(1, 1000), &kill(2, 1100), 2, 1),
+            "old, new: two kills"
+        );
+        assert!(
+            !twin(&kill(2, 1000), &kill(2, 1500), 2, 1),
             "two kills, one event"
         );
-        assert!(!twin(&kill(1, 1000), &kill(2, 100_000)));
-        assert!(!twin(&Sample::Lost(1), &Sample::Lost(1)));
+        assert!(!twin(&Sample::Lost(1), &Sample::Lost(1), 2, 1));
         assert_eq!(
             SignalResult::from_raw(2),
             SignalResult::AlreadyPending,

@@ -23,8 +23,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tracepoint::Layouts;
 
-/// Data pages per CPU (256 KiB with 4 KiB pages): room for ~3000 samples between two reads.
+/// Data pages per CPU at most (256 KiB with 4 KiB pages: ~4000 samples between two reads),
+/// and at least.
 const RING_PAGES: usize = 64;
+const MIN_RING_PAGES: usize = 4;
 
 /// A signal the kernel generated for a traced process.
 #[derive(Debug, Clone)]
@@ -122,8 +124,19 @@ impl Targets {
     }
 }
 
+/// One CPU's ring buffer.
+struct Cpu {
+    ring: Ring,
+    /// The perf event ids of its signal_generate events: [prompt, bulk].
+    ids: [u64; 2],
+    /// The last sample read from it (a twin may come in the next read).
+    prev: Option<Sample>,
+}
+
 struct Rings {
-    rings: Vec<Ring>,
+    cpus: Vec<Cpu>,
+    /// Which event of the pair was enabled last (0 prompt, 1 bulk).
+    active: usize,
     /// Records read and not yet taken.
     queue: Vec<Record>,
     buf: Vec<u8>,
@@ -151,12 +164,13 @@ pub fn start(targets: Targets) -> Result<Reader, Off> {
         return Err(Off::NotPermitted);
     }
     let layouts = tracepoint::load().map_err(Off::Unavailable)?;
-    let (events, rings) = open_all(&layouts).map_err(Off::Unavailable)?;
+    let (events, cpus) = open_all(&layouts).map_err(Off::Unavailable)?;
     let shared = Arc::new(Shared {
         layouts,
         targets,
         rings: Mutex::new(Rings {
-            rings,
+            cpus,
+            active: 0,
             queue: Vec::new(),
             buf: Vec::new(),
         }),
@@ -210,26 +224,8 @@ struct Events {
     victims: Vec<OwnedFd>,
 }
 
-impl Events {
-    /// Enables one signal_generate event set and disables the other; the new one first, so
-    /// that no sample is missed (one may be read twice: see `decode::twin`).
-    fn switch(&self, to_bulk: bool) {
-        let (on, off) = if to_bulk {
-            (&self.bulk, &self.prompt)
-        } else {
-            (&self.prompt, &self.bulk)
-        };
-        for fd in on {
-            let _ = perf::enable(fd, true);
-        }
-        for fd in off {
-            let _ = perf::enable(fd, false);
-        }
-    }
-}
-
 /// Opens the events on every CPU, and maps the rings.
-fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Ring>), String> {
+fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Cpu>), String> {
     let mut events = Events {
         prompt: Vec::new(),
         bulk: Vec::new(),
@@ -244,10 +240,16 @@ fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Ring>), String> {
     for cpu in online_cpus() {
         let prompt = perf::open_tracepoint(id, cpu, true, true).map_err(what)?;
         perf::set_filter(&prompt, &not_to_me).map_err(what)?;
-        rings.push(Ring::map(&prompt, RING_PAGES).map_err(what)?);
+        // The ring first: PERF_EVENT_IOC_SET_OUTPUT wants the target mapped.
+        let ring = map_ring(&prompt).map_err(what)?;
         let bulk = perf::open_tracepoint(id, cpu, false, false).map_err(what)?;
         perf::set_filter(&bulk, &not_to_me).map_err(what)?;
         perf::set_output(&bulk, &prompt).map_err(what)?;
+        rings.push(Cpu {
+            ring,
+            ids: [perf::event_id(&prompt), perf::event_id(&bulk)].map(|r| r.unwrap_or(0)),
+            prev: None,
+        });
         if let Some(v) = layouts.victim
             && let Ok(victim) = perf::open_tracepoint(v.id, cpu, true, true)
             && perf::set_output(&victim, &prompt).is_ok()
@@ -261,6 +263,18 @@ fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Ring>), String> {
         return Err("no online CPU".into());
     }
     Ok((events, rings))
+}
+
+/// The largest ring the kernel allows: without CAP_IPC_LOCK, perf buffers count against
+/// perf_event_mlock_kb (516 KiB per user by default), shared by every CPU's ring.
+fn map_ring(fd: &OwnedFd) -> std::io::Result<Ring> {
+    let mut pages = RING_PAGES;
+    loop {
+        match Ring::map(fd, pages) {
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) && pages > MIN_RING_PAGES => pages /= 2,
+            other => return other,
+        }
+    }
 }
 
 /// A read of this many samples or more starts a storm: the reader stops being woken per
@@ -280,12 +294,12 @@ fn read_loop(shared: &Shared, events: Events, woken: UnixStream) {
         perf::poll_readable(&polled, if storm { 1 } else { -1 });
         let n = shared.drain();
         if !storm && n >= STORM {
-            events.switch(true);
+            shared.switch(&events, true);
             (storm, calm) = (true, 0);
         } else if storm && n < STORM {
             calm += 1;
             if calm == CALM {
-                events.switch(false);
+                shared.switch(&events, false);
                 storm = false;
             }
         } else if storm {
@@ -298,27 +312,54 @@ fn read_loop(shared: &Shared, events: Events, woken: UnixStream) {
 }
 
 impl Shared {
+    /// Enables one signal_generate event set and disables the other; the new one first, so
+    /// that no sample is missed: while both are, each signal is written twice, first by the
+    /// new one (perf adds an enabled event at the head of the tracepoint's list), and the
+    /// old one's copy is dropped when read.
+    fn switch(&self, events: &Events, to_bulk: bool) {
+        let (on, off) = if to_bulk {
+            (&events.bulk, &events.prompt)
+        } else {
+            (&events.prompt, &events.bulk)
+        };
+        let mut rings = self.rings.lock().expect("rings lock");
+        rings.active = usize::from(to_bulk);
+        for fd in on {
+            let _ = perf::enable(fd, true);
+        }
+        for fd in off {
+            let _ = perf::enable(fd, false);
+        }
+    }
+
     /// Reads every ring into the queue; returns how many records were read.
     fn drain(&self) -> usize {
         let mut guard = self.rings.lock().expect("rings lock");
-        let Rings { rings, queue, buf } = &mut *guard;
+        let Rings {
+            cpus,
+            active,
+            queue,
+            buf,
+        } = &mut *guard;
         let mut ctx = Drain {
             clock: (Stamp::now(), perf::monotonic_ns()),
             last: None,
         };
         let before = queue.len();
         let mut n = 0;
-        for ring in rings.iter_mut() {
-            let mut prev = None;
+        for Cpu { ring, ids, prev } in cpus.iter_mut() {
+            let (new, old) = (ids[*active], ids[1 - *active]);
             n += ring.drain(buf, &mut |rec| {
                 let Some(sample) = decode::decode(rec, &self.layouts) else {
                     return;
                 };
-                if prev.as_ref().is_some_and(|p| decode::twin(p, &sample)) {
-                    return;
+                let twin = prev
+                    .as_ref()
+                    .is_some_and(|p| decode::twin(p, &sample, new, old));
+                *prev = Some(sample.clone());
+                if !twin {
+                    queue.extend(self.record(sample, &mut ctx));
                 }
-                prev = Some(sample.clone());
-                queue.extend(self.record(sample, &mut ctx));
             });
         }
         if queue.len() > before {

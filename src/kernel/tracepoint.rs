@@ -98,10 +98,7 @@ pub struct Layouts {
 /// Reads the format files from a mounted tracefs (or debugfs), else, as root, from a tracefs
 /// mounted for a moment in a private mount namespace (nothing is left mounted).
 pub fn load() -> Result<Layouts, String> {
-    let texts = match MOUNTS
-        .iter()
-        .find(|m| std::path::Path::new(&format!("{m}/events")).is_dir())
-    {
+    let texts = match mounted()? {
         Some(m) => [GENERATE, VICTIM].map(|f| std::fs::read(format!("{m}/{f}")).ok()),
         None => read_private()?,
     };
@@ -117,6 +114,43 @@ pub fn load() -> Result<Layouts, String> {
         })
     });
     Ok(Layouts { generate, victim })
+}
+
+/// Where /proc/self/mounts shows tracefs (or debugfs, with tracefs at its `tracing`).
+fn tracefs_mounts(mounts: &str) -> Vec<String> {
+    mounts
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split(' ');
+            let (_, at, kind) = (f.next()?, f.next()?, f.next()?);
+            match kind {
+                "tracefs" => Some(at.to_string()),
+                "debugfs" => Some(format!("{at}/tracing")),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Where tracefs is mounted, if it is (a fresh mount would apply default options to the one
+/// tracefs superblock, undoing an administrator's mode or gid); an error when it is there but not readable (it is
+/// root's: CAP_PERFMON alone does not open it).
+fn mounted() -> Result<Option<String>, String> {
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    let listed = MOUNTS.iter().map(|m| m.to_string());
+    for m in listed.chain(tracefs_mounts(&mounts)) {
+        match std::fs::metadata(format!("{m}/events")) {
+            Ok(meta) if meta.is_dir() => return Ok(Some(m)),
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                return Err(format!(
+                    "{m}: {}; run as root, or make tracefs readable",
+                    crate::error_text(&e)
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
 }
 
 fn read_private() -> Result<[Option<Vec<u8>>; 2], String> {
@@ -164,6 +198,12 @@ format:
                 result: 44
             }
         );
+    }
+
+    #[test]
+    fn tracefs_mount_points() {
+        let mounts = "none /mnt/t tracefs rw 0 0\nproc /proc proc rw 0 0\nd /dbg debugfs rw 0 0\n";
+        assert_eq!(tracefs_mounts(mounts), ["/mnt/t", "/dbg/tracing"]);
     }
 
     #[test]

@@ -68,6 +68,17 @@ pub fn open_tracepoint(id: u64, cpu: i32, prompt: bool, enabled: bool) -> io::Re
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
+/// PERF_EVENT_IOC_ID: the id the event's samples carry (PERF_SAMPLE_IDENTIFIER).
+pub fn event_id(fd: &OwnedFd) -> io::Result<u64> {
+    let mut id = 0u64;
+    // SAFETY: _IOR('$', 7, u64 *): the kernel writes one u64 at this pointer.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), 0x8008_2407, &mut id as *mut u64) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(id)
+}
+
 /// PERF_EVENT_IOC_ENABLE or _DISABLE.
 pub fn enable(fd: &OwnedFd, on: bool) -> io::Result<()> {
     let request: libc::c_ulong = if on { 0x2400 } else { 0x2401 };
