@@ -138,8 +138,9 @@ impl KernelNotes {
     }
 
     fn add(&mut self, r: &KernelSignal) {
-        // A merged SIGCHLD or SIGCONT changes nothing: only signals that could end it count.
-        if !terminates(Signal(r.sig)) {
+        // A merged SIGCHLD or SIGCONT changes nothing: only signals that could end it count;
+        // a SIGKILL is only ever "ignored" or merged by a process already dying of one.
+        if !terminates(Signal(r.sig)) || r.sig == libc::SIGKILL {
             return;
         }
         match r.result {
@@ -176,6 +177,9 @@ pub struct Fold {
     kernel_off: Option<Off>,
     /// Records lost from the kernel's ring buffer, for every verdict from then on.
     lost: u64,
+    /// Names of traced processes (from their context), for a traced sender that ended before
+    /// the kernel's record of its signal was read.
+    names: HashMap<i32, Vec<u8>>,
 }
 
 /// Signals whose default action ends the process (signal(7): Term and Core).
@@ -283,6 +287,14 @@ impl Fold {
                 self.kernel_record(ev.pid, r);
                 None
             }
+            EventKind::Context(ctx) => {
+                // Bounded: a fork storm must not grow it without end.
+                if self.names.len() >= 4096 {
+                    self.names.clear();
+                }
+                self.names.insert(ev.pid, ctx.comm.clone());
+                None
+            }
             EventKind::KernelOff(off) => {
                 self.kernel_off = Some(off.clone());
                 None
@@ -359,7 +371,7 @@ impl Fold {
                 if v.oom.as_ref().is_some_and(Oom::is_oom) || h.oom_victim {
                     (Cause::Oom, None)
                 } else {
-                    (sigkill_from_record(&mut v, &h), None)
+                    (sigkill_from_record(&mut v, &h, &self.names), None)
                 }
             }
             Outcome::Killed { sig, .. } => match h.fatal.get(&sig.0).cloned() {
@@ -394,7 +406,7 @@ impl Fold {
 
 /// The cause of a SIGKILL ptrace cannot explain, from the kernel's record of it: who sent
 /// it (named, `by`), or the kernel itself (SI_KERNEL).
-fn sigkill_from_record(v: &mut Verdict, h: &History) -> Cause {
+fn sigkill_from_record(v: &mut Verdict, h: &History, names: &HashMap<i32, Vec<u8>>) -> Cause {
     let Some(k) = h.kernel.iter().rev().find(|k| k.sig == libc::SIGKILL) else {
         return Cause::Sigkill;
     };
@@ -404,11 +416,12 @@ fn sigkill_from_record(v: &mut Verdict, h: &History) -> Cause {
     if k.sender_pid == v.pid {
         return Cause::SelfSignal;
     }
-    v.by = Some(
-        k.sender
-            .clone()
-            .unwrap_or_else(|| Arc::new(gone(k.sender_pid))),
-    );
+    let known = |pid| {
+        let mut s = gone(pid);
+        s.comm = names.get(&pid).cloned().unwrap_or_default();
+        Arc::new(s)
+    };
+    v.by = Some(k.sender.clone().unwrap_or_else(|| known(k.sender_pid)));
     v.source = Source::KernelRecord;
     Cause::ExternalSignal
 }
