@@ -277,36 +277,44 @@ fn map_ring(fd: &OwnedFd) -> std::io::Result<Ring> {
     }
 }
 
-/// A read of this many samples or more starts a storm: the reader stops being woken per
-/// sample (each wake-up costs the signalling task an interrupt) and reads every millisecond.
-const STORM: usize = 8;
-/// Milliseconds of near quiet after which wake-ups per sample come back.
-const CALM: u32 = 50;
+/// A read of this many samples or more (a millisecond's worth after the first) starts a storm:
+/// the reader stops being woken per sample (each wake-up costs the signalling task an
+/// interrupt, a VM exit in a guest) and reads every STORM_READ_MS instead.
+const STORM: usize = 4;
+const STORM_READ_MS: i32 = 4;
+/// A storm ends when this many reads (about 50 ms) found fewer samples than 1000 a second;
+/// then wake-ups per sample come back.
+const CALM_READS: usize = 12;
+const CALM_SAMPLES: usize = 50;
 
 /// Waits for samples and decodes them at once, so that a sender that exits right after its
-/// kill() is still in /proc; during a storm, reads every millisecond instead.
+/// kill() is still in /proc; during a storm, reads every few milliseconds instead.
 fn read_loop(shared: &Shared, events: Events, woken: UnixStream) {
     let mut polled: Vec<_> = events.prompt.iter().map(|f| f.as_fd()).collect();
     polled.push(woken.as_fd());
     let mut storm = false;
-    let mut calm = 0;
+    // In a storm: reads and samples in the current window.
+    let (mut reads, mut samples) = (0, 0);
     while !shared.stop.load(Ordering::Relaxed) {
-        perf::poll_readable(&polled, if storm { 1 } else { -1 });
+        perf::poll_readable(&polled, if storm { STORM_READ_MS } else { -1 });
         let n = shared.drain();
-        if !storm && n >= STORM {
-            shared.switch(&events, true);
-            (storm, calm) = (true, 0);
-        } else if storm && n < STORM {
-            calm += 1;
-            if calm == CALM {
+        if !storm {
+            if n >= STORM {
+                shared.switch(&events, true);
+                (storm, reads, samples) = (true, 0, 0);
+            } else if n > 0 {
+                // A burst's next samples are read together.
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            continue;
+        }
+        (reads, samples) = (reads + 1, samples + n);
+        if reads == CALM_READS {
+            if samples < CALM_SAMPLES {
                 shared.switch(&events, false);
                 storm = false;
             }
-        } else if storm {
-            calm = 0;
-        } else if n > 0 {
-            // A burst's next samples are read together.
-            std::thread::sleep(Duration::from_millis(1));
+            (reads, samples) = (0, 0);
         }
     }
 }
