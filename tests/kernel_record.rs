@@ -141,7 +141,7 @@ fn assert_named(tracer: Child, file: &Path, target: u32, mut killer: Child) -> V
     assert_eq!(v["by"]["comm"], "kill", "{v:#}");
     assert_eq!(v["by"]["uid"], 0, "{v:#}");
     let summary = v["summary"].as_str().unwrap();
-    let want = format!("killed by SIGKILL from {killer_pid} (");
+    let want = format!("killed by SIGKILL after SIGKILL from {killer_pid} (");
     assert!(summary.starts_with(&want), "{summary}");
     assert!(
         summary.contains(&format!("<- {} (", std::process::id())),
@@ -202,40 +202,41 @@ fn sigkill_from_outside_is_named_attached_with_f() {
     attached_sleep_killed_from_outside(&["-f"]);
 }
 
+/// `docker stop`, systemd, Kubernetes: SIGTERM, then SIGKILL, from outside the trace.
 #[test]
 fn term_then_kill_shows_both() {
     if !kernel_record_allowed() {
         return;
     }
-    let dir = tempdir("escalation");
-    let file = dir.join("t.json");
-    let script = "trap '' TERM; sleep 5";
-    let out = run(sigtrace()
-        .args(["-f", "--json", "-o"])
-        .arg(&file)
-        .args(["timeout", "-k", "1", "1", "sh", "-c", script]));
-    let events = json_lines(&std::fs::read_to_string(&file).unwrap());
-    let timeout = events
-        .iter()
-        .find(|e| e["event"] == "verdict" && e["comm"] == "timeout")
-        .unwrap_or_else(|| panic!("no verdict for timeout: {}", out.stderr));
-    let sh = events
-        .iter()
-        .find(|e| e["event"] == "verdict" && e["comm"] == "sh")
-        .unwrap_or_else(|| panic!("no verdict for sh: {}", out.stderr));
-    assert_eq!(sh["cause"], "external-signal", "{sh:#}");
-    assert_eq!(sh["signal"], "SIGKILL");
-    assert_eq!(sh["by"]["pid"], timeout["pid"], "{sh:#}");
-    assert_eq!(sh["by"]["comm"], "timeout");
-    let earlier = sh["earlier"].as_array().unwrap();
-    assert_eq!(earlier.len(), 1, "{sh:#}");
-    assert_eq!(earlier[0]["signal"], "SIGTERM");
-    assert_eq!(earlier[0]["by"]["pid"], timeout["pid"]);
-    let summary = sh["summary"].as_str().unwrap();
-    let re = regex::Regex::new(
-        r"\(the kernel's record\), 1\.\d s after SIGTERM from the same process: external signal",
-    )
-    .unwrap();
+    let sh = Path::new("/bin/sh");
+    let script = "trap '' TERM; sleep 30";
+    let (tracer, target, file) = launch_ready(&["--json"], sh, &["-c", script], |p| {
+        tracer_of(p) != 0 && descendants(p).into_iter().any(|c| comm(c) == "sleep")
+    });
+    let _guard = KillOnDrop(tracer.id());
+    let mut term = Command::new("kill")
+        .args(["-TERM", &target.to_string()])
+        .spawn()
+        .unwrap();
+    let term_pid = term.id();
+    term.wait().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let sleep = descendants(target)
+        .into_iter()
+        .find(|&c| comm(c) == "sleep")
+        .unwrap();
+    let killer = kill9(target);
+    // Its orphaned `sleep` would hold sigtrace's output pipes for 30 s.
+    wait_for("sh to die", || matches!(state(target), 'Z' | '?'));
+    signal(sleep, nix::sys::signal::SIGKILL);
+    let v = assert_named(tracer, &file, target, killer);
+    let earlier = v["earlier"].as_array().unwrap();
+    assert_eq!(earlier.len(), 1, "{v:#}");
+    assert_eq!(earlier[0]["signal"], "SIGTERM", "{v:#}");
+    assert_eq!(earlier[0]["by"]["pid"], term_pid, "{v:#}");
+    let summary = v["summary"].as_str().unwrap();
+    let re =
+        regex::Regex::new(r"\(the kernel's record\), \d+\.\d s after SIGTERM from \d+ \(").unwrap();
     assert!(re.is_match(summary), "{summary}");
 }
 

@@ -232,10 +232,10 @@ fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Cpu>), String> {
         victims: Vec::new(),
     };
     let mut rings = Vec::new();
-    let what = |e: std::io::Error| format!("perf_event_open: {}", crate::error_text(&e));
+    let what = |e: std::io::Error| format!("perf_event_open: {}", crate::strace::error_text(&e));
     // ptrace tells the tracer of every stop with a SIGCHLD (several per traced signal): the
     // kernel drops those before they cost a sample. A filter can be set once per event.
-    let not_to_me = format!("pid != {}", crate::sys::gettid());
+    let not_to_me = format!("pid != {}", nix::unistd::gettid().as_raw());
     let id = layouts.generate.id;
     for cpu in online_cpus() {
         let prompt = perf::open_tracepoint(id, cpu, true, true).map_err(what)?;
