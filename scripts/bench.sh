@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Times workloads untraced, under sigtrace and under strace, alternating runs; prints medians
 # and ratios in one table. Usage: scripts/bench.sh [RUNS] (default 5).
+# scripts/bench.sh RUNS kernel: only (g), the cost of the kernel's record of signals (as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
@@ -26,6 +27,31 @@ workloads=(
 
 now() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+# (g) b and c under sigtrace with the kernel's record and with --no-kernel-record, in
+# alternating pairs: medians of wall time and of CPU time (user+sys of sigtrace and the
+# command: steadier than wall time on a shared machine), their ratios, and the range of the
+# wall ratio over the pairs.
+kernel_record() {
+  [ "$(id -u)" = 0 ] || echo "(g) not root: the kernel's record stays off in both columns" >&2
+  printf '\n%-16s %9s %9s %8s %14s %8s %s\n' "kernel record" off on on/off "cpu off/on" on/off "wall per pair"
+  for w in "b 100k SIGUSR1|$bin/storm 100000" "c 10k RT queued|$bin/rtqueue 10000"; do
+    IFS='|' read -r name cmd <<<"$w"
+    : >"$bin/k0"; : >"$bin/k1"; : >"$bin/kr"; : >"$bin/c0"; : >"$bin/c1"
+    for _ in $(seq "$runs"); do
+      /usr/bin/time -f "%e %U %S" -o "$bin/t" $sig -q --no-kernel-record -o /dev/null $cmd >/dev/null
+      read -r a u k <"$bin/t"; echo "$a" >>"$bin/k0"; echo "$u $k" | awk '{print $1+$2}' >>"$bin/c0"
+      /usr/bin/time -f "%e %U %S" -o "$bin/t" $sig -q -o /dev/null $cmd >/dev/null
+      read -r b u k <"$bin/t"; echo "$b" >>"$bin/k1"; echo "$u $k" | awk '{print $1+$2}' >>"$bin/c1"
+      awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f\n", b/a }' >>"$bin/kr"
+    done
+    awk -v n="$name" -v a="$(median <"$bin/k0")" -v b="$(median <"$bin/k1")" \
+      -v ca="$(median <"$bin/c0")" -v cb="$(median <"$bin/c1")" \
+      -v lo="$(sort -n "$bin/kr" | head -1)" -v hi="$(sort -n "$bin/kr" | tail -1)" 'BEGIN {
+      printf "%-16s %8.2fs %8.2fs %7.3fx %6.2fs/%.2fs %7.3fx %s-%s\n", n, a, b, b/a, ca, cb, cb/ca, lo, hi }'
+  done
+}
+if [ "${2:-}" = kernel ]; then kernel_record; exit; fi
 
 # The floor any seccomp filter costs on this kernel: a one-instruction RET_ALLOW filter, untraced.
 : >"$bin/f0"; : >"$bin/f1"
@@ -80,3 +106,5 @@ printf '%-18s attach %5s ms, detach %5s ms (strace: %s ms, %s ms)\n' "e 64 threa
 # (f) sigtrace's peak RSS on (b).
 rss=$(/usr/bin/time -f %M "$sig" -q -o /dev/null "$bin/storm" 100000 2>&1 >/dev/null | tail -1)
 printf '%-18s peak RSS %s KiB (sigtrace on b)\n' "f memory" "$rss"
+
+kernel_record

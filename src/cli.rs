@@ -54,6 +54,9 @@ struct Args {
     /// Print the stack of the traced task with each shown syscall and signal, and in verdicts
     #[arg(short = 'k', long = "stack-trace")]
     stacks: bool,
+    /// Do not read the kernel's signal tracepoint even where allowed
+    #[arg(long = "no-kernel-record")]
+    no_kernel_record: bool,
     /// JSON Lines instead of text: one object per event
     #[arg(long = "json")]
     json: bool,
@@ -98,6 +101,8 @@ pub struct Config {
     pub signals: SignalSet,
     pub trace: SyscallSet,
     pub seccomp: bool,
+    /// Read the kernel's record of signals where allowed (not `--no-kernel-record`).
+    pub kernel_record: bool,
     pub quiet: bool,
     pub json: bool,
     /// -k: a stack with each shown syscall and signal.
@@ -192,6 +197,7 @@ fn config(args: Args) -> Result<Config, String> {
         signals,
         trace,
         seccomp: !args.no_seccomp,
+        kernel_record: !args.no_kernel_record,
         quiet: args.quiet > 0,
         json: args.json,
         stacks: args.stacks,

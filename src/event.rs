@@ -75,6 +75,11 @@ pub enum EventKind {
     SyscallNoReturn { entry: Box<Syscall> },
     /// Chatter, shown on stderr unless -q.
     Note(Note),
+    /// The kernel's record of a signal generated for this process (or an OOM kill): for the
+    /// verdict only, nothing is printed for it.
+    Kernel(crate::kernel::Record),
+    /// Once, at the start, when the kernel's record is not read: why (pid and tid are 0).
+    KernelOff(crate::kernel::Off),
     /// A signal sent to sigtrace in launch mode, and whether sigtrace passed it on to the
     /// command (`Ok`) or not (`Err(why)`).
     Relayed {
@@ -145,6 +150,8 @@ pub enum Source {
     TracedCall,
     /// The signal reached the command through sigtrace, which names who sent it to sigtrace.
     PassedOn,
+    /// The kernel's record of the signal's generation (the signal_generate tracepoint).
+    KernelRecord,
 }
 
 impl Source {
@@ -153,6 +160,7 @@ impl Source {
             Source::Siginfo => "siginfo",
             Source::TracedCall => "traced-call",
             Source::PassedOn => "passed-on",
+            Source::KernelRecord => "kernel-record",
         }
     }
 }

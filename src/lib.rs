@@ -6,6 +6,7 @@ pub mod cli;
 pub mod decode;
 pub mod event;
 pub mod generate;
+pub mod kernel;
 pub mod msg;
 pub mod plan;
 pub mod procfs;

@@ -270,23 +270,35 @@ fn tty_name(nr: u32) -> Option<String> {
 }
 
 /// How many times the OOM killer has killed in the process's memory cgroup (cgroup v2
-/// memory.events or v1 memory.oom_control `oom_kill`), with the file read.
+/// memory.events or v1 memory.oom_control `oom_kill`), with the file read. Both are
+/// world-readable: this needs no privilege.
 pub fn oom_kills(pid: i32) -> Option<(u64, String)> {
     let cgroups = read_text(&format!("/proc/{pid}/cgroup"))?;
-    let mut candidates = Vec::new();
-    for line in cgroups.lines() {
-        let mut parts = line.splitn(3, ':');
-        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
-        if controllers.split(',').any(|c| c == "memory") {
-            candidates.push(format!("/sys/fs/cgroup/memory{path}/memory.oom_control"));
-        } else if controllers.is_empty() {
-            candidates.push(format!("/sys/fs/cgroup{path}/memory.events"));
-            candidates.push(format!("/sys/fs/cgroup/unified{path}/memory.events"));
-        }
-    }
-    candidates
+    oom_files(&cgroups)
         .into_iter()
         .find_map(|file| Some((oom_kill_count(&file)?, file)))
+}
+
+/// The files that may hold the oom_kill counter, from /proc/PID/cgroup: v1's memory
+/// controller line (`4:memory:/path`), v2's unified line (`0::/path`, at /sys/fs/cgroup or,
+/// on a hybrid system, /sys/fs/cgroup/unified).
+fn oom_files(cgroups: &str) -> Vec<String> {
+    let mut files = Vec::new();
+    for line in cgroups.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (Some(_), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let path = path.trim_end_matches('/');
+        if controllers.split(',').any(|c| c == "memory") {
+            files.push(format!("/sys/fs/cgroup/memory{path}/memory.oom_control"));
+        } else if controllers.is_empty() {
+            files.push(format!("/sys/fs/cgroup{path}/memory.events"));
+            files.push(format!("/sys/fs/cgroup/unified{path}/memory.events"));
+        }
+    }
+    files
 }
 
 /// The `oom_kill N` line of a memory.events or memory.oom_control file.
@@ -330,6 +342,28 @@ mod tests {
         assert_eq!(super::tty_name(0), None);
         assert_eq!(super::tty_name((136 << 8) | 3), Some("pts/3".into()));
         assert_eq!(super::tty_name((4 << 8) | 1), Some("tty1".into()));
+    }
+
+    #[test]
+    fn oom_counter_files_v1_and_v2() {
+        let v1 = "4:memory:/process_api/a1\n0::/\n";
+        assert_eq!(
+            super::oom_files(v1),
+            [
+                "/sys/fs/cgroup/memory/process_api/a1/memory.oom_control",
+                "/sys/fs/cgroup/memory.events",
+                "/sys/fs/cgroup/unified/memory.events"
+            ]
+        );
+        let v2 = "0::/user.slice/test.scope\n";
+        assert_eq!(
+            super::oom_files(v2)[0],
+            "/sys/fs/cgroup/user.slice/test.scope/memory.events"
+        );
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let count = |f: &str| super::oom_kill_count(&format!("{fixtures}/{f}"));
+        assert_eq!(count("memory.events"), Some(3));
+        assert_eq!(count("memory.oom_control"), Some(2));
     }
 
     #[test]

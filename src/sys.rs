@@ -3,6 +3,8 @@
 //! nix where it is safe and no slower; libc where nix cannot do it right, said at each place.
 #![allow(unsafe_code)]
 
+pub mod perf;
+
 use crate::decode::siginfo::SIGINFO_SIZE;
 use nix::sys::signal::{self as nsig, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow};
 use nix::unistd::Pid;

@@ -4,6 +4,7 @@ use crate::decode::siginfo::{self as si, SigInfo};
 use crate::event::{
     Disposition, Event, EventKind, Oom, Origin, Sender, Source, Stamp, Syscall, Target,
 };
+use crate::kernel::{KernelSignal, Off, Record, SignalResult};
 use crate::signal::{DefaultAction, Signal};
 use crate::stack::Stack;
 use crate::strace::syscalls::{NR_EXIT, NR_EXIT_GROUP};
@@ -93,7 +94,52 @@ pub struct Verdict {
     /// With -k, the stack that explains the end: the traced kill call's (an external signal),
     /// the exit call's (an exit), or the fatal delivery's (a death by signal).
     pub stack: Option<Stack>,
+    /// What the kernel's record adds that ptrace cannot see (merged, overflowed, ignored).
+    pub kernel: KernelNotes,
+    /// Why the kernel's record was not read, when it was not.
+    pub kernel_off: Option<Off>,
 }
+
+/// Signals the kernel's record saw go where ptrace cannot follow: (signal, how many).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KernelNotes {
+    /// Standard signals merged into one of the same number already pending.
+    pub merged: Vec<(i32, u32)>,
+    /// Real-time signals not queued: the queue was full (RLIMIT_SIGPENDING).
+    pub overflowed: Vec<(i32, u32)>,
+    /// Signals discarded at once because the process ignored them.
+    pub ignored: Vec<(i32, u32)>,
+    /// Records the ring buffer had no room for.
+    pub lost: u64,
+    /// The OOM killer chose it (oom:mark_victim).
+    pub oom_victim: bool,
+}
+
+impl KernelNotes {
+    fn count(list: &mut Vec<(i32, u32)>, sig: i32) {
+        match list.iter_mut().find(|(s, _)| *s == sig) {
+            Some((_, n)) => *n += 1,
+            None => list.push((sig, 1)),
+        }
+    }
+
+    fn add(&mut self, r: &KernelSignal) {
+        // A merged SIGCHLD or SIGCONT changes nothing: only signals that could end it count;
+        // a SIGKILL is only ever "ignored" or merged by a process already dying of one.
+        if !terminates(Signal(r.sig)) || r.sig == libc::SIGKILL {
+            return;
+        }
+        match r.result {
+            SignalResult::AlreadyPending => Self::count(&mut self.merged, r.sig),
+            SignalResult::QueueOverflow => Self::count(&mut self.overflowed, r.sig),
+            SignalResult::Ignored => Self::count(&mut self.ignored, r.sig),
+            _ => {}
+        }
+    }
+}
+
+/// The kernel's records of SIGKILL and termination requests kept per process.
+const KERNEL_KEPT: usize = 32;
 
 #[derive(Default)]
 struct History {
@@ -109,6 +155,10 @@ struct History {
     pgrp: Option<i32>,
     /// With -k: the stack of its last exit or exit_group call.
     exit_stack: Option<Stack>,
+    /// The kernel's records of SIGKILL and termination requests for it, the last KERNEL_KEPT.
+    kernel: Vec<KernelSignal>,
+    notes: KernelNotes,
+    oom_victim: bool,
 }
 
 /// How many earlier termination requests a verdict keeps.
@@ -121,6 +171,12 @@ pub struct Fold {
     procs: HashMap<i32, History>,
     /// Kill-family calls by traced processes, oldest first.
     calls: VecDeque<Arc<KillCall>>,
+    kernel_off: Option<Off>,
+    /// Records lost from the kernel's ring buffer, for every verdict from then on.
+    lost: u64,
+    /// Names of traced processes (from their context), for a traced sender that ended before
+    /// the kernel's record of its signal was read.
+    names: HashMap<i32, Vec<u8>>,
 }
 
 /// Signals whose default action ends the process (signal(7): Term and Core).
@@ -208,12 +264,21 @@ impl Fold {
                     stack: ev.stack.clone(),
                 }));
             }
-            EventKind::Context(ctx) => self.procs.entry(ev.pid).or_default().pgrp = Some(ctx.pgrp),
+            EventKind::Context(ctx) => {
+                self.procs.entry(ev.pid).or_default().pgrp = Some(ctx.pgrp);
+                // Bounded: a fork storm must not grow it without end.
+                if self.names.len() >= 4096 {
+                    self.names.clear();
+                }
+                self.names.insert(ev.pid, ctx.comm.clone());
+            }
             EventKind::SyscallEntry(call)
                 if ev.stack.is_some() && matches!(call.nr, NR_EXIT | NR_EXIT_GROUP) =>
             {
                 self.procs.entry(ev.pid).or_default().exit_stack = ev.stack.clone();
             }
+            EventKind::Kernel(r) => self.kernel_record(ev.pid, r),
+            EventKind::KernelOff(off) => self.kernel_off = Some(off.clone()),
             EventKind::Exited { code, comm } if ev.tid == ev.pid => {
                 return Some(self.end(ev, Outcome::Exited(*code), comm.clone(), None));
             }
@@ -232,6 +297,23 @@ impl Fold {
             _ => {}
         }
         None
+    }
+
+    fn kernel_record(&mut self, pid: i32, r: &Record) {
+        match r {
+            Record::Lost(n) => self.lost += n,
+            Record::OomVictim { .. } => self.procs.entry(pid).or_default().oom_victim = true,
+            Record::Signal(s) => {
+                let h = self.procs.entry(pid).or_default();
+                h.notes.add(s);
+                if s.sig == libc::SIGKILL || termination_request(Signal(s.sig)) {
+                    if h.kernel.len() == KERNEL_KEPT {
+                        h.kernel.remove(0);
+                    }
+                    h.kernel.push(s.clone());
+                }
+            }
+        }
     }
 
     fn delivered(&mut self, ev: &Event, info: &SigInfo, from: &Origin, d: Disposition) {
@@ -314,7 +396,11 @@ impl Fold {
             last_handled: None,
             oom,
             stack: None,
+            kernel: h.notes.clone(),
+            kernel_off: self.kernel_off.clone(),
         };
+        v.kernel.lost = self.lost;
+        v.kernel.oom_victim = h.oom_victim;
         match outcome {
             Outcome::Exited(code) => on_exit(&mut v, &h, code),
             Outcome::Killed { sig, .. } if sig.0 == libc::SIGKILL => self.sigkilled(&mut v, &h),
@@ -327,6 +413,7 @@ impl Fold {
             .filter(|r| Some(r.time.mono) != trigger_time && external(r, ev.pid))
             .cloned()
             .collect();
+        name_gone_sender(&mut v, &h);
         if v.cause == Cause::SelfExit {
             v.last_handled = h.last_handled;
         }
@@ -341,12 +428,12 @@ impl Fold {
     /// A SIGKILL, whose delivery ptrace never shows: the OOM killer's evidence, or the traced
     /// call that sent it.
     fn sigkilled(&self, v: &mut Verdict, h: &History) {
-        if v.oom.as_ref().is_some_and(Oom::is_oom) {
+        if v.oom.as_ref().is_some_and(Oom::is_oom) || h.oom_victim {
             v.cause = Cause::Oom;
             return;
         }
         let Some(call) = self.call_to(v.pid, h.pgrp, Signal(libc::SIGKILL), None) else {
-            v.cause = Cause::Sigkill;
+            v.cause = sigkill_from_record(v, h, &self.names);
             return;
         };
         if call.sender.pid == v.pid {
@@ -356,6 +443,54 @@ impl Fold {
             v.by = Some((Origin::Process(call.sender.clone()), Source::TracedCall));
         }
         v.call = Some(call);
+    }
+}
+
+/// The cause of a SIGKILL no traced call sent, from the kernel's record of it: who sent it
+/// (`by`), or the kernel itself (SI_KERNEL); `sigkill` when the record has none.
+fn sigkill_from_record(v: &mut Verdict, h: &History, names: &HashMap<i32, Vec<u8>>) -> Cause {
+    let Some(k) = h.kernel.iter().rev().find(|k| k.sig == libc::SIGKILL) else {
+        return Cause::Sigkill;
+    };
+    if k.code == si::SI_KERNEL {
+        return Cause::Kernel;
+    }
+    if k.sender_pid == v.pid {
+        return Cause::SelfSignal;
+    }
+    // A sender gone before /proc could be read: a traced one is known by name.
+    let sender = k.sender.clone().unwrap_or_else(|| {
+        Arc::new(Sender {
+            pid: k.sender_pid,
+            uid: None,
+            comm: names.get(&k.sender_pid).cloned().unwrap_or_default(),
+            cmdline: Vec::new(),
+            ancestry: Vec::new(),
+        })
+    });
+    v.by = Some((Origin::Process(sender), Source::KernelRecord));
+    Cause::ExternalSignal
+}
+
+/// A sender the siginfo could not name (gone by the delivery, or in another pid namespace),
+/// named from the kernel's record, which read its /proc as the signal was generated.
+fn name_gone_sender(v: &mut Verdict, h: &History) {
+    let pid = match &v.by {
+        Some((Origin::Gone { pid, .. }, _)) => Some(*pid),
+        // A pid of the receiver's namespace is not one of sigtrace's: any sender of it will do.
+        Some((Origin::OtherNamespace { .. } | Origin::Untranslated { .. }, _)) => None,
+        _ => return,
+    };
+    let Some(sig) = v.trigger.as_ref().map(|t| t.info.signo().0) else {
+        return;
+    };
+    let found = h
+        .kernel
+        .iter()
+        .rev()
+        .find(|k| k.sig == sig && k.sender.is_some() && pid.is_none_or(|p| p == k.sender_pid));
+    if let Some(s) = found.and_then(|k| k.sender.clone()) {
+        v.by = Some((Origin::Process(s), Source::KernelRecord));
     }
 }
 
@@ -499,6 +634,29 @@ pub mod testing {
         };
         f.observe(&ev(pid, kind)).unwrap()
     }
+
+    /// The kernel's record of a signal for `pid`, sent by 99 (`kill`), `ms` ago.
+    pub fn record(f: &mut Fold, pid: i32, sig: i32, result: SignalResult, ms: u64) {
+        let mut time = Stamp::now();
+        time.mono -= std::time::Duration::from_millis(ms);
+        let Origin::Process(s) = sender(99) else {
+            unreachable!()
+        };
+        let r = Record::Signal(KernelSignal {
+            time,
+            sender_pid: 99,
+            sender_tid: 99,
+            sender: Some(s),
+            sender_traced: false,
+            target_pid: pid,
+            target_tid: None,
+            sig,
+            code: si::SI_USER,
+            group: true,
+            result,
+        });
+        assert!(f.observe(&ev(pid, EventKind::Kernel(r))).is_none());
+    }
 }
 
 #[cfg(test)]
@@ -593,5 +751,37 @@ mod tests {
         };
         assert_eq!(killed(&mut f, 42, 9, Some(oom)).cause, Cause::Oom);
         assert_eq!(killed(&mut f, 43, 15, None).cause, Cause::Unknown);
+    }
+
+    #[test]
+    fn sigkill_named_from_the_kernel_record() {
+        let mut f = Fold::default();
+        record(&mut f, 42, 15, SignalResult::Delivered, 10_000);
+        record(&mut f, 42, 15, SignalResult::AlreadyPending, 9_000);
+        record(&mut f, 42, 9, SignalResult::Delivered, 0);
+        let v = killed(&mut f, 42, 9, None);
+        assert_eq!(v.cause, Cause::ExternalSignal);
+        let (by, source) = v.by.clone().unwrap();
+        assert_eq!((by.pid(), source), (Some(99), Source::KernelRecord));
+        assert_eq!(v.kernel.merged, [(15, 1)]);
+    }
+
+    #[test]
+    fn without_the_record_a_sigkill_says_why() {
+        let mut f = Fold::default();
+        let off = EventKind::KernelOff(Off::NotPermitted);
+        assert!(f.observe(&ev(0, off)).is_none());
+        record(&mut f, 42, 34, SignalResult::QueueOverflow, 0);
+        let v = killed(&mut f, 42, 9, None);
+        assert_eq!(v.cause, Cause::Sigkill);
+        assert_eq!(v.kernel_off, Some(Off::NotPermitted));
+        assert_eq!(v.kernel.overflowed, [(34, 1)]);
+        // The OOM killer's victim, in the record.
+        let victim = Record::OomVictim {
+            time: Stamp::now(),
+            pid: 43,
+        };
+        assert!(f.observe(&ev(43, EventKind::Kernel(victim))).is_none());
+        assert_eq!(killed(&mut f, 43, 9, None).cause, Cause::Oom);
     }
 }

@@ -171,9 +171,10 @@ fn shell_reraise_is_external() {
 
 #[test]
 fn sigkill_from_another_process() {
-    let (child, target, file) = launch_ready(&["--json"], &prog("waiter"), &[], |p| {
-        catches(p, libc::SIGUSR2)
-    });
+    // Without the kernel's record (tests/kernel_record.rs has it name the sender).
+    let flags = ["--json", "--no-kernel-record"];
+    let (child, target, file) =
+        launch_ready(&flags, &prog("waiter"), &[], |p| catches(p, libc::SIGUSR2));
     signal(target, SIGKILL);
     assert_eq!(finish(child, "sigtrace").code(), 137);
     let ev = json_lines(&std::fs::read_to_string(&file).unwrap());
@@ -182,6 +183,7 @@ fn sigkill_from_another_process() {
     assert_eq!(v[0]["by"], Value::Null);
     let s = v[0]["summary"].as_str().unwrap();
     assert!(s.contains("ptrace never sees SIGKILL's siginfo"), "{s}");
+    assert!(s.contains("(--no-kernel-record)"), "{s}");
     assert!(s.contains("kernel log"), "{s}");
 }
 

@@ -364,7 +364,11 @@ impl JsonFormat {
                 out,
             ),
             // The exit (or the end inside the call) carries the entry.
-            EventKind::SyscallEntry(_) | EventKind::Note(_) | EventKind::SignalSent { .. } => {}
+            EventKind::SyscallEntry(_)
+            | EventKind::Note(_)
+            | EventKind::SignalSent { .. }
+            | EventKind::Kernel(_)
+            | EventKind::KernelOff(_) => {}
             EventKind::SyscallExit {
                 entry,
                 call,

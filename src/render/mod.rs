@@ -122,6 +122,9 @@ impl Renderer {
         if let (Some(p), Some(v)) = (&mut self.pictures, &verdict) {
             p.verdict(v);
         }
+        if matches!(ev.kind, EventKind::Kernel(_) | EventKind::KernelOff(_)) {
+            return;
+        }
         match &mut self.format {
             Format::Text(t) => {
                 t.line(ev, &mut self.line);

@@ -74,7 +74,10 @@ impl TextFormat {
         let shown = match &ev.kind {
             EventKind::Signal { info, .. } => self.signals.contains(info.signo()),
             EventKind::Stopped(sig) | EventKind::Killed { sig, .. } => self.signals.contains(*sig),
-            EventKind::Note(_) | EventKind::SignalSent { .. } => false,
+            EventKind::Note(_)
+            | EventKind::SignalSent { .. }
+            | EventKind::Kernel(_)
+            | EventKind::KernelOff(_) => false,
             _ => true,
         };
         if !shown {
@@ -162,7 +165,9 @@ impl TextFormat {
             | EventKind::Note(_)
             | EventKind::Context(_)
             | EventKind::Relayed { .. }
-            | EventKind::SignalSent { .. } => unreachable!("handled by line"),
+            | EventKind::SignalSent { .. }
+            | EventKind::Kernel(_)
+            | EventKind::KernelOff(_) => unreachable!("handled by line"),
         }
     }
 
@@ -322,6 +327,10 @@ fn stack_lines(ev: &Event, out: &mut String) {
 
 /// `4310 (kill -TERM 4242, uid 1000) <- 4301 (bash) <- 1 (systemd)`.
 pub fn describe_sender(s: &Sender, out: &mut String) {
+    if s.comm.is_empty() && s.cmdline.is_empty() {
+        let _ = write!(out, "{} (exited before it could be read)", s.pid);
+        return;
+    }
     let name = if s.cmdline.is_empty() {
         &s.comm
     } else {
@@ -417,10 +426,13 @@ pub fn summary(v: &Verdict, tck: u64) -> String {
     let mut s = outcome_text(v.outcome);
     match (&v.trigger, &v.by, v.outcome) {
         (Some(t), _, _) => trigger(v.cause, t, &mut s),
-        // A SIGKILL, known from the traced call that sent it.
-        (None, Some((Origin::Process(by), _)), Outcome::Killed { sig, .. }) => {
+        // A SIGKILL, known from the traced call that sent it or from the kernel's record.
+        (None, Some((Origin::Process(by), source)), Outcome::Killed { sig, .. }) => {
             let _ = write!(s, " after {sig} from ");
             describe_sender(by, &mut s);
+            if *source == crate::event::Source::KernelRecord {
+                s.push_str(" (the kernel's record)");
+            }
         }
         (None, _, Outcome::Killed { sig, .. }) if v.cause == Cause::SelfSignal => {
             let _ = write!(s, " after {sig} it sent itself");
@@ -442,7 +454,27 @@ pub fn summary(v: &Verdict, tck: u64) -> String {
         describe_from(&h.info, &h.from, &mut s);
         let _ = write!(s, ", handled {:.1} s before)", seconds(h.time, v.time));
     }
+    kernel_notes(&v.kernel, &mut s);
     s
+}
+
+/// `; the kernel's record: 1 SIGTERM merged into one already pending, ...`.
+fn kernel_notes(k: &crate::verdict::KernelNotes, out: &mut String) {
+    let mut parts = Vec::new();
+    let mut list = |l: &[(i32, u32)], what: &str| {
+        for &(sig, n) in l {
+            parts.push(format!("{n} {} {what}", Signal(sig)));
+        }
+    };
+    list(&k.merged, "merged into one already pending");
+    list(&k.overflowed, "not queued (the real-time queue was full)");
+    list(&k.ignored, "ignored (discarded when sent)");
+    if k.lost > 0 {
+        parts.push(format!("{} records lost (its buffer was full)", k.lost));
+    }
+    if !parts.is_empty() {
+        let _ = write!(out, "; the kernel's record: {}", parts.join(", "));
+    }
 }
 
 fn seconds(from: Stamp, to: Stamp) -> f64 {
@@ -499,11 +531,26 @@ fn cause_text(v: &Verdict) -> String {
     match (v.cause, v.outcome) {
         (Cause::ExternalSignal, Outcome::Exited(_)) => "external signal, handled".to_string(),
         (Cause::Terminal, Outcome::Exited(_)) => "terminal, handled".to_string(),
-        (Cause::Oom, _) => format!("out-of-memory killer ({})", oom_text(v.oom.as_ref())),
+        (Cause::Oom, _) => format!(
+            "out-of-memory killer ({}{})",
+            oom_text(v.oom.as_ref()),
+            if v.kernel.oom_victim {
+                "; the kernel's record: chosen by the OOM killer"
+            } else {
+                ""
+            }
+        ),
         (Cause::Sigkill, _) => format!(
-            "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo, and no kill call seen from a traced process matched it; {})",
+            "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo, and no kill call seen from a traced process matched it; {}; {})",
+            v.kernel_off.as_ref().map_or_else(
+                || "the kernel's record holds no SIGKILL for it".to_string(),
+                crate::kernel::Off::hint
+            ),
             oom_text(v.oom.as_ref())
         ),
+        (Cause::Kernel, Outcome::Killed { sig, .. }) if sig.0 == libc::SIGKILL => {
+            "kernel (a SIGKILL the kernel generated: SI_KERNEL)".into()
+        }
         (Cause::Unknown, Outcome::Killed { .. }) => {
             "unknown (the fatal signal's delivery was not seen)".into()
         }
@@ -700,6 +747,28 @@ mod tests {
             summary(&v, 100).contains("oom_kill 1 -> 1"),
             "{}",
             summary(&v, 100)
+        );
+    }
+
+    #[test]
+    fn kernel_record_sentences() {
+        use crate::kernel::{Off, SignalResult};
+        use crate::verdict::Fold;
+        use crate::verdict::testing::{ev, killed, record};
+        let mut f = Fold::default();
+        record(&mut f, 42, 15, SignalResult::AlreadyPending, 9_000);
+        record(&mut f, 42, 9, SignalResult::Delivered, 0);
+        assert_eq!(
+            summary(&killed(&mut f, 42, 9, None), 100),
+            "killed by SIGKILL after SIGKILL from 99 (kill -TERM 42, uid 1000) <- 7 (bash) <- 1 (init) (the kernel's record): external signal; the kernel's record: 1 SIGTERM merged into one already pending"
+        );
+        f.observe(&ev(0, EventKind::KernelOff(Off::NotPermitted)));
+        let s = summary(&killed(&mut f, 43, 9, None), 100);
+        assert!(
+            s.contains(
+                "; the kernel's record of signals would name it: run as root, or grant CAP_PERFMON;"
+            ),
+            "{s}"
         );
     }
 }

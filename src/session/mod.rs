@@ -52,6 +52,13 @@ fn run(config: Config) -> Result<i32, Failure> {
         tracer.capture_stacks();
     }
 
+    let kernel = if config.kernel_record {
+        crate::kernel::start(tracer.targets())
+    } else {
+        Err(crate::kernel::Off::Disabled)
+    };
+    tracer.use_kernel_record(kernel);
+
     let mut held = None;
     match (&config.target, plan.launch.take()) {
         (Target::Launch(_), Some(cmd)) => held = Some(spawn(cmd, plan.options, &saved)?),

@@ -108,6 +108,9 @@ pub struct Tracer {
     /// With -k: the unwinder, and each task's stack at the entry of the syscall it is in.
     stacks: Option<crate::stack::Stacks>,
     entry_stacks: HashMap<Tid, crate::stack::Stack>,
+    /// Every task traced, shared with the kernel's record, which keeps only their signals.
+    targets: crate::kernel::Targets,
+    kernel: Option<crate::kernel::Reader>,
 }
 
 impl Tracer {
@@ -140,6 +143,8 @@ impl Tracer {
             passed: Vec::new(),
             recent: Vec::new(),
             watched: syscalls::watched(),
+            targets: crate::kernel::Targets::default(),
+            kernel: None,
             stacks: None,
             entry_stacks: HashMap::new(),
         }
@@ -218,6 +223,7 @@ impl Tracer {
     }
 
     fn send_batch(&mut self) {
+        self.kernel_records(false);
         let Some(tx) = &self.tx else {
             self.batch.clear();
             return;
@@ -226,6 +232,47 @@ impl Tracer {
             // The renderer only goes away when sigtrace is ending anyway.
             let _ = tx.send(std::mem::take(&mut self.batch));
             self.bell.ring();
+        }
+    }
+
+    /// The set of traced tasks, for `kernel::start`.
+    pub fn targets(&self) -> crate::kernel::Targets {
+        self.targets.clone()
+    }
+
+    /// Reads the kernel's record from now on; or tells the verdicts why it is not read.
+    pub fn use_kernel_record(
+        &mut self,
+        started: Result<crate::kernel::Reader, crate::kernel::Off>,
+    ) {
+        match started {
+            Ok(reader) => self.kernel = Some(reader),
+            Err(off) => self.emit(0, 0, EventKind::KernelOff(off)),
+        }
+    }
+
+    /// Hands the kernel's records to the renderer: those the reader has queued, or with `now`
+    /// every one up to this moment (before a process's end is reported: the signal that ended
+    /// it was generated before the end, so it is in the ring buffer by now).
+    fn kernel_records(&mut self, now: bool) {
+        let Some(reader) = &self.kernel else {
+            return;
+        };
+        let records = if now {
+            reader.take()
+        } else {
+            reader.take_queued()
+        };
+        for record in records {
+            let (pid, tid) = record.target();
+            self.batch.push(Event {
+                time: record.time(),
+                pid,
+                tid,
+                ntasks: self.nvisible,
+                kind: EventKind::Kernel(record),
+                stack: None,
+            });
         }
     }
 }

@@ -300,6 +300,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn oom_reads_the_baseline_taken_at_start() {
+        let me = std::process::id() as i32;
+        let mut p = Procs::new(true);
+        p.start(me);
+        let oom = p.oom(me);
+        // Where a memory cgroup counter is readable, it is read against the start's baseline.
+        if let Some((file, before, after)) = &oom.cgroup {
+            assert!(after >= before, "{file}");
+        } else {
+            assert!(procfs::oom_kills(me).is_none());
+        }
+        p.ended(me, None);
+        assert!(p.oom(me).cgroup.is_none());
+    }
+
+    #[test]
     fn dispositions_follow_sigaction_and_exec() {
         let mut p = Procs {
             tracked: true,

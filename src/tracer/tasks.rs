@@ -46,6 +46,7 @@ impl Task {
 
 impl Tracer {
     pub(super) fn add_task(&mut self, tid: Tid, task: Task) {
+        self.targets.add(tid, task.pid);
         self.nvisible += task.visible as usize;
         if let Some(old) = self.tasks.insert(tid, task) {
             self.nvisible -= old.visible as usize;
@@ -125,17 +126,19 @@ impl Tracer {
         self.forget_stacks(tid, pid);
         if tid == pid {
             let name = self.tasks.get_mut(&tid).and_then(|t| t.comm.take());
-            self.procs.ended(pid, name.clone());
             match &mut kind {
-                EventKind::Exited { comm, .. } => *comm = name,
+                EventKind::Exited { comm, .. } => *comm = name.clone(),
                 EventKind::Killed { comm, oom, sig, .. } => {
-                    *comm = name;
+                    *comm = name.clone();
+                    // Before `ended`, which drops the process's oom_kill baseline.
                     if sig.0 == libc::SIGKILL {
                         *oom = Some(self.procs.oom(pid));
                     }
                 }
                 _ => {}
             }
+            self.procs.ended(pid, name);
+            self.kernel_records(true);
         }
         let main = tid == pid && pid == self.main_pid;
         if main {

@@ -1,0 +1,260 @@
+//! Bytes of the perf ring buffer -> typed samples: a signal_generate or mark_victim record, or a count of lost ones.
+
+use super::tracepoint::Layouts;
+
+/// PERF_RECORD_LOST and PERF_RECORD_SAMPLE (perf_event.h).
+const RECORD_LOST: u32 = 2;
+const RECORD_SAMPLE: u32 = 9;
+
+/// What signal_generate's `result` says happened to the signal (TRACE_SIGNAL_* in the kernel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalResult {
+    Delivered,
+    /// The target ignores it: discarded at once.
+    Ignored,
+    /// A standard signal of that number was already pending: merged into it.
+    AlreadyPending,
+    /// A real-time signal over RLIMIT_SIGPENDING: not queued.
+    QueueOverflow,
+    /// Queued without its siginfo (no memory): the receiver sees SI_USER and no sender.
+    InfoLost,
+    Other(i32),
+}
+
+impl SignalResult {
+    pub fn from_raw(r: i32) -> SignalResult {
+        match r {
+            0 => SignalResult::Delivered,
+            1 => SignalResult::Ignored,
+            2 => SignalResult::AlreadyPending,
+            3 => SignalResult::QueueOverflow,
+            4 => SignalResult::InfoLost,
+            n => SignalResult::Other(n),
+        }
+    }
+}
+
+/// A signal_generate sample; pids are the raw record's (the target's, init namespace) and the
+/// sample header's (the sender's, in sigtrace's namespace).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignalSample {
+    /// Which perf event wrote it.
+    pub event: u64,
+    pub time_ns: u64,
+    /// The current task when the signal was generated: the sender, for a signal sent by a
+    /// process (for timers and faults it is whoever ran then).
+    pub sender_pid: i32,
+    pub sender_tid: i32,
+    pub sig: i32,
+    pub code: i32,
+    /// The task the signal was generated for (a thread id; the leader for kill()).
+    pub target: i32,
+    pub group: bool,
+    pub result: SignalResult,
+}
+
+/// One sample as the kernel wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sample {
+    Signal(SignalSample),
+    OomVictim {
+        time_ns: u64,
+        pid: i32,
+    },
+    /// The ring buffer was full: this many samples were dropped.
+    Lost(u64),
+}
+
+/// Whether `b` is `a` written a second time: while both events of the pair are enabled, the
+/// `new` one writes each signal first and the `old` one right after it.
+pub fn twin(a: &Sample, b: &Sample, new: u64, old: u64) -> bool {
+    let (Sample::Signal(a), Sample::Signal(b)) = (a, b) else {
+        return false;
+    };
+    let untimed = |s: &SignalSample| SignalSample {
+        event: 0,
+        time_ns: 0,
+        ..*s
+    };
+    a.event == new && b.event == old && untimed(a) == untimed(b)
+}
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_ne_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_ne_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+fn i32_at(b: &[u8], at: usize) -> Option<i32> {
+    u32_at(b, at).map(|v| v as i32)
+}
+
+/// Decodes one record (its perf_event_header first); None for records of other kinds.
+pub fn decode(rec: &[u8], layouts: &Layouts) -> Option<Sample> {
+    match u32_at(rec, 0)? {
+        RECORD_LOST => Some(Sample::Lost(u64_at(rec, 16)?)),
+        RECORD_SAMPLE => sample(&rec[8..], layouts),
+        _ => None,
+    }
+}
+
+/// PERF_SAMPLE_IDENTIFIER | TID | TIME | RAW: u64 id, u32 pid, u32 tid, u64 time, u32 size,
+/// the raw record.
+fn sample(b: &[u8], layouts: &Layouts) -> Option<Sample> {
+    let event = u64_at(b, 0)?;
+    let (sender_pid, sender_tid, time_ns) = (i32_at(b, 8)?, i32_at(b, 12)?, u64_at(b, 16)?);
+    let size = u32_at(b, 24)? as usize;
+    let raw = b.get(28..28 + size)?;
+    // Every raw tracepoint record starts with common_type, the tracepoint's id.
+    let id = u64::from(u16_at(raw, 0)?);
+    let g = &layouts.generate;
+    if id == g.id {
+        return Some(Sample::Signal(SignalSample {
+            event,
+            time_ns,
+            sender_pid,
+            sender_tid,
+            sig: i32_at(raw, g.sig)?,
+            code: i32_at(raw, g.code)?,
+            target: i32_at(raw, g.pid)?,
+            group: i32_at(raw, g.group)? != 0,
+            result: SignalResult::from_raw(i32_at(raw, g.result)?),
+        }));
+    }
+    let v = layouts.victim.filter(|v| v.id == id)?;
+    Some(Sample::OomVictim {
+        time_ns,
+        pid: i32_at(raw, v.pid)?,
+    })
+}
+
+#[cfg(test)]
+pub mod testing {
+    /// A PERF_RECORD_SAMPLE around `raw`, as the kernel lays it out (raw padded to 8 bytes).
+    pub fn sample(pid: i32, tid: i32, time: u64, raw: &[u8]) -> Vec<u8> {
+        sample_of(1, pid, tid, time, raw)
+    }
+
+    /// As `sample`, written by perf event `event`.
+    pub fn sample_of(event: u64, pid: i32, tid: i32, time: u64, raw: &[u8]) -> Vec<u8> {
+        let mut body = Vec::new();
+        body.extend_from_slice(&event.to_ne_bytes());
+        body.extend_from_slice(&pid.to_ne_bytes());
+        body.extend_from_slice(&tid.to_ne_bytes());
+        body.extend_from_slice(&time.to_ne_bytes());
+        body.extend_from_slice(&(raw.len() as u32).to_ne_bytes());
+        body.extend_from_slice(raw);
+        while (body.len() + 8) % 8 != 0 {
+            body.push(0);
+        }
+        let mut rec = Vec::new();
+        rec.extend_from_slice(&super::RECORD_SAMPLE.to_ne_bytes());
+        rec.extend_from_slice(&0u16.to_ne_bytes());
+        rec.extend_from_slice(&((body.len() + 8) as u16).to_ne_bytes());
+        rec.extend(body);
+        rec
+    }
+
+    /// signal_generate's raw record as 6.18 lays it out (id 261).
+    pub fn generate(sig: i32, code: i32, target: i32, group: bool, result: i32) -> Vec<u8> {
+        let mut raw = vec![0u8; 48];
+        raw[0..2].copy_from_slice(&261u16.to_ne_bytes());
+        for (at, v) in [
+            (8, sig),
+            (16, code),
+            (36, target),
+            (40, group as i32),
+            (44, result),
+        ] {
+            raw[at..at + 4].copy_from_slice(&v.to_ne_bytes());
+        }
+        raw
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tracepoint::{Generate, Layouts, Victim};
+    use super::*;
+
+    fn layouts() -> Layouts {
+        Layouts {
+            generate: Generate {
+                id: 261,
+                sig: 8,
+                code: 16,
+                pid: 36,
+                group: 40,
+                result: 44,
+            },
+            victim: Some(Victim { id: 609, pid: 8 }),
+        }
+    }
+
+    #[test]
+    fn a_sigkill_sample() {
+        let raw = testing::generate(9, 0, 4242, true, 0);
+        let rec = testing::sample(77, 78, 123, &raw);
+        assert_eq!(
+            decode(&rec, &layouts()),
+            Some(Sample::Signal(SignalSample {
+                event: 1,
+                time_ns: 123,
+                sender_pid: 77,
+                sender_tid: 78,
+                sig: 9,
+                code: 0,
+                target: 4242,
+                group: true,
+                result: SignalResult::Delivered
+            }))
+        );
+    }
+
+    #[test]
+    fn victims_lost_and_others() {
+        let mut raw = vec![0u8; 16];
+        raw[0..2].copy_from_slice(&609u16.to_ne_bytes());
+        raw[8..12].copy_from_slice(&55i32.to_ne_bytes());
+        let rec = testing::sample(1, 1, 5, &raw);
+        assert_eq!(
+            decode(&rec, &layouts()),
+            Some(Sample::OomVictim {
+                time_ns: 5,
+                pid: 55
+            })
+        );
+        raw[0..2].copy_from_slice(&700u16.to_ne_bytes());
+        assert_eq!(decode(&testing::sample(1, 1, 5, &raw), &layouts()), None);
+        let mut lost = vec![0u8; 24];
+        lost[0..4].copy_from_slice(&2u32.to_ne_bytes());
+        lost[16..24].copy_from_slice(&7u64.to_ne_bytes());
+        assert_eq!(decode(&lost, &layouts()), Some(Sample::Lost(7)));
+        assert_eq!(decode(&rec[..20], &layouts()), None);
+        let kill = |event, time| {
+            let raw = testing::generate(9, 0, 4242, true, 0);
+            decode(&testing::sample_of(event, 77, 78, time, &raw), &layouts()).unwrap()
+        };
+        assert!(twin(&kill(2, 1000), &kill(1, 1100), 2, 1));
+        assert!(
+            !twin(&kill(1, 1000), &kill(2, 1100), 2, 1),
+            "old, new: two kills"
+        );
+        assert!(
+            !twin(&kill(2, 1000), &kill(2, 1500), 2, 1),
+            "two kills, one event"
+        );
+        assert!(!twin(&Sample::Lost(1), &Sample::Lost(1), 2, 1));
+        assert_eq!(
+            SignalResult::from_raw(2),
+            SignalResult::AlreadyPending,
+            "merged"
+        );
+    }
+}

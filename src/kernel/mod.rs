@@ -1,0 +1,607 @@
+//! The kernel's record of signals: the signal_generate and mark_victim tracepoints read through perf for the traced processes, as typed records with the sender snapshotted.
+//!
+//! Why perf_event_open rather than a tracefs instance: the kernel frees a perf event and its
+//! buffers when the last descriptor closes, however sigtrace ends (SIGKILL included), so nothing
+//! can be left behind and no stale instance needs cleaning; it never touches tracefs state other
+//! tools share (the top-level buffer, set_event_pid, instances); each opener gets its own buffers,
+//! so perf, trace-cmd or another sigtrace run alongside; and the sample's pid/tid are in the
+//! opener's pid namespace. tracefs is only read (the tracepoint's id and field offsets).
+
+pub mod decode;
+pub mod tracepoint;
+
+use crate::event::{Sender, Stamp};
+use crate::procfs;
+use crate::sys::perf::{self, Ring};
+pub use decode::SignalResult;
+use decode::{Sample, SignalSample};
+use std::collections::HashMap;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tracepoint::Layouts;
+
+/// Data pages per CPU at most (256 KiB with 4 KiB pages: ~4000 samples between two reads),
+/// and at least.
+const RING_PAGES: usize = 64;
+const MIN_RING_PAGES: usize = 4;
+
+/// A signal the kernel generated for a traced process.
+#[derive(Debug, Clone)]
+pub struct KernelSignal {
+    pub time: Stamp,
+    /// The task that was running when the signal was generated (the sender, for a signal a
+    /// process sent; see `sender`).
+    pub sender_pid: i32,
+    pub sender_tid: i32,
+    /// The sender's /proc, read as the record arrived: None when the si_code says no process
+    /// sent it, when the sender is itself traced (the tracer knows it), or when it was gone.
+    pub sender: Option<Arc<Sender>>,
+    /// The sender is a traced process.
+    pub sender_traced: bool,
+    /// The target's thread group, and its thread for a thread-directed signal.
+    pub target_pid: i32,
+    pub target_tid: Option<i32>,
+    pub sig: i32,
+    pub code: i32,
+    pub group: bool,
+    pub result: SignalResult,
+}
+
+/// One record of the kernel's.
+#[derive(Debug, Clone)]
+pub enum Record {
+    Signal(KernelSignal),
+    /// The OOM killer chose this traced process.
+    OomVictim {
+        time: Stamp,
+        pid: i32,
+    },
+    /// The ring buffer overflowed: this many records were lost.
+    Lost(u64),
+}
+
+impl Record {
+    /// The traced process (and thread) it is about; (0, 0) for a count of lost records.
+    pub fn target(&self) -> (i32, i32) {
+        match self {
+            Record::Signal(s) => (s.target_pid, s.target_tid.unwrap_or(s.target_pid)),
+            Record::OomVictim { pid, .. } => (*pid, *pid),
+            Record::Lost(_) => (0, 0),
+        }
+    }
+
+    pub fn time(&self) -> Stamp {
+        match self {
+            Record::Signal(s) => s.time,
+            Record::OomVictim { time, .. } => *time,
+            Record::Lost(_) => Stamp::now(),
+        }
+    }
+}
+
+/// Why the kernel's record is not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Off {
+    /// `--no-kernel-record`.
+    Disabled,
+    /// Not root, and neither CAP_PERFMON nor CAP_SYS_ADMIN.
+    NotPermitted,
+    /// Permitted, but the kernel or the container would not give it (the reason).
+    Unavailable(String),
+}
+
+impl Off {
+    /// What would turn it on, for a verdict that needed it.
+    pub fn hint(&self) -> String {
+        match self {
+            Off::Disabled => "the kernel's record was turned off (--no-kernel-record)".into(),
+            Off::NotPermitted => {
+                "the kernel's record of signals would name it: run as root, or grant CAP_PERFMON"
+                    .into()
+            }
+            Off::Unavailable(why) => format!(
+                "the kernel's record of signals would name it, but it is unavailable here ({why})"
+            ),
+        }
+    }
+}
+
+/// The traced tasks (tid -> thread group), shared with the tracer, which adds each new task.
+/// Ended tasks are kept: their last records (the SIGKILL that ended them) may be read after.
+#[derive(Debug, Clone, Default)]
+pub struct Targets(Arc<Mutex<HashMap<i32, i32>>>);
+
+impl Targets {
+    pub fn add(&self, tid: i32, pid: i32) {
+        self.0.lock().expect("targets lock").insert(tid, pid);
+    }
+
+    fn group_of(&self, tid: i32) -> Option<i32> {
+        self.0.lock().expect("targets lock").get(&tid).copied()
+    }
+}
+
+/// One CPU's ring buffer.
+struct Cpu {
+    ring: Ring,
+    /// The perf event ids of its signal_generate events: [prompt, bulk].
+    ids: [u64; 2],
+    /// The last sample read from it (a twin may come in the next read).
+    prev: Option<Sample>,
+}
+
+struct Rings {
+    cpus: Vec<Cpu>,
+    /// Which event of the pair was enabled last (0 prompt, 1 bulk).
+    active: usize,
+    /// Records read and not yet taken.
+    queue: Vec<Record>,
+    buf: Vec<u8>,
+}
+
+struct Shared {
+    layouts: Layouts,
+    targets: Targets,
+    rings: Mutex<Rings>,
+    /// The queue holds records: the tracer takes them without locking otherwise.
+    queued: AtomicBool,
+    stop: AtomicBool,
+}
+
+/// A running reader: per-CPU perf events on the tracepoints and the thread that drains them.
+pub struct Reader {
+    shared: Arc<Shared>,
+    wake: UnixStream,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Opens the kernel's record when allowed; else says why not (nothing is left open).
+pub fn start(targets: Targets) -> Result<Reader, Off> {
+    if !permitted() {
+        return Err(Off::NotPermitted);
+    }
+    let layouts = tracepoint::load().map_err(Off::Unavailable)?;
+    let (events, cpus) = open_all(&layouts).map_err(Off::Unavailable)?;
+    let shared = Arc::new(Shared {
+        layouts,
+        targets,
+        rings: Mutex::new(Rings {
+            cpus,
+            active: 0,
+            queue: Vec::new(),
+            buf: Vec::new(),
+        }),
+        queued: AtomicBool::new(false),
+        stop: AtomicBool::new(false),
+    });
+    let (wake, woken) = UnixStream::pair().map_err(|e| Off::Unavailable(e.to_string()))?;
+    let s = shared.clone();
+    let thread = std::thread::Builder::new()
+        .name("kernel-record".into())
+        .spawn(move || read_loop(&s, events, woken))
+        .map_err(|e| Off::Unavailable(e.to_string()))?;
+    Ok(Reader {
+        shared,
+        wake,
+        thread: Some(thread),
+    })
+}
+
+/// Root, or CAP_PERFMON (38) or CAP_SYS_ADMIN (21) in the effective set: what perf_event_open
+/// wants for system-wide tracepoint samples with raw data (perf_event_paranoid above -1).
+fn permitted() -> bool {
+    if crate::sys::geteuid() == 0 {
+        return true;
+    }
+    let caps = procfs::status_field(crate::sys::getpid(), "CapEff")
+        .and_then(|v| u64::from_str_radix(&v, 16).ok())
+        .unwrap_or(0);
+    caps & (1 << 38 | 1 << 21) != 0
+}
+
+/// The online CPUs, from /sys/devices/system/cpu/online (`0-3,6`).
+fn online_cpus() -> Vec<i32> {
+    let text = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap_or_default();
+    let mut cpus = Vec::new();
+    for part in text.trim().split(',').filter(|p| !p.is_empty()) {
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        if let (Ok(a), Ok(b)) = (a.parse::<i32>(), b.parse::<i32>()) {
+            cpus.extend(a..=b);
+        }
+    }
+    cpus
+}
+
+/// The perf events, per CPU: signal_generate twice over (one event wakes the reader at each
+/// sample, the other only when its buffer is half full; one of them is enabled at a time, and
+/// both write into the first one's ring), and mark_victim.
+struct Events {
+    prompt: Vec<OwnedFd>,
+    bulk: Vec<OwnedFd>,
+    victims: Vec<OwnedFd>,
+}
+
+/// Opens the events on every CPU, and maps the rings.
+fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Cpu>), String> {
+    let mut events = Events {
+        prompt: Vec::new(),
+        bulk: Vec::new(),
+        victims: Vec::new(),
+    };
+    let mut rings = Vec::new();
+    let what = |e: std::io::Error| format!("perf_event_open: {}", crate::strace::error_text(&e));
+    // ptrace tells the tracer of every stop with a SIGCHLD (several per traced signal): the
+    // kernel drops those before they cost a sample. A filter can be set once per event.
+    let not_to_me = format!("pid != {}", nix::unistd::gettid().as_raw());
+    let id = layouts.generate.id;
+    for cpu in online_cpus() {
+        let prompt = perf::open_tracepoint(id, cpu, true, true).map_err(what)?;
+        perf::set_filter(&prompt, &not_to_me).map_err(what)?;
+        // The ring first: PERF_EVENT_IOC_SET_OUTPUT wants the target mapped.
+        let ring = map_ring(&prompt).map_err(what)?;
+        let bulk = perf::open_tracepoint(id, cpu, false, false).map_err(what)?;
+        perf::set_filter(&bulk, &not_to_me).map_err(what)?;
+        perf::set_output(&bulk, &prompt).map_err(what)?;
+        rings.push(Cpu {
+            ring,
+            ids: [perf::event_id(&prompt), perf::event_id(&bulk)].map(|r| r.unwrap_or(0)),
+            prev: None,
+        });
+        if let Some(v) = layouts.victim
+            && let Ok(victim) = perf::open_tracepoint(v.id, cpu, true, true)
+            && perf::set_output(&victim, &prompt).is_ok()
+        {
+            events.victims.push(victim);
+        }
+        events.prompt.push(prompt);
+        events.bulk.push(bulk);
+    }
+    if rings.is_empty() {
+        return Err("no online CPU".into());
+    }
+    Ok((events, rings))
+}
+
+/// The largest ring the kernel allows: without CAP_IPC_LOCK, perf buffers count against
+/// perf_event_mlock_kb (516 KiB per user by default), shared by every CPU's ring.
+fn map_ring(fd: &OwnedFd) -> std::io::Result<Ring> {
+    let mut pages = RING_PAGES;
+    loop {
+        match Ring::map(fd, pages) {
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) && pages > MIN_RING_PAGES => pages /= 2,
+            other => return other,
+        }
+    }
+}
+
+/// A read of this many samples or more (a millisecond's worth after the first) starts a storm:
+/// the reader stops being woken per sample (each wake-up costs the signalling task an
+/// interrupt, a VM exit in a guest) and reads every STORM_READ_MS instead.
+const STORM: usize = 4;
+const STORM_READ_MS: i32 = 4;
+/// A storm ends when this many reads (about 50 ms) found fewer samples than 1000 a second;
+/// then wake-ups per sample come back.
+const CALM_READS: usize = 12;
+const CALM_SAMPLES: usize = 50;
+
+/// Waits for samples and decodes them at once, so that a sender that exits right after its
+/// kill() is still in /proc; during a storm, reads every few milliseconds instead.
+fn read_loop(shared: &Shared, events: Events, woken: UnixStream) {
+    let mut polled: Vec<_> = events.prompt.iter().map(|f| f.as_fd()).collect();
+    polled.push(woken.as_fd());
+    let mut storm = false;
+    // In a storm: reads and samples in the current window.
+    let (mut reads, mut samples) = (0, 0);
+    while !shared.stop.load(Ordering::Relaxed) {
+        perf::poll_readable(&polled, if storm { STORM_READ_MS } else { -1 });
+        let n = shared.drain();
+        if !storm {
+            if n >= STORM {
+                shared.switch(&events, true);
+                (storm, reads, samples) = (true, 0, 0);
+            } else if n > 0 {
+                // A burst's next samples are read together.
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            continue;
+        }
+        (reads, samples) = (reads + 1, samples + n);
+        if reads == CALM_READS {
+            if samples < CALM_SAMPLES {
+                shared.switch(&events, false);
+                storm = false;
+            }
+            (reads, samples) = (0, 0);
+        }
+    }
+}
+
+impl Shared {
+    /// Enables one signal_generate event set and disables the other; the new one first, so
+    /// that no sample is missed: while both are, each signal is written twice, first by the
+    /// new one (perf adds an enabled event at the head of the tracepoint's list), and the
+    /// old one's copy is dropped when read.
+    fn switch(&self, events: &Events, to_bulk: bool) {
+        let (on, off) = if to_bulk {
+            (&events.bulk, &events.prompt)
+        } else {
+            (&events.prompt, &events.bulk)
+        };
+        let mut rings = self.rings.lock().expect("rings lock");
+        rings.active = usize::from(to_bulk);
+        for fd in on {
+            let _ = perf::enable(fd, true);
+        }
+        for fd in off {
+            let _ = perf::enable(fd, false);
+        }
+    }
+
+    /// Reads every ring into the queue; returns how many records were read.
+    fn drain(&self) -> usize {
+        let mut guard = self.rings.lock().expect("rings lock");
+        let Rings {
+            cpus,
+            active,
+            queue,
+            buf,
+        } = &mut *guard;
+        let mut ctx = Drain {
+            clock: (Stamp::now(), perf::monotonic_ns()),
+            last: None,
+        };
+        let before = queue.len();
+        let mut n = 0;
+        for Cpu { ring, ids, prev } in cpus.iter_mut() {
+            let (new, old) = (ids[*active], ids[1 - *active]);
+            n += ring.drain(buf, &mut |rec| {
+                let Some(sample) = decode::decode(rec, &self.layouts) else {
+                    return;
+                };
+                let twin = prev
+                    .as_ref()
+                    .is_some_and(|p| decode::twin(p, &sample, new, old));
+                *prev = Some(sample.clone());
+                if !twin {
+                    queue.extend(self.record(sample, &mut ctx));
+                }
+            });
+        }
+        if queue.len() > before {
+            self.queued.store(true, Ordering::Release);
+        }
+        n
+    }
+
+    /// A sample as a record, when it concerns a traced process and says what ptrace does not.
+    fn record(&self, s: Sample, ctx: &mut Drain) -> Option<Record> {
+        match s {
+            Sample::Lost(n) => Some(Record::Lost(n)),
+            Sample::OomVictim { time_ns, pid } => Some(Record::OomVictim {
+                time: ctx.stamp(time_ns),
+                pid: self.targets.group_of(pid)?,
+            }),
+            Sample::Signal(s) => self.signal(s, ctx).map(Record::Signal),
+        }
+    }
+
+    fn signal(&self, s: SignalSample, ctx: &mut Drain) -> Option<KernelSignal> {
+        let target_pid = self.targets.group_of(s.target)?;
+        let sender_traced = self.targets.group_of(s.sender_tid).is_some();
+        let request = s.sig == libc::SIGKILL || termination_request(s.sig);
+        // A traced process's signals to traced processes are delivered under ptrace's eyes;
+        // only what ptrace cannot see is kept (a signal storm stays cheap).
+        if sender_traced && s.result == SignalResult::Delivered && !request {
+            return None;
+        }
+        let named = sent_by_process(s.code) && (request || !sender_traced);
+        Some(KernelSignal {
+            time: ctx.stamp(s.time_ns),
+            sender_pid: s.sender_pid,
+            sender_tid: s.sender_tid,
+            sender: named.then(|| ctx.snapshot(s.sender_pid)).flatten(),
+            sender_traced,
+            target_pid,
+            target_tid: (!s.group).then_some(s.target),
+            sig: s.sig,
+            code: s.code,
+            group: s.group,
+            result: s.result,
+        })
+    }
+}
+
+/// SIGTERM, SIGINT, SIGQUIT, SIGHUP: what a supervisor sends before its SIGKILL.
+pub fn termination_request(sig: i32) -> bool {
+    matches!(
+        sig,
+        libc::SIGTERM | libc::SIGINT | libc::SIGQUIT | libc::SIGHUP
+    )
+}
+
+/// What one drain shares between its records: the clock read once, the last sender read.
+struct Drain {
+    clock: (Stamp, u64),
+    last: Option<(i32, Option<Arc<Sender>>)>,
+}
+
+impl Drain {
+    /// A CLOCK_MONOTONIC sample time as a Stamp (wall clock and Instant of that moment).
+    fn stamp(&self, time_ns: u64) -> Stamp {
+        let (now, now_ns) = self.clock;
+        let age = Duration::from_nanos(now_ns.saturating_sub(time_ns));
+        Stamp {
+            wall: now.wall.saturating_sub(age),
+            mono: now.mono.checked_sub(age).unwrap_or(now.mono),
+        }
+    }
+
+    /// The sender's /proc, read once per drain however many signals it sent.
+    fn snapshot(&mut self, pid: i32) -> Option<Arc<Sender>> {
+        match &self.last {
+            Some((p, s)) if *p == pid => s.clone(),
+            _ => {
+                let s = snapshot(pid);
+                self.last = Some((pid, s.clone()));
+                s
+            }
+        }
+    }
+}
+
+/// si_codes for which the current task is the sender: SI_USER (kill), SI_QUEUE, SI_MESGQ,
+/// SI_TKILL. Others (SI_KERNEL, timers, faults) may fire in whatever task ran at the moment,
+/// an interrupt's victim, which must not be named.
+fn sent_by_process(code: i32) -> bool {
+    matches!(code, 0 | -1 | -3 | -6)
+}
+
+/// The sender's pid, uid, comm, command line and parent chain, now.
+fn snapshot(pid: i32) -> Option<Arc<Sender>> {
+    let p = procfs::proc_info(pid)?;
+    Some(Arc::new(Sender {
+        pid,
+        uid: p.uid,
+        comm: p.comm,
+        cmdline: p.cmdline,
+        ancestry: procfs::ancestry(p.ppid),
+    }))
+}
+
+impl Reader {
+    /// Every record up to now, in order: the tracer calls this before it reports a process's
+    /// end, so that the signal that ended it (generated before the end) is already there.
+    pub fn take(&self) -> Vec<Record> {
+        self.shared.drain();
+        self.take_queued()
+    }
+
+    /// The records the reader thread has queued, if any (no lock taken when there are none).
+    pub fn take_queued(&self) -> Vec<Record> {
+        if !self.shared.queued.swap(false, Ordering::Acquire) {
+            return Vec::new();
+        }
+        std::mem::take(&mut self.shared.rings.lock().expect("rings lock").queue)
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        let _ = std::io::Write::write_all(&mut self.wake, b"x");
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_that_name_a_sender() {
+        assert!(sent_by_process(0));
+        assert!(sent_by_process(-6));
+        assert!(!sent_by_process(0x80));
+        assert!(!sent_by_process(-2));
+    }
+
+    #[test]
+    fn hints() {
+        assert!(Off::NotPermitted.hint().contains("CAP_PERFMON"));
+        assert!(Off::Disabled.hint().contains("--no-kernel-record"));
+    }
+
+    #[test]
+    fn cpus_and_stamps() {
+        assert!(!online_cpus().is_empty());
+        let d = Drain {
+            clock: (Stamp::now(), perf::monotonic_ns()),
+            last: None,
+        };
+        let t = d.stamp(perf::monotonic_ns() - 1_000_000);
+        assert!(t.mono < d.clock.0.mono);
+    }
+}
+
+/// As root: the records of real signals.
+#[cfg(test)]
+mod live {
+    use super::*;
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use std::process::{Child, Command};
+
+    /// A reader following a `sleep 5` of its own; None (skipped) where it cannot start.
+    fn reader_and_victim() -> Option<(Reader, Child, i32)> {
+        let targets = Targets::default();
+        let Ok(reader) = start(targets.clone()) else {
+            eprintln!("skipped: the kernel's record is not available here");
+            return None;
+        };
+        let victim = Command::new("sleep").arg("5").spawn().unwrap();
+        let pid = victim.id() as i32;
+        targets.add(pid, pid);
+        Some((reader, victim, pid))
+    }
+
+    /// The record of a SIGTERM sent by an untraced `kill` names it.
+    #[test]
+    fn names_an_untraced_sender() {
+        let Some((reader, mut victim, pid)) = reader_and_victim() else {
+            return;
+        };
+        let mut kill = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .spawn()
+            .unwrap();
+        victim.wait().unwrap();
+        let killer = kill.id() as i32;
+        // Read while `kill` is at least a zombie (not reaped yet): its /proc is still there.
+        let records = reader.take();
+        kill.wait().unwrap();
+        let sig = records
+            .iter()
+            .find_map(|r| match r {
+                Record::Signal(s) if s.sig == 15 => Some(s.clone()),
+                _ => None,
+            })
+            .expect("a SIGTERM record");
+        assert_eq!((sig.target_pid, sig.sender_pid), (pid, killer));
+        assert_eq!(sig.result, SignalResult::Delivered);
+        assert!(sig.group);
+        let sender = sig.sender.expect("the sender snapshotted");
+        assert_eq!(sender.comm, b"kill");
+        assert_eq!(sender.uid, Some(0));
+    }
+
+    /// A storm switches the reader to reads per millisecond and back; every record is read
+    /// once.
+    #[test]
+    fn a_storm_is_read_whole_and_once() {
+        let Some((reader, mut victim, pid)) = reader_and_victim() else {
+            return;
+        };
+        let mut records = Vec::new();
+        for round in 0..3 {
+            for _ in 0..300 {
+                kill(Pid::from_raw(pid), Signal::SIGCONT).unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(if round == 1 { 120 } else { 5 }));
+            records.extend(reader.take());
+        }
+        kill(Pid::from_raw(pid), Signal::SIGKILL).unwrap();
+        victim.wait().unwrap();
+        records.extend(reader.take());
+        let conts = records
+            .iter()
+            .filter(|r| matches!(r, Record::Signal(s) if s.sig == libc::SIGCONT))
+            .count();
+        assert_eq!(conts, 900);
+        assert!(matches!(records.last(), Some(Record::Signal(s)) if s.sig == libc::SIGKILL));
+    }
+}
