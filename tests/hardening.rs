@@ -282,15 +282,17 @@ fn a_reused_pid_is_a_new_process() {
 
 #[test]
 fn sigtrace_killed_in_launch_mode_does_what_the_readme_says() {
-    // With the seccomp filter (-f) the command dies with sigtrace (PTRACE_O_EXITKILL: its
-    // filter would fail every traced syscall with ENOSYS once no tracer is there). Without a
-    // filter (no -f, --no-seccomp, nothing traced) it runs on untraced and handles its signals.
+    // With the seccomp filter (-f, even with nothing shown: it stops at the kill family) the
+    // command dies with sigtrace (PTRACE_O_EXITKILL: its filter would fail every traced syscall
+    // with ENOSYS once no tracer is there). Without a filter (no -f, --no-seccomp) it runs on
+    // untraced and handles its signals.
     let gone = |p: u32| matches!(state(p), 'Z' | '?');
     for (flags, runs_on) in [
         (&["-f"][..], false),
+        (&["-f", "-e", "trace=none"][..], false),
         (&[][..], true),
+        (&["-e", "trace=none"][..], true),
         (&["-f", "--no-seccomp"][..], true),
-        (&["-f", "-e", "trace=none"][..], true),
     ] {
         let (mut tracer, target, _file) = launch_ready(flags, &prog("waiter"), &["sleep"], |p| {
             catches(p, libc::SIGUSR2)
