@@ -52,6 +52,9 @@ struct Args {
     /// Suppress the attach and detach messages
     #[arg(short = 'q', action = ArgAction::Count)]
     quiet: u8,
+    /// No trace lines: only the table of every traced process and how it ended, at the end
+    #[arg(short = 'c', long = "summary-only")]
+    summary_only: bool,
     /// The command to launch and trace, with its arguments
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     command: Vec<OsString>,
@@ -79,6 +82,8 @@ pub struct Config {
     pub trace: SyscallSet,
     pub seccomp: bool,
     pub quiet: bool,
+    /// -c: the verdict table (with --json: verdict and end events) and nothing else.
+    pub summary_only: bool,
     pub json: bool,
     pub color: Color,
     pub clock: Clock,
@@ -161,6 +166,7 @@ fn config(args: Args) -> Result<Config, String> {
         trace,
         seccomp: !args.no_seccomp,
         quiet: args.quiet > 0,
+        summary_only: args.summary_only,
         json: args.json,
         color: match args.color.as_str() {
             "always" => Color::Always,
@@ -259,6 +265,13 @@ mod tests {
                 .contains("nosuch")
         );
         assert!(run(&["true"]).unwrap().trace.contains(13));
+    }
+
+    #[test]
+    fn summary_only() {
+        assert!(run(&["-c", "true"]).unwrap().summary_only);
+        assert!(run(&["--summary-only", "-f", "true"]).unwrap().summary_only);
+        assert!(!run(&["true"]).unwrap().summary_only);
     }
 
     #[test]

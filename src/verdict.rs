@@ -43,6 +43,16 @@ pub enum Outcome {
     Killed { sig: Signal, core: bool },
 }
 
+impl Outcome {
+    /// The status a shell reports for it: N, or 128+S.
+    pub fn status(self) -> i32 {
+        match self {
+            Outcome::Exited(c) => c,
+            Outcome::Killed { sig, .. } => 128 + sig.0,
+        }
+    }
+}
+
 /// A delivered signal, as the verdict remembers it.
 #[derive(Debug, Clone)]
 pub struct SignalRecord {
@@ -71,6 +81,10 @@ pub struct Verdict {
     pub time: Stamp,
     pub pid: i32,
     pub comm: Arc<[u8]>,
+    /// Its parent when it was last seen (first seen, or its latest exec).
+    pub ppid: Option<i32>,
+    /// Its command line then (empty when unknown).
+    pub argv: Vec<Vec<u8>>,
     pub outcome: Outcome,
     pub cause: Cause,
     /// The sender, for external signals, and how it was known.
@@ -98,6 +112,9 @@ struct History {
     requests: Vec<SignalRecord>,
     /// Its process group, from its context lines.
     pgrp: Option<i32>,
+    /// Its parent and command line, from its context lines.
+    ppid: Option<i32>,
+    argv: Vec<Vec<u8>>,
 }
 
 /// How many earlier termination requests a verdict keeps.
@@ -196,7 +213,12 @@ impl Fold {
                     call: call.clone(),
                 }));
             }
-            EventKind::Context(ctx) => self.procs.entry(ev.pid).or_default().pgrp = Some(ctx.pgrp),
+            EventKind::Context(ctx) => {
+                let h = self.procs.entry(ev.pid).or_default();
+                h.pgrp = Some(ctx.pgrp);
+                h.ppid = Some(ctx.ppid);
+                h.argv.clone_from(&ctx.argv);
+            }
             EventKind::Exited { code, comm } if ev.tid == ev.pid => {
                 return Some(self.end(ev, Outcome::Exited(*code), comm.clone(), None));
             }
@@ -287,6 +309,8 @@ impl Fold {
             time: ev.time,
             pid: ev.pid,
             comm: comm.unwrap_or_else(|| Arc::from(&b"?"[..])),
+            ppid: h.ppid,
+            argv: Vec::new(),
             outcome,
             cause: Cause::Unknown,
             by: None,
@@ -311,6 +335,7 @@ impl Fold {
         if v.cause == Cause::SelfExit {
             v.last_handled = h.last_handled;
         }
+        v.argv = h.argv;
         v
     }
 

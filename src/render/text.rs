@@ -74,7 +74,8 @@ impl TextFormat {
         let shown = match &ev.kind {
             EventKind::Signal { info, .. } => self.signals.contains(info.signo()),
             EventKind::Stopped(sig) | EventKind::Killed { sig, .. } => self.signals.contains(*sig),
-            EventKind::Note(_) | EventKind::SignalSent { .. } => false,
+            EventKind::Note(_) | EventKind::SignalSent { .. } | EventKind::End { .. } => false,
+            EventKind::Context(ctx) => !ctx.exec,
             _ => true,
         };
         if !shown {
@@ -156,6 +157,7 @@ impl TextFormat {
             | EventKind::Note(_)
             | EventKind::Context(_)
             | EventKind::Relayed { .. }
+            | EventKind::End { .. }
             | EventKind::SignalSent { .. } => unreachable!("handled by line"),
         }
     }

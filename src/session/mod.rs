@@ -64,7 +64,12 @@ fn run(config: Config) -> Result<i32, Failure> {
     }
 
     let format = plan::format(&config, tracer.ntasks());
-    let renderer = render::Renderer::new(format, plan.sink, config.quiet, config.follow);
+    let summary = match (config.summary_only, config.follow) {
+        (true, _) => render::Summary::Only,
+        (false, true) => render::Summary::AtEnd,
+        (false, false) => render::Summary::None,
+    };
+    let renderer = render::Renderer::new(format, plan.sink, config.quiet, summary);
     let renderer_bell = bell.clone();
     let render_thread = std::thread::spawn(move || renderer.run(rx, &renderer_bell));
     signals::spawn_signal_thread(control);
@@ -75,13 +80,19 @@ fn run(config: Config) -> Result<i32, Failure> {
         shown = name;
     }
     let result = tracer.run();
+    let killed = match (&result, &config.target) {
+        (Ok(tracer::RunEnd::Killed(sig)), Target::Launch(_)) => Some(*sig),
+        _ => None,
+    };
+    let status = status_of(result, &shown);
+    tracer.end(*status.as_ref().unwrap_or_else(|(_, s)| s));
     tracer.close_output();
     let _ = render_thread.join();
-    if let (Ok(tracer::RunEnd::Killed(sig)), Target::Launch(_)) = (&result, &config.target) {
+    if let Some(sig) = killed {
         // As strace does: the command's parent sees the death by signal it would have seen.
         sys::reraise(sig.0);
     }
-    status_of(result, &shown)
+    status
 }
 
 /// sigtrace's exit status for how the run ended: the command's, or 127/126 with a line

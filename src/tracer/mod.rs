@@ -82,6 +82,8 @@ pub struct Tracer {
     ahead_of_parent: HashSet<Tid>,
     /// How many tasks are visible (strace prefixes lines with the pid when more than one).
     nvisible: usize,
+    /// How many processes were shown (first seen) in all.
+    nprocs: usize,
     options: i32,
     follow: bool,
     /// Where the launched command is in its life (nothing launched in attach mode).
@@ -121,6 +123,7 @@ impl Tracer {
             tasks: HashMap::new(),
             ahead_of_parent: HashSet::new(),
             nvisible: 0,
+            nprocs: 0,
             options,
             follow,
             launch: Launch::Nothing,
@@ -142,6 +145,13 @@ impl Tracer {
 
     pub fn ntasks(&self) -> usize {
         self.nvisible
+    }
+
+    /// The last event: sigtrace ends with `status`, having traced this many processes.
+    pub fn end(&mut self, status: i32) {
+        let processes = self.nprocs;
+        let main = self.main_pid;
+        self.emit(main, main, EventKind::End { status, processes });
     }
 
     /// Sends what is pending to the renderer and closes the channel; later events are dropped.
