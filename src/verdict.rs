@@ -579,6 +579,31 @@ mod tests {
     }
 
     #[test]
+    fn parent_and_command_line_from_the_latest_context() {
+        let mut f = Fold::default();
+        let ctx = |comm: &[u8], argv: &[&[u8]], exec| crate::procfs::Context {
+            comm: comm.to_vec(),
+            ppid: 7,
+            parent_comm: b"sh".to_vec(),
+            pgrp: 7,
+            session: 1,
+            tty: None,
+            argv: argv.iter().map(|a| a.to_vec()).collect(),
+            exec,
+        };
+        let seen = ctx(b"sh", &[b"sh", b"-c", b"x"], false);
+        assert!(f.observe(&ev(42, EventKind::Context(seen))).is_none());
+        let execed = ctx(b"sleep", &[b"sleep", b"5"], true);
+        assert!(f.observe(&ev(42, EventKind::Context(execed))).is_none());
+        let v = killed(&mut f, 42, 15, None);
+        assert_eq!(
+            (v.ppid, v.argv.len(), v.outcome.status()),
+            (Some(7), 2, 143)
+        );
+        assert_eq!(exited(&mut f, 43, 3).ppid, None);
+    }
+
+    #[test]
     fn sigkill_and_oom() {
         let mut f = Fold::default();
         let none = Oom {

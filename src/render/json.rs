@@ -277,6 +277,7 @@ struct VerdictJson {
 /// The last line of every stream: how sigtrace ends, and the main process's verdict.
 #[derive(Serialize)]
 struct EndJson {
+    error: Option<String>,
     event: &'static str,
     pid: i32,
     processes: usize,
@@ -426,17 +427,20 @@ impl JsonFormat {
         line(&self.verdict_json(v), out);
     }
 
-    /// The `end` event: sigtrace's `status`, how many `processes` it traced, and the main
-    /// process's verdict (None after a detach).
-    pub fn end(
-        &self,
-        ev: &Event,
-        status: i32,
-        processes: usize,
-        v: Option<&Verdict>,
-        out: &mut String,
-    ) {
+    /// The `end` event: sigtrace's status, how many processes it traced, why the command
+    /// could not run, and the main process's verdict `v` (None after a detach).
+    pub fn end(&self, ev: &Event, v: Option<&Verdict>, out: &mut String) {
+        let EventKind::End {
+            status,
+            processes,
+            error,
+        } = &ev.kind
+        else {
+            return;
+        };
+        let (status, processes) = (*status, *processes);
         let end = EndJson {
+            error: error.clone(),
             event: "end",
             pid: ev.pid,
             processes,

@@ -109,7 +109,7 @@ impl Renderer {
         self.line.clear();
         match &ev.kind {
             EventKind::Note(note) => return self.note(ev, note),
-            EventKind::End { status, processes } => return self.end(ev, *status, *processes),
+            EventKind::End { .. } => return self.end(ev),
             EventKind::Context(_) => _ = self.first.get_or_insert(ev.pid),
             _ => {}
         }
@@ -163,11 +163,11 @@ impl Renderer {
     }
 
     /// The run's end: the `end` event closes a JSON stream.
-    fn end(&mut self, ev: &Event, status: i32, processes: usize) {
+    fn end(&mut self, ev: &Event) {
         self.main = Some(ev.pid);
         if let Format::Json(j) = &self.format {
             let v = self.verdicts.iter().rev().find(|v| v.pid == ev.pid);
-            j.end(ev, status, processes, v, &mut self.line);
+            j.end(ev, v, &mut self.line);
             self.write_line();
         }
     }

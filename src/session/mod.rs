@@ -85,14 +85,21 @@ fn run(config: Config) -> Result<i32, Failure> {
         _ => None,
     };
     let status = status_of(result, &shown);
-    tracer.end(*status.as_ref().unwrap_or_else(|(_, s)| s));
+    match &status {
+        Ok(s) => tracer.end(*s, None),
+        Err((msg, s)) => tracer.end(*s, Some(msg.clone())),
+    }
     tracer.close_output();
     let _ = render_thread.join();
     if let Some(sig) = killed {
         // As strace does: the command's parent sees the death by signal it would have seen.
         sys::reraise(sig.0);
     }
-    status
+    match status {
+        // A JSON stream on stderr says it in its end event, and nothing but JSON goes there.
+        Err((_, s)) if config.json && config.output.is_none() => Ok(s),
+        status => status,
+    }
 }
 
 /// sigtrace's exit status for how the run ended: the command's, or 127/126 with a line

@@ -147,11 +147,17 @@ impl Tracer {
         self.nvisible
     }
 
-    /// The last event: sigtrace ends with `status`, having traced this many processes.
-    pub fn end(&mut self, status: i32) {
+    /// The last event: sigtrace ends with `status` (and `error`), having traced this many
+    /// processes.
+    pub fn end(&mut self, status: i32, error: Option<String>) {
         let processes = self.nprocs;
         let main = self.main_pid;
-        self.emit(main, main, EventKind::End { status, processes });
+        let end = EventKind::End {
+            status,
+            processes,
+            error,
+        };
+        self.emit(main, main, end);
     }
 
     /// Sends what is pending to the renderer and closes the channel; later events are dropped.
