@@ -75,6 +75,9 @@ struct Args {
     /// Print the man page or a shell completion script, then exit
     #[arg(long = "generate", value_name = "WHAT", value_parser = ["man", "bash", "zsh", "fish"], exclusive = true)]
     generate: Option<String>,
+    /// No trace lines: only the table of every traced process and how it ended, at the end
+    #[arg(short = 'c', long = "summary-only")]
+    summary_only: bool,
     /// The command to launch and trace, with its arguments
     #[arg(trailing_var_arg = true, value_name = "COMMAND", value_hint = ValueHint::CommandWithArguments)]
     command: Vec<OsString>,
@@ -104,6 +107,8 @@ pub struct Config {
     /// Read the kernel's record of signals where allowed (not `--no-kernel-record`).
     pub kernel_record: bool,
     pub quiet: bool,
+    /// -c: the verdict table (with --json: verdict and end events) and nothing else.
+    pub summary_only: bool,
     pub json: bool,
     /// -k: a stack with each shown syscall and signal.
     pub stacks: bool,
@@ -199,6 +204,7 @@ fn config(args: Args) -> Result<Config, String> {
         seccomp: !args.no_seccomp,
         kernel_record: !args.no_kernel_record,
         quiet: args.quiet > 0,
+        summary_only: args.summary_only,
         json: args.json,
         stacks: args.stacks,
         color: match args.color.as_str() {
@@ -300,6 +306,13 @@ mod tests {
                 .contains("nosuch")
         );
         assert!(run(&["true"]).unwrap().trace.contains(13));
+    }
+
+    #[test]
+    fn summary_only() {
+        assert!(run(&["-c", "true"]).unwrap().summary_only);
+        assert!(run(&["--summary-only", "-f", "true"]).unwrap().summary_only);
+        assert!(!run(&["true"]).unwrap().summary_only);
     }
 
     #[test]

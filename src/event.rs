@@ -87,6 +87,14 @@ pub enum EventKind {
         from: Origin,
         passed: Result<(), &'static str>,
     },
+    /// The last event of a run, for the main process (the command, or the first attached):
+    /// sigtrace's exit status (N, 128+S after S killed the command, 0 after a detach) and how
+    /// many processes were traced; why the command could not run, if it could not.
+    End {
+        status: i32,
+        processes: usize,
+        error: Option<String>,
+    },
     /// A kill-family call a traced task is making, with what it targets, read at its entry
     /// (a SIGKILL to oneself never returns).
     SignalSent {

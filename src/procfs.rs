@@ -232,7 +232,15 @@ pub struct Context {
     pub session: i32,
     /// "pts/3", "tty1", or None without a controlling terminal.
     pub tty: Option<String>,
+    /// Its command line (at most ARGV_MAX bytes of /proc/PID/cmdline), one entry per argument.
+    pub argv: Vec<Vec<u8>>,
+    /// Read again at an exec: a new program in the same place (no line of its own, the
+    /// verdict takes its name and arguments).
+    pub exec: bool,
 }
+
+/// How much of a command line a Context keeps.
+pub const ARGV_MAX: usize = 16 * 1024;
 
 /// Where `pid` sits; `known` gives a process's name when the caller already has it.
 pub fn context(pid: i32, known: &dyn Fn(i32) -> Option<Arc<[u8]>>) -> Option<Context> {
@@ -251,7 +259,25 @@ pub fn context(pid: i32, known: &dyn Fn(i32) -> Option<Arc<[u8]>>) -> Option<Con
         pgrp,
         session,
         tty: tty_name(tty_nr as u32),
+        argv: argv(pid),
+        exec: false,
     })
+}
+
+/// /proc/PID/cmdline split at its NULs (empty for a kernel thread or a zombie).
+pub fn argv(pid: i32) -> Vec<Vec<u8>> {
+    use std::io::Read;
+    let mut raw = Vec::new();
+    if let Ok(f) = fs::File::open(format!("/proc/{pid}/cmdline")) {
+        let _ = f.take(ARGV_MAX as u64).read_to_end(&mut raw);
+    }
+    if raw.last() == Some(&0) {
+        raw.pop();
+    }
+    if raw.is_empty() {
+        return Vec::new();
+    }
+    raw.split(|&b| b == 0).map(<[u8]>::to_vec).collect()
 }
 
 /// A tty_nr (major in bits 8..15 and 20..31, minor in 0..7 and 12..19) as its /dev name.
@@ -375,6 +401,9 @@ mod tests {
         let chain = super::ancestry(info.ppid);
         assert_eq!(chain[0].0, info.ppid);
         assert!(super::dispositions(me).is_some());
-        assert_eq!(super::context(me, &|_| None).unwrap().ppid, info.ppid);
+        let ctx = super::context(me, &|_| None).unwrap();
+        assert_eq!(ctx.ppid, info.ppid);
+        let args: Vec<Vec<u8>> = std::env::args().map(String::into_bytes).collect();
+        assert_eq!(ctx.argv, args);
     }
 }

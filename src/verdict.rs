@@ -46,6 +46,16 @@ pub enum Outcome {
     Killed { sig: Signal, core: bool },
 }
 
+impl Outcome {
+    /// The status a shell reports for it: N, or 128+S.
+    pub fn status(self) -> i32 {
+        match self {
+            Outcome::Exited(c) => c,
+            Outcome::Killed { sig, .. } => 128 + sig.0,
+        }
+    }
+}
+
 /// A delivered signal, as the verdict remembers it.
 #[derive(Debug, Clone)]
 pub struct SignalRecord {
@@ -78,6 +88,10 @@ pub struct Verdict {
     pub time: Stamp,
     pub pid: i32,
     pub comm: Arc<[u8]>,
+    /// Its parent when it was last seen (first seen, or its latest exec).
+    pub ppid: Option<i32>,
+    /// Its command line then (empty when unknown).
+    pub argv: Vec<Vec<u8>>,
     pub outcome: Outcome,
     pub cause: Cause,
     /// The sender, for external signals, and how it was known.
@@ -159,6 +173,9 @@ struct History {
     kernel: Vec<KernelSignal>,
     notes: KernelNotes,
     oom_victim: bool,
+    /// Its parent and command line, from its context lines.
+    ppid: Option<i32>,
+    argv: Vec<Vec<u8>>,
 }
 
 /// How many earlier termination requests a verdict keeps.
@@ -265,7 +282,10 @@ impl Fold {
                 }));
             }
             EventKind::Context(ctx) => {
-                self.procs.entry(ev.pid).or_default().pgrp = Some(ctx.pgrp);
+                let h = self.procs.entry(ev.pid).or_default();
+                h.pgrp = Some(ctx.pgrp);
+                h.ppid = Some(ctx.ppid);
+                h.argv.clone_from(&ctx.argv);
                 // Bounded: a fork storm must not grow it without end.
                 if self.names.len() >= 4096 {
                     self.names.clear();
@@ -387,6 +407,8 @@ impl Fold {
             time: ev.time,
             pid: ev.pid,
             comm: comm.unwrap_or_else(|| Arc::from(&b"?"[..])),
+            ppid: h.ppid,
+            argv: Vec::new(),
             outcome,
             cause: Cause::Unknown,
             by: None,
@@ -422,6 +444,7 @@ impl Fold {
             Outcome::Exited(_) => h.exit_stack,
             Outcome::Killed { .. } => v.trigger.as_ref().and_then(|t| t.stack.clone()),
         });
+        v.argv = h.argv;
         v
     }
 
@@ -734,6 +757,31 @@ mod tests {
             Disposition::Default,
         );
         assert_eq!(killed(&mut f, 42, 14, None).cause, Cause::Kernel);
+    }
+
+    #[test]
+    fn parent_and_command_line_from_the_latest_context() {
+        let mut f = Fold::default();
+        let ctx = |comm: &[u8], argv: &[&[u8]], exec| crate::procfs::Context {
+            comm: comm.to_vec(),
+            ppid: 7,
+            parent_comm: b"sh".to_vec(),
+            pgrp: 7,
+            session: 1,
+            tty: None,
+            argv: argv.iter().map(|a| a.to_vec()).collect(),
+            exec,
+        };
+        let seen = ctx(b"sh", &[b"sh", b"-c", b"x"], false);
+        assert!(f.observe(&ev(42, EventKind::Context(seen))).is_none());
+        let execed = ctx(b"sleep", &[b"sleep", b"5"], true);
+        assert!(f.observe(&ev(42, EventKind::Context(execed))).is_none());
+        let v = killed(&mut f, 42, 15, None);
+        assert_eq!(
+            (v.ppid, v.argv.len(), v.outcome.status()),
+            (Some(7), 2, 143)
+        );
+        assert_eq!(exited(&mut f, 43, 3).ppid, None);
     }
 
     #[test]

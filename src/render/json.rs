@@ -4,7 +4,7 @@
 //! readers have always seen (they were once built as sorted maps).
 
 use crate::decode::siginfo::SigInfo;
-use crate::event::{Disposition, Event, EventKind, Origin, Sender, Source, Syscall};
+use crate::event::{Disposition, Event, EventKind, Note, Origin, Sender, Source, Syscall};
 use crate::procfs::Context;
 use crate::strace::args;
 use crate::strace::signal::siginfo;
@@ -231,6 +231,7 @@ enum Simple {
 
 #[derive(Serialize)]
 struct ContextJson {
+    argv: Vec<String>,
     comm: String,
     event: &'static str,
     parent_comm: String,
@@ -277,6 +278,7 @@ struct RelayedJson {
 
 #[derive(Serialize)]
 struct VerdictJson {
+    argv: Vec<String>,
     by: Option<SenderJson>,
     call: Option<Call>,
     cause: &'static str,
@@ -286,13 +288,41 @@ struct VerdictJson {
     event: &'static str,
     outcome: &'static str,
     pid: i32,
+    ppid: Option<i32>,
     signal: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stack: Option<Vec<FrameJson>>,
+    status: i32,
     summary: String,
     tid: i32,
     time: f64,
     trigger: Option<SignalJson>,
+}
+
+/// The last line of every stream: how sigtrace ends, and the main process's verdict.
+#[derive(Serialize)]
+struct EndJson {
+    error: Option<String>,
+    event: &'static str,
+    pid: i32,
+    processes: usize,
+    status: i32,
+    tid: i32,
+    time: f64,
+    verdict: Option<VerdictJson>,
+}
+
+/// Chatter (attached, detached) as an event of the stream rather than a line on stderr.
+#[derive(Serialize)]
+struct NoteJson {
+    event: &'static str,
+    note: &'static str,
+    pid: i32,
+    text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    threads: Option<usize>,
+    tid: i32,
+    time: f64,
 }
 
 /// One object as a line into `out`.
@@ -349,6 +379,8 @@ impl JsonFormat {
                 json.stack = stack(ev.stack.as_ref());
                 line(&json, out)
             }
+            // An exec's context only feeds the verdict.
+            EventKind::Context(c) if c.exec => {}
             EventKind::Context(c) => line(&context(at, c), out),
             EventKind::Relayed { sig, from, passed } => line(
                 &RelayedJson {
@@ -364,8 +396,10 @@ impl JsonFormat {
                 out,
             ),
             // The exit (or the end inside the call) carries the entry.
+            // Notes and the end are the renderer's to place.
             EventKind::SyscallEntry(_)
             | EventKind::Note(_)
+            | EventKind::End { .. }
             | EventKind::SignalSent { .. }
             | EventKind::Kernel(_)
             | EventKind::KernelOff(_) => {}
@@ -428,6 +462,56 @@ impl JsonFormat {
     }
 
     pub fn verdict(&self, v: &Verdict, out: &mut String) {
+        line(&self.verdict_json(v), out);
+    }
+
+    /// The `end` event: sigtrace's status, how many processes it traced, why the command
+    /// could not run, and the main process's verdict `v` (None after a detach).
+    pub fn end(&self, ev: &Event, v: Option<&Verdict>, out: &mut String) {
+        let EventKind::End {
+            status,
+            processes,
+            error,
+        } = &ev.kind
+        else {
+            return;
+        };
+        let (status, processes) = (*status, *processes);
+        let end = EndJson {
+            error: error.clone(),
+            event: "end",
+            pid: ev.pid,
+            processes,
+            status,
+            tid: ev.pid,
+            time: ev.time.wall.as_secs_f64(),
+            verdict: v.map(|v| self.verdict_json(v)),
+        };
+        line(&end, out);
+    }
+
+    /// A note, with the line text mode prints for it on stderr.
+    pub fn note(&self, ev: &Event, note: &Note, out: &mut String) {
+        let mut text = String::new();
+        super::text::note(ev, note, &mut text);
+        let (name, threads) = match *note {
+            Note::Attached { threads } => ("attached", Some(threads)),
+            Note::ChildAttached => ("child-attached", None),
+            Note::Detached => ("detached", None),
+        };
+        let note = NoteJson {
+            event: "note",
+            note: name,
+            pid: ev.pid,
+            text: text.trim_end().to_string(),
+            threads,
+            tid: ev.tid,
+            time: ev.time.wall.as_secs_f64(),
+        };
+        line(&note, out);
+    }
+
+    fn verdict_json(&self, v: &Verdict) -> VerdictJson {
         let (outcome, code, signal) = match v.outcome {
             Outcome::Exited(c) => ("exited", Some(c), None),
             Outcome::Killed { sig, .. } => ("killed", None, Some(sig.to_string())),
@@ -442,7 +526,8 @@ impl JsonFormat {
             json.stack = stack(t.stack.as_ref());
             json
         });
-        let verdict = VerdictJson {
+        VerdictJson {
+            argv: v.argv.iter().map(|a| text(a)).collect(),
             by: v
                 .by
                 .as_ref()
@@ -460,14 +545,15 @@ impl JsonFormat {
             event: "verdict",
             outcome,
             pid: v.pid,
+            ppid: v.ppid,
             signal,
             stack: stack(v.stack.as_ref()),
+            status: v.outcome.status(),
             summary: super::text::summary(v, self.clk_tck),
             tid: v.pid,
             time: v.time.wall.as_secs_f64(),
             trigger,
-        };
-        line(&verdict, out);
+        }
     }
 }
 
@@ -482,6 +568,7 @@ fn earlier(r: &SignalRecord) -> EarlierJson {
 
 fn context(at: At, c: &Context) -> ContextJson {
     ContextJson {
+        argv: c.argv.iter().map(|a| text(a)).collect(),
         comm: text(&c.comm),
         event: "context",
         parent_comm: text(&c.parent_comm),

@@ -4,10 +4,13 @@ pub mod json;
 pub mod perfetto;
 pub mod pictures;
 pub mod report;
+pub mod summary;
 pub mod text;
 
+pub use summary::summary_table;
+
 use crate::channel::Doorbell;
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventKind, Note};
 use crate::verdict::{Fold, Verdict};
 use crossbeam_channel::{Receiver, TryRecvError};
 use std::io::{self, Write};
@@ -23,24 +26,38 @@ pub enum Format {
     Json(json::JsonFormat),
 }
 
+/// The per-process table at the end (text), and whether it is all there is (-c).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Summary {
+    None,
+    /// With -f: the trace, then the table.
+    AtEnd,
+    /// -c: the table only (JSON: the verdict and end events only).
+    Only,
+}
+
 pub struct Renderer {
     format: Format,
     out: Box<dyn Write + Send>,
     out_name: String,
     trace_on_stderr: bool,
     quiet: bool,
-    /// With -f: a table of every traced process at the end.
-    summary: bool,
+    summary: Summary,
     broken: bool,
     line: String,
     fold: Fold,
+    /// Every verdict for the table; else the main process's only (for the `end` event).
     verdicts: Vec<Verdict>,
     /// --report and --perfetto: fed every event and verdict, written at the end.
     pictures: Option<pictures::Pictures>,
+    /// The first process seen: the main one (the command, or the first attached).
+    first: Option<i32>,
+    /// The main process, from the `end` event.
+    main: Option<i32>,
 }
 
 impl Renderer {
-    pub fn new(format: Format, sink: Sink, quiet: bool, summary: bool) -> Renderer {
+    pub fn new(format: Format, sink: Sink, quiet: bool, summary: Summary) -> Renderer {
         let (out, out_name, trace_on_stderr): (Box<dyn Write + Send>, _, _) = match sink {
             Sink::Stderr => (Box::new(io::stderr()), "stderr".to_string(), true),
             Sink::File(f, name) => (Box::new(f), name, false),
@@ -57,6 +74,8 @@ impl Renderer {
             fold: Fold::default(),
             verdicts: Vec::new(),
             pictures: None,
+            first: None,
+            main: None,
         }
     }
 
@@ -106,17 +125,11 @@ impl Renderer {
         if let Some(p) = &mut self.pictures {
             p.event(ev);
         }
-        if let EventKind::Note(note) = &ev.kind {
-            if self.quiet {
-                return;
-            }
-            text::note(ev, note, &mut self.line);
-            // Chatter always goes to stderr; keep it in order with trace lines written there.
-            if self.trace_on_stderr {
-                self.flush();
-            }
-            let _ = io::stderr().write_all(self.line.as_bytes());
-            return;
+        match &ev.kind {
+            EventKind::Note(note) => return self.note(ev, note),
+            EventKind::End { .. } => return self.end(ev),
+            EventKind::Context(_) => _ = self.first.get_or_insert(ev.pid),
+            _ => {}
         }
         let verdict = self.fold.observe(ev);
         if let (Some(p), Some(v)) = (&mut self.pictures, &verdict) {
@@ -125,7 +138,9 @@ impl Renderer {
         if matches!(ev.kind, EventKind::Kernel(_) | EventKind::KernelOff(_)) {
             return;
         }
+        let only = self.summary == Summary::Only;
         match &mut self.format {
+            Format::Text(_) if only => {}
             Format::Text(t) => {
                 t.line(ev, &mut self.line);
                 if let Some(v) = &verdict {
@@ -133,16 +148,52 @@ impl Renderer {
                 }
             }
             Format::Json(j) => {
-                j.event(ev, &mut self.line);
+                if !only {
+                    j.event(ev, &mut self.line);
+                }
                 if let Some(v) = &verdict {
                     j.verdict(v, &mut self.line);
                 }
             }
         }
-        if self.summary {
-            self.verdicts.extend(verdict);
+        if let Some(v) = verdict
+            && (self.table() || Some(v.pid) == self.first)
+        {
+            self.verdicts.push(v);
         }
         self.write_line();
+    }
+
+    /// Whether the text ends with the table of every process.
+    fn table(&self) -> bool {
+        matches!(self.format, Format::Text(_)) && self.summary != Summary::None
+    }
+
+    /// Chatter: a `note` event in a JSON stream, else a line on stderr; none with -q or -c.
+    fn note(&mut self, ev: &Event, note: &Note) {
+        if self.quiet || self.summary == Summary::Only {
+            return;
+        }
+        if let Format::Json(j) = &self.format {
+            j.note(ev, note, &mut self.line);
+            return self.write_line();
+        }
+        text::note(ev, note, &mut self.line);
+        // Chatter goes to stderr; keep it in order with trace lines written there.
+        if self.trace_on_stderr {
+            self.flush();
+        }
+        let _ = io::stderr().write_all(self.line.as_bytes());
+    }
+
+    /// The run's end: the `end` event closes a JSON stream.
+    fn end(&mut self, ev: &Event) {
+        self.main = Some(ev.pid);
+        if let Format::Json(j) = &self.format {
+            let v = self.verdicts.iter().rev().find(|v| v.pid == ev.pid);
+            j.end(ev, v, &mut self.line);
+            self.write_line();
+        }
     }
 
     fn write_line(&mut self) {
@@ -154,10 +205,15 @@ impl Renderer {
         }
     }
 
-    /// The -f summary: one row per traced process (text only; JSON has its verdict events).
+    /// The table (-f, -c): one row per traced process, the main one first (text only; JSON
+    /// has its verdict events).
     fn finish(&mut self) {
-        if !matches!(self.format, Format::Text(_)) || self.verdicts.is_empty() {
+        if !self.table() || self.verdicts.is_empty() {
             return;
+        }
+        if let Some(i) = self.verdicts.iter().position(|v| Some(v.pid) == self.main) {
+            let main = self.verdicts.remove(i);
+            self.verdicts.insert(0, main);
         }
         self.line.clear();
         summary_table(&self.verdicts, &mut self.line);
@@ -180,59 +236,6 @@ impl Renderer {
             "sigtrace: writing the trace to {}: {}; the trace stops here, the command runs on",
             self.out_name,
             crate::strace::error_text(&e)
-        );
-    }
-}
-
-/// `sigtrace: summary` and one aligned row per process: pid, command, end, cause, by whom.
-pub fn summary_table(verdicts: &[Verdict], out: &mut String) {
-    use crate::verdict::Outcome;
-    use std::fmt::Write as _;
-    let rows: Vec<[String; 5]> = verdicts
-        .iter()
-        .map(|v| {
-            let ended = match v.outcome {
-                Outcome::Exited(c) => format!("exited {c}"),
-                Outcome::Killed { sig, .. } => format!("killed by {sig}"),
-            };
-            let by = match &v.by {
-                Some((from, _)) => match (from.process(), from.pid()) {
-                    (Some(s), _) => format!("{} ({})", s.pid, crate::strace::escape_bytes(&s.comm)),
-                    (None, Some(pid)) => format!("{pid} (gone)"),
-                    (None, None) => "another pid namespace".to_string(),
-                },
-                None => "-".to_string(),
-            };
-            [
-                v.pid.to_string(),
-                crate::strace::escape_bytes(&v.comm),
-                ended,
-                v.cause.as_str().to_string(),
-                by,
-            ]
-        })
-        .collect();
-    let head = ["PID", "COMMAND", "ENDED", "CAUSE", "BY"].map(String::from);
-    let mut width = [0usize; 5];
-    for r in std::iter::once(&head).chain(&rows) {
-        for (w, c) in width.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let _ = writeln!(out, "sigtrace: summary of {} processes", rows.len());
-    for r in std::iter::once(&head).chain(&rows) {
-        let _ = writeln!(
-            out,
-            "sigtrace:   {:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {}",
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            w0 = width[0],
-            w1 = width[1],
-            w2 = width[2],
-            w3 = width[3]
         );
     }
 }

@@ -77,7 +77,9 @@ impl TextFormat {
             EventKind::Note(_)
             | EventKind::SignalSent { .. }
             | EventKind::Kernel(_)
-            | EventKind::KernelOff(_) => false,
+            | EventKind::KernelOff(_)
+            | EventKind::End { .. } => false,
+            EventKind::Context(ctx) => !ctx.exec,
             _ => true,
         };
         if !shown {
@@ -165,6 +167,7 @@ impl TextFormat {
             | EventKind::Note(_)
             | EventKind::Context(_)
             | EventKind::Relayed { .. }
+            | EventKind::End { .. }
             | EventKind::SignalSent { .. }
             | EventKind::Kernel(_)
             | EventKind::KernelOff(_) => unreachable!("handled by line"),

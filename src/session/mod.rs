@@ -74,7 +74,12 @@ fn run(config: Config) -> Result<i32, Failure> {
     }
 
     let format = plan::format(&config, tracer.ntasks());
-    let renderer = render::Renderer::new(format, plan.sink, config.quiet, config.follow)
+    let summary = match (config.summary_only, config.follow) {
+        (true, _) => render::Summary::Only,
+        (false, true) => render::Summary::AtEnd,
+        (false, false) => render::Summary::None,
+    };
+    let renderer = render::Renderer::new(format, plan.sink, config.quiet, summary)
         .with_pictures(plan.pictures.take());
     let renderer_bell = bell.clone();
     let render_thread = std::thread::spawn(move || renderer.run(rx, &renderer_bell));
@@ -86,13 +91,26 @@ fn run(config: Config) -> Result<i32, Failure> {
         shown = name;
     }
     let result = tracer.run();
+    let killed = match (&result, &config.target) {
+        (Ok(tracer::RunEnd::Killed(sig)), Target::Launch(_)) => Some(*sig),
+        _ => None,
+    };
+    let status = status_of(result, &shown);
+    match &status {
+        Ok(s) => tracer.end(*s, None),
+        Err((msg, s)) => tracer.end(*s, Some(msg.clone())),
+    }
     tracer.close_output();
     let _ = render_thread.join();
-    if let (Ok(tracer::RunEnd::Killed(sig)), Target::Launch(_)) = (&result, &config.target) {
+    if let Some(sig) = killed {
         // As strace does: the command's parent sees the death by signal it would have seen.
         sys::reraise(sig.0);
     }
-    status_of(result, &shown)
+    match status {
+        // A JSON stream on stderr says it in its end event, and nothing but JSON goes there.
+        Err((_, s)) if config.json && config.output.is_none() => Ok(s),
+        status => status,
+    }
 }
 
 /// sigtrace's exit status for how the run ended: the command's, or 127/126 with a line

@@ -82,6 +82,8 @@ pub struct Tracer {
     ahead_of_parent: HashSet<Tid>,
     /// How many tasks are visible (strace prefixes lines with the pid when more than one).
     nvisible: usize,
+    /// How many processes were shown (first seen) in all.
+    nprocs: usize,
     options: i32,
     follow: bool,
     /// Where the launched command is in its life (nothing launched in attach mode).
@@ -127,6 +129,7 @@ impl Tracer {
             tasks: HashMap::new(),
             ahead_of_parent: HashSet::new(),
             nvisible: 0,
+            nprocs: 0,
             options,
             follow,
             launch: Launch::Nothing,
@@ -191,6 +194,19 @@ impl Tracer {
 
     pub fn ntasks(&self) -> usize {
         self.nvisible
+    }
+
+    /// The last event: sigtrace ends with `status` (and `error`), having traced this many
+    /// processes.
+    pub fn end(&mut self, status: i32, error: Option<String>) {
+        let processes = self.nprocs;
+        let main = self.main_pid;
+        let end = EventKind::End {
+            status,
+            processes,
+            error,
+        };
+        self.emit(main, main, end);
     }
 
     /// Sends what is pending to the renderer and closes the channel; later events are dropped.

@@ -85,6 +85,7 @@ impl Tracer {
 
     /// A process seen for the first time: its signal state, and where it sits (shown once).
     pub(super) fn first_seen(&mut self, pid: Tid, parent: Option<Tid>) {
+        self.nprocs += 1;
         // A traced parent's name is known without reading /proc.
         let tasks = &self.tasks;
         let ctx = procfs::context(pid, &|p| tasks.get(&p)?.comm.clone());
@@ -160,10 +161,8 @@ impl Tracer {
             stacks.forget(pid);
         }
         let first = tid == self.main_pid && self.command_execed(pid);
-        if !first && let Some(t) = self.tasks.get_mut(&tid).filter(|t| t.visible) {
-            // The name at the end is the one exec gave (prctl(PR_SET_NAME) renames go unseen);
-            // the command's first exec has it from first_seen's context read.
-            t.comm = procfs::comm_bytes(pid).map(Arc::from);
+        if !first && self.tasks.get(&tid).is_some_and(|t| t.visible) {
+            self.execed(tid, pid);
         }
         let old = sys::geteventmsg(tid).map(|m| m as Tid).unwrap_or(tid);
         if old != tid {
@@ -177,5 +176,20 @@ impl Tracer {
             }
             self.emit(pid, tid, EventKind::Superseded { old_tid: old });
         }
+    }
+
+    /// A later exec of a shown process: its new name and arguments, read once, for the
+    /// verdict (the command's first exec has them from first_seen's context read).
+    fn execed(&mut self, tid: Tid, pid: Tid) {
+        let tasks = &self.tasks;
+        let Some(mut ctx) = procfs::context(pid, &|p| tasks.get(&p)?.comm.clone()) else {
+            return;
+        };
+        // The name at the end is the one exec gave (prctl(PR_SET_NAME) renames go unseen).
+        if let Some(t) = self.tasks.get_mut(&tid) {
+            t.comm = Some(Arc::from(&ctx.comm[..]));
+        }
+        ctx.exec = true;
+        self.emit(pid, pid, EventKind::Context(ctx));
     }
 }

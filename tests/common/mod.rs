@@ -125,13 +125,16 @@ pub fn finish(mut child: Child, what: &str) -> Output {
 
 pub fn run(cmd: &mut Command) -> Output {
     let what = format!("{cmd:?}");
-    let child = cmd
-        .stdin(Stdio::null())
+    finish(spawn(cmd), &what)
+}
+
+/// Starts `cmd` with no input and its output piped (for `finish`).
+pub fn spawn(cmd: &mut Command) -> Child {
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("spawning {what}: {e}"));
-    finish(child, &what)
+        .unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"))
 }
 
 /// Polls `cond` until it holds; panics with `what` after TIMEOUT.
