@@ -381,6 +381,8 @@ mod tests {
             pgrp: ppid,
             session: ppid,
             tty: None,
+            argv: vec![comm.as_bytes().to_vec()],
+            exec: false,
         })
     }
 

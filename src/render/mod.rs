@@ -122,7 +122,10 @@ impl Renderer {
 
     fn render(&mut self, ev: &Event) {
         self.line.clear();
-        if let Some(p) = &mut self.pictures {
+        let kernel = matches!(ev.kind, EventKind::Kernel(_) | EventKind::KernelOff(_));
+        // The pictures draw processes: the kernel's records and the end are none.
+        let drawn = !kernel && !matches!(ev.kind, EventKind::End { .. });
+        if let Some(p) = self.pictures.as_mut().filter(|_| drawn) {
             p.event(ev);
         }
         match &ev.kind {
@@ -135,7 +138,7 @@ impl Renderer {
         if let (Some(p), Some(v)) = (&mut self.pictures, &verdict) {
             p.verdict(v);
         }
-        if matches!(ev.kind, EventKind::Kernel(_) | EventKind::KernelOff(_)) {
+        if kernel {
             return;
         }
         let only = self.summary == Summary::Only;
