@@ -21,7 +21,7 @@ fn bench(c: &mut Criterion) {
         let mut s = String::with_capacity(128);
         b.iter(|| {
             s.clear();
-            sigtrace::render::text::siginfo(black_box(&user), 100, &mut s);
+            sigtrace::strace::signal::siginfo(black_box(&user), 100, &mut s);
             black_box(s.len())
         })
     });
@@ -29,7 +29,7 @@ fn bench(c: &mut Criterion) {
         let mut s = String::with_capacity(128);
         b.iter(|| {
             s.clear();
-            sigtrace::render::text::siginfo(black_box(&chld), 100, &mut s);
+            sigtrace::strace::signal::siginfo(black_box(&chld), 100, &mut s);
             black_box(s.len())
         })
     });
@@ -42,7 +42,7 @@ fn bench(c: &mut Criterion) {
             ntasks: 2,
             kind: EventKind::Signal {
                 info: user,
-                from: sigtrace::event::From::NoSender,
+                from: sigtrace::event::Origin::NoSender,
                 disposition: sigtrace::event::Disposition::Default,
             },
             stack: None,
@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
             ntasks: 1,
             kind: EventKind::Signal {
                 info: user,
-                from: sigtrace::event::From::NoSender,
+                from: sigtrace::event::Origin::NoSender,
                 disposition: sigtrace::event::Disposition::Default,
             },
             stack: None,

@@ -1,8 +1,9 @@
 //! The command line: strace-compatible flags parsed into a Config.
 
-use crate::decode::syscall::SyscallSet;
 use crate::render::text::Clock;
 use crate::signal::SignalSet;
+use crate::strace::syscalls::SyscallSet;
+use crate::strace::{escape_input, escape_message};
 use clap::{ArgAction, Parser};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -111,7 +112,7 @@ where
             let first = text.lines().next().unwrap_or("invalid arguments");
             return Err(format!(
                 "{} (see sigtrace --help)",
-                crate::escape_message(first.trim_start_matches("error: "))
+                escape_message(first.trim_start_matches("error: "))
             ));
         }
     };
@@ -129,7 +130,7 @@ fn config(args: Args) -> Result<Config, String> {
             _ => {
                 return Err(format!(
                     "invalid -e qualifier '{}' (known: trace, signal)",
-                    crate::escape_input(qual)
+                    escape_input(qual)
                 ));
             }
         }
@@ -194,10 +195,7 @@ fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
                 }
             }
             _ => {
-                return Err(format!(
-                    "invalid process id: '{}'",
-                    crate::escape_input(token)
-                ));
+                return Err(format!("invalid process id: '{}'", escape_input(token)));
             }
         }
     }

@@ -43,7 +43,7 @@ pub enum EventKind {
     /// A signal is being delivered (signal-delivery-stop): who sent it, and what it will do.
     Signal {
         info: SigInfo,
-        from: From,
+        from: Origin,
         disposition: Disposition,
     },
     /// The task entered a group-stop.
@@ -63,28 +63,111 @@ pub enum EventKind {
     Superseded { old_tid: i32 },
     /// A traced syscall began: its arguments and what they point to, read at entry.
     SyscallEntry(Syscall),
-    /// It returned; `call.mem` holds what the exit-time arguments point to.
+    /// It returned; `call.mem` holds what the exit-time arguments point to, `entry` is the
+    /// entry as it was shown.
     SyscallExit {
+        entry: Box<Syscall>,
         call: Syscall,
         ret: i64,
         is_error: bool,
     },
     /// The task ended inside the syscall (exit, exit_group, or killed): `= ?`.
-    SyscallNoReturn { nr: u32 },
+    SyscallNoReturn { entry: Box<Syscall> },
     /// Chatter, shown on stderr unless -q.
     Note(Note),
+    /// A signal sent to sigtrace in launch mode, and whether sigtrace passed it on to the
+    /// command (`Ok`) or not (`Err(why)`).
+    Relayed {
+        sig: Signal,
+        from: Origin,
+        passed: Result<(), &'static str>,
+    },
+    /// A kill-family call a traced task is making, with what it targets, read at its entry
+    /// (a SIGKILL to oneself never returns).
+    SignalSent {
+        sig: Signal,
+        target: Target,
+        sender: Arc<Sender>,
+        call: Syscall,
+    },
 }
 
 /// Who sent a signal, as far as the kernel tells (si_pid for SI_USER, SI_QUEUE, SI_TKILL, CLD_*).
 #[derive(Debug, Clone)]
-pub enum From {
+pub enum Origin {
     /// The si_code says no process sent it (kernel, terminal, fault, timer).
     NoSender,
     Process(Arc<Sender>),
-    /// si_pid names a process that was gone when the signal was delivered.
-    Gone(i32),
-    /// si_pid is 0: the sender is in another pid namespace.
-    OtherNamespace,
+    /// si_pid (in sigtrace's pid namespace) names a process that was gone when the signal
+    /// was delivered; si_uid still says whose it was.
+    Gone {
+        pid: i32,
+        uid: u32,
+    },
+    /// si_pid is 0: the sender is outside the receiver's pid namespace (an ancestor namespace).
+    OtherNamespace {
+        uid: u32,
+    },
+    /// si_pid is a pid in the receiver's pid namespace that maps to no process sigtrace sees.
+    Untranslated {
+        pid: i32,
+        uid: u32,
+    },
+    /// sigtrace sent it, passing on a signal that this process sent to sigtrace.
+    PassedOn(Arc<Sender>),
+}
+
+impl Origin {
+    /// The process named, when /proc could be read for it.
+    pub fn process(&self) -> Option<&Arc<Sender>> {
+        match self {
+            Origin::Process(s) | Origin::PassedOn(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The sender's pid in sigtrace's namespace, when known.
+    pub fn pid(&self) -> Option<i32> {
+        match self {
+            Origin::Process(s) | Origin::PassedOn(s) => Some(s.pid),
+            Origin::Gone { pid, .. } => Some(*pid),
+            _ => None,
+        }
+    }
+}
+
+/// How the sender of a signal was known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The siginfo's si_pid and si_uid.
+    Siginfo,
+    /// A kill-family call a traced process made (SIGKILL's siginfo is never seen).
+    TracedCall,
+    /// The signal reached the command through sigtrace, which names who sent it to sigtrace.
+    PassedOn,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Siginfo => "siginfo",
+            Source::TracedCall => "traced-call",
+            Source::PassedOn => "passed-on",
+        }
+    }
+}
+
+/// Whom a kill-family call aims at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// One process (kill, rt_sigqueueinfo) or one of its threads (tkill, tgkill).
+    Pid(i32),
+    /// A process group (kill(-pgrp), or kill(0) with the sender's group at that moment).
+    Group(i32),
+    /// kill(-1): every process the sender may signal but itself.
+    All,
+    /// A pidfd whose process was not read.
+    Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,8 +231,10 @@ pub enum Mem {
     Argv(Vec<ArgStr>, ArgvEnd),
     /// envp: how many entries, and whether the array ran into unreadable memory.
     Count(u32, bool),
-    /// A variable-size object as the tracer read it (clone3's clone_args and what it points to).
-    Blob(Vec<u8>),
+    /// clone3's struct clone_args at entry, with its set_tid array.
+    Clone3(crate::decode::clone::Clone3),
+    /// clone3's struct clone_args at exit, with what the kernel stored for the parent.
+    Clone3Exit(crate::decode::clone::Clone3Exit),
 }
 
 /// One argv entry: its pointer, and its bytes with whether the NUL was seen (None: unreadable).

@@ -117,15 +117,17 @@ pub fn proc_info(pid: i32) -> Option<ProcInfo> {
     })
 }
 
-/// The parent chain above `ppid`, up to pid 1 (at most 32 steps): (pid, comm).
+/// The parent chain above `ppid`, up to pid 1 or sigtrace itself (it is no news that
+/// sigtrace launched the command), at most 32 steps: (pid, comm).
 pub fn ancestry(mut ppid: i32) -> Vec<(i32, Vec<u8>)> {
     let mut chain = Vec::new();
+    let me = crate::sys::getpid();
     while ppid > 0 && chain.len() < 32 {
         let Some((comm, parent)) = comm_and_ppid(ppid) else {
             break;
         };
         chain.push((ppid, comm));
-        if ppid == 1 {
+        if ppid == 1 || ppid == me {
             break;
         }
         ppid = parent;
@@ -148,6 +150,65 @@ fn split_stat(stat: &[u8]) -> Option<(&[u8], &str)> {
     let close = stat.iter().rposition(|&b| b == b')')?;
     let rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?;
     Some((stat.get(open + 1..close)?, rest))
+}
+
+/// The process group and session of `pid`.
+pub fn pgrp_and_session(pid: i32) -> Option<(i32, i32)> {
+    let stat = read(&format!("/proc/{pid}/stat"))?;
+    let (_, rest) = split_stat(&stat)?;
+    let mut fields = rest.split_whitespace().skip(2);
+    Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
+}
+
+/// Whether `sig` is pending for `pid`, for the process (ShdPnd) or its main thread (SigPnd).
+pub fn pending(pid: i32, sig: i32) -> bool {
+    let Some(text) = read_text(&format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    let bit = crate::signal::Signal(sig).bit();
+    text.lines()
+        .filter_map(|l| {
+            l.strip_prefix("ShdPnd:")
+                .or_else(|| l.strip_prefix("SigPnd:"))
+        })
+        .filter_map(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .any(|m| m & bit != 0)
+}
+
+/// The pid a pidfd of `pid` refers to (its fdinfo's `Pid:` line; -1 once that process ended).
+pub fn pidfd_pid(pid: i32, fd: i32) -> Option<i32> {
+    let text = read_text(&format!("/proc/{pid}/fdinfo/{fd}"))?;
+    let p: i32 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Pid:"))?
+        .trim()
+        .parse()
+        .ok()?;
+    (p > 0).then_some(p)
+}
+
+/// The inode of `pid`'s pid namespace (`/proc/PID/ns/pid` reads `pid:[INODE]`).
+pub fn pid_ns(pid: i32) -> Option<u64> {
+    let link = fs::read_link(format!("/proc/{pid}/ns/pid")).ok()?;
+    let s = link.to_str()?;
+    s.strip_prefix("pid:[")?.strip_suffix(']')?.parse().ok()
+}
+
+/// NSpid of /proc/PID/status: the process's pid in sigtrace's namespace, then in each nested
+/// one down to its own.
+pub fn nspid(pid: i32) -> Option<Vec<i32>> {
+    let v = status_field(pid, "NSpid")?;
+    v.split_whitespace().map(|p| p.parse().ok()).collect()
+}
+
+/// Every pid in /proc.
+pub fn all_pids() -> Vec<i32> {
+    fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// SigIgn and SigCgt of /proc/PID/status: bit N-1 stands for signal N.

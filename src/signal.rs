@@ -76,6 +76,49 @@ impl Signal {
     }
 }
 
+/// signal(7)'s default action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultAction {
+    Term,
+    Core,
+    Ignore,
+    Stop,
+    Cont,
+}
+
+impl Signal {
+    /// What the signal does to a process that neither catches nor ignores it (signal(7));
+    /// real-time signals terminate.
+    pub fn default_action(self) -> DefaultAction {
+        match self.0 {
+            libc::SIGCHLD | libc::SIGURG | libc::SIGWINCH => DefaultAction::Ignore,
+            libc::SIGCONT => DefaultAction::Cont,
+            libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => DefaultAction::Stop,
+            libc::SIGQUIT
+            | libc::SIGILL
+            | libc::SIGABRT
+            | libc::SIGFPE
+            | libc::SIGSEGV
+            | libc::SIGBUS
+            | libc::SIGSYS
+            | libc::SIGTRAP
+            | libc::SIGXCPU
+            | libc::SIGXFSZ => DefaultAction::Core,
+            _ => DefaultAction::Term,
+        }
+    }
+
+    /// Its bit in a kernel sigset, SigIgn/SigCgt mask or SignalSet (bit N-1 for signal N);
+    /// 0 outside 1..=64.
+    pub fn bit(self) -> u64 {
+        if (1..=MAX).contains(&self.0) {
+            1 << (self.0 - 1)
+        } else {
+            0
+        }
+    }
+}
+
 /// A signal's name without allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SigName {
@@ -111,40 +154,16 @@ impl SignalSet {
     pub const NONE: SignalSet = SignalSet(0);
 
     pub fn contains(self, s: Signal) -> bool {
-        (1..=MAX).contains(&s.0) && self.0 & (1 << (s.0 - 1)) != 0
+        self.0 & s.bit() != 0
     }
 
     pub fn insert(&mut self, s: Signal) {
-        if (1..=MAX).contains(&s.0) {
-            self.0 |= 1 << (s.0 - 1);
-        }
+        self.0 |= s.bit();
     }
 
-    /// strace's syntax: `all`, `none`, a comma-separated list of names or numbers, `!` to negate.
-    pub fn parse(spec: &str) -> Result<SignalSet, String> {
-        let (negate, list) = match spec.strip_prefix('!') {
-            Some(rest) => (true, rest),
-            None => (false, spec),
-        };
-        let mut set = SignalSet::NONE;
-        for token in list.split(',') {
-            match token {
-                "all" => set = SignalSet::ALL,
-                "none" => {}
-                "" => {
-                    return Err(format!(
-                        "invalid signal set '{}': empty name",
-                        crate::escape_input(spec)
-                    ));
-                }
-                _ => {
-                    set.insert(Signal::parse(token).ok_or_else(|| {
-                        format!("invalid signal '{}'", crate::escape_input(token))
-                    })?)
-                }
-            }
-        }
-        Ok(if negate { SignalSet(!set.0) } else { set })
+    /// Every signal not in the set.
+    pub fn complement(self) -> SignalSet {
+        SignalSet(!self.0)
     }
 }
 
@@ -174,22 +193,5 @@ mod tests {
         for bad in ["SIGFOO", "0", "65", "RT_0", "RT_33", "RT_+1", "", "SIG"] {
             assert_eq!(Signal::parse(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn sets() {
-        let s = SignalSet::parse("TERM,SIGINT,10").unwrap();
-        assert!(s.contains(Signal(15)) && s.contains(Signal(2)) && s.contains(Signal(10)));
-        assert!(!s.contains(Signal(1)));
-        let n = SignalSet::parse("!TERM").unwrap();
-        assert!(!n.contains(Signal(15)) && n.contains(Signal(1)) && n.contains(Signal(64)));
-        assert_eq!(SignalSet::parse("none").unwrap(), SignalSet::NONE);
-        assert_eq!(SignalSet::parse("!none").unwrap(), SignalSet::ALL);
-        assert!(
-            SignalSet::parse("TERM,BOGUS")
-                .unwrap_err()
-                .contains("BOGUS")
-        );
-        assert!(SignalSet::parse("TERM,").is_err());
     }
 }

@@ -1,9 +1,14 @@
 //! Every raw system call sigtrace makes: ptrace, waitpid, fork+exec, signal plumbing (the only unsafe code).
+//!
+//! nix where it is safe and no slower; libc where nix cannot do it right, said at each place.
 #![allow(unsafe_code)]
 
+use crate::decode::siginfo::SIGINFO_SIZE;
+use nix::sys::signal::{self as nsig, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow};
+use nix::unistd::Pid;
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 pub type Tid = i32;
 
@@ -14,7 +19,6 @@ pub mod opt {
     pub const TRACEVFORK: i32 = libc::PTRACE_O_TRACEVFORK;
     pub const TRACECLONE: i32 = libc::PTRACE_O_TRACECLONE;
     pub const TRACEEXEC: i32 = libc::PTRACE_O_TRACEEXEC;
-    pub const TRACEEXIT: i32 = libc::PTRACE_O_TRACEEXIT;
     pub const TRACESECCOMP: i32 = libc::PTRACE_O_TRACESECCOMP;
     pub const EXITKILL: i32 = libc::PTRACE_O_EXITKILL;
 }
@@ -27,6 +31,8 @@ fn check(ret: libc::c_long) -> io::Result<libc::c_long> {
     }
 }
 
+/// libc's ptrace: nix has no PTRACE_LISTEN nor PTRACE_GET_SYSCALL_INFO, and its Signal enum
+/// cannot re-inject a real-time signal.
 fn ptrace(req: libc::c_uint, tid: Tid, addr: usize, data: usize) -> io::Result<libc::c_long> {
     // SAFETY: every request sigtrace issues either ignores `data` or receives a
     // pointer to a live, correctly sized buffer owned by the caller (see getsiginfo,
@@ -102,25 +108,19 @@ pub fn syscall_info(tid: Tid) -> io::Result<SyscallInfo> {
 /// Reads tracee memory at `addr` into `buf` with process_vm_readv; returns the bytes read
 /// (fewer than asked when the range crosses into unmapped memory).
 pub fn read_mem(pid: Tid, addr: u64, buf: &mut [u8]) -> io::Result<usize> {
+    use nix::sys::uio::{RemoteIoVec, process_vm_readv};
     if buf.is_empty() {
         return Ok(0);
     }
-    let local = libc::iovec {
-        iov_base: buf.as_mut_ptr() as *mut libc::c_void,
-        iov_len: buf.len(),
-    };
-    let remote = libc::iovec {
-        iov_base: addr as usize as *mut libc::c_void,
-        iov_len: buf.len(),
-    };
-    // SAFETY: `local` covers exactly `buf`, which the kernel writes; `remote` is only read
-    // through the kernel, which checks it against the tracee's address space.
-    let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
+    let remote = [RemoteIoVec {
+        base: addr as usize,
+        len: buf.len(),
+    }];
+    Ok(process_vm_readv(
+        Pid::from_raw(pid),
+        &mut [io::IoSliceMut::new(buf)],
+        &remote,
+    )?)
 }
 
 pub fn detach(tid: Tid, sig: i32) -> io::Result<()> {
@@ -139,14 +139,15 @@ pub fn geteventmsg(tid: Tid) -> io::Result<u64> {
 }
 
 /// The raw 128-byte siginfo of the signal a tracee is stopped on.
-pub fn getsiginfo(tid: Tid) -> io::Result<[u8; 128]> {
-    let mut buf = [0u8; 128];
+pub fn getsiginfo(tid: Tid) -> io::Result<[u8; SIGINFO_SIZE]> {
+    let mut buf = [0u8; SIGINFO_SIZE];
     debug_assert_eq!(std::mem::size_of::<libc::siginfo_t>(), buf.len());
     ptrace(libc::PTRACE_GETSIGINFO, tid, 0, buf.as_mut_ptr() as usize)?;
     Ok(buf)
 }
 
-/// waitpid(-1, __WALL): the next (tid, raw status) of any tracee.
+/// waitpid(-1, __WALL): the next (tid, raw status) of any tracee. libc's: nix's WaitStatus
+/// cannot hold a stop by a real-time signal.
 pub fn wait_any() -> io::Result<(Tid, i32)> {
     let mut status = 0;
     // SAFETY: `status` is a live i32 the kernel writes to.
@@ -169,48 +170,65 @@ pub fn wait_any_now() -> io::Result<Option<(Tid, i32)>> {
     }
 }
 
+/// kill(2) with one of the standard signals (sigtrace never sends a real-time one).
 pub fn kill(pid: Tid, sig: i32) -> io::Result<()> {
-    // SAFETY: kill(2) takes plain integers.
-    check(unsafe { libc::kill(pid, sig) } as libc::c_long).map(drop)
+    let sig = nsig::Signal::try_from(sig)?;
+    Ok(nsig::kill(Pid::from_raw(pid), sig)?)
 }
 
 pub fn getpid() -> Tid {
-    // SAFETY: getpid(2) cannot fail.
-    unsafe { libc::getpid() }
+    nix::unistd::getpid().as_raw()
 }
 
-pub fn gettid() -> Tid {
-    // SAFETY: gettid(2) cannot fail.
-    unsafe { libc::gettid() }
-}
-
+/// The clock tick of clock_t values (siginfo's si_utime), 100 when sysconf cannot say.
 pub fn clock_ticks() -> u64 {
-    // SAFETY: sysconf(3) takes an integer name.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 { t as u64 } else { 100 }
+    use nix::unistd::{SysconfVar, sysconf};
+    match sysconf(SysconfVar::CLK_TCK) {
+        Ok(Some(t)) if t > 0 => t as u64,
+        _ => 100,
+    }
 }
 
-/// The signals sigtrace waits for itself: they end an attach session or are passed on.
-pub const CONTROL_SIGNALS: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+/// The signals that end an attach session (sigtrace detaches).
+pub const DETACH_SIGNALS: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+/// Whether sigtrace takes `sig` itself (blocked, then waited for by its signal thread) rather
+/// than let its default action end it: every standard catchable signal whose default action is
+/// to terminate, but those a fault raises synchronously (they cannot be blocked safely) and
+/// SIGPIPE (ignored: a closed output is an error to report).
+fn is_control(sig: nsig::Signal) -> bool {
+    use crate::signal::{DefaultAction, Signal};
+    use nsig::Signal::*;
+    matches!(
+        Signal(sig as i32).default_action(),
+        DefaultAction::Term | DefaultAction::Core
+    ) && !matches!(
+        sig,
+        SIGKILL | SIGPIPE | SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP | SIGABRT | SIGSYS
+    )
+}
+
+/// A signal sigtrace itself received: its number, si_code, and the sender's pid and uid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ControlSignal {
+    pub sig: i32,
+    pub code: i32,
+    pub pid: i32,
+    pub uid: u32,
+}
 /// Sent by the signal thread to the tracer thread to break it out of waitpid().
-const WAKE_SIGNAL: i32 = libc::SIGURG;
+const WAKE_SIGNAL: nsig::Signal = nsig::Signal::SIGURG;
 
 /// What the process had before sigtrace changed its signal state; restored in the child.
 pub struct SavedSignals {
-    mask: libc::sigset_t,
-    chld: libc::sigaction,
+    mask: SigSet,
+    chld: SigAction,
 }
 
-fn control_set() -> libc::sigset_t {
-    // SAFETY: sigemptyset/sigaddset only write the local set.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for s in CONTROL_SIGNALS {
-            libc::sigaddset(&mut set, s);
-        }
-        set
-    }
+fn control_set() -> SigSet {
+    nsig::Signal::iterator()
+        .filter(|&s| is_control(s))
+        .collect()
 }
 
 extern "C" fn on_wake(_: libc::c_int) {}
@@ -221,54 +239,77 @@ extern "C" fn on_wake(_: libc::c_int) {}
 /// SIGURG handler without SA_RESTART so that a wake-up interrupts waitpid with EINTR.
 /// Must run before any thread is spawned so that every thread inherits the mask.
 pub fn setup_signals() -> io::Result<SavedSignals> {
-    // SAFETY: all pointers are to locals; the handler is async-signal-safe (it does nothing).
-    unsafe {
-        let set = control_set();
-        let mut saved: SavedSignals = std::mem::zeroed();
-        check(libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut saved.mask) as libc::c_long)?;
-        let mut ign: libc::sigaction = std::mem::zeroed();
-        ign.sa_sigaction = libc::SIG_IGN;
-        check(libc::sigaction(libc::SIGPIPE, &ign, std::ptr::null_mut()) as libc::c_long)?;
-        let mut dfl: libc::sigaction = std::mem::zeroed();
-        dfl.sa_sigaction = libc::SIG_DFL;
-        check(libc::sigaction(libc::SIGCHLD, &dfl, &mut saved.chld) as libc::c_long)?;
-        let mut wake: libc::sigaction = std::mem::zeroed();
-        wake.sa_sigaction = on_wake as *const () as usize;
-        check(libc::sigaction(WAKE_SIGNAL, &wake, std::ptr::null_mut()) as libc::c_long)?;
-        Ok(saved)
-    }
+    let mut mask = SigSet::empty();
+    nsig::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&control_set()), Some(&mut mask))?;
+    let action = |h| SigAction::new(h, SaFlags::empty(), SigSet::empty());
+    // SAFETY: the handlers are SIG_IGN, SIG_DFL and one that does nothing (async-signal-safe).
+    let chld = unsafe {
+        nsig::sigaction(nsig::Signal::SIGPIPE, &action(SigHandler::SigIgn))?;
+        let chld = nsig::sigaction(nsig::Signal::SIGCHLD, &action(SigHandler::SigDfl))?;
+        nsig::sigaction(WAKE_SIGNAL, &action(SigHandler::Handler(on_wake)))?;
+        chld
+    };
+    Ok(SavedSignals { mask, chld })
 }
 
-/// Blocks until a control signal arrives; returns (signo, si_code).
-pub fn wait_control_signal() -> (i32, i32) {
+/// Blocks until a control signal arrives. libc's sigwaitinfo: nix's SigSet::wait drops the
+/// siginfo, whose si_code tells the terminal's signals from a process's and whose si_pid
+/// names the sender.
+pub fn wait_control_signal() -> ControlSignal {
     let set = control_set();
     loop {
-        // SAFETY: `set` and `info` are locals; sigwaitinfo writes `info`.
+        // SAFETY: `set` and `info` are locals; sigwaitinfo writes `info`; si_pid and si_uid
+        // read the kill/rt layout, which the kernel fills for the si_codes sigtrace passes on
+        // (SI_USER, SI_QUEUE, SI_TKILL).
         unsafe {
             let mut info: libc::siginfo_t = std::mem::zeroed();
-            let s = libc::sigwaitinfo(&set, &mut info);
+            let s = libc::sigwaitinfo(set.as_ref(), &mut info);
             if s > 0 {
-                return (s, info.si_code);
+                return ControlSignal {
+                    sig: s,
+                    code: info.si_code,
+                    pid: info.si_pid(),
+                    uid: info.si_uid(),
+                };
             }
         }
     }
 }
 
-/// An opaque handle to the thread that runs the tracer loop.
-#[derive(Clone, Copy)]
-pub struct ThreadHandle(libc::pthread_t);
-
-pub fn current_thread() -> ThreadHandle {
-    // SAFETY: pthread_self cannot fail.
-    ThreadHandle(unsafe { libc::pthread_self() })
+/// Ends sigtrace by signal `sig`, as the command ended, so that its parent sees the same
+/// status (a shell's 128+N, Python's -N). No core dump: the command's own is what matters.
+/// Returns only if `sig` did not end the process (then the caller exits 128+sig).
+pub fn reraise(sig: i32) {
+    // SAFETY: setrlimit, prctl, signal, raise and pthread_sigmask take locals and integers;
+    // the renderer has flushed and the other threads are idle, so dying here loses nothing.
+    unsafe {
+        let zero = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        libc::setrlimit(libc::RLIMIT_CORE, &zero);
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        libc::signal(sig, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::raise(sig);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+    }
 }
 
-/// Interrupts a blocking system call in `thread` (its SIGURG handler does nothing).
+/// An opaque handle to the thread that runs the tracer loop.
+#[derive(Clone, Copy)]
+pub struct ThreadHandle(nix::sys::pthread::Pthread);
+
+pub fn current_thread() -> ThreadHandle {
+    ThreadHandle(nix::sys::pthread::pthread_self())
+}
+
+/// Interrupts a blocking system call in `thread` (its SIGURG handler does nothing); the
+/// tracer thread lives until the process exits.
 pub fn wake(thread: ThreadHandle) {
-    // SAFETY: the tracer thread lives until the process exits; SIGURG has a handler installed.
-    unsafe {
-        libc::pthread_kill(thread.0, WAKE_SIGNAL);
-    }
+    let _ = nix::sys::pthread::pthread_kill(thread.0, WAKE_SIGNAL);
 }
 
 /// A child forked and seized but held before exec until `release` is called.
@@ -292,12 +333,7 @@ impl HeldChild {
 }
 
 fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 writes two fds into the local array; we take ownership of both.
-    unsafe {
-        check(libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) as libc::c_long)?;
-        Ok((OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])))
-    }
+    Ok(nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?)
 }
 
 /// Forks a child that waits until released, restores the signal state sigtrace inherited,
@@ -312,20 +348,11 @@ pub fn spawn_held(
     argv: &[CString],
     saved: &SavedSignals,
     options: i32,
-    filter: Option<&[crate::decode::syscall::Insn]>,
+    filter: Option<&[crate::seccomp::Insn]>,
 ) -> io::Result<HeldChild> {
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     ptrs.push(std::ptr::null());
-    let insns: Vec<libc::sock_filter> = filter
-        .unwrap_or(&[])
-        .iter()
-        .map(|i| libc::sock_filter {
-            code: i.code,
-            jt: i.jt,
-            jf: i.jf,
-            k: i.k,
-        })
-        .collect();
+    let insns = sock_filter(filter.unwrap_or(&[]));
     let prog = libc::sock_fprog {
         len: insns.len() as u16,
         filter: insns.as_ptr() as *mut libc::sock_filter,
@@ -334,30 +361,79 @@ pub fn spawn_held(
     let (err_r, err_w) = pipe_cloexec()?;
     // SAFETY: fork is called before sigtrace spawns any thread, so the child may run any code;
     // it still only makes async-signal-safe calls on memory prepared before the fork.
-    let pid = unsafe { libc::fork() };
-    if pid == -1 {
-        return Err(io::Error::last_os_error());
+    let pid = match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Child => {
+            drop((go_w, err_r));
+            let child = Child {
+                go: go_r,
+                exec_error: err_w,
+                saved,
+                prog: &prog,
+                path,
+                argv: &ptrs,
+            };
+            // SAFETY: as above; `child` holds only what was prepared before the fork.
+            unsafe { child.exec() }
+        }
+        nix::unistd::ForkResult::Parent { child } => child,
+    };
+    drop((go_r, err_w));
+    if let Err(e) = seize(pid.as_raw(), options) {
+        let _ = nsig::kill(pid, nsig::Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(pid, None);
+        return Err(e);
     }
-    if pid == 0 {
-        // SAFETY: the child restores its inherited signal state, waits for the tracer, execs;
-        // every pointer was prepared above and stays valid in the child's copy of memory.
+    Ok(HeldChild {
+        pid: pid.as_raw(),
+        go: go_w,
+        exec_error: err_r,
+    })
+}
+
+/// The filter as the kernel takes it.
+fn sock_filter(filter: &[crate::seccomp::Insn]) -> Vec<libc::sock_filter> {
+    filter
+        .iter()
+        .map(|i| libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
+        .collect()
+}
+
+/// The forked child's side of `spawn_held`, all prepared before the fork.
+struct Child<'a> {
+    go: OwnedFd,
+    exec_error: OwnedFd,
+    saved: &'a SavedSignals,
+    prog: &'a libc::sock_fprog,
+    path: &'a CString,
+    argv: &'a [*const libc::c_char],
+}
+
+impl Child<'_> {
+    /// Restores the inherited signal state, waits for the tracer, installs the filter, execs.
+    /// libc's prctl and execv: nix has no seccomp filter call, and its execv allocates, which a
+    /// forked child of a program that may have threads must not.
+    ///
+    /// # Safety
+    /// Only in the child of a fork, before exec.
+    unsafe fn exec(self) -> ! {
+        // Rust's runtime ignored SIGPIPE before main, hiding what sigtrace inherited; like
+        // std::process::Command, give the command the default action.
+        let dfl = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+        // SAFETY: default actions and the saved ones; pointers were prepared before the fork.
         unsafe {
-            // Rust's runtime ignored SIGPIPE before main, hiding what sigtrace inherited; like
-            // std::process::Command, give the command the default action.
-            let mut dfl: libc::sigaction = std::mem::zeroed();
-            dfl.sa_sigaction = libc::SIG_DFL;
-            libc::sigaction(libc::SIGPIPE, &dfl, std::ptr::null_mut());
-            libc::sigaction(libc::SIGCHLD, &saved.chld, std::ptr::null_mut());
-            libc::sigaction(WAKE_SIGNAL, &dfl, std::ptr::null_mut());
-            libc::pthread_sigmask(libc::SIG_SETMASK, &saved.mask, std::ptr::null_mut());
-            drop(go_w);
-            drop(err_r);
-            let mut b = 0u8;
+            let _ = nsig::sigaction(nsig::Signal::SIGPIPE, &dfl);
+            let _ = nsig::sigaction(nsig::Signal::SIGCHLD, &self.saved.chld);
+            let _ = nsig::sigaction(WAKE_SIGNAL, &dfl);
+            let _ = nsig::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&self.saved.mask), None);
+            let mut b = [0u8];
             // EOF when the tracer has seized us (or died: then run untraced, as if launched plainly).
-            while libc::read(go_r.as_raw_fd(), &mut b as *mut u8 as *mut libc::c_void, 1) == -1
-                && *libc::__errno_location() == libc::EINTR
-            {}
-            if prog.len > 0 {
+            while nix::unistd::read(&self.go, &mut b) == Err(nix::errno::Errno::EINTR) {}
+            if self.prog.len > 0 {
                 let set = |p: *const libc::sock_fprog| {
                     libc::prctl(
                         libc::PR_SET_SECCOMP,
@@ -367,31 +443,15 @@ pub fn spawn_held(
                         0,
                     )
                 };
-                if set(&prog) != 0 && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 {
-                    set(&prog);
+                if set(self.prog) != 0 && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 {
+                    set(self.prog);
                 }
             }
-            libc::execv(path.as_ptr(), ptrs.as_ptr());
-            let _ = write_i32(&err_w, *libc::__errno_location());
+            libc::execv(self.path.as_ptr(), self.argv.as_ptr());
+            let _ = write_i32(&self.exec_error, *libc::__errno_location());
             libc::_exit(127);
         }
     }
-    drop(go_r);
-    drop(err_w);
-    if let Err(e) = seize(pid, options) {
-        kill(pid, libc::SIGKILL).ok();
-        // SAFETY: reaping our own child; status is a local.
-        unsafe {
-            let mut st = 0;
-            libc::waitpid(pid, &mut st, 0);
-        }
-        return Err(e);
-    }
-    Ok(HeldChild {
-        pid,
-        go: go_w,
-        exec_error: err_r,
-    })
 }
 
 /// One i32 into a pipe; async-signal-safe (used between fork and exec).
@@ -433,11 +493,10 @@ pub fn read_exec_error(fd: &OwnedFd) -> Option<io::Error> {
 
 /// The effective uid of sigtrace.
 pub fn geteuid() -> u32 {
-    // SAFETY: geteuid cannot fail.
-    unsafe { libc::geteuid() }
+    nix::unistd::geteuid().as_raw()
 }
 
-/// Local hours, minutes and seconds of a Unix time, for -t.
+/// Local hours, minutes and seconds of a Unix time, for -t (libc's localtime_r: nix has none).
 pub fn local_hms(secs: i64) -> (u32, u32, u32) {
     // SAFETY: localtime_r writes only the local `tm`; `t` is a local time_t.
     unsafe {
@@ -451,7 +510,8 @@ pub fn local_hms(secs: i64) -> (u32, u32, u32) {
     }
 }
 
-/// Whether this kernel has seccomp (PR_GET_SECCOMP fails with EINVAL without it).
+/// Whether this kernel has seccomp (PR_GET_SECCOMP fails with EINVAL without it); libc's
+/// prctl, as nix has no PR_GET_SECCOMP.
 pub fn seccomp_available() -> bool {
     // SAFETY: PR_GET_SECCOMP takes no pointer arguments.
     unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 }

@@ -1,8 +1,8 @@
 //! Property tests: parsers and decoders fed arbitrary input never panic and never emit raw bytes.
 use proptest::prelude::*;
 use sigtrace::decode::siginfo::SigInfo;
-use sigtrace::decode::syscall::SyscallSet;
 use sigtrace::signal::SignalSet;
+use sigtrace::strace::syscalls::SyscallSet;
 
 fn printable(s: &str) -> bool {
     s.chars().all(|c| (' '..='~').contains(&c))
@@ -36,7 +36,7 @@ proptest! {
         bytes[0..4].copy_from_slice(&signo.to_ne_bytes());
         bytes[8..12].copy_from_slice(&code.to_ne_bytes());
         let mut s = String::new();
-        sigtrace::render::text::siginfo(&SigInfo::from_bytes(bytes), 100, &mut s);
+        sigtrace::strace::signal::siginfo(&SigInfo::from_bytes(bytes), 100, &mut s);
         prop_assert!(printable(&s), "{s:?}");
         let braced = s.starts_with('{') && s.ends_with('}');
         prop_assert!(braced, "{s:?}");
@@ -45,7 +45,7 @@ proptest! {
     #[test]
     fn sigsets_of_any_size_decode(bytes in prop::collection::vec(any::<u8>(), 0..=8)) {
         let mut s = String::new();
-        sigtrace::render::syscall::sigset(&bytes, &mut s);
+        sigtrace::strace::signal::sigset(&bytes, &mut s);
         prop_assert!(printable(&s));
         prop_assert!(s.ends_with(']'));
     }
@@ -53,9 +53,9 @@ proptest! {
     #[test]
     fn quoted_text_never_holds_raw_bytes(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
         let mut s = String::new();
-        sigtrace::render::syscall::quote(&bytes, &mut s);
+        sigtrace::strace::quote(&bytes, &mut s);
         prop_assert!(printable(&s), "{s:?}");
-        prop_assert_eq!(sigtrace::escape_bytes(&bytes), s[1..s.len() - 1].to_string());
+        prop_assert_eq!(sigtrace::strace::escape_bytes(&bytes), s[1..s.len() - 1].to_string());
     }
 
     #[test]

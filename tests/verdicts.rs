@@ -275,10 +275,12 @@ fn ignored_since_exec_in_a_background_job() {
     let int = ev.iter().find(|e| e["signal"] == "SIGINT").unwrap();
     assert_eq!(int["disposition"], "ignored");
     assert_eq!(int["ignored_since_exec"], true);
-    // The waiter ends when it catches SIGUSR2 from the test: a graceful shutdown.
+    // The waiter ends on its own after it caught SIGUSR2 from the test: SIGUSR2 is no
+    // termination request, so it is context (DESIGN §2), not the cause.
     let v = verdicts(&ev);
-    assert_eq!(v[0]["cause"], "external-signal");
-    assert_eq!(v[0]["trigger"]["signal"], "SIGUSR2");
+    assert_eq!(v[0]["cause"], "self-exit");
+    let summary = v[0]["summary"].as_str().unwrap();
+    assert!(summary.contains("(last signal: SIGUSR2 from "), "{summary}");
 }
 
 #[test]
@@ -403,4 +405,34 @@ fn every_json_line_has_the_common_fields() {
         4,
         "{sigaction}"
     );
+}
+
+#[test]
+fn json_syscalls_carry_their_own_entry() {
+    // A non-leader thread execs while the leader sleeps in pause(): the exec takes over the
+    // leader's tid, so the execve's exit comes from the leader's tid. It must read as the
+    // execve, and no line may be anything but an event object.
+    let (code, ev) = json_run(&["-f", &path(&prog("thread_exec"))]);
+    assert_eq!(code, 6);
+    for e in &ev {
+        assert!(e.is_object(), "a line that is not an event: {e}");
+    }
+    let calls: Vec<&Value> = ev.iter().filter(|e| e["event"] == "syscall").collect();
+    for c in &calls {
+        let (name, text) = (c["name"].as_str().unwrap(), c["text"].as_str().unwrap());
+        assert!(text.starts_with(&format!("{name}(")), "{c}");
+    }
+    let execs: Vec<&str> = calls
+        .iter()
+        .filter(|c| c["name"] == "execve" && c["ret"] == 0)
+        .map(|c| c["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(execs.len(), 2, "{execs:?}");
+    assert!(
+        execs[1].starts_with(r#"execve("/bin/sh", ["sh", "-c", "exit 6"], "#)
+            && execs[1].ends_with(") = 0"),
+        "{}",
+        execs[1]
+    );
+    assert!(!calls.iter().any(|c| c["text"] == "pause() = 0"));
 }

@@ -1,4 +1,4 @@
-//! siginfo_t (64-bit Linux layout) read from its raw 128 bytes, and the names of its si_code values.
+//! siginfo_t (64-bit Linux layout) read from its raw 128 bytes, and the si_code values sigtrace tests.
 
 use crate::signal::Signal;
 
@@ -18,10 +18,13 @@ pub const BUS_MCEERR_AO: i32 = 5;
 pub const SEGV_BNDERR: i32 = 3;
 pub const SEGV_PKUERR: i32 = 4;
 
+/// The size of siginfo_t.
+pub const SIGINFO_SIZE: usize = 128;
+
 /// One siginfo as PTRACE_GETSIGINFO returned it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SigInfo {
-    raw: [u8; 128],
+    raw: [u8; SIGINFO_SIZE],
 }
 
 impl std::fmt::Debug for SigInfo {
@@ -34,7 +37,7 @@ impl std::fmt::Debug for SigInfo {
 const U: usize = 16;
 
 impl SigInfo {
-    pub fn from_bytes(raw: [u8; 128]) -> SigInfo {
+    pub fn from_bytes(raw: [u8; SIGINFO_SIZE]) -> SigInfo {
         SigInfo { raw }
     }
 
@@ -132,99 +135,6 @@ impl SigInfo {
     }
 }
 
-/// strace's name for an si_code: the generic ones first, then the signal's own.
-pub fn code_name(code: i32, signo: Signal) -> Option<&'static str> {
-    let generic = match code {
-        SI_USER => Some("SI_USER"),
-        SI_KERNEL => Some("SI_KERNEL"),
-        SI_QUEUE => Some("SI_QUEUE"),
-        SI_TIMER => Some("SI_TIMER"),
-        SI_MESGQ => Some("SI_MESGQ"),
-        SI_ASYNCIO => Some("SI_ASYNCIO"),
-        SI_SIGIO => Some("SI_SIGIO"),
-        SI_TKILL => Some("SI_TKILL"),
-        -7 => Some("SI_DETHREAD"),
-        -60 => Some("SI_ASYNCNL"),
-        _ => None,
-    };
-    if generic.is_some() {
-        return generic;
-    }
-    let table: &[&str] = match signo.0 {
-        libc::SIGTRAP => &[
-            "TRAP_BRKPT",
-            "TRAP_TRACE",
-            "TRAP_BRANCH",
-            "TRAP_HWBKPT",
-            "TRAP_UNK",
-            "TRAP_PERF",
-        ],
-        libc::SIGCHLD => &[
-            "CLD_EXITED",
-            "CLD_KILLED",
-            "CLD_DUMPED",
-            "CLD_TRAPPED",
-            "CLD_STOPPED",
-            "CLD_CONTINUED",
-        ],
-        libc::SIGIO => &[
-            "POLL_IN", "POLL_OUT", "POLL_MSG", "POLL_ERR", "POLL_PRI", "POLL_HUP",
-        ],
-        libc::SIGILL => &[
-            "ILL_ILLOPC",
-            "ILL_ILLOPN",
-            "ILL_ILLADR",
-            "ILL_ILLTRP",
-            "ILL_PRVOPC",
-            "ILL_PRVREG",
-            "ILL_COPROC",
-            "ILL_BADSTK",
-        ],
-        libc::SIGFPE => &[
-            "FPE_INTDIV",
-            "FPE_INTOVF",
-            "FPE_FLTDIV",
-            "FPE_FLTOVF",
-            "FPE_FLTUND",
-            "FPE_FLTRES",
-            "FPE_FLTINV",
-            "FPE_FLTSUB",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "FPE_FLTUNK",
-            "FPE_CONDTRAP",
-        ],
-        libc::SIGSEGV => &[
-            "SEGV_MAPERR",
-            "SEGV_ACCERR",
-            "SEGV_BNDERR",
-            "SEGV_PKUERR",
-            "SEGV_ACCADI",
-            "SEGV_ADIDERR",
-            "SEGV_ADIPERR",
-            "SEGV_MTEAERR",
-            "SEGV_MTESERR",
-        ],
-        libc::SIGBUS => &[
-            "BUS_ADRALN",
-            "BUS_ADRERR",
-            "BUS_OBJERR",
-            "BUS_MCEERR_AR",
-            "BUS_MCEERR_AO",
-        ],
-        libc::SIGSYS => &["SYS_SECCOMP", "SYS_USER_DISPATCH"],
-        _ => &[],
-    };
-    code.checked_sub(1)
-        .and_then(|i| usize::try_from(i).ok())
-        .and_then(|i| table.get(i))
-        .copied()
-        .filter(|s| !s.is_empty())
-}
-
 #[cfg(test)]
 pub mod testing {
     use super::SigInfo;
@@ -238,24 +148,5 @@ pub mod testing {
             raw[off..off + size].copy_from_slice(&v.to_ne_bytes()[..size]);
         }
         SigInfo::from_bytes(raw)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn code_names() {
-        assert_eq!(code_name(0, Signal(15)), Some("SI_USER"));
-        assert_eq!(code_name(-6, Signal(6)), Some("SI_TKILL"));
-        assert_eq!(code_name(1, Signal(11)), Some("SEGV_MAPERR"));
-        assert_eq!(code_name(4, Signal(11)), Some("SEGV_PKUERR"));
-        assert_eq!(code_name(3, Signal(17)), Some("CLD_DUMPED"));
-        assert_eq!(code_name(14, Signal(8)), Some("FPE_FLTUNK"));
-        assert_eq!(code_name(9, Signal(8)), None);
-        assert_eq!(code_name(1, Signal(15)), None);
-        assert_eq!(code_name(0x80, Signal(2)), Some("SI_KERNEL"));
-        assert_eq!(code_name(-100, Signal(2)), None);
     }
 }

@@ -1,12 +1,17 @@
-//! JSON Lines (--json): one object per event, with the strace line in `text`.
+//! JSON Lines (--json): one serde-typed object per event, with the strace line in `text`.
+//!
+//! Each object's fields are declared in alphabetical order: that is the order JSON Lines
+//! readers have always seen (they were once built as sorted maps).
 
-use super::text::siginfo;
-use crate::decode::siginfo::{self as si, SigInfo};
-use crate::decode::syscall::spec;
-use crate::event::{Disposition, Event, EventKind, From, Sender, Syscall};
+use crate::decode::siginfo::SigInfo;
+use crate::event::{Disposition, Event, EventKind, Origin, Sender, Source, Syscall};
+use crate::procfs::Context;
+use crate::stack::Frame;
+use crate::strace::args;
+use crate::strace::signal::siginfo;
+use crate::strace::syscalls::spec;
 use crate::verdict::{Outcome, SignalRecord, Verdict};
-use serde_json::{Value, json};
-use std::collections::HashMap;
+use serde::Serialize;
 
 /// JSON strings hold text from the traced system as it is (lossy UTF-8); serde escapes it.
 fn text(bytes: &[u8]) -> String {
@@ -15,27 +20,117 @@ fn text(bytes: &[u8]) -> String {
 
 pub struct JsonFormat {
     clk_tck: u64,
-    /// Syscall entries waiting for their exit, per task.
-    pending: HashMap<i32, Syscall>,
 }
 
-fn sender(s: &Sender) -> Value {
-    json!({
-        "pid": s.pid,
-        "uid": s.uid,
-        "comm": text(&s.comm),
-        "cmdline": text(&s.cmdline),
-        "ancestry": s.ancestry.iter().map(|(pid, comm)| json!({"pid": pid, "comm": text(comm)})).collect::<Vec<_>>(),
-    })
+/// When and where an event happened.
+#[derive(Clone, Copy)]
+struct At {
+    time: f64,
+    pid: i32,
+    tid: i32,
 }
 
-fn from_value(from: &From) -> Value {
-    match from {
-        From::Process(s) => sender(s),
-        From::Gone(pid) => json!({"pid": pid, "gone": true}),
-        From::OtherNamespace => json!({"pid": 0, "other_namespace": true}),
-        From::NoSender => Value::Null,
+#[derive(Serialize)]
+struct Ancestor {
+    comm: String,
+    pid: i32,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum SenderJson {
+    Process {
+        ancestry: Vec<Ancestor>,
+        cmdline: String,
+        comm: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        passed_on_by_sigtrace: Option<bool>,
+        pid: i32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<&'static str>,
+        uid: Option<u32>,
+    },
+    Gone {
+        gone: bool,
+        pid: i32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<&'static str>,
+        uid: u32,
+    },
+    OtherNamespace {
+        other_namespace: bool,
+        pid: i32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<&'static str>,
+        uid: u32,
+    },
+    Untranslated {
+        namespace_pid: i32,
+        pid: Option<i32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<&'static str>,
+        uid: u32,
+        untranslated: bool,
+    },
+}
+
+impl SenderJson {
+    /// How the sender was known, for a verdict's `by`.
+    fn with_source(mut self, how: Source) -> SenderJson {
+        match &mut self {
+            SenderJson::Process { source, .. }
+            | SenderJson::Gone { source, .. }
+            | SenderJson::OtherNamespace { source, .. }
+            | SenderJson::Untranslated { source, .. } => *source = Some(how.as_str()),
+        }
+        self
     }
+}
+
+fn sender(s: &Sender, passed_on: bool) -> SenderJson {
+    SenderJson::Process {
+        ancestry: s
+            .ancestry
+            .iter()
+            .map(|(pid, comm)| Ancestor {
+                comm: text(comm),
+                pid: *pid,
+            })
+            .collect(),
+        cmdline: text(&s.cmdline),
+        comm: text(&s.comm),
+        passed_on_by_sigtrace: passed_on.then_some(true),
+        pid: s.pid,
+        source: None,
+        uid: s.uid,
+    }
+}
+
+fn origin(from: &Origin) -> Option<SenderJson> {
+    Some(match *from {
+        Origin::Process(ref s) => sender(s, false),
+        Origin::PassedOn(ref s) => sender(s, true),
+        Origin::Gone { pid, uid } => SenderJson::Gone {
+            gone: true,
+            pid,
+            source: None,
+            uid,
+        },
+        Origin::OtherNamespace { uid } => SenderJson::OtherNamespace {
+            other_namespace: true,
+            pid: 0,
+            source: None,
+            uid,
+        },
+        Origin::Untranslated { pid, uid } => SenderJson::Untranslated {
+            namespace_pid: pid,
+            pid: None,
+            source: None,
+            uid,
+            untranslated: true,
+        },
+        Origin::NoSender => return None,
+    })
 }
 
 fn disposition(d: Disposition) -> &'static str {
@@ -46,218 +141,390 @@ fn disposition(d: Disposition) -> &'static str {
     }
 }
 
-fn head(ev_name: &str, time: f64, pid: i32, tid: i32) -> serde_json::Map<String, Value> {
-    let mut m = serde_json::Map::new();
-    m.insert("event".into(), ev_name.into());
-    m.insert("time".into(), time.into());
-    m.insert("pid".into(), pid.into());
-    m.insert("tid".into(), tid.into());
-    m
+#[derive(Serialize)]
+struct SignalJson {
+    code: String,
+    disposition: &'static str,
+    event: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignored_since_exec: Option<bool>,
+    pid: i32,
+    sender: Option<SenderJson>,
+    signal: String,
+    signo: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stack: Option<Vec<FrameJson>>,
+    text: String,
+    tid: i32,
+    time: f64,
 }
 
-/// -k's frames: [{module, symbol, offset, address}] (a marker frame has an empty module and
-/// says in `symbol` why the stack ends there).
-fn stack_value(frames: &[crate::stack::Frame]) -> Value {
-    let frame = |f: &crate::stack::Frame| json!({"module": f.module, "symbol": f.symbol, "offset": f.offset, "address": f.address});
-    Value::Array(frames.iter().map(frame).collect())
+#[derive(Serialize)]
+struct SyscallJson {
+    args: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errno: Option<&'static str>,
+    event: &'static str,
+    name: &'static str,
+    pid: i32,
+    ret: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stack: Option<Vec<FrameJson>>,
+    text: String,
+    tid: i32,
+    time: f64,
+}
+
+/// A frame of -k's `stack`; a marker frame (the stack ends there) has an empty module and
+/// says why in `symbol`.
+#[derive(Serialize)]
+struct FrameJson {
+    address: u64,
+    module: String,
+    offset: u64,
+    symbol: Option<String>,
+}
+
+fn stack(frames: Option<&[Frame]>) -> Option<Vec<FrameJson>> {
+    let frame = |f: &Frame| FrameJson {
+        address: f.address,
+        module: f.module.clone(),
+        offset: f.offset,
+        symbol: f.symbol.clone(),
+    };
+    Some(frames?.iter().map(frame).collect())
+}
+
+/// The events with no more than a few fields of their own.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Simple {
+    Stopped {
+        event: &'static str,
+        pid: i32,
+        signal: String,
+        tid: i32,
+        time: f64,
+    },
+    Exited {
+        code: i32,
+        core_dumped: bool,
+        event: &'static str,
+        pid: i32,
+        tid: i32,
+        time: f64,
+    },
+    Killed {
+        core_dumped: bool,
+        event: &'static str,
+        pid: i32,
+        signal: String,
+        tid: i32,
+        time: f64,
+    },
+    Superseded {
+        event: &'static str,
+        old_tid: i32,
+        pid: i32,
+        tid: i32,
+        time: f64,
+    },
+}
+
+#[derive(Serialize)]
+struct ContextJson {
+    comm: String,
+    event: &'static str,
+    parent_comm: String,
+    pgrp: i32,
+    pid: i32,
+    ppid: i32,
+    session: i32,
+    tid: i32,
+    time: f64,
+    tty: Option<String>,
+}
+
+/// The traced kill-family call behind a verdict: who made it, and its strace line.
+#[derive(Serialize)]
+struct Call {
+    comm: String,
+    pid: i32,
+    text: String,
+    time: f64,
+}
+
+/// A termination request received before the end.
+#[derive(Serialize)]
+struct EarlierJson {
+    by: Option<SenderJson>,
+    disposition: &'static str,
+    signal: String,
+    time: f64,
+}
+
+/// A signal sent to sigtrace, and whether it was passed on to the command.
+#[derive(Serialize)]
+struct RelayedJson {
+    event: &'static str,
+    passed_on: bool,
+    pid: i32,
+    sender: Option<SenderJson>,
+    signal: String,
+    tid: i32,
+    time: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why_not: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct VerdictJson {
+    by: Option<SenderJson>,
+    call: Option<Call>,
+    cause: &'static str,
+    code: Option<i32>,
+    comm: String,
+    earlier: Vec<EarlierJson>,
+    event: &'static str,
+    outcome: &'static str,
+    pid: i32,
+    signal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stack: Option<Vec<FrameJson>>,
+    summary: String,
+    tid: i32,
+    time: f64,
+    trigger: Option<SignalJson>,
+}
+
+/// One object as a line into `out`.
+fn line(value: &impl Serialize, out: &mut String) {
+    // Serializing these plain structs cannot fail.
+    out.push_str(&serde_json::to_string(value).expect("serializable"));
+    out.push('\n');
 }
 
 impl JsonFormat {
     pub fn new(clk_tck: u64) -> JsonFormat {
-        JsonFormat {
-            clk_tck,
-            pending: HashMap::new(),
-        }
+        JsonFormat { clk_tck }
     }
 
-    fn signal(
-        &self,
-        time: f64,
-        pid: i32,
-        tid: i32,
-        info: &SigInfo,
-        from: &From,
-        d: Disposition,
-    ) -> Value {
-        let mut line = format!("--- {} ", info.signo());
-        siginfo(info, self.clk_tck, &mut line);
-        line.push_str(" ---");
-        let mut m = head("signal", time, pid, tid);
-        m.insert("signal".into(), info.signo().to_string().into());
-        m.insert("signo".into(), info.signo().0.into());
-        let code = si::code_name(info.code(), info.signo())
+    fn signal(&self, at: At, info: &SigInfo, from: &Origin, d: Disposition) -> SignalJson {
+        let mut text = format!("--- {} ", info.signo());
+        siginfo(info, self.clk_tck, &mut text);
+        text.push_str(" ---");
+        let code = crate::strace::signal::code_name(info.code(), info.signo())
             .map_or_else(|| info.code().to_string(), str::to_string);
-        m.insert("code".into(), code.into());
-        m.insert("sender".into(), from_value(from));
-        m.insert("disposition".into(), disposition(d).into());
-        if let Disposition::Ignored { since_exec } = d {
-            m.insert("ignored_since_exec".into(), since_exec.into());
+        SignalJson {
+            code,
+            disposition: disposition(d),
+            event: "signal",
+            ignored_since_exec: match d {
+                Disposition::Ignored { since_exec } => Some(since_exec),
+                _ => None,
+            },
+            pid: at.pid,
+            sender: origin(from),
+            signal: info.signo().to_string(),
+            signo: info.signo().0,
+            stack: None,
+            text,
+            tid: at.tid,
+            time: at.time,
         }
-        m.insert("text".into(), line.into());
-        Value::Object(m)
     }
 
     /// One event as a JSON line into `out` (nothing for a syscall entry: its exit carries it).
     pub fn event(&mut self, ev: &Event, out: &mut String) {
-        let time = ev.time.wall.as_secs_f64();
-        let mut value = match &ev.kind {
+        let at = At {
+            time: ev.time.wall.as_secs_f64(),
+            pid: ev.pid,
+            tid: ev.tid,
+        };
+        match &ev.kind {
             EventKind::Signal {
                 info,
                 from,
                 disposition,
-            } => self.signal(time, ev.pid, ev.tid, info, from, *disposition),
-            EventKind::Stopped(sig) => {
-                let mut m = head("stopped", time, ev.pid, ev.tid);
-                m.insert("signal".into(), sig.to_string().into());
-                Value::Object(m)
+            } => {
+                let mut signal = self.signal(at, info, from, *disposition);
+                signal.stack = stack(ev.stack.as_deref());
+                line(&signal, out)
             }
-            EventKind::Exited { code, .. } => {
-                let mut m = head("exited", time, ev.pid, ev.tid);
-                m.insert("code".into(), (*code).into());
-                m.insert("core_dumped".into(), false.into());
-                Value::Object(m)
-            }
-            EventKind::Killed { sig, core, .. } => {
-                let mut m = head("killed", time, ev.pid, ev.tid);
-                m.insert("signal".into(), sig.to_string().into());
-                m.insert("core_dumped".into(), (*core).into());
-                Value::Object(m)
-            }
-            EventKind::Superseded { old_tid } => {
-                let mut m = head("superseded", time, ev.pid, ev.tid);
-                m.insert("old_tid".into(), (*old_tid).into());
-                Value::Object(m)
-            }
-            EventKind::Context(c) => {
-                let mut m = head("context", time, ev.pid, ev.tid);
-                m.insert("comm".into(), text(&c.comm).into());
-                m.insert("ppid".into(), c.ppid.into());
-                m.insert("parent_comm".into(), text(&c.parent_comm).into());
-                m.insert("pgrp".into(), c.pgrp.into());
-                m.insert("session".into(), c.session.into());
-                m.insert("tty".into(), c.tty.clone().into());
-                Value::Object(m)
-            }
-            EventKind::SyscallEntry(call) => {
-                self.pending.insert(ev.tid, call.clone());
-                return;
-            }
+            EventKind::Context(c) => line(&context(at, c), out),
+            EventKind::Relayed { sig, from, passed } => line(
+                &RelayedJson {
+                    event: "relayed",
+                    passed_on: passed.is_ok(),
+                    pid: at.pid,
+                    sender: origin(from),
+                    signal: sig.to_string(),
+                    tid: at.tid,
+                    time: at.time,
+                    why_not: passed.err(),
+                },
+                out,
+            ),
+            // The exit (or the end inside the call) carries the entry.
+            EventKind::SyscallEntry(_) | EventKind::Note(_) | EventKind::SignalSent { .. } => {}
             EventKind::SyscallExit {
+                entry,
                 call,
                 ret,
                 is_error,
             } => {
-                let entry = self.pending.remove(&ev.tid);
-                self.syscall(
-                    time,
-                    ev,
-                    entry.as_ref(),
-                    Some(call),
-                    Some((*ret, *is_error)),
-                )
+                let mut syscall = self.syscall(at, entry, Some(call), Some((*ret, *is_error)));
+                syscall.stack = stack(ev.stack.as_deref());
+                line(&syscall, out)
             }
-            EventKind::SyscallNoReturn { .. } => {
-                let entry = self.pending.remove(&ev.tid);
-                self.syscall(time, ev, entry.as_ref(), None, None)
+            EventKind::SyscallNoReturn { entry } => {
+                let mut syscall = self.syscall(at, entry, None, None);
+                syscall.stack = stack(ev.stack.as_deref());
+                line(&syscall, out)
             }
-            EventKind::Note(_) => return,
-        };
-        if let (Some(stack), Value::Object(m)) = (&ev.stack, &mut value) {
-            m.insert("stack".into(), stack_value(stack));
+            kind => line(&simple(at, kind), out),
         }
-        out.push_str(&value.to_string());
-        out.push('\n');
     }
 
     fn syscall(
         &self,
-        time: f64,
-        ev: &Event,
-        entry: Option<&Syscall>,
+        at: At,
+        entry: &Syscall,
         exit: Option<&Syscall>,
         ret: Option<(i64, bool)>,
-    ) -> Value {
-        let Some(call) = entry.or(exit) else {
-            return Value::Null;
-        };
-        let spec = spec(call.nr);
-        let mut line = String::new();
-        let mut args = Vec::new();
-        if let Some(e) = entry {
-            super::syscall::entry(&spec, e, self.clk_tck, &mut line);
-            args.extend(super::syscall::arg_strings(spec.entry, e, self.clk_tck));
-        } else {
-            line.push_str(&format!("<... {} resumed>", spec.name));
-        }
+    ) -> SyscallJson {
+        let spec = spec(entry.nr);
+        let mut text = String::new();
+        args::entry(&spec, entry, self.clk_tck, &mut text);
+        let mut args = args::arg_strings(spec.entry, entry, self.clk_tck);
         if let Some(x) = exit {
-            super::syscall::exit(&spec, x, self.clk_tck, &mut line);
-            args.extend(super::syscall::arg_strings(spec.exit, x, self.clk_tck));
+            args::exit(&spec, x, self.clk_tck, &mut text);
+            args.extend(args::arg_strings(spec.exit, x, self.clk_tck));
         }
-        line.push_str(") = ");
-        let ret_value = match ret {
-            Some((r, e)) => {
-                super::syscall::ret(&spec, r, e, &mut line);
-                if e { Value::from(-1) } else { Value::from(r) }
-            }
-            None => {
-                line.push('?');
-                Value::Null
-            }
-        };
-        let mut m = head("syscall", time, ev.pid, ev.tid);
-        m.insert("name".into(), spec.name.into());
-        m.insert("args".into(), args.into());
-        m.insert("ret".into(), ret_value);
-        if let Some((r, true)) = ret {
-            m.insert(
-                "errno".into(),
-                crate::decode::errno_name(r.wrapping_neg() as i32)
-                    .unwrap_or("?")
-                    .into(),
-            );
+        text.push_str(") = ");
+        match ret {
+            Some((r, e)) => args::ret(&spec, r, e, &mut text),
+            None => text.push('?'),
         }
-        m.insert("text".into(), line.into());
-        Value::Object(m)
+        SyscallJson {
+            args,
+            errno: match ret {
+                Some((r, true)) => {
+                    Some(crate::decode::errno_name(r.wrapping_neg() as i32).unwrap_or("?"))
+                }
+                _ => None,
+            },
+            event: "syscall",
+            name: spec.name,
+            pid: at.pid,
+            ret: ret.map(|(r, e)| if e { -1 } else { r }),
+            stack: None,
+            text,
+            tid: at.tid,
+            time: at.time,
+        }
     }
 
     pub fn verdict(&self, v: &Verdict, out: &mut String) {
-        let time = v.time.wall.as_secs_f64();
-        let mut m = head("verdict", time, v.pid, v.pid);
-        if let Some(stack) = &v.stack {
-            m.insert("stack".into(), stack_value(stack));
-        }
-        m.insert("comm".into(), text(&v.comm).into());
         let (outcome, code, signal) = match v.outcome {
-            Outcome::Exited(c) => ("exited", Value::from(c), Value::Null),
-            Outcome::Killed { sig, .. } => ("killed", Value::Null, Value::from(sig.to_string())),
+            Outcome::Exited(c) => ("exited", Some(c), None),
+            Outcome::Killed { sig, .. } => ("killed", None, Some(sig.to_string())),
         };
-        m.insert("outcome".into(), outcome.into());
-        m.insert("code".into(), code);
-        m.insert("signal".into(), signal);
-        m.insert("cause".into(), v.cause.as_str().into());
-        m.insert(
-            "by".into(),
-            v.by.as_ref().map_or(
-                Value::Null,
-                |s| json!({"pid": s.pid, "uid": s.uid, "comm": text(&s.comm)}),
-            ),
-        );
-        let trigger = v.trigger.as_ref().map_or(Value::Null, |t: &SignalRecord| {
-            self.signal(
-                t.time.wall.as_secs_f64(),
-                v.pid,
-                t.tid,
-                &t.info,
-                &t.from,
-                t.disposition,
-            )
+        let trigger = v.trigger.as_ref().map(|t: &SignalRecord| {
+            let at = At {
+                time: t.time.wall.as_secs_f64(),
+                pid: v.pid,
+                tid: t.tid,
+            };
+            self.signal(at, &t.info, &t.from, t.disposition)
         });
-        m.insert("trigger".into(), trigger);
-        if let Some(c) = &v.call {
-            m.insert("call".into(), json!({"sender": c.sender, "text": c.text}));
-        }
-        m.insert("summary".into(), v.summary.clone().into());
-        out.push_str(&Value::Object(m).to_string());
-        out.push('\n');
+        let verdict = VerdictJson {
+            by: v
+                .by
+                .as_ref()
+                .and_then(|(from, how)| Some(origin(from)?.with_source(*how))),
+            call: v.call.as_ref().map(|c| Call {
+                comm: text(&c.sender.comm),
+                pid: c.sender.pid,
+                text: super::text::kill_call(&c.call, self.clk_tck),
+                time: c.time.wall.as_secs_f64(),
+            }),
+            cause: v.cause.as_str(),
+            code,
+            comm: text(&v.comm),
+            earlier: v.earlier.iter().map(earlier).collect(),
+            event: "verdict",
+            outcome,
+            pid: v.pid,
+            signal,
+            stack: stack(v.stack.as_deref()),
+            summary: super::text::summary(v, self.clk_tck),
+            tid: v.pid,
+            time: v.time.wall.as_secs_f64(),
+            trigger,
+        };
+        line(&verdict, out);
+    }
+}
+
+fn earlier(r: &SignalRecord) -> EarlierJson {
+    EarlierJson {
+        by: origin(&r.from),
+        disposition: disposition(r.disposition),
+        signal: r.info.signo().to_string(),
+        time: r.time.wall.as_secs_f64(),
+    }
+}
+
+fn context(at: At, c: &Context) -> ContextJson {
+    ContextJson {
+        comm: text(&c.comm),
+        event: "context",
+        parent_comm: text(&c.parent_comm),
+        pgrp: c.pgrp,
+        pid: at.pid,
+        ppid: c.ppid,
+        session: c.session,
+        tid: at.tid,
+        time: at.time,
+        tty: c.tty.clone(),
+    }
+}
+
+/// Stops, ends and supersessions.
+fn simple(at: At, kind: &EventKind) -> Simple {
+    let At { time, pid, tid } = at;
+    match kind {
+        EventKind::Stopped(sig) => Simple::Stopped {
+            event: "stopped",
+            pid,
+            signal: sig.to_string(),
+            tid,
+            time,
+        },
+        EventKind::Exited { code, .. } => Simple::Exited {
+            code: *code,
+            core_dumped: false,
+            event: "exited",
+            pid,
+            tid,
+            time,
+        },
+        EventKind::Killed { sig, core, .. } => Simple::Killed {
+            core_dumped: *core,
+            event: "killed",
+            pid,
+            signal: sig.to_string(),
+            tid,
+            time,
+        },
+        EventKind::Superseded { old_tid } => Simple::Superseded {
+            event: "superseded",
+            old_tid: *old_tid,
+            pid,
+            tid,
+            time,
+        },
+        _ => unreachable!("JsonFormat::event writes the others"),
     }
 }

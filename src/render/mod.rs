@@ -1,38 +1,12 @@
 //! The renderer thread: receives events, folds verdicts, formats text or JSON, writes buffered; never touches ptrace or /proc.
 pub mod json;
-pub mod syscall;
 pub mod text;
 
+use crate::channel::Doorbell;
 use crate::event::{Event, EventKind};
 use crate::verdict::{Fold, Verdict};
 use crossbeam_channel::{Receiver, TryRecvError};
 use std::io::{self, Write};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst, fence};
-use std::thread::Thread;
-
-/// How the tracer wakes the renderer after handing it a batch. The renderer sleeps in
-/// `thread::park` rather than in the channel's `recv`, which spins and yields the CPU several
-/// times before it sleeps: on two CPUs that takes time from the traced program at every batch.
-#[derive(Default)]
-pub struct Doorbell {
-    asleep: AtomicBool,
-    renderer: OnceLock<Thread>,
-}
-
-impl Doorbell {
-    /// After a send (or the channel's close): wakes the renderer if it sleeps.
-    pub fn ring(&self) {
-        // Pairs with the fence in `Renderer::run`: either the renderer sees the batch, or
-        // we see it asleep.
-        fence(SeqCst);
-        if self.asleep.swap(false, SeqCst)
-            && let Some(t) = self.renderer.get()
-        {
-            t.unpark();
-        }
-    }
-}
 
 /// Where trace lines go.
 pub enum Sink {
@@ -82,18 +56,17 @@ impl Renderer {
     /// Drains the channel (batches of events) until every sender is gone, flushing whenever it
     /// runs dry.
     pub fn run(mut self, rx: Receiver<Vec<Event>>, bell: &Doorbell) {
-        let _ = bell.renderer.set(std::thread::current());
+        bell.answered_by(std::thread::current());
         loop {
             let batch = match rx.try_recv() {
                 Ok(batch) => batch,
                 Err(TryRecvError::Disconnected) => break,
                 Err(TryRecvError::Empty) => {
                     self.flush();
-                    bell.asleep.store(true, SeqCst);
-                    fence(SeqCst);
+                    bell.dozing();
                     match rx.try_recv() {
                         Ok(batch) => {
-                            bell.asleep.store(false, SeqCst);
+                            bell.awake();
                             batch
                         }
                         Err(TryRecvError::Disconnected) => break,
@@ -182,7 +155,7 @@ impl Renderer {
             io::stderr(),
             "sigtrace: writing the trace to {}: {}; the trace stops here, the command runs on",
             self.out_name,
-            crate::error_text(&e)
+            crate::strace::error_text(&e)
         );
     }
 }
@@ -198,13 +171,17 @@ pub fn summary_table(verdicts: &[Verdict], out: &mut String) {
                 Outcome::Exited(c) => format!("exited {c}"),
                 Outcome::Killed { sig, .. } => format!("killed by {sig}"),
             };
-            let by = v.by.as_ref().map_or_else(
-                || "-".to_string(),
-                |s| format!("{} ({})", s.pid, crate::escape_bytes(&s.comm)),
-            );
+            let by = match &v.by {
+                Some((from, _)) => match (from.process(), from.pid()) {
+                    (Some(s), _) => format!("{} ({})", s.pid, crate::strace::escape_bytes(&s.comm)),
+                    (None, Some(pid)) => format!("{pid} (gone)"),
+                    (None, None) => "another pid namespace".to_string(),
+                },
+                None => "-".to_string(),
+            };
             [
                 v.pid.to_string(),
-                crate::escape_bytes(&v.comm),
+                crate::strace::escape_bytes(&v.comm),
                 ended,
                 v.cause.as_str().to_string(),
                 by,

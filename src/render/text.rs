@@ -1,10 +1,13 @@
-//! strace's text lines: pid prefixes, timestamps, siginfo, ends and stops, and the attach chatter.
+//! The text printer: strace's lines (pid prefixes, timestamps, ends and stops, chatter) and sigtrace's sentences (senders, dispositions, verdicts).
 
-use crate::decode::siginfo::{self as si, SigInfo};
-use crate::decode::syscall::spec;
-use crate::decode::{errno_name, syscall_name};
-use crate::event::{Disposition, Event, EventKind, Note, Stamp};
-use crate::signal::{Signal, SignalSet};
+use crate::decode::siginfo::SigInfo;
+use crate::event::{Disposition, Event, EventKind, Note, Oom, Origin, Sender, Stamp};
+use crate::signal::{DefaultAction, Signal, SignalSet};
+use crate::stack::Frame;
+use crate::strace::signal::siginfo;
+use crate::strace::syscalls::spec;
+use crate::strace::{args, escape_bytes, escape_bytes_cut};
+use crate::verdict::{Cause, Outcome, SignalRecord, Verdict};
 use std::fmt::Write;
 use std::time::Instant;
 
@@ -72,7 +75,7 @@ impl TextFormat {
         let shown = match &ev.kind {
             EventKind::Signal { info, .. } => self.signals.contains(info.signo()),
             EventKind::Stopped(sig) | EventKind::Killed { sig, .. } => self.signals.contains(*sig),
-            EventKind::Note(_) => false,
+            EventKind::Note(_) | EventKind::SignalSent { .. } => false,
             _ => true,
         };
         if !shown {
@@ -80,10 +83,15 @@ impl TextFormat {
         }
         let start = match &ev.kind {
             EventKind::SyscallExit { call, .. } => self.resume(ev, call.nr, out),
-            EventKind::SyscallNoReturn { nr } => self.resume(ev, *nr, out),
+            EventKind::SyscallNoReturn { entry } => self.resume(ev, entry.nr, out),
             EventKind::Context(ctx) => {
                 self.close_open(out);
                 context(ev.pid, ctx, out);
+                return true;
+            }
+            EventKind::Relayed { sig, from, passed } => {
+                self.close_open(out);
+                relayed(*sig, from, passed, out);
                 return true;
             }
             _ => {
@@ -93,23 +101,31 @@ impl TextFormat {
                 start
             }
         };
+        if let EventKind::SyscallEntry(call) = &ev.kind {
+            args::entry(&spec(call.nr), call, self.clk_tck, out);
+            self.open = Some((ev.tid, call.nr));
+            self.col = out.len() - start;
+            return true;
+        }
+        self.body(ev, start, out);
+        out.push('\n');
+        if matches!(
+            ev.kind,
+            EventKind::SyscallExit { .. } | EventKind::SyscallNoReturn { .. }
+        ) {
+            stack_lines(ev.stack.as_deref(), out);
+        }
+        true
+    }
+
+    /// What follows the leader on a line that this event completes.
+    fn body(&mut self, ev: &Event, start: usize, out: &mut String) {
         match &ev.kind {
             EventKind::Signal {
                 info,
                 from,
                 disposition,
-            } => {
-                let line = out.len();
-                let _ = write!(out, "--- {} ", info.signo());
-                siginfo(info, self.clk_tck, out);
-                out.push_str(" ---");
-                self.paint(out, line, Paint::Signal);
-                out.push('\n');
-                stack_lines(ev, out);
-                let line = out.len();
-                annotation(info, from, *disposition, out);
-                self.paint(out, line, Paint::Note);
-            }
+            } => self.signal(info, from, *disposition, ev.stack.as_deref(), out),
             EventKind::Stopped(sig) => {
                 let _ = write!(out, "--- stopped by {sig} ---");
             }
@@ -125,39 +141,52 @@ impl TextFormat {
             EventKind::Superseded { old_tid } => {
                 let _ = write!(out, "+++ superseded by execve in pid {old_tid} +++");
             }
-            EventKind::SyscallEntry(call) => {
-                super::syscall::entry(&spec(call.nr), call, self.clk_tck, out);
-                self.open = Some((ev.tid, call.nr));
-                self.col = out.len() - start;
-                return true;
-            }
             EventKind::SyscallExit {
                 call,
                 ret,
                 is_error,
+                ..
             } => {
                 let spec = spec(call.nr);
-                super::syscall::exit(&spec, call, self.clk_tck, out);
+                args::exit(&spec, call, self.clk_tck, out);
                 self.result_column(start, out);
-                super::syscall::ret(&spec, *ret, *is_error, out);
+                args::ret(&spec, *ret, *is_error, out);
             }
-            EventKind::SyscallNoReturn { nr } => {
-                if !spec(*nr).exit.is_empty() {
+            EventKind::SyscallNoReturn { entry } => {
+                if !spec(entry.nr).exit.is_empty() {
                     out.push_str("...");
                 }
                 self.result_column(start, out);
                 out.push('?');
             }
-            EventKind::Note(_) | EventKind::Context(_) => unreachable!("handled above"),
+            EventKind::SyscallEntry(_)
+            | EventKind::Note(_)
+            | EventKind::Context(_)
+            | EventKind::Relayed { .. }
+            | EventKind::SignalSent { .. } => unreachable!("handled by line"),
         }
+    }
+
+    /// `--- SIGTERM {...} ---`, with -k its stack, then the line saying what it does and who
+    /// sent it.
+    fn signal(
+        &mut self,
+        info: &SigInfo,
+        from: &Origin,
+        d: Disposition,
+        stack: Option<&[Frame]>,
+        out: &mut String,
+    ) {
+        let line = out.len();
+        let _ = write!(out, "--- {} ", info.signo());
+        siginfo(info, self.clk_tck, out);
+        out.push_str(" ---");
+        self.paint(out, line, Paint::Signal);
         out.push('\n');
-        if matches!(
-            ev.kind,
-            EventKind::SyscallExit { .. } | EventKind::SyscallNoReturn { .. }
-        ) {
-            stack_lines(ev, out);
-        }
-        true
+        stack_lines(stack, out);
+        let line = out.len();
+        annotation(info, from, d, out);
+        self.paint(out, line, Paint::Note);
     }
 
     /// Continues this task's open syscall line, or starts `<... NAME resumed>`. Returns where
@@ -266,33 +295,244 @@ impl TextFormat {
     }
 
     /// `sigtrace: 4242 (java) exited with 143 after SIGTERM from ...: external signal, handled`.
-    pub fn verdict(&mut self, v: &crate::verdict::Verdict, out: &mut String) {
+    pub fn verdict(&mut self, v: &Verdict, out: &mut String) {
         self.close_open(out);
         let line = out.len();
         let _ = write!(
             out,
             "sigtrace: {} ({}) {}",
             v.pid,
-            crate::escape_bytes(&v.comm),
-            v.summary
+            escape_bytes(&v.comm),
+            summary(v, self.clk_tck)
         );
         self.paint(out, line, Paint::Verdict);
         out.push('\n');
-        if let Some(stack) = &v.stack {
-            crate::stack::write_stack(out, stack);
-        }
+        stack_lines(v.stack.as_deref(), out);
     }
 }
 
 /// With -k, strace's ` > module(symbol+0xoff) [0xaddr]` lines after the line they explain.
-fn stack_lines(ev: &Event, out: &mut String) {
-    if let Some(stack) = &ev.stack {
-        crate::stack::write_stack(out, stack);
+fn stack_lines(stack: Option<&[Frame]>, out: &mut String) {
+    if let Some(frames) = stack {
+        crate::stack::write_stack(out, frames);
     }
 }
 
+/// `4310 (kill -TERM 4242, uid 1000) <- 4301 (bash) <- 1 (systemd)`.
+pub fn describe_sender(s: &Sender, out: &mut String) {
+    let name = if s.cmdline.is_empty() {
+        &s.comm
+    } else {
+        &s.cmdline
+    };
+    // A command line can be as long as the kernel allows: the line shows its start.
+    let _ = write!(out, "{} ({}", s.pid, escape_bytes_cut(name, 200));
+    if let Some(uid) = s.uid {
+        let _ = write!(out, ", uid {uid}");
+    }
+    out.push(')');
+    for (pid, comm) in &s.ancestry {
+        let _ = write!(out, " <- {pid} ({})", escape_bytes(comm));
+    }
+}
+
+/// Where a signal came from, in words.
+pub fn describe_from(info: &SigInfo, from: &Origin, out: &mut String) {
+    match from {
+        Origin::NoSender if crate::verdict::terminal_signal(info) => {
+            out.push_str("from the terminal")
+        }
+        Origin::NoSender => {
+            let _ = write!(out, "from the kernel ({})", code_text(info));
+        }
+        _ => describe_origin(from, out),
+    }
+}
+
+/// A sending process, in words (`from the kernel` when there is none).
+pub fn describe_origin(from: &Origin, out: &mut String) {
+    match from {
+        Origin::Process(s) => {
+            out.push_str("from ");
+            describe_sender(s, out);
+        }
+        Origin::PassedOn(s) => {
+            out.push_str("from ");
+            describe_sender(s, out);
+            out.push_str(", sent to sigtrace, which passed it on");
+        }
+        Origin::Gone { pid, uid } => {
+            let _ = write!(
+                out,
+                "from {pid} (uid {uid}; gone before the signal was delivered)"
+            );
+        }
+        Origin::OtherNamespace { uid } => {
+            let _ = write!(
+                out,
+                "from a process outside the receiver's pid namespace (uid {uid})"
+            );
+        }
+        Origin::Untranslated { pid, uid } => {
+            let _ = write!(
+                out,
+                "from pid {pid} in the receiver's pid namespace (uid {uid}; no such process seen from sigtrace's)"
+            );
+        }
+        Origin::NoSender => out.push_str("from the kernel"),
+    }
+}
+
+/// `sigtrace: SIGTERM from 4310 (kill ...) to sigtrace: passed on to the command`.
+fn relayed(sig: Signal, from: &Origin, passed: &Result<(), &'static str>, out: &mut String) {
+    let _ = write!(out, "sigtrace: {sig} ");
+    describe_origin(from, out);
+    out.push_str(" to sigtrace: ");
+    let _ = match passed {
+        Ok(()) => writeln!(out, "passed on to the command"),
+        Err(why) => writeln!(out, "not passed on: {why}"),
+    };
+}
+
+fn code_text(info: &SigInfo) -> String {
+    match crate::strace::signal::code_name(info.code(), info.signo()) {
+        Some(n) => n.to_string(),
+        None => format!("si_code {}", info.code()),
+    }
+}
+
+fn outcome_text(o: Outcome) -> String {
+    match o {
+        Outcome::Exited(c) => format!("exited with {c}"),
+        Outcome::Killed { sig, core: true } => format!("killed by {sig} (core dumped)"),
+        Outcome::Killed { sig, .. } => format!("killed by {sig}"),
+    }
+}
+
+/// One sentence, e.g. `killed by SIGTERM from 4310 (kill, uid 1000): external signal`; `tck`
+/// is the clock tick for a kill call's siginfo.
+pub fn summary(v: &Verdict, tck: u64) -> String {
+    let mut s = outcome_text(v.outcome);
+    if let Some(t) = &v.trigger {
+        trigger(v.cause, t, &mut s);
+    } else if let (Some((Origin::Process(by), _)), Outcome::Killed { sig, .. }) = (&v.by, v.outcome)
+    {
+        let _ = write!(s, " after {sig} from ");
+        describe_sender(by, &mut s);
+    }
+    if let Some(c) = &v.call {
+        let end = v.trigger.as_ref().map_or(v.time, |t| t.time);
+        let _ = write!(
+            s,
+            ", {} by {} ({}) {:.3} ms before",
+            kill_call(&c.call, tck),
+            c.sender.pid,
+            escape_bytes(&c.sender.comm),
+            seconds(c.time, end) * 1e3
+        );
+    }
+    earlier_text(v, &mut s);
+    let _ = write!(s, ": {}", cause_text(v));
+    if let Some(h) = &v.last_handled {
+        let _ = write!(s, " (last signal: {} ", h.info.signo());
+        describe_from(&h.info, &h.from, &mut s);
+        let _ = write!(s, ", handled {:.1} s before)", seconds(h.time, v.time));
+    }
+    s
+}
+
+fn seconds(from: Stamp, to: Stamp) -> f64 {
+    to.mono.saturating_duration_since(from.mono).as_secs_f64()
+}
+
+/// `, 10.0 s after SIGTERM from 4310 (...)` for the termination requests before the end.
+fn earlier_text(v: &Verdict, s: &mut String) {
+    let Some(first) = v.earlier.first() else {
+        return;
+    };
+    let end = v.trigger.as_ref().map_or(v.time, |t| t.time);
+    let sig = first.info.signo();
+    let _ = write!(s, ", {:.1} s after {sig} ", seconds(first.time, end));
+    describe_from(&first.info, &first.from, s);
+    if let Disposition::Ignored { .. } = first.disposition {
+        s.push_str(" (ignored)");
+    }
+    if v.earlier.len() > 1 {
+        let _ = write!(s, " and {} more", v.earlier.len() - 1);
+    }
+}
+
+/// ` after SIGTERM from ...`: the signal that led to the end, and where it came from.
+fn trigger(cause: Cause, t: &SignalRecord, s: &mut String) {
+    let sig = t.info.signo();
+    match cause {
+        Cause::SelfSignal => {
+            let _ = write!(s, " after {sig} it sent itself");
+        }
+        Cause::Crash => {
+            let _ = write!(
+                s,
+                " after {sig} ({} at {:#x})",
+                code_text(&t.info),
+                t.info.addr()
+            );
+        }
+        Cause::Kernel if sig.0 == libc::SIGPIPE => {
+            let _ = write!(
+                s,
+                " after {sig}: it wrote to a pipe or socket with no reader"
+            );
+        }
+        _ => {
+            let _ = write!(s, " after {sig} ");
+            describe_from(&t.info, &t.from, s);
+        }
+    }
+}
+
+/// The cause, in words.
+fn cause_text(v: &Verdict) -> String {
+    match (v.cause, v.outcome) {
+        (Cause::ExternalSignal, Outcome::Exited(_)) => "external signal, handled".to_string(),
+        (Cause::Terminal, Outcome::Exited(_)) => "terminal, handled".to_string(),
+        (Cause::Oom, _) => format!("out-of-memory killer ({})", oom_text(v.oom.as_ref())),
+        (Cause::Sigkill, _) => format!(
+            "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo, and no traced process sent it; {})",
+            oom_text(v.oom.as_ref())
+        ),
+        (Cause::Unknown, Outcome::Killed { .. }) => {
+            "unknown (the fatal signal's delivery was not seen)".into()
+        }
+        (c, _) => c.as_str().replace('-', " "),
+    }
+}
+
+fn oom_text(oom: Option<&Oom>) -> String {
+    let Some(o) = oom else {
+        return "no evidence read".into();
+    };
+    let cgroup = match &o.cgroup {
+        Some((file, a, b)) => format!("memory cgroup oom_kill {a} -> {b} in {file}"),
+        None => "no memory cgroup oom_kill counter readable".into(),
+    };
+    let kmsg = match o.kmsg {
+        Some(true) => "kernel log: Killed process",
+        Some(false) => "kernel log: no OOM kill of this pid",
+        None => "kernel log unreadable",
+    };
+    format!("{cgroup}; {kmsg}")
+}
+
+/// The kill-family call that sent a signal, as its strace line begins: `kill(4242, SIGTERM)`.
+pub fn kill_call(call: &crate::event::Syscall, tck: u64) -> String {
+    let mut text = String::new();
+    args::entry(&spec(call.nr), call, tck, &mut text);
+    text.push(')');
+    text
+}
+
 /// The line after a signal's: what it does, and who sent it.
-fn annotation(info: &SigInfo, from: &crate::event::From, d: Disposition, out: &mut String) {
+fn annotation(info: &SigInfo, from: &Origin, d: Disposition, out: &mut String) {
     let sig = info.signo();
     let _ = write!(out, "sigtrace: {sig} ");
     match d {
@@ -306,26 +546,17 @@ fn annotation(info: &SigInfo, from: &crate::event::From, d: Disposition, out: &m
         }
     }
     out.push_str("; ");
-    crate::verdict::describe_from(info, from, out);
+    describe_from(info, from, out);
 }
 
-/// signal(7)'s default actions.
+/// signal(7)'s default action, in words.
 fn default_action(sig: Signal) -> &'static str {
-    match sig.0 {
-        libc::SIGCHLD | libc::SIGURG | libc::SIGWINCH => "ignore",
-        libc::SIGCONT => "continue",
-        libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => "stop",
-        libc::SIGQUIT
-        | libc::SIGILL
-        | libc::SIGABRT
-        | libc::SIGFPE
-        | libc::SIGSEGV
-        | libc::SIGBUS
-        | libc::SIGSYS
-        | libc::SIGTRAP
-        | libc::SIGXCPU
-        | libc::SIGXFSZ => "terminate with a core dump",
-        _ => "terminate",
+    match sig.default_action() {
+        DefaultAction::Ignore => "ignore",
+        DefaultAction::Cont => "continue",
+        DefaultAction::Stop => "stop",
+        DefaultAction::Core => "terminate with a core dump",
+        DefaultAction::Term => "terminate",
     }
 }
 
@@ -334,9 +565,9 @@ fn context(pid: i32, c: &crate::procfs::Context, out: &mut String) {
     let _ = write!(
         out,
         "sigtrace: {pid} ({}): parent {} ({}), process group {}, session {}, ",
-        crate::escape_bytes(&c.comm),
+        escape_bytes(&c.comm),
         c.ppid,
-        crate::escape_bytes(&c.parent_comm),
+        escape_bytes(&c.parent_comm),
         c.pgrp,
         c.session
     );
@@ -361,274 +592,9 @@ pub fn note(ev: &Event, note: &Note, out: &mut String) {
     };
 }
 
-fn addr(out: &mut String, name: &str, a: u64) {
-    if a == 0 {
-        let _ = write!(out, ", {name}=NULL");
-    } else {
-        let _ = write!(out, ", {name}={a:#x}");
-    }
-}
-
-fn source(out: &mut String, info: &SigInfo) {
-    let _ = write!(out, ", si_pid={}, si_uid={}", info.pid(), id(info.uid()));
-}
-
-fn value(out: &mut String, info: &SigInfo) {
-    let _ = write!(out, ", si_int={}", info.int());
-    addr(out, "si_ptr", info.ptr());
-}
-
-/// strace prints an id as unsigned except for -1.
-fn id(v: u32) -> i64 {
-    if v == u32::MAX { -1 } else { v as i64 }
-}
-
-/// A clock_t with strace's `/* 0.45 s */` comment.
-fn clock_t(out: &mut String, name: &str, v: u64, tck: u64) {
-    let _ = write!(out, ", {name}={v}");
-    if v > 0 && tck > 0 {
-        let width = tck.ilog10() as usize;
-        let frac = (v % tck) as f64 / tck as f64;
-        let f = format!("{frac:.width$}");
-        let _ = write!(out, " /* {}{} s */", v / tck, &f[1..]);
-    }
-}
-
-/// strace's printsiginfo: `{si_signo=SIGTERM, si_code=SI_USER, si_pid=1, si_uid=0}`.
-pub fn siginfo(info: &SigInfo, tck: u64, out: &mut String) {
-    let signo = info.signo();
-    if signo.0 == 0 {
-        out.push_str("{}");
-        return;
-    }
-    let code = info.code();
-    let _ = write!(out, "{{si_signo={signo}, si_code=");
-    match si::code_name(code, signo) {
-        Some(name) => out.push_str(name),
-        None => {
-            let _ = write!(out, "{:#x}", code as u32);
-        }
-    }
-    if info.errno() != 0 {
-        let e = info.errno();
-        let _ = match errno_name(e) {
-            Some(n) => write!(out, ", si_errno={n}"),
-            None => write!(out, ", si_errno={}", e as u32),
-        };
-    }
-    if info.from_user() {
-        user_fields(info, out);
-    } else {
-        kernel_fields(info, tck, out);
-    }
-    out.push('}');
-}
-
-fn user_fields(info: &SigInfo, out: &mut String) {
-    match info.code() {
-        si::SI_USER | si::SI_TKILL => source(out, info),
-        si::SI_TIMER => {
-            let _ = write!(
-                out,
-                ", si_timerid={:#x}, si_overrun={}",
-                info.timerid(),
-                info.overrun()
-            );
-            value(out, info);
-        }
-        si::SI_SIGIO => {
-            let _ = write!(out, ", si_band={}, si_fd={}", info.band(), info.fd());
-        }
-        _ => {
-            source(out, info);
-            if info.ptr() != 0 {
-                value(out, info);
-            }
-        }
-    }
-}
-
-fn kernel_fields(info: &SigInfo, tck: u64, out: &mut String) {
-    let code = info.code();
-    match info.signo().0 {
-        libc::SIGCHLD => {
-            source(out, info);
-            if code == si::CLD_EXITED {
-                let _ = write!(out, ", si_status={}", info.status());
-            } else {
-                let _ = write!(out, ", si_status={}", Signal(info.status()));
-            }
-            clock_t(out, "si_utime", info.utime(), tck);
-            clock_t(out, "si_stime", info.stime(), tck);
-        }
-        libc::SIGILL | libc::SIGFPE | libc::SIGTRAP => addr(out, "si_addr", info.addr()),
-        libc::SIGBUS => {
-            addr(out, "si_addr", info.addr());
-            if code == si::BUS_MCEERR_AR || code == si::BUS_MCEERR_AO {
-                let _ = write!(out, ", si_addr_lsb={:#x}", info.addr_lsb());
-            }
-        }
-        libc::SIGSEGV => {
-            addr(out, "si_addr", info.addr());
-            if code == si::SEGV_BNDERR {
-                addr(out, "si_lower", info.lower());
-                addr(out, "si_upper", info.upper());
-            } else if code == si::SEGV_PKUERR {
-                let _ = write!(out, ", si_pkey={}", info.pkey());
-            }
-        }
-        libc::SIGIO => {
-            if (1..=6).contains(&code) {
-                let _ = write!(out, ", si_band={}, si_fd={}", info.band(), info.fd());
-            }
-        }
-        libc::SIGSYS => {
-            addr(out, "si_call_addr", info.call_addr());
-            let nr = info.syscall() as u32;
-            let native = info.arch() == AUDIT_ARCH_X86_64;
-            let _ = match syscall_name(nr).filter(|_| native) {
-                Some(name) => write!(out, ", si_syscall=__NR_{name}"),
-                None => write!(out, ", si_syscall={nr}"),
-            };
-            let _ = match info.arch() {
-                AUDIT_ARCH_X86_64 => write!(out, ", si_arch=AUDIT_ARCH_X86_64"),
-                AUDIT_ARCH_I386 => write!(out, ", si_arch=AUDIT_ARCH_I386"),
-                a => write!(out, ", si_arch={a:#x} /* AUDIT_ARCH_??? */"),
-            };
-        }
-        _ => {
-            if info.pid() != 0 || info.uid() != 0 {
-                source(out, info);
-            }
-            if info.ptr() != 0 {
-                value(out, info);
-            }
-        }
-    }
-}
-
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-const AUDIT_ARCH_I386: u32 = 0x4000_0003;
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::siginfo::testing::build;
-
-    fn fmt(info: SigInfo) -> String {
-        let mut s = String::new();
-        siginfo(&info, 100, &mut s);
-        s
-    }
-
-    #[test]
-    fn user_signals() {
-        assert_eq!(
-            fmt(build(15, 0, &[(16, 6881, 4), (20, 1000, 4)])),
-            "{si_signo=SIGTERM, si_code=SI_USER, si_pid=6881, si_uid=1000}"
-        );
-        assert_eq!(
-            fmt(build(6, -6, &[(16, 12, 4)])),
-            "{si_signo=SIGABRT, si_code=SI_TKILL, si_pid=12, si_uid=0}"
-        );
-        // SI_QUEUE: the value only when si_ptr is not NULL, as strace does.
-        assert_eq!(
-            fmt(build(36, -1, &[(16, 5, 4)])),
-            "{si_signo=SIGRT_4, si_code=SI_QUEUE, si_pid=5, si_uid=0}"
-        );
-        assert_eq!(
-            fmt(build(36, -1, &[(16, 5, 4), (24, 7, 8)])),
-            "{si_signo=SIGRT_4, si_code=SI_QUEUE, si_pid=5, si_uid=0, si_int=7, si_ptr=0x7}"
-        );
-        assert_eq!(
-            fmt(build(14, -2, &[(16, 1, 4), (20, 2, 4), (24, 0, 8)])),
-            "{si_signo=SIGALRM, si_code=SI_TIMER, si_timerid=0x1, si_overrun=2, si_int=0, si_ptr=NULL}"
-        );
-        assert_eq!(
-            fmt(build(14, -3, &[(16, 9, 4), (20, u32::MAX as u64, 4)])),
-            "{si_signo=SIGALRM, si_code=SI_MESGQ, si_pid=9, si_uid=-1}"
-        );
-        assert_eq!(
-            fmt(build(29, -5, &[(16, 1, 8), (24, 3, 4)])),
-            "{si_signo=SIGIO, si_code=SI_SIGIO, si_band=1, si_fd=3}"
-        );
-        assert_eq!(
-            fmt(build(10, -4, &[(16, 3, 4)])),
-            "{si_signo=SIGUSR1, si_code=SI_ASYNCIO, si_pid=3, si_uid=0}"
-        );
-    }
-
-    #[test]
-    fn kernel_signals() {
-        assert_eq!(
-            fmt(build(2, 0x80, &[])),
-            "{si_signo=SIGINT, si_code=SI_KERNEL}"
-        );
-        assert_eq!(
-            fmt(build(11, 1, &[(16, 0x10, 8)])),
-            "{si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x10}"
-        );
-        assert_eq!(
-            fmt(build(11, 0x80, &[])),
-            "{si_signo=SIGSEGV, si_code=SI_KERNEL, si_addr=NULL}"
-        );
-        assert_eq!(
-            fmt(build(11, 4, &[(16, 0x1000, 8), (32, 5, 4)])),
-            "{si_signo=SIGSEGV, si_code=SEGV_PKUERR, si_addr=0x1000, si_pkey=5}"
-        );
-        assert_eq!(
-            fmt(build(7, 4, &[(16, 0x2000, 8), (24, 12, 2)])),
-            "{si_signo=SIGBUS, si_code=BUS_MCEERR_AR, si_addr=0x2000, si_addr_lsb=0xc}"
-        );
-        assert_eq!(
-            fmt(build(8, 1, &[(16, 0x401000, 8)])),
-            "{si_signo=SIGFPE, si_code=FPE_INTDIV, si_addr=0x401000}"
-        );
-        assert_eq!(
-            fmt(build(4, 2, &[(16, 0x401000, 8)])),
-            "{si_signo=SIGILL, si_code=ILL_ILLOPN, si_addr=0x401000}"
-        );
-        assert_eq!(
-            fmt(build(5, 1, &[(16, 0x401000, 8)])),
-            "{si_signo=SIGTRAP, si_code=TRAP_BRKPT, si_addr=0x401000}"
-        );
-        assert_eq!(
-            fmt(build(29, 1, &[(16, 65, 8), (24, 4, 4)])),
-            "{si_signo=SIGIO, si_code=POLL_IN, si_band=65, si_fd=4}"
-        );
-        assert_eq!(
-            fmt(build(
-                31,
-                1,
-                &[
-                    (16, 0x7f00, 8),
-                    (24, 39, 4),
-                    (28, AUDIT_ARCH_X86_64 as u64, 4)
-                ]
-            )),
-            "{si_signo=SIGSYS, si_code=SYS_SECCOMP, si_call_addr=0x7f00, si_syscall=__NR_getpid, si_arch=AUDIT_ARCH_X86_64}"
-        );
-    }
-
-    #[test]
-    fn sigchld_with_times() {
-        assert_eq!(
-            fmt(build(
-                17,
-                1,
-                &[(16, 42, 4), (24, 4, 4), (32, 45, 8), (40, 0, 8)]
-            )),
-            "{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=42, si_uid=0, si_status=4, si_utime=45 /* 0.45 s */, si_stime=0}"
-        );
-        assert_eq!(
-            fmt(build(
-                17,
-                2,
-                &[(16, 42, 4), (24, 15, 4), (32, 1234, 8), (40, 5, 8)]
-            )),
-            "{si_signo=SIGCHLD, si_code=CLD_KILLED, si_pid=42, si_uid=0, si_status=SIGTERM, si_utime=1234 /* 12.34 s */, si_stime=5 /* 0.05 s */}"
-        );
-    }
 
     fn syscall_event(kind: EventKind, tid: i32, ntasks: usize) -> Event {
         Event {
@@ -662,6 +628,7 @@ mod tests {
         f.line(
             &syscall_event(
                 EventKind::SyscallExit {
+                    entry: Box::new(call(62, [1234, 15, 0, 0, 0, 0])),
                     call: call(62, [1234, 15, 0, 0, 0, 0]),
                     ret: 0,
                     is_error: false,
@@ -686,6 +653,7 @@ mod tests {
         f.line(
             &syscall_event(
                 EventKind::SyscallExit {
+                    entry: Box::new(call(34, [0; 6])),
                     call: call(34, [0; 6]),
                     ret: -514,
                     is_error: true,
@@ -702,16 +670,32 @@ mod tests {
     }
 
     #[test]
-    fn odd_values() {
-        assert_eq!(fmt(build(0, 0, &[])), "{}");
-        assert_eq!(
-            fmt(build(15, 1, &[(4, 2, 4)])),
-            "{si_signo=SIGTERM, si_code=0x1, si_errno=ENOENT}"
+    fn verdict_sentences() {
+        use crate::verdict::Fold;
+        use crate::verdict::testing::{exited, killed, sender, signal};
+        let mut f = Fold::default();
+        signal(
+            &mut f,
+            42,
+            15,
+            crate::decode::siginfo::SI_USER,
+            sender(99),
+            Disposition::Caught,
         );
-        assert_eq!(fmt(build(70, 5, &[])), "{si_signo=70, si_code=0x5}");
+        let v = exited(&mut f, 42, 143);
         assert_eq!(
-            fmt(build(2, -100, &[])),
-            "{si_signo=SIGINT, si_code=0xffffff9c, si_pid=0, si_uid=0}"
+            summary(&v, 100),
+            "exited with 143 after SIGTERM from 99 (kill -TERM 42, uid 1000) <- 7 (bash) <- 1 (init): external signal, handled"
+        );
+        let none = Oom {
+            cgroup: Some(("f".into(), 1, 1)),
+            kmsg: Some(false),
+        };
+        let v = killed(&mut f, 42, 9, Some(none));
+        assert!(
+            summary(&v, 100).contains("oom_kill 1 -> 1"),
+            "{}",
+            summary(&v, 100)
         );
     }
 }

@@ -7,19 +7,24 @@ use std::fmt::Write;
 /// from the traced system and are escaped.
 pub fn format_frame(f: &Frame) -> String {
     let mut s = String::from(" > ");
-    let what = f.symbol.as_deref().map(crate::escape);
+    let what = f.symbol.as_deref().map(crate::strace::escape);
     match (f.is_marker(), what) {
         (false, Some(sym)) => {
             let _ = write!(
                 s,
                 "{}({sym}+{:#x}) [{:#x}]",
-                crate::escape(&f.module),
+                crate::strace::escape(&f.module),
                 f.offset,
                 f.address
             );
         }
         (false, None) => {
-            let _ = write!(s, "{}() [{:#x}]", crate::escape(&f.module), f.address);
+            let _ = write!(
+                s,
+                "{}() [{:#x}]",
+                crate::strace::escape(&f.module),
+                f.address
+            );
         }
         (true, what) => {
             s.push_str(what.as_deref().unwrap_or("unexpected_backtracing_error"));

@@ -75,7 +75,7 @@ impl Stacks {
     pub fn capture(&mut self, pid: i32, tid: i32) -> Stack {
         let regs = match crate::sys::unwind_regs(tid) {
             Ok(r) => r,
-            Err(e) => return Arc::from(vec![Frame::marker(&crate::error_text(&e), 0)]),
+            Err(e) => return Arc::from(vec![Frame::marker(&crate::strace::error_text(&e), 0)]),
         };
         walk::walk(self, pid, tid, regs).into()
     }

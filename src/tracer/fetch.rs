@@ -1,10 +1,15 @@
 //! Reads the tracee memory a syscall's decoder needs, while the task is stopped.
 
-use crate::decode::syscall::{
-    Arg, CLONE_ARGS_MIN, CLONE_ARGS_SIZE, CLONE_PARENT_SETTID, CLONE_PIDFD, Kind, MAX_STRLEN,
-    u64_at,
+use crate::decode::clone::{
+    CLONE_ARGS_MIN, CLONE_ARGS_SIZE, CLONE_PARENT_SETTID, CLONE_PIDFD, Clone3, Clone3Exit,
+    CloneArgs, ints,
 };
+use crate::decode::i32_at;
+use crate::decode::siginfo::SIGINFO_SIZE;
+use crate::decode::signal::{SIGACTION_SIZE, SIGSET_SIZE, STACK_T_SIZE, TIMESPEC_SIZE};
+use crate::decode::wait::{RUSAGE_SHOWN, RUSAGE_SIZE, STATUS_SIZE};
 use crate::event::{ArgStr, ArgvEnd, Mem};
+use crate::strace::syscalls::{Arg, Kind, MAX_STRLEN};
 use crate::sys::{self, Tid};
 
 const PATH_MAX: usize = 4096;
@@ -12,9 +17,6 @@ const PATH_MAX: usize = 4096;
 /// starts 8 bytes below (the restorer's return address was popped), and the mask follows
 /// pretcode (8), uc_flags (8), uc_link (8), uc_stack (24) and uc_mcontext (256).
 const FRAME_MASK_FROM_SP: u64 = 296;
-
-/// The size of struct rusage: strace shows it only if all of it is readable.
-const RUSAGE_SIZE: usize = 144;
 
 /// Fills one Mem per argument of `args` that points to memory (at most three per phase).
 /// `rval` is the return value at syscall exit, None at entry.
@@ -30,30 +32,30 @@ pub fn fetch(pid: Tid, spec_args: &[Arg], args: &[u64; 6], sp: u64, rval: Option
         let m = match arg.kind {
             Kind::SigSet { size, min } => {
                 let len = args[size as usize];
-                if addr == 0 || len < min as u64 || len > 8 {
+                if addr == 0 || len < min as u64 || len > SIGSET_SIZE as u64 {
                     Mem::None
                 } else {
                     bytes(pid, addr, len as usize)
                 }
             }
-            Kind::FrameMask => bytes(pid, sp.wrapping_add(FRAME_MASK_FROM_SP), 8),
-            Kind::SigAction => nonnull(addr, || bytes(pid, addr, 32)),
-            Kind::StackT => nonnull(addr, || bytes(pid, addr, 24)),
+            Kind::FrameMask => bytes(pid, sp.wrapping_add(FRAME_MASK_FROM_SP), SIGSET_SIZE),
+            Kind::SigAction => nonnull(addr, || bytes(pid, addr, SIGACTION_SIZE)),
+            Kind::StackT => nonnull(addr, || bytes(pid, addr, STACK_T_SIZE)),
             Kind::SigInfo if failed => Mem::None,
-            Kind::SigInfo => nonnull(addr, || bytes(pid, addr, 128)),
-            Kind::Timespec => nonnull(addr, || bytes(pid, addr, 16)),
+            Kind::SigInfo => nonnull(addr, || bytes(pid, addr, SIGINFO_SIZE)),
+            Kind::Timespec => nonnull(addr, || bytes(pid, addr, TIMESPEC_SIZE)),
             Kind::Path => nonnull(addr, || match cstr(pid, addr, PATH_MAX) {
                 Some((s, done)) => Mem::Str(s, done),
                 None => Mem::Fault,
             }),
             Kind::Argv => nonnull(addr, || argv(pid, addr)),
             Kind::EnvCount => nonnull(addr, || count(pid, addr)),
-            Kind::WaitStatus if got_pid => nonnull(addr, || bytes(pid, addr, 4)),
+            Kind::WaitStatus if got_pid => nonnull(addr, || bytes(pid, addr, STATUS_SIZE)),
             Kind::WaitRusage if got_pid => nonnull(addr, || rusage(pid, addr)),
             Kind::Rusage if !failed => nonnull(addr, || rusage(pid, addr)),
             Kind::WaitStatus | Kind::WaitRusage | Kind::Rusage => Mem::None,
             Kind::CloneTail if args[0] & (CLONE_PARENT_SETTID | CLONE_PIDFD) != 0 => {
-                nonnull(addr, || bytes(pid, addr, 4))
+                nonnull(addr, || bytes(pid, addr, size_of::<i32>()))
             }
             Kind::CloneTail => Mem::None,
             Kind::Clone3Args => clone_args(pid, addr, args[1]),
@@ -65,14 +67,17 @@ pub fn fetch(pid: Tid, spec_args: &[Arg], args: &[u64; 6], sp: u64, rval: Option
     mem
 }
 
-/// The first 32 bytes (ru_utime, ru_stime: all strace shows without -v) of a readable rusage.
+/// The part strace shows without -v (ru_utime, ru_stime) of a rusage readable in full.
 fn rusage(pid: Tid, addr: u64) -> Mem {
     let mut all = [0u8; RUSAGE_SIZE];
     match sys::read_mem(pid, addr, &mut all) {
         Ok(RUSAGE_SIZE) => {
             let mut data = [0u8; 128];
-            data[..32].copy_from_slice(&all[..32]);
-            Mem::Bytes { len: 32, data }
+            data[..RUSAGE_SHOWN].copy_from_slice(&all[..RUSAGE_SHOWN]);
+            Mem::Bytes {
+                len: RUSAGE_SHOWN as u8,
+                data,
+            }
         }
         _ => Mem::Fault,
     }
@@ -99,49 +104,44 @@ fn read_clone_args(pid: Tid, addr: u64, size: u64) -> Result<Vec<u8>, Unread> {
     }
 }
 
-/// clone3 at entry: clone_args, then its set_tid array when that is one strace would show.
+/// clone3 at entry: clone_args, and its set_tid array when that is one strace would show.
 fn clone_args(pid: Tid, addr: u64, size: u64) -> Mem {
-    let mut blob = match read_clone_args(pid, addr, size) {
+    let blob = match read_clone_args(pid, addr, size) {
         Ok(b) => b,
         Err(Unread::TooShort) => return Mem::None,
         Err(Unread::Fault) => return Mem::Fault,
     };
-    let (set_tid, n) = (u64_at(&blob, 64), u64_at(&blob, 72));
-    if set_tid != 0 && (1..=32).contains(&n) {
-        let mut tids = vec![0u8; n as usize * 4];
-        if read_all(pid, set_tid, &mut tids) {
-            blob.extend_from_slice(&tids);
+    let args = CloneArgs::from_bytes(&blob);
+    let mut set_tid = None;
+    if args.shows_set_tid() {
+        let mut tids = vec![0u8; args.set_tid_size as usize * 4];
+        if read_all(pid, args.set_tid, &mut tids) {
+            set_tid = Some(ints(&tids));
         }
     }
-    Mem::Blob(blob)
+    Mem::Clone3(Clone3 { args, set_tid })
 }
 
-/// clone3 at exit: clone_args again, then one byte (1: the call failed, 2: pidfd read,
-/// 4: parent_tid read) and the two ints the kernel stored for the parent. None when the
-/// entry said it all (too short, or unreadable and the call failed).
+/// clone3 at exit: clone_args again, and the ints the kernel stored for the parent. None
+/// when the entry said it all (too short, or unreadable and the call failed).
 fn clone3_tail(pid: Tid, addr: u64, size: u64, failed: bool) -> Mem {
-    let mut blob = match read_clone_args(pid, addr, size) {
-        Ok(b) => b,
+    let args = match read_clone_args(pid, addr, size) {
+        Ok(b) => CloneArgs::from_bytes(&b),
         Err(Unread::Fault) if !failed => return Mem::Fault,
         Err(_) => return Mem::None,
     };
-    let flags = u64_at(&blob, 0);
-    let mut status = failed as u8;
-    let mut ints = [0u8; 8];
-    for (bit, (flag, at, slot)) in [(CLONE_PIDFD, 8, 0), (CLONE_PARENT_SETTID, 24, 4)]
-        .into_iter()
-        .enumerate()
-    {
-        if !failed
-            && flags & flag != 0
-            && read_all(pid, u64_at(&blob, at), &mut ints[slot..slot + 4])
-        {
-            status |= 2 << bit;
-        }
-    }
-    blob.push(status);
-    blob.extend_from_slice(&ints);
-    Mem::Blob(blob)
+    let stored = |flag: u64, at: u64| {
+        let mut int = [0u8; 4];
+        (!failed && args.flags & flag != 0 && read_all(pid, at, &mut int))
+            .then(|| i32_at(&int, 0))
+            .flatten()
+    };
+    Mem::Clone3Exit(Clone3Exit {
+        pidfd: stored(CLONE_PIDFD, args.pidfd),
+        parent_tid: stored(CLONE_PARENT_SETTID, args.parent_tid),
+        args,
+        failed,
+    })
 }
 
 /// Whether all of `buf` could be read from `addr`.

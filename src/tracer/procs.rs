@@ -1,16 +1,13 @@
 //! Per-process state for the verdict: signal dispositions, senders, names, OOM evidence.
 
 use crate::decode::siginfo::{self as si, SigInfo};
-use crate::event::{Disposition, From, Oom, Sender};
+use crate::decode::signal::{SA_RESETHAND, SIG_DFL, SIG_IGN};
+use crate::event::{Disposition, Oom, Origin, Sender};
 use crate::procfs;
 use crate::signal::Signal;
 use crate::sys::Tid;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-const SA_RESETHAND: u64 = 0x8000_0000;
-const SIG_DFL: u64 = 0;
-const SIG_IGN: u64 = 1;
 
 #[derive(Debug, Clone, Default)]
 struct ProcState {
@@ -24,6 +21,10 @@ struct ProcState {
     /// Caught signals whose handler is reset to default at delivery (SA_RESETHAND).
     oneshot: u64,
     oom_base: Option<(u64, String)>,
+    /// Its process group and session, as last shown.
+    place: Option<(i32, i32)>,
+    /// Its pid namespace (inode) and NSpid, when it is not sigtrace's namespace.
+    ns: Option<(u64, Vec<i32>)>,
 }
 
 #[derive(Default)]
@@ -36,22 +37,46 @@ pub struct Procs {
     exited: HashMap<Tid, Arc<[u8]>>,
     /// Whether every rt_sigaction is seen (then dispositions need no /proc read per signal).
     pub tracked: bool,
-}
-
-fn bit(sig: i32) -> u64 {
-    if (1..=64).contains(&sig) {
-        1 << (sig - 1)
-    } else {
-        0
-    }
+    /// sigtrace's own pid namespace.
+    own_ns: Option<u64>,
+    /// Traced processes of other pid namespaces that ended: (namespace, pid there) -> pid here.
+    ns_ended: HashMap<(u64, i32), Tid>,
 }
 
 impl Procs {
     pub fn new(tracked: bool) -> Procs {
         Procs {
             tracked,
+            own_ns: procfs::pid_ns(crate::sys::getpid()),
             ..Default::default()
         }
+    }
+
+    /// `pid`'s pid namespace and NSpid, when it is not sigtrace's own.
+    fn namespace(&self, pid: Tid) -> Option<(u64, Vec<i32>)> {
+        let ns = procfs::pid_ns(pid)?;
+        if Some(ns) == self.own_ns {
+            return None;
+        }
+        Some((ns, procfs::nspid(pid)?))
+    }
+
+    /// Records where `pid` sits; true when that changed.
+    pub fn set_place(&mut self, pid: Tid, place: (i32, i32)) -> bool {
+        let s = self.map.entry(pid).or_default();
+        s.place.replace(place) != Some(place)
+    }
+
+    /// The traced process `pid` as a sender, read once until it execs or ends.
+    pub fn traced(&mut self, pid: Tid) -> Option<Arc<Sender>> {
+        if let Some(s) = self.senders.get(&pid) {
+            return Some(s.clone());
+        }
+        let Origin::Process(s) = self.process(pid, procfs::uid(pid).unwrap_or(0)) else {
+            return None;
+        };
+        self.senders.insert(pid, s.clone());
+        Some(s)
     }
 
     /// A process seen for the first time (launched, attached): its dispositions from /proc.
@@ -62,15 +87,18 @@ impl Procs {
             cgt,
             ign_at_exec: ign,
             oom_base: procfs::oom_kills(pid),
+            ns: self.namespace(pid),
             ..Default::default()
         };
         self.map.insert(pid, state);
     }
 
-    /// fork: the child has its parent's dispositions.
+    /// fork: the child has its parent's dispositions (and maybe a new pid namespace).
     pub fn forked(&mut self, parent: Tid, child: Tid) {
         match self.map.get(&parent).cloned() {
-            Some(state) => {
+            Some(mut state) => {
+                state.ns = self.namespace(child);
+                state.place = None;
                 self.map.insert(child, state);
             }
             None => self.start(child),
@@ -89,7 +117,7 @@ impl Procs {
 
     /// A successful rt_sigaction(sig, act) with act's handler and flags.
     pub fn sigaction(&mut self, pid: Tid, sig: i32, handler: u64, flags: u64) {
-        let b = bit(sig);
+        let b = Signal(sig).bit();
         let s = self.map.entry(pid).or_default();
         s.changed |= b;
         s.ign &= !b;
@@ -109,7 +137,7 @@ impl Procs {
 
     /// What delivering `sig` does now; applies SA_RESETHAND.
     pub fn disposition(&mut self, pid: Tid, sig: Signal) -> Disposition {
-        let b = bit(sig.0);
+        let b = sig.bit();
         if !self.tracked
             && let Some((ign, cgt)) = procfs::dispositions(pid)
         {
@@ -133,55 +161,99 @@ impl Procs {
         }
     }
 
-    /// Who sent the signal, read from /proc now, while the sender may still exist.
-    pub fn sender(&mut self, info: &SigInfo) -> From {
+    /// Who sent the signal to `receiver`, read from /proc now, while the sender may still
+    /// exist. si_pid is a pid in the receiver's pid namespace: translated to sigtrace's first.
+    pub fn sender(&mut self, info: &SigInfo, receiver: Tid) -> Origin {
         let code = info.code();
         let has_sender = matches!(code, si::SI_USER | si::SI_QUEUE | si::SI_TKILL)
             || (info.signo().0 == libc::SIGCHLD && (1..=6).contains(&code));
         if !has_sender {
-            return From::NoSender;
+            return Origin::NoSender;
         }
-        let pid = info.pid();
-        if pid == 0 {
-            return From::OtherNamespace;
-        }
+        let uid = info.uid();
+        let pid = match (info.pid(), self.receiver_ns(receiver)) {
+            (0, _) => return Origin::OtherNamespace { uid },
+            (pid, None) => pid,
+            (pid, Some((ns, level))) => match self.translate(pid, ns, level) {
+                Some(host) => host,
+                None => return Origin::Untranslated { pid, uid },
+            },
+        };
         if let Some(s) = self.senders.get(&pid) {
-            return From::Process(s.clone());
+            return Origin::Process(s.clone());
         }
         let child_ended = matches!(code, si::CLD_EXITED | si::CLD_KILLED | si::CLD_DUMPED);
         if info.signo().0 == libc::SIGCHLD
             && child_ended
             && let Some(comm) = self.exited.remove(&pid)
         {
-            return From::Process(Arc::new(Sender {
+            return Origin::Process(Arc::new(Sender {
                 pid,
-                uid: Some(info.uid()),
+                uid: Some(uid),
                 comm: comm.to_vec(),
                 cmdline: Vec::new(),
                 ancestry: Vec::new(),
             }));
         }
-        let Some(p) = procfs::proc_info(pid) else {
-            return From::Gone(pid);
-        };
         // A SIGCHLD comes from a child of the receiver: its parent chain is the receiver's.
-        let ancestry = if info.signo().0 == libc::SIGCHLD && code > 0 {
-            Vec::new()
-        } else {
-            procfs::ancestry(p.ppid)
+        let chain = !(info.signo().0 == libc::SIGCHLD && code > 0);
+        let from = self.read_sender(pid, uid, chain);
+        // Only traced processes are cached: sigtrace sees when they exec or end.
+        if let (Origin::Process(s), true) = (&from, self.map.contains_key(&pid)) {
+            self.senders.insert(pid, s.clone());
+        }
+        from
+    }
+
+    /// The process `pid` (in sigtrace's namespace) as a sender, with its parent chain.
+    pub fn process(&self, pid: Tid, uid: u32) -> Origin {
+        self.read_sender(pid, uid, true)
+    }
+
+    fn read_sender(&self, pid: Tid, uid: u32, chain: bool) -> Origin {
+        let Some(p) = procfs::proc_info(pid) else {
+            return Origin::Gone { pid, uid };
         };
-        let sender = Arc::new(Sender {
+        let ancestry = if chain {
+            procfs::ancestry(p.ppid)
+        } else {
+            Vec::new()
+        };
+        Origin::Process(Arc::new(Sender {
             pid,
-            uid: p.uid,
+            uid: p.uid.or(Some(uid)),
             comm: p.comm,
             cmdline: p.cmdline,
             ancestry,
-        });
-        // Only traced processes are cached: sigtrace sees when they exec or end.
-        if self.map.contains_key(&pid) {
-            self.senders.insert(pid, sender.clone());
+        }))
+    }
+
+    /// The receiver's pid namespace and its depth, when it is not sigtrace's.
+    fn receiver_ns(&self, receiver: Tid) -> Option<(u64, usize)> {
+        let (ns, nspid) = match self.map.get(&receiver) {
+            Some(s) => s.ns.clone()?,
+            None => self.namespace(receiver)?,
+        };
+        Some((ns, nspid.len().checked_sub(1)?))
+    }
+
+    /// The pid in sigtrace's namespace of the process that is `pid` at depth `level` of
+    /// namespace `ns`: a traced process's NSpid first, then every process's.
+    fn translate(&self, pid: i32, ns: u64, level: usize) -> Option<Tid> {
+        if let Some(&host) = self.ns_ended.get(&(ns, pid)) {
+            return Some(host);
         }
-        From::Process(sender)
+        let at_level = |nspid: &[i32]| nspid.get(level) == Some(&pid);
+        let traced = self.map.iter().find_map(|(&host, s)| {
+            let (their, nspid) = s.ns.as_ref()?;
+            (*their == ns && at_level(nspid)).then_some(host)
+        });
+        traced.or_else(|| {
+            procfs::all_pids().into_iter().find(|&host| {
+                procfs::nspid(host).is_some_and(|n| at_level(&n))
+                    && procfs::pid_ns(host).is_some_and(|their| their == ns)
+            })
+        })
     }
 
     /// The out-of-memory evidence for a process that died of SIGKILL.
@@ -201,7 +273,13 @@ impl Procs {
     }
 
     pub fn ended(&mut self, pid: Tid, comm: Option<Arc<[u8]>>) {
-        self.map.remove(&pid);
+        // Its parent's SIGCHLD names it by its pid in their namespace.
+        if let Some((ns, nspid)) = self.map.remove(&pid).and_then(|s| s.ns) {
+            if self.ns_ended.len() >= 4096 {
+                self.ns_ended.clear();
+            }
+            self.ns_ended.insert((ns, *nspid.last().unwrap_or(&0)), pid);
+        }
         self.senders.remove(&pid);
         if let Some(comm) = comm {
             // Parents that ignore SIGCHLD leave names unclaimed: keep the map small.
@@ -230,8 +308,8 @@ mod tests {
         p.map.insert(
             1,
             ProcState {
-                ign: bit(2),
-                ign_at_exec: bit(2),
+                ign: Signal(2).bit(),
+                ign_at_exec: Signal(2).bit(),
                 ..Default::default()
             },
         );

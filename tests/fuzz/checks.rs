@@ -1,11 +1,14 @@
 //! What every input must satisfy, shared by the fuzz targets and the corpus replay test.
 #![allow(dead_code)]
+use sigtrace::decode::clone::{Clone3, Clone3Exit, CloneArgs};
 use sigtrace::decode::siginfo::SigInfo;
-use sigtrace::decode::syscall::{SyscallSet, spec};
-use sigtrace::event::{ArgStr, ArgvEnd, Disposition, Event, EventKind, From, Mem, Stamp, Syscall};
+use sigtrace::event::{
+    ArgStr, ArgvEnd, Disposition, Event, EventKind, Mem, Origin, Stamp, Syscall,
+};
 use sigtrace::render::json::JsonFormat;
 use sigtrace::render::text::TextFormat;
 use sigtrace::signal::SignalSet;
+use sigtrace::strace::syscalls::{SyscallSet, spec};
 
 fn printable(s: &str) -> bool {
     s.chars().all(|c| (' '..='~').contains(&c))
@@ -72,14 +75,14 @@ fn text_and_json(events: &[Event]) {
 pub fn siginfo(data: &[u8]) {
     let info = info(data);
     let mut s = String::new();
-    sigtrace::render::text::siginfo(&info, 100, &mut s);
+    sigtrace::strace::signal::siginfo(&info, 100, &mut s);
     assert!(
         printable(&s) && s.starts_with('{') && s.ends_with('}'),
         "{s:?}"
     );
     text_and_json(&[event(EventKind::Signal {
         info,
-        from: From::NoSender,
+        from: Origin::NoSender,
         disposition: Disposition::Default,
     })]);
 }
@@ -138,7 +141,21 @@ impl Bytes<'_> {
             }
             5 => {
                 let n = self.u8() as usize;
-                Mem::Blob(self.take(n).to_vec())
+                let raw = self.take(n).to_vec();
+                let args = CloneArgs::from_bytes(&raw);
+                match self.u8() % 2 {
+                    0 => Mem::Clone3(Clone3 {
+                        args,
+                        set_tid: (raw.len() > 88)
+                            .then(|| sigtrace::decode::clone::ints(&raw[88..])),
+                    }),
+                    _ => Mem::Clone3Exit(Clone3Exit {
+                        args,
+                        failed: raw.len() % 2 == 1,
+                        pidfd: raw.first().map(|&b| b as i32),
+                        parent_tid: raw.get(1).map(|&b| b as i32),
+                    }),
+                }
             }
             _ => Mem::Count(self.u64() as u32, self.u8() & 1 == 1),
         }
@@ -165,13 +182,14 @@ pub fn syscall(data: &[u8]) {
     let is_error = b.u8() & 1 == 1;
     let spec = spec(nr);
     let mut s = String::new();
-    sigtrace::render::syscall::entry(&spec, &entry, 100, &mut s);
-    sigtrace::render::syscall::exit(&spec, &exit, 100, &mut s);
-    sigtrace::render::syscall::ret(&spec, ret, is_error, &mut s);
+    sigtrace::strace::args::entry(&spec, &entry, 100, &mut s);
+    sigtrace::strace::args::exit(&spec, &exit, 100, &mut s);
+    sigtrace::strace::args::ret(&spec, ret, is_error, &mut s);
     assert!(printable(&s), "{s:?}");
     text_and_json(&[
-        event(EventKind::SyscallEntry(entry)),
+        event(EventKind::SyscallEntry(entry.clone())),
         event(EventKind::SyscallExit {
+            entry: Box::new(entry),
             call: exit,
             ret,
             is_error,

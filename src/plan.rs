@@ -1,0 +1,164 @@
+//! Config + environment -> Plan: how to stop at syscalls, the ptrace options, the seccomp filter, the command, the output.
+
+use crate::cli::{self, Config, Target};
+use crate::render::{self, Format, Sink};
+use crate::seccomp::{self, Insn};
+use crate::strace::syscalls::NR_EXECVE;
+use crate::strace::{error_text, escape, escape_bytes};
+use crate::sys;
+use crate::tracer::SyscallMode;
+use std::ffi::{CString, OsString};
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// A failure before tracing starts: the line to print, and sigtrace's exit status.
+pub type Failure = (String, i32);
+
+pub struct Plan {
+    pub mode: SyscallMode,
+    /// The PTRACE_O_* options of every tracee.
+    pub options: i32,
+    pub sink: Sink,
+    pub launch: Option<Command>,
+}
+
+/// The command to launch: its resolved path, argv, name as shown, and its seccomp filter.
+pub struct Command {
+    pub path: CString,
+    pub argv: Vec<CString>,
+    pub shown: String,
+    pub filter: Option<Vec<Insn>>,
+}
+
+impl Plan {
+    pub fn new(config: &Config) -> Result<Plan, Failure> {
+        let sink = sink(config)?;
+        let mode = mode(config);
+        let launch = match &config.target {
+            Target::Launch(argv) => Some(command(argv, config, mode)?),
+            Target::Attach(_) => None,
+        };
+        Ok(Plan {
+            mode,
+            options: options(config.follow, mode),
+            sink,
+            launch,
+        })
+    }
+}
+
+fn sink(config: &Config) -> Result<Sink, Failure> {
+    let Some(path) = &config.output else {
+        return Ok(Sink::Stderr);
+    };
+    let name = escape(&path.to_string_lossy());
+    match std::fs::File::create(path) {
+        Ok(f) => Ok(Sink::File(f, name)),
+        Err(e) => Err((format!("{name}: {}", error_text(&e)), 1)),
+    }
+}
+
+/// The filter only with -f, as strace allows --seccomp-bpf only with -f: every child inherits
+/// it, and a child left untraced under RET_TRACE gets ENOSYS.
+fn mode(config: &Config) -> SyscallMode {
+    let launch = matches!(config.target, Target::Launch(_));
+    if config.trace.is_empty() {
+        SyscallMode::Off
+    } else if launch && config.follow && config.seccomp && sys::seccomp_available() {
+        SyscallMode::Seccomp
+    } else {
+        SyscallMode::Every
+    }
+}
+
+/// COMMAND found as execvp would find it (so that a missing one is reported before anything
+/// runs), with the filter it gets.
+fn command(argv: &[OsString], config: &Config, mode: SyscallMode) -> Result<Command, Failure> {
+    let path = resolve(&argv[0])?;
+    let cstring = |s: &[u8]| {
+        CString::new(s).map_err(|_| ("arguments may not contain NUL bytes".to_string(), 1))
+    };
+    // execve always stops: its seccomp stop before the first exec is how the tracer knows the
+    // filter was installed. The watched calls always stop too: rt_sigaction keeps dispositions
+    // known, the kill family names senders, setsid and setpgid keep groups known.
+    let mut stops = config.trace;
+    stops.insert(NR_EXECVE);
+    for nr in crate::tracer::watched().iter() {
+        stops.insert(nr);
+    }
+    Ok(Command {
+        path: cstring(path.as_os_str().as_bytes())?,
+        argv: argv
+            .iter()
+            .map(|a| cstring(a.as_bytes()))
+            .collect::<Result<_, _>>()?,
+        shown: escape_bytes(argv[0].as_bytes()),
+        filter: (mode == SyscallMode::Seccomp).then(|| seccomp::filter(&stops)),
+    })
+}
+
+fn resolve(cmd: &OsString) -> Result<PathBuf, Failure> {
+    if cmd.as_bytes().contains(&b'/') {
+        return Ok(PathBuf::from(cmd));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(cmd))
+        .find(|p| is_executable(p))
+        .ok_or_else(|| {
+            let shown = escape_bytes(cmd.as_bytes());
+            (format!("{shown}: command not found"), 127)
+        })
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// The ptrace options for every tracee. A seccomp filter (only with -f) makes the command die
+/// with sigtrace rather than run on with a filter whose RET_TRACE fails its syscalls with ENOSYS
+/// when no tracer is there.
+fn options(follow: bool, mode: SyscallMode) -> i32 {
+    // No PTRACE_O_TRACEEXIT: a stop more per task, for nothing the exit status does not tell.
+    let mut o = sys::opt::TRACESYSGOOD | sys::opt::TRACECLONE | sys::opt::TRACEEXEC;
+    if follow {
+        o |= sys::opt::TRACEFORK | sys::opt::TRACEVFORK;
+    }
+    if mode == SyscallMode::Seccomp {
+        o |= sys::opt::TRACESECCOMP | sys::opt::EXITKILL;
+    }
+    o
+}
+
+/// Text (strace's lines, pid columns with -o when several tasks may print) or JSON Lines.
+pub fn format(config: &Config, ntasks: usize) -> Format {
+    if config.json {
+        return Format::Json(render::json::JsonFormat::new(sys::clock_ticks()));
+    }
+    let to_file = config.output.is_some();
+    let mut text = render::text::TextFormat::new(
+        config.clock,
+        config.relative,
+        config.signals,
+        to_file && (config.follow || ntasks > 1),
+        to_file,
+    );
+    text.color = use_color(config.color, !to_file);
+    Format::Text(text)
+}
+
+/// `auto`: only on a terminal, and never when NO_COLOR is set (to anything but "").
+fn use_color(when: cli::Color, to_stderr: bool) -> bool {
+    use std::io::IsTerminal;
+    match when {
+        cli::Color::Always => true,
+        cli::Color::Never => false,
+        cli::Color::Auto => {
+            to_stderr
+                && io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! One run of sigtrace: the tracer on this thread, the renderer and signal threads, the channel between them, the exit status.
+mod signals;
+
+use crate::cli::{self, Config, Parsed, Target};
+use crate::msg::warn;
+use crate::plan::{self, Failure, Plan};
+use crate::render;
+use crate::strace::error_text;
+use crate::sys;
+use crate::tracer::{self, Tracer};
+use std::ffi::OsString;
+use std::sync::Arc;
+
+/// The whole program: returns sigtrace's exit status.
+pub fn main_with_args(args: Vec<OsString>) -> i32 {
+    let config = match cli::parse(args) {
+        Ok(Parsed::Run(c)) => c,
+        Ok(Parsed::Print(text)) => {
+            print!("{text}");
+            return 0;
+        }
+        Err(msg) => {
+            warn(&msg);
+            return 1;
+        }
+    };
+    match run(config) {
+        Ok(status) => status,
+        Err((msg, status)) => {
+            warn(&msg);
+            status
+        }
+    }
+}
+
+fn run(config: Config) -> Result<i32, Failure> {
+    let mut plan = Plan::new(&config)?;
+    let saved = sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
+    let control = Arc::new(tracer::Control::default());
+    let (tx, rx) = crossbeam_channel::bounded(16);
+    let bell = Arc::new(crate::channel::Doorbell::default());
+    let mut tracer = Tracer::new(
+        config.follow,
+        plan.options,
+        config.trace,
+        plan.mode,
+        control.clone(),
+        tx,
+        bell.clone(),
+    );
+    if config.stacks {
+        tracer.capture_stacks();
+    }
+
+    let mut held = None;
+    match (&config.target, plan.launch.take()) {
+        (Target::Launch(_), Some(cmd)) => held = Some(spawn(cmd, plan.options, &saved)?),
+        (Target::Attach(pids), _) => {
+            for &pid in pids {
+                if let Err(msg) = tracer.attach(pid) {
+                    tracer.detach_all();
+                    return Err((msg, 1));
+                }
+            }
+        }
+        (Target::Launch(_), None) => unreachable!("a launch plan has its command"),
+    }
+
+    let format = plan::format(&config, tracer.ntasks());
+    let renderer = render::Renderer::new(format, plan.sink, config.quiet, config.follow);
+    let renderer_bell = bell.clone();
+    let render_thread = std::thread::spawn(move || renderer.run(rx, &renderer_bell));
+    signals::spawn_signal_thread(control);
+
+    let mut shown = String::new();
+    if let Some((child, name)) = held {
+        tracer.adopt_launched(child);
+        shown = name;
+    }
+    let result = tracer.run();
+    tracer.close_output();
+    let _ = render_thread.join();
+    if let (Ok(tracer::RunEnd::Killed(sig)), Target::Launch(_)) = (&result, &config.target) {
+        // As strace does: the command's parent sees the death by signal it would have seen.
+        sys::reraise(sig.0);
+    }
+    status_of(result, &shown)
+}
+
+/// sigtrace's exit status for how the run ended: the command's, or 127/126 with a line
+/// saying why it could not be executed.
+fn status_of(
+    result: Result<tracer::RunEnd, tracer::ExecFailed>,
+    shown: &str,
+) -> Result<i32, Failure> {
+    match result {
+        Ok(end) => Ok(end.status()),
+        Err(tracer::ExecFailed(e)) => {
+            let status = if e.raw_os_error() == Some(libc::ENOENT) {
+                127
+            } else {
+                126
+            };
+            Err((
+                format!("cannot execute {shown}: {}", error_text(&e)),
+                status,
+            ))
+        }
+    }
+}
+
+/// Forks the command, seized and held before exec; returns it with its name as shown.
+fn spawn(
+    cmd: plan::Command,
+    options: i32,
+    saved: &sys::SavedSignals,
+) -> Result<(sys::HeldChild, String), Failure> {
+    let child = sys::spawn_held(&cmd.path, &cmd.argv, saved, options, cmd.filter.as_deref())
+        .map_err(|e| (format!("cannot start {}: {}", cmd.shown, error_text(&e)), 1))?;
+    Ok((child, cmd.shown))
+}

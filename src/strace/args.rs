@@ -1,0 +1,290 @@
+//! A syscall's line in strace's notation: `name(` and its arguments at entry and exit, and `= result`.
+
+use super::syscalls::{Arg, Kind, MAX_STRLEN, Ret, Spec, exit_shows};
+use super::{Flags, addr, clone, error_text, flags, hex, quote, signal, wait};
+use crate::decode::errno_name;
+use crate::decode::i32_at;
+use crate::decode::siginfo::{SIGINFO_SIZE, SigInfo};
+use crate::decode::signal::{SigAction, StackT, Timespec};
+use crate::decode::wait::{Rusage, WaitStatus};
+use crate::event::{ArgStr, ArgvEnd, Mem, Syscall};
+use crate::signal::Signal;
+use std::fmt::Write;
+
+pub(crate) const SFD_FLAGS: &Flags = &[(0o2000000, "SFD_CLOEXEC"), (0o4000, "SFD_NONBLOCK")];
+const AT_FLAGS: &Flags = &[
+    (0x100, "AT_SYMLINK_NOFOLLOW"),
+    (0x200, "AT_REMOVEDIR"),
+    (0x400, "AT_SYMLINK_FOLLOW"),
+    (0x800, "AT_NO_AUTOMOUNT"),
+    (0x1000, "AT_EMPTY_PATH"),
+    (0x8000, "AT_RECURSIVE"),
+];
+const URING_FLAGS: &Flags = &[
+    (1, "IORING_ENTER_GETEVENTS"),
+    (2, "IORING_ENTER_SQ_WAKEUP"),
+    (4, "IORING_ENTER_SQ_WAIT"),
+    (8, "IORING_ENTER_EXT_ARG"),
+    (16, "IORING_ENTER_REGISTERED_RING"),
+];
+const AT_FDCWD: i32 = -100;
+
+/// `name(` and the arguments known at entry (with the separator before the exit-time ones).
+pub fn entry(spec: &Spec, call: &Syscall, tck: u64, out: &mut String) {
+    out.push_str(spec.name);
+    out.push('(');
+    args(spec.entry, call, tck, out);
+    if !spec.entry.is_empty() && exit_shows(spec, &call.args) {
+        out.push_str(", ");
+    }
+}
+
+/// The arguments filled in by the call.
+pub fn exit(spec: &Spec, call: &Syscall, tck: u64, out: &mut String) {
+    args(spec.exit, call, tck, out);
+}
+
+/// Each argument with the memory the tracer read for it (pointer kinds take the Mem slots in order).
+fn with_mem<'a>(list: &'a [Arg], call: &'a Syscall) -> impl Iterator<Item = (Arg, &'a Mem)> + 'a {
+    let mut slot = 0;
+    list.iter().map(move |arg| {
+        let mem = if arg.kind.reads_memory() {
+            slot += 1;
+            &call.mem[(slot - 1).min(2)]
+        } else {
+            &Mem::None
+        };
+        (*arg, mem)
+    })
+}
+
+fn args(list: &[Arg], call: &Syscall, tck: u64, out: &mut String) {
+    for (i, (arg, mem)) in with_mem(list, call).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        one(arg, call, mem, tck, out);
+    }
+}
+
+fn one(arg: Arg, call: &Syscall, mem: &Mem, tck: u64, out: &mut String) {
+    value(
+        arg.kind,
+        call.args[arg.idx as usize],
+        &call.args,
+        mem,
+        tck,
+        out,
+    );
+}
+
+/// The arguments decoded one by one (for JSON).
+pub fn arg_strings(list: &[Arg], call: &Syscall, tck: u64) -> Vec<String> {
+    with_mem(list, call)
+        .map(|(arg, mem)| {
+            let mut s = String::new();
+            one(arg, call, mem, tck, &mut s);
+            s
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn bytes(mem: &Mem) -> Option<&[u8]> {
+    match mem {
+        Mem::Bytes { len, data } => data.get(..*len as usize),
+        _ => None,
+    }
+}
+
+/// One argument: `raw` is its register, `all` every argument register (clone's tail needs them).
+fn value(kind: Kind, raw: u64, all: &[u64; 6], mem: &Mem, tck: u64, out: &mut String) {
+    match kind {
+        Kind::Sig => {
+            let _ = write!(out, "{}", Signal(raw as i32));
+        }
+        Kind::Int | Kind::Fd => {
+            let _ = write!(out, "{}", raw as i32);
+        }
+        Kind::DirFd if raw as i32 == AT_FDCWD => out.push_str("AT_FDCWD"),
+        Kind::DirFd => {
+            let _ = write!(out, "{}", raw as i32);
+        }
+        Kind::ULong => {
+            let _ = write!(out, "{raw}");
+        }
+        Kind::XU32 => hex(raw as u32 as u64, out),
+        Kind::Hex => hex(raw, out),
+        Kind::How => how(raw, out),
+        Kind::SfdFlags => flags(raw, SFD_FLAGS, "SFD_???", out),
+        Kind::AtFlags => flags(raw, AT_FLAGS, "AT_???", out),
+        Kind::UringFlags => flags(raw as u32 as u64, URING_FLAGS, "IORING_ENTER_???", out),
+        Kind::WaitOptions => wait::wait_options(raw, out),
+        Kind::IdType => wait::id_type(raw, out),
+        Kind::CloneStack => {
+            out.push_str("child_stack=");
+            addr(raw, out);
+        }
+        Kind::CloneFlags => clone::clone_flags(raw, out),
+        Kind::CloneTail => clone::clone_tail(all, i32_at(bytes(mem).unwrap_or(&[]), 0), out),
+        Kind::Clone3Args => {
+            let c = match mem {
+                Mem::Clone3(c) => Some(c),
+                _ => None,
+            };
+            clone::clone3_entry(raw, all[1], c, out);
+        }
+        Kind::Clone3Tail => {
+            let tail = match mem {
+                Mem::Clone3Exit(x) => clone::Clone3Tail::Read(x),
+                Mem::Fault => clone::Clone3Tail::Fault,
+                _ => clone::Clone3Tail::Nothing,
+            };
+            clone::clone3_exit(raw, all[1], tail, out);
+        }
+        Kind::FrameMask => {
+            out.push_str("{mask=");
+            pointed(Kind::SigSet { size: 0, min: 0 }, raw, mem, tck, out);
+            out.push('}');
+        }
+        Kind::EnvCount => {
+            addr(raw, out);
+            if let Mem::Count(n, unterminated) = mem {
+                let s = if *n == 1 { "" } else { "s" };
+                let u = if *unterminated { ", unterminated" } else { "" };
+                let _ = write!(out, " /* {n} var{s}{u} */");
+            }
+        }
+        _ => pointed(kind, raw, mem, tck, out),
+    }
+}
+
+/// An argument that points to what the tracer read: the value there, or else the address.
+fn pointed(kind: Kind, raw: u64, mem: &Mem, tck: u64, out: &mut String) {
+    let b = bytes(mem).unwrap_or(&[]);
+    let shown = match (kind, mem) {
+        (Kind::WaitStatus, _) => WaitStatus::from_bytes(b).map(|s| wait::wait_status(s, out)),
+        (Kind::WaitRusage | Kind::Rusage, _) => {
+            Rusage::from_bytes(b).map(|r| wait::rusage(&r, out))
+        }
+        (Kind::SigSet { .. }, _) => bytes(mem).map(|b| signal::sigset(b, out)),
+        (Kind::SigAction, _) => SigAction::from_bytes(b).map(|a| signal::sigaction(&a, out)),
+        (Kind::StackT, _) => StackT::from_bytes(b).map(|s| signal::stack_t(&s, out)),
+        (Kind::Timespec, _) => Timespec::from_bytes(b).map(|t| timespec(&t, out)),
+        (Kind::SigInfo, _) => <[u8; SIGINFO_SIZE]>::try_from(b)
+            .ok()
+            .map(|b| signal::siginfo(&SigInfo::from_bytes(b), tck, out)),
+        (Kind::Path, Mem::Str(s, complete)) => {
+            quote(s, out);
+            if !complete {
+                out.push_str("...");
+            }
+            Some(())
+        }
+        (Kind::Argv, Mem::Argv(items, end)) => {
+            argv(items, *end, out);
+            Some(())
+        }
+        _ => None,
+    };
+    if shown.is_none() {
+        addr(raw, out);
+    }
+}
+
+/// SIG_BLOCK / SIG_UNBLOCK / SIG_SETMASK.
+fn how(raw: u64, out: &mut String) {
+    match raw {
+        0 => out.push_str("SIG_BLOCK"),
+        1 => out.push_str("SIG_UNBLOCK"),
+        2 => out.push_str("SIG_SETMASK"),
+        _ => {
+            let _ = write!(out, "{raw:#x} /* SIG_??? */");
+        }
+    }
+}
+
+fn timespec(t: &Timespec, out: &mut String) {
+    let _ = write!(out, "{{tv_sec={}, tv_nsec={}}}", t.sec, t.nsec);
+}
+
+fn argv(items: &[ArgStr], end: ArgvEnd, out: &mut String) {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        match &item.text {
+            Some((bytes, complete)) => {
+                let shown = &bytes[..bytes.len().min(MAX_STRLEN)];
+                quote(shown, out);
+                if !complete || bytes.len() > shown.len() {
+                    out.push_str("...");
+                }
+            }
+            None => addr(item.ptr, out),
+        }
+    }
+    match end {
+        ArgvEnd::Null => {}
+        ArgvEnd::More => out.push_str(", ..."),
+        ArgvEnd::Fault(a) => {
+            let _ = write!(out, ", ... /* {a:#x} */");
+        }
+    }
+    out.push(']');
+}
+
+/// The return value: `0`, `10 (SIGUSR1)`, `-1 ESRCH (No such process)`, `? ERESTARTNOHAND (...)`.
+pub fn ret(spec: &Spec, rval: i64, is_error: bool, out: &mut String) {
+    if is_error {
+        let e = rval.wrapping_neg() as i32;
+        if let Some(text) = restart_text(e) {
+            let _ = write!(out, "? {text}");
+            return;
+        }
+        let text = error_text(&std::io::Error::from_raw_os_error(e));
+        let _ = match errno_name(e) {
+            Some(name) => write!(out, "-1 {name} ({text})"),
+            None => write!(out, "-1 {e} ({text})"),
+        };
+        return;
+    }
+    let _ = write!(out, "{rval}");
+    if spec.ret == Ret::Signal
+        && rval > 0
+        && let Some(name) = Signal(rval as i32).name()
+    {
+        let _ = write!(out, " ({name})");
+    }
+}
+
+/// The kernel's internal restart codes, which a tracer sees when a signal interrupts a call.
+fn restart_text(e: i32) -> Option<&'static str> {
+    Some(match e {
+        512 => "ERESTARTSYS (To be restarted if SA_RESTART is set)",
+        513 => "ERESTARTNOINTR (To be restarted)",
+        514 => "ERESTARTNOHAND (To be restarted if no handler)",
+        516 => "ERESTART_RESTARTBLOCK (Interrupted by signal)",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn returns() {
+        let spec = crate::strace::syscalls::spec(128);
+        let mut s = String::new();
+        ret(&spec, 10, false, &mut s);
+        assert_eq!(s, "10 (SIGUSR1)");
+        s.clear();
+        ret(&spec, -3, true, &mut s);
+        assert_eq!(s, "-1 ESRCH (No such process)");
+        s.clear();
+        ret(&spec, -514, true, &mut s);
+        assert_eq!(s, "? ERESTARTNOHAND (To be restarted if no handler)");
+    }
+}

@@ -1,0 +1,532 @@
+//! The syscall table: each x86_64 syscall's name, the classes strace puts it in, how its arguments are shown.
+
+use crate::decode::clone::CLONE_TAIL_FLAGS;
+use crate::decode::tables::SYSCALLS_X86_64;
+use crate::decode::{syscall_name, syscall_nargs};
+
+/// strace's default string limit (-s 32), which also caps how many argv entries are shown.
+pub const MAX_STRLEN: usize = 32;
+
+/// Syscall numbers below this are tracked (x86_64's highest is in the 400s).
+pub const MAX_NR: u32 = 512;
+
+/// The classes strace puts a syscall in (`-e trace=%signal`), as bits.
+pub mod class {
+    /// strace's %signal on x86_64.
+    pub const SIGNAL: u8 = 1;
+    /// strace's %process on x86_64.
+    pub const PROCESS: u8 = 2;
+    /// Added to %signal by default: how processes end, exec, and who is in which group or
+    /// session.
+    pub const DEFAULT: u8 = 4;
+}
+
+/// A set of syscall numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyscallSet([u64; (MAX_NR / 64) as usize]);
+
+impl SyscallSet {
+    pub const NONE: SyscallSet = SyscallSet([0; (MAX_NR / 64) as usize]);
+
+    pub fn all() -> SyscallSet {
+        let mut s = SyscallSet::NONE;
+        for &(nr, _, _) in SYSCALLS_X86_64 {
+            s.insert(nr);
+        }
+        s
+    }
+
+    pub fn default_set() -> SyscallSet {
+        SyscallSet::class(class::SIGNAL | class::DEFAULT)
+    }
+
+    /// Every syscall in any of these classes.
+    pub fn class(bits: u8) -> SyscallSet {
+        let mut s = SyscallSet::NONE;
+        for spec in SPECS.iter().filter(|s| s.class & bits != 0) {
+            s.insert(spec.nr);
+        }
+        s
+    }
+
+    pub fn contains(&self, nr: u32) -> bool {
+        nr < MAX_NR && self.0[(nr / 64) as usize] & (1 << (nr % 64)) != 0
+    }
+
+    pub fn insert(&mut self, nr: u32) {
+        if nr < MAX_NR {
+            self.0[(nr / 64) as usize] |= 1 << (nr % 64);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|&w| w == 0)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..MAX_NR).filter(|&n| self.contains(n))
+    }
+
+    /// Every known syscall not in the set.
+    pub fn complement(self) -> SyscallSet {
+        let mut all = SyscallSet::all();
+        for (a, w) in all.0.iter_mut().zip(self.0) {
+            *a &= !w;
+        }
+        all
+    }
+}
+
+/// How one argument is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A signal number: name or number.
+    Sig,
+    /// An int, signed (pids, exit codes).
+    Int,
+    /// An unsigned long (sizes).
+    ULong,
+    /// An unsigned int in hex (%#x).
+    XU32,
+    /// SIG_BLOCK / SIG_UNBLOCK / SIG_SETMASK.
+    How,
+    /// A sigset pointer whose byte size is argument `size`; shown only when min <= size <= 8.
+    SigSet {
+        size: u8,
+        min: u8,
+    },
+    /// rt_sigreturn's `{mask=[...]}`, read from the signal frame on the stack.
+    FrameMask,
+    SigAction,
+    StackT,
+    SigInfo,
+    Timespec,
+    /// A file descriptor, or AT_FDCWD for a directory descriptor.
+    Fd,
+    DirFd,
+    Path,
+    Argv,
+    /// envp: its address and `/* N vars */`.
+    EnvCount,
+    SfdFlags,
+    AtFlags,
+    UringFlags,
+    /// wait4's `int *wstatus`, read when the call returned a pid: `[{WIFEXITED(s) && ...}]`.
+    WaitStatus,
+    /// wait4's `struct rusage *`, read when the call returned a pid.
+    WaitRusage,
+    /// waitid's `struct rusage *`, read when the call succeeded.
+    Rusage,
+    /// WNOHANG|WEXITED|... (wait4, waitid).
+    WaitOptions,
+    /// waitid's P_ALL / P_PID / P_PGID / P_PIDFD.
+    IdType,
+    /// clone's `child_stack=...`.
+    CloneStack,
+    /// clone's `flags=CLONE_...|SIGCHLD` (the low byte is the exit signal).
+    CloneFlags,
+    /// clone's exit-time arguments, each shown only when a flag says it is used:
+    /// `parent_tid=[N]` (argument 2, read), `tls=` (4), `child_tidptr=` (3).
+    CloneTail,
+    /// clone3's struct clone_args at entry (its size is argument 1), and the size when nothing
+    /// is left for the exit.
+    Clone3Args,
+    /// clone3 at exit: ` => {pidfd=[N], parent_tid=[N]}` as its flags say, and the size.
+    Clone3Tail,
+    /// Raw value in hex (undecoded syscalls).
+    Hex,
+}
+
+impl Kind {
+    /// Whether the tracer must read tracee memory for this argument (one Mem slot each).
+    pub fn reads_memory(self) -> bool {
+        matches!(
+            self,
+            SigSet { .. }
+                | FrameMask
+                | SigAction
+                | StackT
+                | SigInfo
+                | Timespec
+                | Path
+                | Argv
+                | EnvCount
+                | WaitStatus
+                | WaitRusage
+                | Rusage
+                | CloneTail
+                | Clone3Args
+                | Clone3Tail
+        )
+    }
+}
+
+/// How the return value is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ret {
+    Int,
+    /// A signal number, shown as `10 (SIGUSR1)` (rt_sigtimedwait).
+    Signal,
+    /// The call does not return (exit, exit_group): `= ?`.
+    Never,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Arg {
+    pub idx: u8,
+    pub kind: Kind,
+}
+
+const fn a(idx: u8, kind: Kind) -> Arg {
+    Arg { idx, kind }
+}
+
+/// A decoder, keyed by the syscall's number in the generated table.
+const fn def(
+    name: &'static str,
+    class: u8,
+    entry: &'static [Arg],
+    exit: &'static [Arg],
+    ret: Ret,
+) -> Spec {
+    Spec {
+        nr: nr_of(name),
+        name,
+        class,
+        sends: None,
+        entry,
+        exit,
+        ret,
+    }
+}
+
+impl Spec {
+    /// A kill-family call: its signal is argument `sig`, its target argument `target`.
+    const fn sending(self, sig: u8, target: Option<u8>) -> Spec {
+        Spec {
+            sends: Some(Sends { sig, target }),
+            ..self
+        }
+    }
+}
+
+/// Which arguments of a kill-family call name the signal and its target (None: a pidfd).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sends {
+    pub sig: u8,
+    pub target: Option<u8>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub nr: u32,
+    pub name: &'static str,
+    /// The `class` bits.
+    pub class: u8,
+    /// For kill-family calls: where the signal and the target are.
+    pub sends: Option<Sends>,
+    /// Arguments printed at syscall entry.
+    pub entry: &'static [Arg],
+    /// Arguments printed at syscall exit (after the call filled them in).
+    pub exit: &'static [Arg],
+    pub ret: Ret,
+}
+
+use Kind::*;
+
+const SET3: Kind = SigSet { size: 3, min: 8 };
+
+/// The table, keyed by number (each found by name in the generated table): how strace decodes
+/// each syscall sigtrace decodes, its classes, and where a kill-family call names its signal.
+static SPECS: &[Spec] = &[
+    def(
+        "rt_sigaction",
+        class::SIGNAL,
+        &[a(0, Sig), a(1, SigAction)],
+        &[a(2, SigAction), a(3, ULong)],
+        Ret::Int,
+    ),
+    def(
+        "rt_sigprocmask",
+        class::SIGNAL,
+        &[a(0, How), a(1, SET3)],
+        &[a(2, SET3), a(3, ULong)],
+        Ret::Int,
+    ),
+    def(
+        "rt_sigreturn",
+        class::SIGNAL,
+        &[a(0, FrameMask)],
+        &[],
+        Ret::Int,
+    ),
+    def("pause", class::SIGNAL, &[], &[], Ret::Int),
+    def(
+        "kill",
+        class::SIGNAL | class::PROCESS,
+        &[a(0, Int), a(1, Sig)],
+        &[],
+        Ret::Int,
+    )
+    .sending(1, Some(0)),
+    def(
+        "tkill",
+        class::SIGNAL | class::PROCESS,
+        &[a(0, Int), a(1, Sig)],
+        &[],
+        Ret::Int,
+    )
+    .sending(1, Some(0)),
+    def(
+        "tgkill",
+        class::SIGNAL | class::PROCESS,
+        &[a(0, Int), a(1, Int), a(2, Sig)],
+        &[],
+        Ret::Int,
+    )
+    .sending(2, Some(0)),
+    def(
+        "rt_sigpending",
+        class::SIGNAL,
+        &[],
+        &[a(0, SigSet { size: 1, min: 1 }), a(1, ULong)],
+        Ret::Int,
+    ),
+    def(
+        "rt_sigtimedwait",
+        class::SIGNAL,
+        &[a(0, SET3)],
+        &[a(1, SigInfo), a(2, Timespec), a(3, ULong)],
+        Ret::Signal,
+    ),
+    def(
+        "rt_sigqueueinfo",
+        class::SIGNAL | class::PROCESS,
+        &[a(0, Int), a(1, Sig), a(2, SigInfo)],
+        &[],
+        Ret::Int,
+    )
+    .sending(1, Some(0)),
+    def(
+        "rt_tgsigqueueinfo",
+        class::SIGNAL | class::PROCESS,
+        &[a(0, Int), a(1, Int), a(2, Sig), a(3, SigInfo)],
+        &[],
+        Ret::Int,
+    )
+    .sending(2, Some(0)),
+    def(
+        "rt_sigsuspend",
+        class::SIGNAL,
+        &[a(0, SigSet { size: 1, min: 8 }), a(1, ULong)],
+        &[],
+        Ret::Int,
+    ),
+    def(
+        "sigaltstack",
+        class::SIGNAL,
+        &[a(0, StackT)],
+        &[a(1, StackT)],
+        Ret::Int,
+    ),
+    def(
+        "signalfd",
+        class::SIGNAL,
+        &[a(0, Fd), a(1, SigSet { size: 2, min: 8 }), a(2, ULong)],
+        &[],
+        Ret::Int,
+    ),
+    def(
+        "signalfd4",
+        class::SIGNAL,
+        &[
+            a(0, Fd),
+            a(1, SigSet { size: 2, min: 8 }),
+            a(2, ULong),
+            a(3, SfdFlags),
+        ],
+        &[],
+        Ret::Int,
+    ),
+    def(
+        "pidfd_send_signal",
+        class::SIGNAL | class::PROCESS,
+        &[a(0, Fd), a(1, Sig), a(2, SigInfo), a(3, XU32)],
+        &[],
+        Ret::Int,
+    )
+    .sending(1, None),
+    def(
+        "io_uring_enter",
+        class::SIGNAL,
+        &[
+            a(0, Fd),
+            a(1, ULong),
+            a(2, ULong),
+            a(3, UringFlags),
+            a(4, SigSet { size: 5, min: 8 }),
+            a(5, ULong),
+        ],
+        &[],
+        Ret::Int,
+    ),
+    def(
+        "exit",
+        class::PROCESS | class::DEFAULT,
+        &[a(0, Int)],
+        &[],
+        Ret::Never,
+    ),
+    def(
+        "exit_group",
+        class::PROCESS | class::DEFAULT,
+        &[a(0, Int)],
+        &[],
+        Ret::Never,
+    ),
+    def(
+        "execve",
+        class::PROCESS | class::DEFAULT,
+        &[a(0, Path), a(1, Argv), a(2, EnvCount)],
+        &[],
+        Ret::Int,
+    ),
+    def(
+        "execveat",
+        class::PROCESS | class::DEFAULT,
+        &[
+            a(0, DirFd),
+            a(1, Path),
+            a(2, Argv),
+            a(3, EnvCount),
+            a(4, AtFlags),
+        ],
+        &[],
+        Ret::Int,
+    ),
+    def("setsid", class::DEFAULT, &[], &[], Ret::Int),
+    def(
+        "setpgid",
+        class::DEFAULT,
+        &[a(0, Int), a(1, Int)],
+        &[],
+        Ret::Int,
+    ),
+    def(
+        "clone",
+        class::PROCESS,
+        &[a(1, CloneStack), a(0, CloneFlags)],
+        &[a(2, CloneTail)],
+        Ret::Int,
+    ),
+    def(
+        "clone3",
+        class::PROCESS,
+        &[a(0, Clone3Args)],
+        &[a(0, Clone3Tail)],
+        Ret::Int,
+    ),
+    def(
+        "wait4",
+        class::PROCESS,
+        &[a(0, Int)],
+        &[a(1, WaitStatus), a(2, WaitOptions), a(3, WaitRusage)],
+        Ret::Int,
+    ),
+    def(
+        "waitid",
+        class::PROCESS,
+        &[a(0, IdType), a(1, Int)],
+        &[a(2, SigInfo), a(3, WaitOptions), a(4, Rusage)],
+        Ret::Int,
+    ),
+    def("fork", class::PROCESS, &[], &[], Ret::Int),
+    def("vfork", class::PROCESS, &[], &[], Ret::Int),
+];
+
+const HEX_ARGS: [Arg; 6] = [
+    a(0, Hex),
+    a(1, Hex),
+    a(2, Hex),
+    a(3, Hex),
+    a(4, Hex),
+    a(5, Hex),
+];
+
+/// How syscall `nr` is shown: its decoder, or its raw arguments in hex.
+pub fn spec(nr: u32) -> Spec {
+    SPECS.iter().find(|s| s.nr == nr).copied().unwrap_or(Spec {
+        nr,
+        name: syscall_name(nr).unwrap_or("syscall_unknown"),
+        class: 0,
+        sends: None,
+        entry: &HEX_ARGS[..syscall_nargs(nr)],
+        exit: &[],
+        ret: Ret::Int,
+    })
+}
+
+/// x86_64's execve.
+pub const NR_EXECVE: u32 = nr_of("execve");
+/// x86_64's rt_sigaction, which sigtrace always follows to know what each signal will do.
+pub const NR_RT_SIGACTION: u32 = nr_of("rt_sigaction");
+/// x86_64's kill, whose pid argument may name a process group (0, -1, -PGRP).
+pub const NR_KILL: u32 = nr_of("kill");
+/// x86_64's setsid and setpgid, which move a process to another session or group.
+pub const NR_SETSID: u32 = nr_of("setsid");
+pub const NR_SETPGID: u32 = nr_of("setpgid");
+
+/// A syscall's number, found in the generated table at compile time.
+const fn nr_of(name: &str) -> u32 {
+    let table = SYSCALLS_X86_64;
+    let mut i = 0;
+    while i < table.len() {
+        if same(table[i].1.as_bytes(), name.as_bytes()) {
+            return table[i].0;
+        }
+        i += 1;
+    }
+    panic!("not an x86_64 syscall")
+}
+
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether the exit-time part of a call starts with `, ` and shows anything (clone's may show
+/// nothing; clone3's brings its own separators).
+pub fn exit_shows(spec: &Spec, args: &[u64; 6]) -> bool {
+    spec.exit.iter().any(|a| match a.kind {
+        CloneTail => args[0] & CLONE_TAIL_FLAGS != 0,
+        Clone3Tail => false,
+        _ => true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs() {
+        assert_eq!(spec(13).name, "rt_sigaction");
+        assert_eq!(spec(13).exit.len(), 2);
+        let raw = spec(39); // getpid: not decoded, no arguments
+        assert_eq!((raw.name, raw.entry.len()), ("getpid", 0));
+        assert_eq!(spec(0).entry.len(), 3);
+        for s in SPECS {
+            assert_eq!(crate::decode::syscall_nr(s.name), Some(s.nr), "{}", s.name);
+        }
+        assert_eq!((NR_EXECVE, NR_RT_SIGACTION), (59, 13));
+    }
+}

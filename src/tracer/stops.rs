@@ -1,0 +1,205 @@
+//! The stop loop: wait for the next stop, classify it, act, resume the task.
+
+use super::ExecFailed;
+use super::wait::{self, PtraceEvent, Stop};
+use super::{RunEnd, SyscallMode, Tracer};
+use crate::decode::siginfo::SigInfo;
+use crate::event::{EventKind, Note};
+use crate::msg::warn;
+use crate::procfs;
+use crate::signal::Signal;
+use crate::strace::error_text;
+use crate::sys::{self, Tid};
+use std::io;
+
+/// How long the tracer polls for the next stop before it sleeps in waitpid. A ptrace stop
+/// wakes the tracer through the scheduler, which costs most when the tracer's CPU went idle;
+/// polling briefly catches the next stop of a busy tracee without that wake-up.
+const SPIN_US: u64 = 50;
+
+impl Tracer {
+    /// Runs until every traced task is gone; returns how the main process ended.
+    pub fn run(&mut self) -> Result<RunEnd, ExecFailed> {
+        loop {
+            self.take_control();
+            if self.tasks.is_empty() && (self.detaching || !self.launched()) {
+                break;
+            }
+            match self.wait() {
+                Ok((tid, status)) => match wait::classify(status) {
+                    Ok(stop) => self.handle(tid, stop),
+                    Err(e) => {
+                        warn(&format!("pid {tid}: {e}; detaching it"));
+                        self.remove_task(tid);
+                        sys::detach(tid, 0).ok();
+                    }
+                },
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                Err(e) if e.raw_os_error() == Some(libc::ECHILD) => break,
+                Err(e) => {
+                    warn(&format!("waitpid: {}", error_text(&e)));
+                    break;
+                }
+            }
+        }
+        self.send_batch();
+        if let Some(e) = self.take_exec_failure() {
+            return Err(ExecFailed(e));
+        }
+        Ok(self.outcome.unwrap_or(RunEnd::Detached))
+    }
+
+    /// The next stop: polled for up to SPIN_US, so that a stop that comes within that time is
+    /// taken without waiting to be woken on another CPU; before blocking, the events so far go
+    /// to the renderer, one batch per wake-up rather than one per event.
+    pub(super) fn wait(&mut self) -> io::Result<(Tid, i32)> {
+        let start = std::time::Instant::now();
+        loop {
+            match sys::wait_any_now()? {
+                Some(stop) => return Ok(stop),
+                None if start.elapsed() < std::time::Duration::from_micros(SPIN_US) => {
+                    std::hint::spin_loop()
+                }
+                None => {
+                    self.send_batch();
+                    return sys::wait_any();
+                }
+            }
+        }
+    }
+
+    pub(super) fn handle(&mut self, tid: Tid, stop: Stop) {
+        if !self.tasks.contains_key(&tid) {
+            match stop {
+                Stop::Exited(_) | Stop::Killed { .. } => return,
+                _ => {
+                    // ptrace(2): a new child's first stop and its parent's fork/clone event
+                    // are reported in either order.
+                    self.ahead_of_parent.insert(tid);
+                    self.new_task(tid, None, None)
+                }
+            }
+        }
+        let pid = self.tasks[&tid].pid;
+        if matches!(stop, Stop::Exited(_) | Stop::Killed { .. }) {
+            self.no_return(tid, pid);
+        }
+        match stop {
+            Stop::Exited(code) => {
+                let ev = EventKind::Exited { code, comm: None };
+                self.ended(tid, pid, ev, RunEnd::Exited(code))
+            }
+            Stop::Killed { sig, core } => {
+                let ev = EventKind::Killed {
+                    sig,
+                    core,
+                    comm: None,
+                    oom: None,
+                };
+                self.ended(tid, pid, ev, RunEnd::Killed(sig))
+            }
+            Stop::Signal(sig) => self.signal(tid, pid, sig),
+            Stop::GroupStop(sig) => {
+                // While detaching, a group-stop is the answer to our PTRACE_INTERRUPT of a task
+                // that was already stopped and reported so; it is not news.
+                if !self.tasks[&tid].unwanted {
+                    self.emit(pid, tid, EventKind::Stopped(sig));
+                }
+                self.resume(tid, Resume::Listen);
+            }
+            Stop::Interrupt => self.resume(tid, Resume::Cont(0)),
+            Stop::Syscall => self.syscall_stop(tid, pid),
+            Stop::Event(ev) => self.ptrace_event(tid, pid, ev),
+        }
+    }
+
+    pub(super) fn signal(&mut self, tid: Tid, pid: Tid, sig: Signal) {
+        match sys::getsiginfo(tid) {
+            Ok(raw) => {
+                let info = SigInfo::from_bytes(raw);
+                let from = self.procs.sender(&info, pid);
+                let from = self.relayed_from(pid, sig.0, info.pid(), from);
+                let disposition = self.procs.disposition(pid, sig);
+                let ev = EventKind::Signal {
+                    info,
+                    from,
+                    disposition,
+                };
+                self.emit(pid, tid, ev);
+                // Every signal-delivery-stop is a real signal under PTRACE_SEIZE: re-inject it.
+                self.resume(tid, Resume::Cont(sig.0));
+            }
+            // Killed (SIGKILL) while stopped: waitpid will report its end.
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
+            Err(e) => {
+                warn(&format!("pid {tid}: PTRACE_GETSIGINFO: {}", error_text(&e)));
+                self.resume(tid, Resume::Cont(sig.0));
+            }
+        }
+    }
+
+    pub(super) fn ptrace_event(&mut self, tid: Tid, pid: Tid, ev: PtraceEvent) {
+        match ev {
+            PtraceEvent::Clone | PtraceEvent::Fork | PtraceEvent::Vfork => {
+                if let Ok(child) = sys::geteventmsg(tid) {
+                    let child = child as Tid;
+                    if !self.ahead_of_parent.remove(&child) && !self.tasks.contains_key(&child) {
+                        let thread = ev == PtraceEvent::Clone
+                            && procfs::tgid(child).is_none_or(|g| g == pid);
+                        self.new_task(child, Some(if thread { pid } else { child }), Some(pid));
+                    }
+                }
+            }
+            PtraceEvent::Exec => self.exec(tid, pid),
+            PtraceEvent::Seccomp => {
+                self.seccomp_seen();
+                return self.syscall_stop(tid, pid);
+            }
+            PtraceEvent::Exit => self.no_return(tid, pid),
+            PtraceEvent::VforkDone => {}
+        }
+        self.resume(tid, Resume::Cont(0));
+    }
+
+    pub(super) fn resume(&mut self, tid: Tid, how: Resume) {
+        let Some(task) = self.tasks.get(&tid) else {
+            return;
+        };
+        let result = if task.unwanted {
+            let sig = match how {
+                Resume::Cont(s) => s,
+                // Detached in a group-stop, the task stays stopped (ptrace(2), PTRACE_DETACH).
+                Resume::Listen => 0,
+            };
+            let pid = task.pid;
+            let r = sys::detach(tid, sig);
+            self.remove_task(tid);
+            if r.is_ok() && (self.detaching || self.follow) {
+                self.emit(pid, tid, EventKind::Note(Note::Detached));
+            }
+            r
+        } else {
+            // Inside a traced syscall its exit must be seen; without a filter every syscall stops.
+            let per_syscall = task.insyscall.is_some() || self.mode == SyscallMode::Every;
+            match how {
+                Resume::Cont(sig) if per_syscall => sys::syscall(tid, sig),
+                Resume::Cont(sig) => sys::cont(tid, sig),
+                Resume::Listen => sys::listen(tid),
+            }
+        };
+        // ESRCH: killed while stopped (SIGKILL); its end comes through waitpid.
+        if let Err(e) = result
+            && e.raw_os_error() != Some(libc::ESRCH)
+        {
+            warn(&format!("pid {tid}: resuming: {}", error_text(&e)));
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Resume {
+    /// PTRACE_CONT delivering this signal (0: none).
+    Cont(i32),
+    /// PTRACE_LISTEN: stay group-stopped, report SIGCONT.
+    Listen,
+}

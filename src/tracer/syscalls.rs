@@ -1,0 +1,186 @@
+//! Syscall stops: entry and exit, what the arguments point to, rt_sigaction's effect on dispositions.
+
+use super::Tracer;
+use super::fetch;
+use super::stops::Resume;
+use super::tasks::InSyscall;
+use crate::decode::AUDIT_ARCH_X86_64;
+use crate::decode::signal::SigAction;
+use crate::event::{EventKind, Mem, Syscall, Target};
+use crate::msg::warn;
+use crate::procfs;
+use crate::signal::Signal;
+use crate::strace::error_text;
+use crate::strace::syscalls::SyscallSet;
+use crate::strace::syscalls::{self as sc, NR_KILL, NR_RT_SIGACTION, NR_SETPGID, NR_SETSID};
+use crate::sys::{self, Tid};
+
+impl Tracer {
+    /// The task ends inside a shown syscall: `= ?`, as strace says.
+    pub(super) fn no_return(&mut self, tid: Tid, pid: Tid) {
+        let task = self.tasks.get_mut(&tid).expect("known task");
+        if let Some(entry) = task.insyscall.take().and_then(|c| c.entry) {
+            self.emit(pid, tid, EventKind::SyscallNoReturn { entry });
+        }
+    }
+
+    /// A syscall-entry, syscall-exit or seccomp stop.
+    pub(super) fn syscall_stop(&mut self, tid: Tid, pid: Tid) {
+        match sys::syscall_info(tid) {
+            Ok(info) if info.op == sys::SYSCALL_INFO_EXIT => self.syscall_exit(tid, pid, &info),
+            Ok(info) if matches!(info.op, sys::SYSCALL_INFO_ENTRY | sys::SYSCALL_INFO_SECCOMP) => {
+                self.syscall_entry(tid, pid, &info)
+            }
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => return,
+            Err(e) => warn(&format!(
+                "pid {tid}: PTRACE_GET_SYSCALL_INFO: {}",
+                error_text(&e)
+            )),
+        }
+        self.resume(tid, Resume::Cont(0));
+    }
+
+    pub(super) fn syscall_entry(&mut self, tid: Tid, pid: Tid, info: &sys::SyscallInfo) {
+        let nr = info.nr as u32;
+        let in_set = self.trace.contains(nr);
+        let watched = self.watched.contains(nr);
+        let task = self.tasks.get_mut(&tid).expect("known task");
+        // Already entered at the seccomp stop, or a syscall sigtrace does not look at.
+        if task.insyscall.is_some() || info.arch != AUDIT_ARCH_X86_64 || !(in_set || watched) {
+            return;
+        }
+        let mem = if in_set || nr != NR_RT_SIGACTION {
+            fetch::fetch(pid, sc::spec(nr).entry, &info.args, info.sp, None)
+        } else {
+            let act = sc::Arg {
+                idx: 1,
+                kind: sc::Kind::SigAction,
+            };
+            fetch::fetch(pid, &[act], &info.args, 0, None)
+        };
+        let act = match &mem[0] {
+            Mem::Bytes { len, data } if nr == NR_RT_SIGACTION => data
+                .get(..*len as usize)
+                .and_then(SigAction::from_bytes)
+                .map(|a| (info.args[0] as i32, a)),
+            _ => None,
+        };
+        let call = Syscall {
+            nr,
+            args: info.args,
+            mem,
+        };
+        task.insyscall = Some(InSyscall {
+            nr,
+            args: info.args,
+            entry: in_set.then(|| Box::new(call.clone())),
+            act,
+        });
+        self.signal_sent(pid, tid, &call);
+        if in_set {
+            self.emit(pid, tid, EventKind::SyscallEntry(call));
+        }
+    }
+
+    /// A kill-family call: whom it aims at and who makes it, recorded at entry (a SIGKILL to
+    /// oneself or one's own group never returns).
+    fn signal_sent(&mut self, pid: Tid, tid: Tid, call: &Syscall) {
+        let Some((sig, target)) = signal_target(call, pid) else {
+            return;
+        };
+        let Some(sender) = self.procs.traced(pid) else {
+            return;
+        };
+        // tkill and tgkill aim at a thread: the process it belongs to is the target.
+        let target = match target {
+            Target::Pid(t) => Target::Pid(self.tasks.get(&t).map_or(t, |task| task.pid)),
+            other => other,
+        };
+        let ev = EventKind::SignalSent {
+            sig: Signal(sig),
+            target,
+            sender,
+            call: call.clone(),
+        };
+        self.emit(pid, tid, ev);
+    }
+
+    pub(super) fn syscall_exit(&mut self, tid: Tid, pid: Tid, info: &sys::SyscallInfo) {
+        // None: the exit of a syscall entered before we attached, or one not looked at.
+        let Some(call) = self.tasks.get_mut(&tid).and_then(|t| t.insyscall.take()) else {
+            return;
+        };
+        if let Some((sig, act)) = call.act.filter(|_| !info.is_error) {
+            self.procs.sigaction(pid, sig, act.handler, act.flags);
+        }
+        // setpgid(0, ...) moves the caller; setpgid(pid, ...) may move a child.
+        let moved = match (call.nr, call.args[0] as i32) {
+            _ if info.is_error => None,
+            (NR_SETPGID, p) if p > 0 => Some(p),
+            (NR_SETPGID | NR_SETSID, _) => Some(pid),
+            _ => None,
+        };
+        if let Some(entry) = call.entry {
+            self.show_exit(tid, pid, entry, info);
+        }
+        if let Some(moved) = moved {
+            self.moved(moved);
+        }
+    }
+
+    fn show_exit(&mut self, tid: Tid, pid: Tid, entry: Box<Syscall>, info: &sys::SyscallInfo) {
+        let mem = fetch::fetch(
+            pid,
+            sc::spec(entry.nr).exit,
+            &entry.args,
+            info.sp,
+            Some(info.rval),
+        );
+        let call = Syscall {
+            nr: entry.nr,
+            args: entry.args,
+            mem,
+        };
+        self.emit(
+            pid,
+            tid,
+            EventKind::SyscallExit {
+                entry,
+                call,
+                ret: info.rval,
+                is_error: info.is_error,
+            },
+        );
+    }
+}
+
+/// The syscalls every trace stops at, shown or not: rt_sigaction (dispositions), the kill
+/// family (who signals whom), setsid and setpgid (who is in which group).
+pub fn watched() -> SyscallSet {
+    let mut set = SyscallSet::NONE;
+    set.insert(NR_RT_SIGACTION);
+    set.insert(NR_SETSID);
+    set.insert(NR_SETPGID);
+    for nr in (0..sc::MAX_NR).filter(|&nr| sc::spec(nr).sends.is_some()) {
+        set.insert(nr);
+    }
+    set
+}
+
+/// The signal and target of a kill-family call made by `pid`; None for other calls and for
+/// signal 0 (a probe, not a signal).
+fn signal_target(call: &Syscall, pid: Tid) -> Option<(i32, Target)> {
+    let sends = sc::spec(call.nr).sends?;
+    let arg = |i: u8| call.args[i as usize] as i32;
+    let sig = arg(sends.sig);
+    let target = match sends.target.map(arg) {
+        // pidfd_send_signal: the pidfd's process, from the sender's fdinfo.
+        None => procfs::pidfd_pid(pid, call.args[0] as i32).map_or(Target::Unknown, Target::Pid),
+        Some(0) if call.nr == NR_KILL => Target::Group(procfs::pgrp_and_session(pid)?.0),
+        Some(-1) if call.nr == NR_KILL => Target::All,
+        Some(p) if p < 0 && call.nr == NR_KILL => Target::Group(-p),
+        Some(p) => Target::Pid(p),
+    };
+    (sig > 0).then_some((sig, target))
+}

@@ -1,0 +1,176 @@
+//! The traced tasks: which are shown, which syscall each is in, new ones, ended ones.
+
+use super::{RunEnd, Tracer};
+use crate::decode::signal::SigAction;
+use crate::event::{EventKind, Note, Syscall};
+use crate::procfs;
+use crate::sys::{self, Tid};
+use std::sync::Arc;
+
+pub(super) struct Task {
+    /// Thread group id.
+    pub(super) pid: Tid,
+    /// Detach at the next stop: a non-thread clone child without -f, or every task while detaching.
+    pub(super) unwanted: bool,
+    /// Whether its events are shown (its process is followed): false for a child process without -f, traced only until
+    /// its first stop lets it go.
+    pub(super) visible: bool,
+    /// The syscall this task is inside (entry seen, exit still to come).
+    pub(super) insyscall: Option<InSyscall>,
+    /// The process's name, read when its leader stopped at exit.
+    pub(super) comm: Option<Arc<[u8]>>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct InSyscall {
+    pub(super) nr: u32,
+    pub(super) args: [u64; 6],
+    /// The entry as shown, for a syscall in the trace set (None: stopped at only to follow
+    /// dispositions, rt_sigaction). Its exit event carries it.
+    pub(super) entry: Option<Box<Syscall>>,
+    /// rt_sigaction's new action, and for which signal.
+    pub(super) act: Option<(i32, SigAction)>,
+}
+
+impl Task {
+    pub(super) fn new(pid: Tid) -> Task {
+        Task {
+            pid,
+            unwanted: false,
+            visible: true,
+            insyscall: None,
+            comm: None,
+        }
+    }
+}
+
+impl Tracer {
+    pub(super) fn add_task(&mut self, tid: Tid, task: Task) {
+        self.nvisible += task.visible as usize;
+        if let Some(old) = self.tasks.insert(tid, task) {
+            self.nvisible -= old.visible as usize;
+        }
+    }
+
+    pub(super) fn remove_task(&mut self, tid: Tid) -> Option<Task> {
+        let t = self.tasks.remove(&tid)?;
+        self.nvisible -= t.visible as usize;
+        Some(t)
+    }
+
+    /// A new task, seen at its parent's clone event or at its own first stop, whichever comes first.
+    pub(super) fn new_task(&mut self, tid: Tid, pid: Option<Tid>, parent: Option<Tid>) {
+        let pid = pid.or_else(|| procfs::tgid(tid)).unwrap_or(tid);
+        // A thread is shown when its process is; a new process when following forks.
+        let sibling = self
+            .tasks
+            .values()
+            .find(|t| t.pid == pid)
+            .map(|t| t.visible);
+        let visible = sibling.unwrap_or(self.follow);
+        let mut task = Task::new(pid);
+        task.visible = visible;
+        task.unwanted = self.detaching || !visible;
+        let note = self.follow && !task.unwanted;
+        let new_process = sibling.is_none() && !task.unwanted;
+        self.add_task(tid, task);
+        if note {
+            self.emit(pid, tid, EventKind::Note(Note::ChildAttached));
+        }
+        if new_process && !self.procs.knows(pid) {
+            self.first_seen(pid, parent);
+        }
+    }
+
+    /// A process seen for the first time: its signal state, and where it sits (shown once).
+    pub(super) fn first_seen(&mut self, pid: Tid, parent: Option<Tid>) {
+        // A traced parent's name is known without reading /proc.
+        let tasks = &self.tasks;
+        let ctx = procfs::context(pid, &|p| tasks.get(&p)?.comm.clone());
+        // A child seen before its parent's fork event still has its parent's signal state.
+        let parent = parent.or_else(|| {
+            ctx.as_ref()
+                .map(|c| c.ppid)
+                .filter(|&p| self.procs.knows(p))
+        });
+        match parent {
+            Some(parent) => self.procs.forked(parent, pid),
+            None => self.procs.start(pid),
+        }
+        if let Some(ctx) = ctx {
+            if let Some(t) = self.tasks.get_mut(&pid) {
+                t.comm = Some(Arc::from(&ctx.comm[..]));
+            }
+            self.procs.set_place(pid, (ctx.pgrp, ctx.session));
+            self.emit(pid, pid, EventKind::Context(ctx));
+        }
+    }
+
+    /// After a setsid or setpgid: a new context line for a traced process whose process group
+    /// or session changed (who receives a group's or a terminal's signals changed with it).
+    pub(super) fn moved(&mut self, pid: Tid) {
+        if !self.procs.knows(pid) {
+            return;
+        }
+        let tasks = &self.tasks;
+        let Some(ctx) = procfs::context(pid, &|p| tasks.get(&p)?.comm.clone()) else {
+            return;
+        };
+        if self.procs.set_place(pid, (ctx.pgrp, ctx.session)) {
+            self.emit(pid, pid, EventKind::Context(ctx));
+        }
+    }
+
+    pub(super) fn ended(&mut self, tid: Tid, pid: Tid, mut kind: EventKind, outcome: RunEnd) {
+        self.forget_stacks(tid, pid, true);
+        if tid == pid {
+            let name = self.tasks.get_mut(&tid).and_then(|t| t.comm.take());
+            self.procs.ended(pid, name.clone());
+            match &mut kind {
+                EventKind::Exited { comm, .. } => *comm = name,
+                EventKind::Killed { comm, oom, sig, .. } => {
+                    *comm = name;
+                    if sig.0 == libc::SIGKILL {
+                        *oom = Some(self.procs.oom(pid));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let main = tid == pid && pid == self.main_pid;
+        if main {
+            self.main_ended();
+            self.outcome = Some(outcome);
+        }
+        // A command whose exec failed never ran: one line says why instead of a bare exit line.
+        if !main || !self.exec_failed() {
+            self.emit(pid, tid, kind);
+        }
+        self.remove_task(tid);
+    }
+
+    pub(super) fn exec(&mut self, tid: Tid, pid: Tid) {
+        if self.procs.knows(pid) {
+            self.procs.exec(pid);
+        }
+        self.forget_stacks(tid, pid, false);
+        let first = tid == self.main_pid && self.command_execed(pid);
+        if !first && let Some(t) = self.tasks.get_mut(&tid).filter(|t| t.visible) {
+            // The name at the end is the one exec gave (prctl(PR_SET_NAME) renames go unseen);
+            // the command's first exec has it from first_seen's context read.
+            t.comm = procfs::comm_bytes(pid).map(Arc::from);
+        }
+        let old = sys::geteventmsg(tid).map(|m| m as Tid).unwrap_or(tid);
+        if old != tid {
+            // ptrace(2): an execve in a non-leader thread takes over the leader's tid; the
+            // execing thread's old tid vanishes without an exit notification, and its state
+            // (inside execve) becomes the leader's.
+            if let Some(old_task) = self.remove_task(old)
+                && let Some(t) = self.tasks.get_mut(&tid)
+            {
+                t.insyscall = old_task.insyscall;
+            }
+            self.emit(pid, tid, EventKind::Superseded { old_tid: old });
+        }
+    }
+}
