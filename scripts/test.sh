@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite; installs what a fresh machine lacks (a C compiler, strace, script,
-# chromium, man).
+# the real programs the tests trace: python3, make, gdb, kill, timeout, unshare, setsid; chromium
+# for the report page, man for the man page).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +9,12 @@ need=()
 command -v cc >/dev/null || need+=(gcc libc6-dev)
 command -v strace >/dev/null || need+=(strace)
 command -v script >/dev/null || need+=(bsdutils)
+[ -x /usr/bin/python3 ] || need+=(python3)
+command -v make >/dev/null || need+=(make)
+command -v gdb >/dev/null || need+=(gdb)
+[ -x /bin/kill ] || need+=(procps)
+command -v unshare >/dev/null && command -v setsid >/dev/null || need+=(util-linux)
+command -v timeout >/dev/null || need+=(coreutils)
 # The report page is tested in a real browser; the man page with man.
 command -v chromium >/dev/null || need+=(chromium)
 command -v man >/dev/null || need+=(man-db)

@@ -33,3 +33,20 @@ fn every_si_code_family_matches_strace() {
         assert!(t.iter().any(|l| l.contains(code)), "{code} missing: {t:#?}");
     }
 }
+
+#[test]
+fn a_stopped_child_continued_by_its_parent_shows_its_sigcont_as_strace_does() {
+    // The SIGCHLDs are left out: whether CLD_STOPPED and CLD_CONTINUED merge into one pending
+    // SIGCHLD depends on timing. The child's own lines do not.
+    for mode in [&[][..], &["--no-seccomp"][..]] {
+        let (s, t, s_code, t_code) = compare_with(
+            &["-f", "-e", "signal=!SIGCHLD"],
+            mode,
+            &prog("stopchild"),
+            &[],
+        );
+        assert_eq!(normalize(&t), normalize(&s), "{mode:?}");
+        assert!(t.iter().any(|l| l.contains("--- SIGCONT {")), "{t:#?}");
+        assert_eq!((t_code, s_code), (0, 0));
+    }
+}
