@@ -57,13 +57,15 @@ impl Renderer {
     /// runs dry.
     pub fn run(mut self, rx: Receiver<Vec<Event>>, bell: &Doorbell) {
         bell.answered_by(std::thread::current());
+        // Whether anything came since the last nap: then nap again, else sleep until rung.
+        let mut busy = false;
         loop {
             let batch = match rx.try_recv() {
                 Ok(batch) => batch,
                 Err(TryRecvError::Disconnected) => break,
                 Err(TryRecvError::Empty) => {
                     self.flush();
-                    bell.dozing();
+                    bell.dozing(busy);
                     match rx.try_recv() {
                         Ok(batch) => {
                             bell.awake();
@@ -72,12 +74,19 @@ impl Renderer {
                         Err(TryRecvError::Disconnected) => break,
                         Err(TryRecvError::Empty) => {
                             // Spurious wake-ups are fine: the loop looks again.
-                            std::thread::park();
+                            if busy {
+                                std::thread::park_timeout(crate::channel::NAP);
+                            } else {
+                                std::thread::park();
+                            }
+                            bell.awake();
+                            busy = false;
                             continue;
                         }
                     }
                 }
             };
+            busy = true;
             for ev in &batch {
                 self.render(ev);
             }
