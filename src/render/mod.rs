@@ -30,7 +30,79 @@ pub struct Renderer {
     broken: bool,
     line: String,
     fold: Fold,
-    verdicts: Vec<Verdict>,
+    verdicts: Rows,
+}
+
+/// Rows of the summary table kept in full: the first ones and the last ones (the command's own
+/// end comes last); the ones between are only counted, so memory stays flat over any number of
+/// processes (a CI log cannot show 20,000 rows anyway).
+const ROWS_HEAD: usize = 200;
+const ROWS_TAIL: usize = 100;
+
+/// The verdicts kept for the summary table.
+#[derive(Default)]
+struct Rows {
+    head: Vec<Verdict>,
+    tail: std::collections::VecDeque<Verdict>,
+    /// The rows left out between head and tail: how many ended each way, by cause.
+    between: std::collections::BTreeMap<(String, &'static str), usize>,
+}
+
+impl Rows {
+    fn push(&mut self, v: Verdict) {
+        if self.head.len() < ROWS_HEAD {
+            self.head.push(v);
+            return;
+        }
+        self.tail.push_back(v);
+        if self.tail.len() > ROWS_TAIL
+            && let Some(old) = self.tail.pop_front()
+        {
+            *self
+                .between
+                .entry((ended(&old), old.cause.as_str()))
+                .or_default() += 1;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.head.is_empty()
+    }
+
+    /// The table: `summary_table` over the rows kept, with one line in place of those left out.
+    fn table(&mut self, out: &mut String) {
+        let kept: Vec<Verdict> = self.head.drain(..).chain(self.tail.drain(..)).collect();
+        if self.between.is_empty() {
+            return summary_table(&kept, out);
+        }
+        let mut table = String::new();
+        summary_table(&kept, &mut table);
+        let left_out: usize = self.between.values().sum();
+        let counts: Vec<String> = self
+            .between
+            .iter()
+            .map(|((ended, cause), n)| format!("{n} {ended} ({cause})"))
+            .collect();
+        let mut lines = table.lines();
+        if let Some(first) = lines.next() {
+            let total = kept.len() + left_out;
+            out.push_str(&first.replace(&kept.len().to_string(), &total.to_string()));
+            out.push('\n');
+        }
+        // The column heads, then the first rows.
+        for l in lines.by_ref().take(1 + ROWS_HEAD) {
+            out.push_str(l);
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "sigtrace:   ... {left_out} more: {}\n",
+            counts.join(", ")
+        ));
+        for l in lines {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
 }
 
 impl Renderer {
@@ -49,7 +121,7 @@ impl Renderer {
             broken: false,
             line: String::with_capacity(256),
             fold: Fold::default(),
-            verdicts: Vec::new(),
+            verdicts: Rows::default(),
         }
     }
 
@@ -124,8 +196,10 @@ impl Renderer {
                 }
             }
         }
-        if self.summary {
-            self.verdicts.extend(verdict);
+        if self.summary
+            && let Some(v) = verdict
+        {
+            self.verdicts.push(v);
         }
         self.write_line();
     }
@@ -145,7 +219,7 @@ impl Renderer {
             return;
         }
         self.line.clear();
-        summary_table(&self.verdicts, &mut self.line);
+        self.verdicts.table(&mut self.line);
         self.write_line();
     }
 
@@ -169,17 +243,22 @@ impl Renderer {
     }
 }
 
+/// How a process ended, as the summary table says it.
+fn ended(v: &Verdict) -> String {
+    use crate::verdict::Outcome;
+    match v.outcome {
+        Outcome::Exited(c) => format!("exited {c}"),
+        Outcome::Killed { sig, .. } => format!("killed by {sig}"),
+    }
+}
+
 /// `sigtrace: summary` and one aligned row per process: pid, command, end, cause, by whom.
 pub fn summary_table(verdicts: &[Verdict], out: &mut String) {
-    use crate::verdict::Outcome;
     use std::fmt::Write as _;
     let rows: Vec<[String; 5]> = verdicts
         .iter()
         .map(|v| {
-            let ended = match v.outcome {
-                Outcome::Exited(c) => format!("exited {c}"),
-                Outcome::Killed { sig, .. } => format!("killed by {sig}"),
-            };
+            let ended = ended(v);
             let by = match &v.by {
                 Some((from, _)) => match (from.process(), from.pid()) {
                     (Some(s), _) => format!("{} ({})", s.pid, crate::strace::escape_bytes(&s.comm)),
@@ -219,5 +298,32 @@ pub fn summary_table(verdicts: &[Verdict], out: &mut String) {
             w2 = width[2],
             w3 = width[3]
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::testing::exited;
+
+    #[test]
+    fn summary_rows_past_the_limit_are_counted() {
+        let mut fold = Fold::default();
+        let mut rows = Rows::default();
+        let n = ROWS_HEAD + ROWS_TAIL + 50;
+        for pid in 1..=n as i32 {
+            rows.push(exited(&mut fold, pid, 0));
+        }
+        assert_eq!(rows.head.len() + rows.tail.len(), ROWS_HEAD + ROWS_TAIL);
+        let mut out = String::new();
+        rows.table(&mut out);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], format!("sigtrace: summary of {n} processes"));
+        assert_eq!(
+            lines[2 + ROWS_HEAD],
+            "sigtrace:   ... 50 more: 50 exited 0 (self-exit)"
+        );
+        assert_eq!(lines.len(), 3 + ROWS_HEAD + ROWS_TAIL);
+        assert!(lines.last().unwrap().contains(&n.to_string()));
     }
 }
