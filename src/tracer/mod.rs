@@ -107,6 +107,8 @@ pub struct Tracer {
     recent: Vec<relay::Delivery>,
     /// Syscalls stopped at whether shown or not (`syscalls::watched`).
     watched: SyscallSet,
+    /// Waits left that block without polling first (`stops::wait`).
+    spin_skip: u8,
 }
 
 impl Tracer {
@@ -139,6 +141,7 @@ impl Tracer {
             passed: Vec::new(),
             recent: Vec::new(),
             watched: syscalls::watched(),
+            spin_skip: 0,
         }
     }
 
