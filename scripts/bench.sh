@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
-cargo build --release -q
-sig=target/release/sigtrace
+# SIGTRACE=path compares another build (an older commit's) on the same workloads.
+sig=${SIGTRACE:-target/release/sigtrace}
+[ -n "${SIGTRACE:-}" ] || cargo build --release -q
 bin=target/bench
 mkdir -p "$bin"
 cc -O2 -o "$bin/getppid" benches/c/getppid.c
@@ -15,13 +16,15 @@ cc -O2 -o "$bin/storm" tests/c/storm.c
 cc -O2 -o "$bin/rtqueue" tests/c/rtqueue.c
 cc -O2 -o "$bin/seccomp_floor" benches/c/seccomp_floor.c
 cc -O2 -pthread -o "$bin/threads" tests/c/threads.c
+cc -O2 -o "$bin/children" benches/c/children.c
+cc -O2 -pthread -o "$bin/threadsig" benches/c/threadsig.c
 command -v strace >/dev/null || { echo "strace is needed: apt-get install strace" >&2; exit 1; }
 
 # name | flags for both tracers | command
 workloads=(
   "a 2M getppid||$bin/getppid 2000000"
-  "b 100k SIGUSR1||$bin/storm 100000"
-  "c 10k RT queued||$bin/rtqueue 10000"
+  "b 10k SIGUSR1||$bin/storm 10000"
+  "c 5k RT queued||$bin/rtqueue 5000"
   "d 300 fork+exec||$bin/forkexec 300"
 )
 
@@ -62,20 +65,29 @@ done
 awk -v a="$(median <"$bin/f0")" -v b="$(median <"$bin/f1")" 'BEGIN {
   printf "seccomp floor: 2M getppid %.3fs without a filter, %.3fs with a 1-instruction filter: %.2fx\n\n", a/1e6, b/1e6, b/a }'
 
-printf '%-18s %10s %10s %10s %9s %9s %9s\n' workload untraced sigtrace strace sig/untr strace/untr sig/strace
+# Wall time of each run, and CPU time (user + system, the traced command's included).
+timed() { # wall-file cpu-file command...
+  local w=$1 c=$2 s e; shift 2
+  s=$(now); /usr/bin/time -f "%U %S" -o "$bin/cpu" "$@" >/dev/null; e=$(now)
+  echo $(( (e - s) / 1000 )) >>"$w"
+  awk '{ printf "%d\n", ($1 + $2) * 1e6 }' "$bin/cpu" >>"$c"
+}
+printf '%-18s %10s %10s %10s %9s %9s %9s %9s\n' workload untraced sigtrace strace sig/untr strace/untr sig/strace cpu:s/s
 for w in "${workloads[@]}"; do
   IFS='|' read -r name flags cmd <<<"$w"
-  : >"$bin/t0"; : >"$bin/t1"; : >"$bin/t2"
+  for f in t0 t1 t2 c0 c1 c2; do : >"$bin/$f"; done
   for _ in $(seq "$runs"); do
-    s=$(now); $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/t0"
     # shellcheck disable=SC2086
-    s=$(now); $sig -q -f $flags -o /dev/null $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/t1"
+    timed "$bin/t0" "$bin/c0" $cmd
     # shellcheck disable=SC2086
-    s=$(now); strace -qq $flags --seccomp-bpf -f -e trace=%signal,exit,exit_group,execve,execveat,setsid,setpgid -o /dev/null $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/t2"
+    timed "$bin/t1" "$bin/c1" $sig -q -f $flags -o /dev/null $cmd
+    # shellcheck disable=SC2086
+    timed "$bin/t2" "$bin/c2" strace -qq $flags --seccomp-bpf -f -e trace=%signal,exit,exit_group,execve,execveat,setsid,setpgid -o /dev/null $cmd
   done
   m0=$(median <"$bin/t0"); m1=$(median <"$bin/t1"); m2=$(median <"$bin/t2")
-  awk -v n="$name" -v a="$m0" -v b="$m1" -v c="$m2" 'BEGIN {
-    printf "%-18s %9.3fs %9.3fs %9.3fs %8.2fx %8.2fx %8.2fx\n", n, a/1e6, b/1e6, c/1e6, b/a, c/a, b/c }'
+  k1=$(median <"$bin/c1"); k2=$(median <"$bin/c2")
+  awk -v n="$name" -v a="$m0" -v b="$m1" -v c="$m2" -v k1="$k1" -v k2="$k2" 'BEGIN {
+    printf "%-18s %9.3fs %9.3fs %9.3fs %8.2fx %8.2fx %8.2fx %8.2fx\n", n, a/1e6, b/1e6, c/1e6, b/a, c/a, b/c, (k2 > 0 ? k1/k2 : 0) }'
 done
 
 # (e) attach to a process with 64 threads: time until every thread is traced (the tracer's
@@ -103,8 +115,25 @@ a1=$(cut -d' ' -f1 "$bin/e1" | median); d1=$(cut -d' ' -f2 "$bin/e1" | median)
 a2=$(cut -d' ' -f1 "$bin/e2" | median); d2=$(cut -d' ' -f2 "$bin/e2" | median)
 printf '%-18s attach %5s ms, detach %5s ms (strace: %s ms, %s ms)\n' "e 64 threads" "$a1" "$d1" "$a2" "$d2"
 
-# (f) sigtrace's peak RSS on (b).
-rss=$(/usr/bin/time -f %M "$sig" -q -o /dev/null "$bin/storm" 100000 2>&1 >/dev/null | tail -1)
-printf '%-18s peak RSS %s KiB (sigtrace on b)\n' "f memory" "$rss"
+# (f) sigtrace's peak RSS (-f): on (b); over 2,000 and 20,000 short-lived children (what is kept
+# of an ended process); a process with 2,000 threads, each signalled once and five times.
+peak() { /usr/bin/time -f %M "$sig" -q -f -o /dev/null "$@" 2>&1 >/dev/null | tail -1; }
+rss=$(peak "$bin/storm" 10000)
+printf '%-18s peak RSS %s KiB (sigtrace -f on b)\n' "f memory" "$rss"
+c1=$(peak "$bin/children" 2000); c2=$(peak "$bin/children" 20000)
+awk -v a="$c1" -v b="$c2" 'BEGIN { printf "%-18s peak RSS %d KiB over 2,000 children, %d KiB over 20,000: %+.1f MiB\n", "g children", a, b, (b-a)/1024 }'
+t1=$(peak "$bin/threadsig" 2000 1); t2=$(peak "$bin/threadsig" 2000 5)
+awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%-18s peak RSS %d KiB with 2,000 threads signalled once, %d KiB five times: %+.1f MiB\n", "h threads", a, b, (b-a)/1024 }'
+
+# (i) sigtrace's open file descriptors, sampled through a run over 20,000 children.
+"$sig" -q -f -o /dev/null "$bin/children" 20000 >/dev/null & tracer=$!
+fds=()
+while kill -0 "$tracer" 2>/dev/null; do
+  n=$(ls "/proc/$tracer/fd" 2>/dev/null | wc -l) && [ "$n" -gt 0 ] && fds+=("$n")
+  sleep 0.2
+done
+wait "$tracer" || true
+printf '%s\n' "${fds[@]}" | sort -n | awk -v first="${fds[0]:-?}" '{a[NR]=$1} END {
+  printf "%-18s open fds: %s at the start, %s to %s over %d samples (20,000 children)\n", "i fds", first, a[1], a[NR], NR }'
 
 kernel_record

@@ -182,6 +182,13 @@ pub fn getpid() -> Tid {
     nix::unistd::getpid().as_raw()
 }
 
+/// sigtrace's own pid, read once: a check at every signal costs no syscall (never used in a
+/// forked child, which has a pid of its own).
+pub fn own_pid() -> Tid {
+    static PID: std::sync::OnceLock<Tid> = std::sync::OnceLock::new();
+    *PID.get_or_init(getpid)
+}
+
 /// The clock tick of clock_t values (siginfo's si_utime), 100 when sysconf cannot say.
 pub fn clock_ticks() -> u64 {
     use nix::unistd::{SysconfVar, sysconf};

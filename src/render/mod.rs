@@ -46,14 +46,104 @@ pub struct Renderer {
     broken: bool,
     line: String,
     fold: Fold,
-    /// Every verdict for the table; else the main process's only (for the `end` event).
-    verdicts: Vec<Verdict>,
+    /// The verdicts for the table (else the main process's only, for the `end` event).
+    verdicts: Rows,
     /// --report and --perfetto: fed every event and verdict, written at the end.
     pictures: Option<pictures::Pictures>,
     /// The first process seen: the main one (the command, or the first attached).
     first: Option<i32>,
     /// The main process, from the `end` event.
     main: Option<i32>,
+}
+
+/// Rows of the summary table kept in full: the first ones and the last ones (the command's own
+/// end comes last); the ones between are only counted, so memory stays flat over any number of
+/// processes (a CI log cannot show 20,000 rows anyway).
+const ROWS_HEAD: usize = 200;
+const ROWS_TAIL: usize = 100;
+
+/// The verdicts kept for the summary table.
+#[derive(Default)]
+struct Rows {
+    head: Vec<Verdict>,
+    tail: std::collections::VecDeque<Verdict>,
+    /// The rows left out between head and tail: how many ended each way, by cause.
+    between: std::collections::BTreeMap<(String, &'static str), usize>,
+}
+
+impl Rows {
+    fn push(&mut self, v: Verdict) {
+        if self.head.len() < ROWS_HEAD {
+            self.head.push(v);
+            return;
+        }
+        self.tail.push_back(v);
+        if self.tail.len() > ROWS_TAIL
+            && let Some(old) = self.tail.pop_front()
+        {
+            *self
+                .between
+                .entry((summary::ended(old.outcome), old.cause.as_str()))
+                .or_default() += 1;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.head.is_empty()
+    }
+
+    /// The verdict of `pid`, if it is kept.
+    fn find(&self, pid: i32) -> Option<&Verdict> {
+        self.tail
+            .iter()
+            .rev()
+            .chain(self.head.iter().rev())
+            .find(|v| v.pid == pid)
+    }
+
+    /// Takes the verdict of `pid` out of the rows kept.
+    fn take(&mut self, pid: i32) -> Option<Verdict> {
+        if let Some(i) = self.tail.iter().position(|v| v.pid == pid) {
+            return self.tail.remove(i);
+        }
+        let i = self.head.iter().position(|v| v.pid == pid)?;
+        Some(self.head.remove(i))
+    }
+
+    /// The table: `summary_table` over `first` and the rows kept, then one line for those left
+    /// out.
+    fn table(&mut self, first: Option<Verdict>, out: &mut String) {
+        let kept: Vec<Verdict> = first
+            .into_iter()
+            .chain(self.head.drain(..))
+            .chain(self.tail.drain(..))
+            .collect();
+        if self.between.is_empty() {
+            return summary_table(&kept, out);
+        }
+        let mut table = String::new();
+        summary_table(&kept, &mut table);
+        let left_out: usize = self.between.values().sum();
+        let counts: Vec<String> = self
+            .between
+            .iter()
+            .map(|((ended, cause), n)| format!("{n} {ended} ({cause})"))
+            .collect();
+        let mut lines = table.lines();
+        if let Some(first) = lines.next() {
+            let total = kept.len() + left_out;
+            out.push_str(&first.replace(&kept.len().to_string(), &total.to_string()));
+            out.push('\n');
+        }
+        for l in lines {
+            out.push_str(l);
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "sigtrace:   ... and {left_out} more, not kept: {}\n",
+            counts.join(", ")
+        ));
+    }
 }
 
 impl Renderer {
@@ -72,7 +162,7 @@ impl Renderer {
             broken: false,
             line: String::with_capacity(256),
             fold: Fold::default(),
-            verdicts: Vec::new(),
+            verdicts: Rows::default(),
             pictures: None,
             first: None,
             main: None,
@@ -88,13 +178,15 @@ impl Renderer {
     /// runs dry.
     pub fn run(mut self, rx: Receiver<Vec<Event>>, bell: &Doorbell) {
         bell.answered_by(std::thread::current());
+        // Whether anything came since the last nap: then nap again, else sleep until rung.
+        let mut busy = false;
         loop {
             let batch = match rx.try_recv() {
                 Ok(batch) => batch,
                 Err(TryRecvError::Disconnected) => break,
                 Err(TryRecvError::Empty) => {
                     self.flush();
-                    bell.dozing();
+                    bell.dozing(busy);
                     match rx.try_recv() {
                         Ok(batch) => {
                             bell.awake();
@@ -103,12 +195,19 @@ impl Renderer {
                         Err(TryRecvError::Disconnected) => break,
                         Err(TryRecvError::Empty) => {
                             // Spurious wake-ups are fine: the loop looks again.
-                            std::thread::park();
+                            if busy {
+                                std::thread::park_timeout(crate::channel::NAP);
+                            } else {
+                                std::thread::park();
+                            }
+                            bell.awake();
+                            busy = false;
                             continue;
                         }
                     }
                 }
             };
+            busy = true;
             for ev in &batch {
                 self.render(ev);
             }
@@ -193,7 +292,7 @@ impl Renderer {
     fn end(&mut self, ev: &Event) {
         self.main = Some(ev.pid);
         if let Format::Json(j) = &self.format {
-            let v = self.verdicts.iter().rev().find(|v| v.pid == ev.pid);
+            let v = self.verdicts.find(ev.pid);
             j.end(ev, v, &mut self.line);
             self.write_line();
         }
@@ -214,12 +313,9 @@ impl Renderer {
         if !self.table() || self.verdicts.is_empty() {
             return;
         }
-        if let Some(i) = self.verdicts.iter().position(|v| Some(v.pid) == self.main) {
-            let main = self.verdicts.remove(i);
-            self.verdicts.insert(0, main);
-        }
+        let main = self.main.and_then(|pid| self.verdicts.take(pid));
         self.line.clear();
-        summary_table(&self.verdicts, &mut self.line);
+        self.verdicts.table(main, &mut self.line);
         self.write_line();
     }
 

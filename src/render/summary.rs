@@ -115,7 +115,7 @@ fn row(v: &Verdict) -> [String; 5] {
     ]
 }
 
-fn ended(o: Outcome) -> String {
+pub(super) fn ended(o: Outcome) -> String {
     match o {
         Outcome::Exited(c) => format!("exited {c}"),
         Outcome::Killed { sig, .. } => format!("killed by {sig}"),

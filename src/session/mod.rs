@@ -37,7 +37,7 @@ fn run(config: Config) -> Result<i32, Failure> {
     let mut plan = Plan::new(&config)?;
     let saved = sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
     let control = Arc::new(tracer::Control::default());
-    let (tx, rx) = crossbeam_channel::bounded(16);
+    let (tx, rx) = crossbeam_channel::bounded(tracer::CHANNEL);
     let bell = Arc::new(crate::channel::Doorbell::default());
     let mut tracer = Tracer::new(
         config.follow,

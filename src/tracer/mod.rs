@@ -23,6 +23,8 @@ use tasks::Task;
 
 /// Events handed to the renderer at once at most (a storm never blocks to flush them).
 const BATCH: usize = 256;
+/// Batches the channel holds.
+pub const CHANNEL: usize = 16;
 
 /// Control signals sigtrace itself received, handed from the signal thread to the tracer.
 #[derive(Default)]
@@ -113,6 +115,8 @@ pub struct Tracer {
     /// Every task traced, shared with the kernel's record, which keeps only their signals.
     targets: crate::kernel::Targets,
     kernel: Option<crate::kernel::Reader>,
+    /// Waits left that block without polling first (`stops::wait`).
+    spin_skip: u8,
 }
 
 impl Tracer {
@@ -150,6 +154,7 @@ impl Tracer {
             kernel: None,
             stacks: None,
             entry_stacks: HashMap::new(),
+            spin_skip: 0,
         }
     }
 
@@ -213,7 +218,7 @@ impl Tracer {
     pub fn close_output(&mut self) {
         self.send_batch();
         self.tx = None;
-        self.bell.ring();
+        self.bell.ring_now();
     }
 
     fn emit(&mut self, pid: Tid, tid: Tid, kind: EventKind) {
@@ -246,8 +251,15 @@ impl Tracer {
         };
         if !self.batch.is_empty() {
             // The renderer only goes away when sigtrace is ending anyway.
+            // A full batch, or a channel filling up while the renderer naps: wake it now
+            // rather than block in send until its nap ends.
+            let full = self.batch.len() >= BATCH || tx.len() >= CHANNEL / 2;
             let _ = tx.send(std::mem::take(&mut self.batch));
-            self.bell.ring();
+            if full {
+                self.bell.ring_now();
+            } else {
+                self.bell.ring();
+            }
         }
     }
 

@@ -125,7 +125,7 @@ impl Tracer {
         if self.recent.len() > 16 {
             self.recent.remove(0);
         }
-        if si_pid != sys::getpid() {
+        if si_pid != sys::own_pid() {
             return from;
         }
         self.passed.retain(|p| p.2.elapsed() < PASSED_ON_TTL);

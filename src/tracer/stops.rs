@@ -16,6 +16,8 @@ use std::io;
 /// wakes the tracer through the scheduler, which costs most when the tracer's CPU went idle;
 /// polling briefly catches the next stop of a busy tracee without that wake-up.
 const SPIN_US: u64 = 50;
+/// Waits that block without polling after a poll that came to nothing.
+const SPIN_SKIP: u8 = 8;
 
 impl Tracer {
     /// Runs until every traced task is gone; returns how the main process ended.
@@ -51,16 +53,24 @@ impl Tracer {
 
     /// The next stop: polled for up to SPIN_US, so that a stop that comes within that time is
     /// taken without waiting to be woken on another CPU; before blocking, the events so far go
-    /// to the renderer, one batch per wake-up rather than one per event.
+    /// to the renderer, one batch per wake-up rather than one per event. A poll that came to
+    /// nothing is not tried again for the next SPIN_SKIP waits: where stops come slowly (a
+    /// fork+exec loop), spinning only takes CPU from the traced program.
     pub(super) fn wait(&mut self) -> io::Result<(Tid, i32)> {
         let start = std::time::Instant::now();
         loop {
             match sys::wait_any_now()? {
                 Some(stop) => return Ok(stop),
-                None if start.elapsed() < std::time::Duration::from_micros(SPIN_US) => {
+                None if self.spin_skip == 0
+                    && start.elapsed() < std::time::Duration::from_micros(SPIN_US) =>
+                {
                     std::hint::spin_loop()
                 }
                 None => {
+                    self.spin_skip = match self.spin_skip {
+                        0 => SPIN_SKIP,
+                        n => n - 1,
+                    };
                     self.send_batch();
                     return sys::wait_any();
                 }
