@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite; installs what a fresh machine lacks (a C compiler, strace, script).
+# Runs the whole test suite; installs what a fresh machine lacks (a C compiler, strace, script,
+# and the real programs the tests trace: python3, make, gdb, kill, timeout, unshare, setsid).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -7,6 +8,12 @@ need=()
 command -v cc >/dev/null || need+=(gcc libc6-dev)
 command -v strace >/dev/null || need+=(strace)
 command -v script >/dev/null || need+=(bsdutils)
+[ -x /usr/bin/python3 ] || need+=(python3)
+command -v make >/dev/null || need+=(make)
+command -v gdb >/dev/null || need+=(gdb)
+[ -x /bin/kill ] || need+=(procps)
+command -v unshare >/dev/null && command -v setsid >/dev/null || need+=(util-linux)
+command -v timeout >/dev/null || need+=(coreutils)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   sudo=""

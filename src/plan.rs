@@ -60,13 +60,14 @@ fn sink(config: &Config) -> Result<Sink, Failure> {
 }
 
 /// The filter only with -f, as strace allows --seccomp-bpf only with -f: every child inherits
-/// it, and a child left untraced under RET_TRACE gets ENOSYS.
+/// it, and a child left untraced under RET_TRACE gets ENOSYS. With it, the watched calls (the
+/// kill family names a SIGKILL's sender) stop even with `-e trace=none`.
 fn mode(config: &Config) -> SyscallMode {
     let launch = matches!(config.target, Target::Launch(_));
-    if config.trace.is_empty() {
-        SyscallMode::Off
-    } else if launch && config.follow && config.seccomp && sys::seccomp_available() {
+    if launch && config.follow && config.seccomp && sys::seccomp_available() {
         SyscallMode::Seccomp
+    } else if config.trace.is_empty() {
+        SyscallMode::Off
     } else {
         SyscallMode::Every
     }

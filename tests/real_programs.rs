@@ -111,6 +111,20 @@ fn timeout_s_kill_names_timeout_for_both_processes() {
 }
 
 #[test]
+fn with_f_and_no_syscall_shown_the_killer_is_still_named() {
+    if !have("timeout") {
+        return;
+    }
+    let args = ["timeout", "-s", "KILL", "1", "sleep", "5"];
+    let (out, ev) = json_trace(&["-f", "-e", "trace=none"], &args);
+    assert_eq!(out.code(), 137);
+    let s = verdict_of(&ev, "sleep");
+    assert_eq!(s["cause"], "external-signal", "{s:#}");
+    assert_eq!(s["by"]["comm"], "timeout", "{s:#}");
+    assert_eq!(s["by"]["source"], "traced-call", "{s:#}");
+}
+
+#[test]
 fn timeout_escalation_shows_the_ignored_sigterm_then_the_sigkill() {
     if !have("timeout") {
         return;

@@ -161,12 +161,14 @@ fn seccomp_mode(pid: u32) -> String {
 #[test]
 fn launch_uses_a_seccomp_filter_with_f_only_and_falls_back_on_request() {
     // Without -f no filter: every child would inherit it (as strace allows --seccomp-bpf only
-    // with -f).
+    // with -f). With -f and `-e trace=none` the filter still stops at the kill family, which
+    // names a SIGKILL's sender.
     for (flags, mode) in [
         (&["-f"][..], "2"),
         (&[][..], "0"),
         (&["-f", "--no-seccomp"][..], "0"),
-        (&["-f", "-e", "trace=none"][..], "0"),
+        (&["-f", "-e", "trace=none"][..], "2"),
+        (&["-e", "trace=none"][..], "0"),
     ] {
         let (child, target, _) =
             launch_ready(flags, &prog("waiter"), &[], |p| catches(p, libc::SIGUSR2));

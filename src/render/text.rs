@@ -398,27 +398,28 @@ fn outcome_text(o: Outcome) -> String {
 /// is the clock tick for a kill call's siginfo.
 pub fn summary(v: &Verdict, tck: u64) -> String {
     let mut s = outcome_text(v.outcome);
-    if let Some(t) = &v.trigger {
-        trigger(v.cause, t, &mut s);
-    } else if let (Some((Origin::Process(by), source)), Outcome::Killed { sig, .. }) =
-        (&v.by, v.outcome)
-    {
-        let _ = write!(s, " after {sig} from ");
-        describe_sender(by, &mut s);
-        if *source == crate::event::Source::KernelRecord {
-            s.push_str(" (the kernel's record)");
+    match (&v.trigger, &v.by, v.outcome) {
+        (Some(t), _, _) => trigger(v.cause, t, &mut s),
+        // A SIGKILL, known from the traced call that sent it or from the kernel's record.
+        (None, Some((Origin::Process(by), source)), Outcome::Killed { sig, .. }) => {
+            let _ = write!(s, " after {sig} from ");
+            describe_sender(by, &mut s);
+            if *source == crate::event::Source::KernelRecord {
+                s.push_str(" (the kernel's record)");
+            }
         }
+        (None, _, Outcome::Killed { sig, .. }) if v.cause == Cause::SelfSignal => {
+            let _ = write!(s, " after {sig} it sent itself");
+        }
+        _ => {}
     }
     if let Some(c) = &v.call {
         let end = v.trigger.as_ref().map_or(v.time, |t| t.time);
-        let _ = write!(
-            s,
-            ", {} by {} ({}) {:.3} ms before",
-            kill_call(&c.call, tck),
-            c.sender.pid,
-            escape_bytes(&c.sender.comm),
-            seconds(c.time, end) * 1e3
-        );
+        let _ = write!(s, ", {}", kill_call(&c.call, tck));
+        if c.sender.pid != v.pid {
+            let _ = write!(s, " by {} ({})", c.sender.pid, escape_bytes(&c.sender.comm));
+        }
+        let _ = write!(s, " {:.3} ms before", seconds(c.time, end) * 1e3);
     }
     earlier_text(v, &mut s);
     let _ = write!(s, ": {}", cause_text(v));
@@ -514,7 +515,7 @@ fn cause_text(v: &Verdict) -> String {
             }
         ),
         (Cause::Sigkill, _) => format!(
-            "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo, and no traced process sent it; {}; {})",
+            "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo, and no kill call seen from a traced process matched it; {}; {})",
             v.kernel_off.as_ref().map_or_else(
                 || "the kernel's record holds no SIGKILL for it".to_string(),
                 crate::kernel::Off::hint
