@@ -23,9 +23,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tracepoint::Layouts;
 
-/// Data pages per CPU at most (256 KiB with 4 KiB pages: ~4000 samples between two reads),
-/// and at least.
-const RING_PAGES: usize = 64;
+/// Data pages of all CPUs' rings together, at most (8 MiB with 4 KiB pages), and per CPU at
+/// most (1 MiB: ~12000 samples between two reads) and at least. Every signal on the system is
+/// sampled (only the traced processes' are kept, in userspace): a storm elsewhere while the
+/// reader waits for a CPU must not overflow the ring.
+const ALL_PAGES: usize = 2048;
+const RING_PAGES: usize = 256;
 const MIN_RING_PAGES: usize = 4;
 
 /// A signal the kernel generated for a traced process.
@@ -237,11 +240,13 @@ fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Cpu>), String> {
     // kernel drops those before they cost a sample. A filter can be set once per event.
     let not_to_me = format!("pid != {}", nix::unistd::gettid().as_raw());
     let id = layouts.generate.id;
-    for cpu in online_cpus() {
+    let cpus = online_cpus();
+    let ncpus = cpus.len();
+    for cpu in cpus {
         let prompt = perf::open_tracepoint(id, cpu, true, true).map_err(what)?;
         perf::set_filter(&prompt, &not_to_me).map_err(what)?;
         // The ring first: PERF_EVENT_IOC_SET_OUTPUT wants the target mapped.
-        let ring = map_ring(&prompt).map_err(what)?;
+        let ring = map_ring(&prompt, ncpus).map_err(what)?;
         let bulk = perf::open_tracepoint(id, cpu, false, false).map_err(what)?;
         perf::set_filter(&bulk, &not_to_me).map_err(what)?;
         perf::set_output(&bulk, &prompt).map_err(what)?;
@@ -267,8 +272,10 @@ fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Cpu>), String> {
 
 /// The largest ring the kernel allows: without CAP_IPC_LOCK, perf buffers count against
 /// perf_event_mlock_kb (516 KiB per user by default), shared by every CPU's ring.
-fn map_ring(fd: &OwnedFd) -> std::io::Result<Ring> {
-    let mut pages = RING_PAGES;
+fn map_ring(fd: &OwnedFd, cpus: usize) -> std::io::Result<Ring> {
+    let share = (ALL_PAGES / cpus.max(1)).clamp(MIN_RING_PAGES, RING_PAGES);
+    // A power of two, as perf_event_open(2) wants.
+    let mut pages = 1 << share.ilog2();
     loop {
         match Ring::map(fd, pages) {
             Err(e) if e.raw_os_error() == Some(libc::EPERM) && pages > MIN_RING_PAGES => pages /= 2,
