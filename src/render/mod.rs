@@ -4,6 +4,7 @@ pub mod text;
 
 use crate::channel::Doorbell;
 use crate::event::{Event, EventKind};
+use crate::msg::Patient;
 use crate::verdict::{Fold, Verdict};
 use crossbeam_channel::{Receiver, TryRecvError};
 use std::io::{self, Write};
@@ -36,8 +37,8 @@ pub struct Renderer {
 impl Renderer {
     pub fn new(format: Format, sink: Sink, quiet: bool, summary: bool) -> Renderer {
         let (out, out_name, trace_on_stderr): (Box<dyn Write + Send>, _, _) = match sink {
-            Sink::Stderr => (Box::new(io::stderr()), "stderr".to_string(), true),
-            Sink::File(f, name) => (Box::new(f), name, false),
+            Sink::Stderr => (Box::new(Patient(io::stderr())), "stderr".to_string(), true),
+            Sink::File(f, name) => (Box::new(Patient(f)), name, false),
         };
         Renderer {
             format,
@@ -97,7 +98,7 @@ impl Renderer {
             if self.trace_on_stderr {
                 self.flush();
             }
-            let _ = io::stderr().write_all(self.line.as_bytes());
+            let _ = Patient(io::stderr()).write_all(self.line.as_bytes());
             return;
         }
         let verdict = self.fold.observe(ev);
@@ -152,7 +153,7 @@ impl Renderer {
     fn fail(&mut self, e: io::Error) {
         self.broken = true;
         let _ = writeln!(
-            io::stderr(),
+            Patient(io::stderr()),
             "sigtrace: writing the trace to {}: {}; the trace stops here, the command runs on",
             self.out_name,
             crate::strace::error_text(&e)

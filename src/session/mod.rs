@@ -49,25 +49,23 @@ fn run(config: Config) -> Result<i32, Failure> {
         bell.clone(),
     );
 
-    let mut held = None;
-    match (&config.target, plan.launch.take()) {
-        (Target::Launch(_), Some(cmd)) => held = Some(spawn(cmd, plan.options, &saved)?),
-        (Target::Attach(pids), _) => {
-            for &pid in pids {
-                if let Err(msg) = tracer.attach(pid) {
-                    tracer.detach_all();
-                    return Err((msg, 1));
-                }
-            }
-        }
-        (Target::Launch(_), None) => unreachable!("a launch plan has its command"),
-    }
-
-    let format = plan::format(&config, tracer.ntasks());
+    // Forked before any thread exists (sys::spawn_held).
+    let held = match plan.launch.take() {
+        Some(cmd) => Some(spawn(cmd, plan.options, &saved)?),
+        None => None,
+    };
+    // The renderer and the signal thread run before anything is attached: attaching queues
+    // events (a bounded channel), and a SIGINT must be taken while attaching thousands of pids.
+    let format = plan::format(&config);
     let renderer = render::Renderer::new(format, plan.sink, config.quiet, config.follow);
     let renderer_bell = bell.clone();
     let render_thread = std::thread::spawn(move || renderer.run(rx, &renderer_bell));
     signals::spawn_signal_thread(control);
+    if let Target::Attach(pids) = &config.target
+        && let Err(msg) = tracer.attach_all(pids)
+    {
+        return Err(ended_early(tracer, render_thread, (msg, 1)));
+    }
 
     let mut shown = String::new();
     if let Some((child, name)) = held {
@@ -82,6 +80,17 @@ fn run(config: Config) -> Result<i32, Failure> {
         sys::reraise(sig.0);
     }
     status_of(result, &shown)
+}
+
+/// A failure after the renderer started: it ends before the error line is written.
+fn ended_early(
+    mut tracer: Tracer,
+    render_thread: std::thread::JoinHandle<()>,
+    failure: Failure,
+) -> Failure {
+    tracer.close_output();
+    let _ = render_thread.join();
+    failure
 }
 
 /// sigtrace's exit status for how the run ended: the command's, or 127/126 with a line
