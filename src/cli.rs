@@ -25,7 +25,13 @@ use std::path::PathBuf;
 )]
 struct Args {
     /// Attach to a running process and all its threads (repeatable; commas or spaces separate pids)
-    #[arg(short = 'p', long = "attach", value_name = "PID", value_hint = ValueHint::Other)]
+    #[arg(
+        short = 'p',
+        long = "attach",
+        value_name = "PID",
+        value_hint = ValueHint::Other,
+        allow_negative_numbers = true
+    )]
     attach: Vec<String>,
     /// Also trace child processes created by fork, vfork and clone
     #[arg(short = 'f', long = "follow-forks")]
@@ -229,8 +235,10 @@ fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
         if token.is_empty() {
             continue;
         }
+        // Digits only, as strace takes them: no sign.
+        let digits = token.bytes().all(|b| b.is_ascii_digit());
         match token.parse::<i32>() {
-            Ok(p) if p > 0 => {
+            Ok(p) if p > 0 && digits => {
                 if !pids.contains(&p) {
                     pids.push(p)
                 }
@@ -276,6 +284,8 @@ mod tests {
         assert!(run(&["-p", "12x"]).unwrap_err().contains("'12x'"));
         assert!(run(&["-p", "0"]).is_err());
         assert!(run(&["-p", "-5"]).is_err());
+        assert_eq!(run(&["-p", "-1"]).unwrap_err(), "invalid process id: '-1'");
+        assert_eq!(run(&["-p", "+5"]).unwrap_err(), "invalid process id: '+5'");
         assert!(run(&["-p", ","]).is_err());
         assert!(run(&["-p", "99999999999"]).is_err());
     }

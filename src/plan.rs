@@ -4,7 +4,7 @@ use crate::cli::{self, Config, Target};
 use crate::render::{self, Format, Sink};
 use crate::seccomp::{self, Insn};
 use crate::strace::syscalls::NR_EXECVE;
-use crate::strace::{error_text, escape, escape_bytes};
+use crate::strace::{error_text, escape_bytes_cut};
 use crate::sys;
 use crate::tracer::SyscallMode;
 use std::ffi::{CString, OsString};
@@ -58,7 +58,7 @@ fn sink(config: &Config) -> Result<Sink, Failure> {
     let Some(path) = &config.output else {
         return Ok(Sink::Stderr);
     };
-    let name = escape(&path.to_string_lossy());
+    let name = shown(path.as_os_str().as_bytes());
     match std::fs::File::create(path) {
         Ok(f) => Ok(Sink::File(f, name)),
         Err(e) => Err((format!("{name}: {}", error_text(&e)), 1)),
@@ -100,7 +100,7 @@ fn command(argv: &[OsString], config: &Config, mode: SyscallMode) -> Result<Comm
             .iter()
             .map(|a| cstring(a.as_bytes()))
             .collect::<Result<_, _>>()?,
-        shown: escape_bytes(argv[0].as_bytes()),
+        shown: shown(argv[0].as_bytes()),
         filter: (mode == SyscallMode::Seccomp).then(|| seccomp::filter(&stops)),
     })
 }
@@ -113,10 +113,13 @@ fn resolve(cmd: &OsString) -> Result<PathBuf, Failure> {
     std::env::split_paths(&path)
         .map(|dir| dir.join(cmd))
         .find(|p| is_executable(p))
-        .ok_or_else(|| {
-            let shown = escape_bytes(cmd.as_bytes());
-            (format!("{shown}: command not found"), 127)
-        })
+        .ok_or_else(|| (format!("{}: command not found", shown(cmd.as_bytes())), 127))
+}
+
+/// A name from the command line as error lines quote it: escaped, and cut as `-e` errors cut
+/// what they quote, so that a huge name still gives a line of readable length.
+fn shown(name: &[u8]) -> String {
+    escape_bytes_cut(name, 64)
 }
 
 fn is_executable(p: &Path) -> bool {
@@ -139,17 +142,18 @@ fn options(follow: bool, mode: SyscallMode) -> i32 {
     o
 }
 
-/// Text (strace's lines, pid columns with -o when several tasks may print) or JSON Lines.
-pub fn format(config: &Config, ntasks: usize) -> Format {
+/// Text (strace's lines, pid columns with -o when several processes may print) or JSON Lines.
+pub fn format(config: &Config) -> Format {
     if config.json {
         return Format::Json(render::json::JsonFormat::new(sys::clock_ticks()));
     }
     let to_file = config.output.is_some();
+    let several = matches!(&config.target, Target::Attach(p) if p.len() > 1);
     let mut text = render::text::TextFormat::new(
         config.clock,
         config.relative,
         config.signals,
-        to_file && (config.follow || ntasks > 1),
+        to_file && (config.follow || several),
         to_file,
     );
     text.color = use_color(config.color, !to_file);

@@ -500,6 +500,14 @@ pub fn read_exec_error(fd: &OwnedFd) -> Option<io::Error> {
     read_i32(fd).map(io::Error::from_raw_os_error)
 }
 
+/// Waits until `fd` takes a write again (poll(2), POLLOUT). A signal that interrupts the
+/// poll (the tracer's wake-up) only makes the caller try the write once more.
+pub fn wait_writable(fd: std::os::fd::BorrowedFd) {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let mut fds = [PollFd::new(fd, PollFlags::POLLOUT)];
+    let _ = poll(&mut fds, PollTimeout::NONE);
+}
+
 /// The effective uid of sigtrace.
 pub fn geteuid() -> u32 {
     nix::unistd::geteuid().as_raw()

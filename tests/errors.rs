@@ -179,3 +179,27 @@ fn many_pids_and_many_syscall_names() {
     assert!(text.contains("kill("), "{text}");
     assert!(!text.contains("exit_group("), "{text}");
 }
+
+#[test]
+fn a_huge_command_name_or_output_path_gives_a_short_line() {
+    // A 120 KB name is quoted as -e quotes what it rejects: 64 characters, then its length.
+    let huge = "x".repeat(120_000);
+    let out = run(sigtrace().arg(&huge));
+    assert_error(&out, 127, &["command not found", "...(120000 bytes)"]);
+    assert!(out.stderr.len() < 200, "{} bytes", out.stderr.len());
+    let out = run(sigtrace().args(["-o", &format!("/nonexistent/{huge}"), "true"]));
+    assert_error(&out, 1, &["...(120013 bytes)"]);
+    assert!(out.stderr.len() < 200, "{} bytes", out.stderr.len());
+    let path = std::env::temp_dir().join(&huge[..250]);
+    let out = run(sigtrace().arg(&path));
+    assert_error(&out, 127, &["cannot execute", "...(", " bytes)"]);
+    assert!(out.stderr.len() < 250, "{} bytes", out.stderr.len());
+}
+
+#[test]
+fn signed_pids_are_rejected_as_strace_rejects_them() {
+    for pid in ["+5", "-1"] {
+        let out = run(sigtrace().args(["-p", pid]));
+        assert_error(&out, 1, &[&format!("invalid process id: '{pid}'")]);
+    }
+}

@@ -1,7 +1,8 @@
 //! Promises under faults and hostile conditions: broken output, permissions.
 mod common;
 use common::*;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 #[test]
 fn full_output_file_does_not_disturb_the_command() {
@@ -307,4 +308,414 @@ fn sigtrace_killed_in_launch_mode_does_what_the_readme_says() {
         }
         wait_for("the command to end", || gone(target));
     }
+}
+
+/// `sleepers N`: N children sleeping in pause(), all descendants of the returned process.
+fn sleepers(n: usize) -> (Child, Vec<u32>) {
+    use std::io::BufRead;
+    let mut parent = Command::new(prog("sleepers"))
+        .arg(n.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(parent.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "ready\n");
+    let pids = descendants(parent.id());
+    assert_eq!(pids.len(), n);
+    wait_for("every sleeper asleep", || {
+        pids.iter().all(|&p| state(p) == 'S')
+    });
+    (parent, pids)
+}
+
+/// Starts `tracer -p PIDS` (stderr piped), killed with its descendants when the guard drops.
+fn attach_all(mut tracer: Command, pids: &[u32]) -> (Child, KillOnDrop) {
+    let child = tracer
+        .args(["-p", &pid_list(pids)])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let guard = KillOnDrop(child.id());
+    (child, guard)
+}
+
+/// The thread ids of `pid`, from /proc/PID/task; none once it is gone.
+fn tasks_of(pid: u32) -> Vec<u32> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn pid_list(pids: &[u32]) -> String {
+    pids.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[test]
+fn thousands_of_pids_are_attached_and_let_go_on_sigint() {
+    const N: usize = 2500;
+    // Attaching queues events for the renderer, whose channel is bounded: every pid must be
+    // attached, and SIGINT must let every one go, neither traced nor stopped.
+    let (parent, pids) = sleepers(N);
+    let _sleepers = KillOnDrop(parent.id());
+    let (tracer, _tracer) = attach_all(sigtrace(), &pids);
+    let tp = tracer.id();
+    let start = Instant::now();
+    wait_for("every pid attached", || {
+        pids.iter().all(|&p| tracer_of(p) == tp)
+    });
+    let attached = start.elapsed();
+    signal(tp, nix::sys::signal::SIGINT);
+    let out = finish(tracer, "sigtrace");
+    let let_go = start.elapsed() - attached;
+    assert_eq!(out.code(), 0, "{}", out.stderr.lines().last().unwrap_or(""));
+    for &p in &pids {
+        assert_let_go(p, &format!("sleeper {p}"));
+    }
+    let count = |what: &str| out.stderr.lines().filter(|l| l.ends_with(what)).count();
+    assert_eq!(count(" attached"), N);
+    assert_eq!(count(" detached"), N);
+    eprintln!("{N} pids attached in {attached:?}, let go in {let_go:?}");
+}
+
+#[test]
+fn a_failed_attach_after_many_good_ones_says_so_and_lets_all_go() {
+    const N: usize = 1500;
+    let (parent, pids) = sleepers(N);
+    let _sleepers = KillOnDrop(parent.id());
+    // A pid that does not exist, and one that another tracer holds (PTRACE_SEIZE: EPERM).
+    let mut strace = Command::new("strace")
+        .args(["-o", "/dev/null", "-e", "trace=none", "sleep", "600"])
+        .spawn()
+        .unwrap();
+    let _strace = KillOnDrop(strace.id());
+    let mut held = 0;
+    wait_for("strace's sleep", || {
+        held = descendants(strace.id()).into_iter().next().unwrap_or(0);
+        held != 0 && tracer_of(held) == strace.id() && comm(held) == "sleep"
+    });
+    let _held = KillOnDrop(held);
+    for (bad, why) in [
+        (99_999_999, "no such process".to_string()),
+        (held, format!("already traced by {}", strace.id())),
+    ] {
+        let start = Instant::now();
+        let mut cmd = sigtrace();
+        cmd.arg("-q");
+        let (tracer, _tracer) = attach_all(cmd, &[&pids[..], &[bad]].concat());
+        let out = finish_within(tracer, Duration::from_secs(30));
+        assert_eq!(out.code(), 1, "{}", out.stderr);
+        let lines: Vec<&str> = out.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{}", out.stderr);
+        assert!(
+            lines[0].starts_with(&format!("sigtrace: attach: pid {bad}: "))
+                && lines[0].contains(&why),
+            "{}",
+            lines[0]
+        );
+        for &p in &pids {
+            assert_let_go(p, &format!("sleeper {p}"));
+        }
+        eprintln!(
+            "{N} pids, then {bad}: one line, all let go in {:?}",
+            start.elapsed()
+        );
+    }
+    // strace killed would leave its sleep running, untraced: the sleep goes first.
+    signal(held, nix::sys::signal::SIGKILL);
+    strace.kill().unwrap();
+    strace.wait().unwrap();
+}
+
+/// As `finish`, with a shorter limit.
+fn finish_within(mut child: Child, limit: Duration) -> Output {
+    use wait_timeout::ChildExt;
+    let stderr = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(mut e) = stderr {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut s);
+        }
+        s
+    });
+    let Some(status) = child.wait_timeout(limit).unwrap() else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("sigtrace did not end within {limit:?}");
+    };
+    Output {
+        status,
+        stdout: String::new(),
+        stderr: reader.join().unwrap(),
+    }
+}
+
+/// Attaches `tracer` (sigtrace or strace, writing to the returned file) to `late_handler`,
+/// which installs its handlers only after the attach; then SIGUSR1 (ignored) and SIGTERM
+/// (caught, it then exits 0). Returns the trace file's text.
+fn trace_late_handler(tracer: &mut Command, name: &str) -> String {
+    let dir = tempdir(name);
+    let go = dir.join("go");
+    let file = dir.join("trace.txt");
+    let chatter = dir.join("stderr.txt");
+    let target = Command::new(prog("late_handler"))
+        .arg(&go)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = target.id();
+    let _target = KillOnDrop(pid);
+    let tracer = tracer
+        .arg("-o")
+        .arg(&file)
+        .args(["-p", &pid.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&chatter).unwrap())
+        .spawn()
+        .unwrap();
+    let _tracer = KillOnDrop(tracer.id());
+    // Both print this once every thread is seized (and, if the tracer does so, interrupted).
+    wait_for("the attach", || {
+        std::fs::read_to_string(&chatter)
+            .is_ok_and(|t| t.contains(&format!("Process {pid} attached")))
+    });
+    std::fs::write(&go, "").unwrap();
+    wait_for("the handlers", || {
+        catches(pid, libc::SIGTERM) && in_ignored(pid, libc::SIGUSR1)
+    });
+    signal(pid, nix::sys::signal::SIGUSR1);
+    signal(pid, nix::sys::signal::SIGTERM);
+    let out = finish(target, "late_handler");
+    assert_eq!(out.code(), 0);
+    let t = finish(tracer, name);
+    assert_eq!(
+        t.code(),
+        0,
+        "{}",
+        std::fs::read_to_string(&chatter).unwrap()
+    );
+    std::fs::read_to_string(&file).unwrap()
+}
+
+fn in_ignored(pid: u32, sig: i32) -> bool {
+    status_field(pid, "SigIgn")
+        .and_then(|m| u64::from_str_radix(&m, 16).ok())
+        .is_some_and(|m| m & (1 << (sig - 1)) != 0)
+}
+
+#[test]
+fn attach_sees_handlers_installed_right_after_it() {
+    let text = trace_late_handler(&mut sigtrace(), "sigtrace");
+    let usr1 = text
+        .lines()
+        .find(|l| l.starts_with("sigtrace: SIGUSR1 "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(usr1.starts_with("sigtrace: SIGUSR1 ignored;"), "{usr1}");
+    let term = text
+        .lines()
+        .find(|l| l.starts_with("sigtrace: SIGTERM "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        term.starts_with("sigtrace: SIGTERM caught by a handler;"),
+        "{term}"
+    );
+    for call in [
+        "rt_sigaction(SIGTERM, {sa_handler=0x",
+        "rt_sigaction(SIGUSR1, {sa_handler=SIG_IGN",
+    ] {
+        assert!(text.lines().any(|l| l.starts_with(call)), "{call}: {text}");
+    }
+    // strace -p, which interrupts each thread right after seizing it, prints the same lines.
+    let s = trace_late_handler(
+        Command::new("strace").args(["-e", &format!("trace={DEFAULT_SET}")]),
+        "strace",
+    );
+    assert_eq!(normalize(&all_lines(&text)), normalize(&all_lines(&s)));
+}
+
+#[test]
+fn a_non_blocking_stderr_read_late_gets_the_whole_trace() {
+    use std::io::Read;
+    const N: usize = 3000;
+    // Some CI runners hand their steps a pipe set O_NONBLOCK: a full pipe must be waited for
+    // (as strace polls), never give up the trace or cut a line.
+    // O_CLOEXEC: no other test's child may hold the write end open.
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+    let flags = nix::fcntl::fcntl(&w, nix::fcntl::FcntlArg::F_GETFL).unwrap();
+    let flags = nix::fcntl::OFlag::from_bits_truncate(flags) | nix::fcntl::OFlag::O_NONBLOCK;
+    nix::fcntl::fcntl(&w, nix::fcntl::FcntlArg::F_SETFL(flags)).unwrap();
+    let mut cmd = sigtrace();
+    cmd.arg(prog("storm"))
+        .arg(N.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(w));
+    let tracer = cmd.spawn().unwrap();
+    drop(cmd);
+    let tp = tracer.id();
+    let _tracer = KillOnDrop(tp);
+    // The reader starts late: once sigtrace waits for the full pipe (poll or ppoll), or ended.
+    let waits =
+        |t: u32| in_syscall(t, libc::SYS_poll as u32) || in_syscall(t, libc::SYS_ppoll as u32);
+    wait_for("sigtrace to wait for the full pipe", || {
+        matches!(state(tp), 'Z' | '?') || tasks_of(tp).into_iter().any(waits)
+    });
+    let reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        std::fs::File::from(r).read_to_end(&mut text).unwrap();
+        text
+    });
+    let out = finish(tracer, "sigtrace");
+    assert_eq!(out.code(), 0);
+    let text = String::from_utf8(reader.join().unwrap()).unwrap();
+    assert!(text.len() > 200_000, "{} bytes", text.len());
+    assert!(text.ends_with('\n'), "the last line is cut");
+    assert!(
+        !text.contains("temporarily unavailable"),
+        "{}",
+        &text[text.len() - 300..]
+    );
+    let shape = regex::Regex::new(r"^(--- SIG|\+\+\+ |sigtrace: |[a-z_0-9]+\()").unwrap();
+    for line in text.lines() {
+        assert!(shape.is_match(line), "a cut or glued line: {line:?}");
+    }
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("--- SIGUSR1 "))
+            .count(),
+        N
+    );
+    assert!(text.lines().any(|l| l == "+++ exited with 0 +++"));
+}
+
+#[test]
+fn threads_traced_into_a_file_carry_their_pid() {
+    // Without -f, threads are traced (any may take a process signal); with -o their lines need
+    // the pid column that strace -f -o gives them, or two `+++ exited` lines look the same.
+    let dir = tempdir("threads-o");
+    let (s_file, t_file) = (dir.join("strace.txt"), dir.join("sigtrace.txt"));
+    let s = run(Command::new("strace")
+        .args(["-f", "-e", &format!("trace={DEFAULT_SET}"), "-o"])
+        .arg(&s_file)
+        .arg(prog("threads"))
+        .args(["exit", "4"]));
+    let t = run(sigtrace()
+        .arg("-o")
+        .arg(&t_file)
+        .arg(prog("threads"))
+        .args(["exit", "4"]));
+    assert_eq!((t.code(), s.code()), (5, 5), "{}", t.stderr);
+    let read = |p: &std::path::Path| all_lines(&std::fs::read_to_string(p).unwrap());
+    let (s_lines, t_lines) = (read(&s_file), read(&t_file));
+    let column = regex::Regex::new(r"^(\d+) +(\S.*)$").unwrap();
+    // From the first line that needs it on, every line has the column, as strace's -f lines.
+    let first = t_lines
+        .iter()
+        .position(|l| column.is_match(l))
+        .expect("no pid column");
+    for l in &t_lines[first..] {
+        assert!(column.is_match(l), "no pid column: {l:?}");
+    }
+    let ends = |lines: &[String]| {
+        let mut v: Vec<(String, String)> = lines
+            .iter()
+            .filter_map(|l| column.captures(l))
+            .filter(|c| c[2].starts_with("+++ "))
+            .map(|c| (c[1].to_string(), c[2].to_string()))
+            .collect();
+        let pids: std::collections::HashSet<String> = v.iter().map(|(p, _)| p.clone()).collect();
+        v.sort_by(|a, b| a.1.cmp(&b.1));
+        (
+            pids.len(),
+            v.into_iter().map(|(_, l)| l).collect::<Vec<_>>(),
+        )
+    };
+    let (t_ends, s_ends) = (ends(&t_lines), ends(&s_lines));
+    assert_eq!(t_ends.0, 5, "{t_lines:#?}");
+    assert_eq!(t_ends, s_ends, "sigtrace {t_lines:#?}\nstrace {s_lines:#?}");
+}
+
+#[test]
+fn threads_of_one_process_given_to_p_attach_it_once() {
+    let mut target = Command::new(prog("threads"))
+        .args(["wait", "3"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = target.id();
+    let _target = KillOnDrop(pid);
+    let mut tids = Vec::new();
+    wait_for("four threads", || {
+        tids = tasks_of(pid);
+        tids.len() == 4
+    });
+    tids.sort_unstable_by_key(|&t: &u32| std::cmp::Reverse(t));
+    let dir = tempdir("tids");
+    let file = dir.join("t.txt");
+    let mut cmd = sigtrace();
+    cmd.arg("-o").arg(&file);
+    let (tracer, _tracer) = attach_all(cmd, &tids);
+    let tp = tracer.id();
+    wait_for("the attach", || tids.iter().all(|&t| tracer_of(t) == tp));
+    signal(tp, nix::sys::signal::SIGINT);
+    let out = finish(tracer, "sigtrace");
+    assert_eq!(out.code(), 0, "{}", out.stderr);
+    let attached: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains(" attached"))
+        .collect();
+    assert_eq!(
+        attached,
+        [format!("sigtrace: Process {pid} attached with 4 threads")]
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let contexts = text.lines().filter(|l| l.contains(": parent ")).count();
+    assert_eq!(contexts, 1, "{text}");
+    target.kill().unwrap();
+    target.wait().unwrap();
+}
+
+#[test]
+fn without_a_seccomp_filter_the_execve_line_is_still_there() {
+    // In a sandbox that forbids installing a filter, -f falls back to PTRACE_SYSCALL; the
+    // command's execve is shown as it is with the filter.
+    let dir = tempdir("noseccomp");
+    let file = dir.join("t.txt");
+    let out = run(Command::new(prog("noseccomp"))
+        .arg(env!("CARGO_BIN_EXE_sigtrace"))
+        .args(["-f", "-o"])
+        .arg(&file)
+        .arg(prog("selfkill")));
+    assert_eq!(out.code(), 143, "{}", out.stderr);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines = all_lines(&text);
+    assert!(
+        lines
+            .first()
+            .is_some_and(|l| l.contains(" execve(\"") && l.ends_with(" = 0")),
+        "{text}"
+    );
+    let (s, t, s_code, t_code) = compare(&["-f"], &prog("selfkill"), &[]);
+    assert_eq!(t_code, s_code);
+    let sandboxed: Vec<String> = lines
+        .into_iter()
+        .filter(|l| !l.contains("execve("))
+        .collect();
+    let plain: Vec<String> = t.into_iter().filter(|l| !l.contains("execve(")).collect();
+    assert_eq!(normalize(&sandboxed), normalize(&plain));
+    assert!(!s.is_empty());
 }

@@ -11,6 +11,7 @@ pub use summary::summary_table;
 
 use crate::channel::Doorbell;
 use crate::event::{Event, EventKind, Note};
+use crate::msg::Patient;
 use crate::verdict::{Fold, Verdict};
 use crossbeam_channel::{Receiver, TryRecvError};
 use std::io::{self, Write};
@@ -149,8 +150,8 @@ impl Rows {
 impl Renderer {
     pub fn new(format: Format, sink: Sink, quiet: bool, summary: Summary) -> Renderer {
         let (out, out_name, trace_on_stderr): (Box<dyn Write + Send>, _, _) = match sink {
-            Sink::Stderr => (Box::new(io::stderr()), "stderr".to_string(), true),
-            Sink::File(f, name) => (Box::new(f), name, false),
+            Sink::Stderr => (Box::new(Patient(io::stderr())), "stderr".to_string(), true),
+            Sink::File(f, name) => (Box::new(Patient(f)), name, false),
         };
         Renderer {
             format,
@@ -285,7 +286,7 @@ impl Renderer {
         if self.trace_on_stderr {
             self.flush();
         }
-        let _ = io::stderr().write_all(self.line.as_bytes());
+        let _ = Patient(io::stderr()).write_all(self.line.as_bytes());
     }
 
     /// The run's end: the `end` event closes a JSON stream.
@@ -331,7 +332,7 @@ impl Renderer {
     fn fail(&mut self, e: io::Error) {
         self.broken = true;
         let _ = writeln!(
-            io::stderr(),
+            Patient(io::stderr()),
             "sigtrace: writing the trace to {}: {}; the trace stops here, the command runs on",
             self.out_name,
             crate::strace::error_text(&e)

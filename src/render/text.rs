@@ -232,6 +232,9 @@ impl TextFormat {
 
     /// strace's printleader: pid prefix, then timestamps.
     fn leader(&mut self, ev: &Event, out: &mut String) {
+        // Once two tasks are traced, a file's lines carry their pid to the end, as strace's
+        // do with -o and several processes: two threads' `exit(0) = ?` must tell apart.
+        self.pid_column |= self.to_file && ev.ntasks > 1;
         if self.pid_column {
             let _ = write!(out, "{:<5} ", ev.tid);
         } else if ev.ntasks > 1 && !self.to_file {

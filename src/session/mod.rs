@@ -59,21 +59,14 @@ fn run(config: Config) -> Result<i32, Failure> {
     };
     tracer.use_kernel_record(kernel);
 
-    let mut held = None;
-    match (&config.target, plan.launch.take()) {
-        (Target::Launch(_), Some(cmd)) => held = Some(spawn(cmd, plan.options, &saved)?),
-        (Target::Attach(pids), _) => {
-            for &pid in pids {
-                if let Err(msg) = tracer.attach(pid) {
-                    tracer.detach_all();
-                    return Err((msg, 1));
-                }
-            }
-        }
-        (Target::Launch(_), None) => unreachable!("a launch plan has its command"),
-    }
-
-    let format = plan::format(&config, tracer.ntasks());
+    // Forked before any thread exists (sys::spawn_held).
+    let held = match plan.launch.take() {
+        Some(cmd) => Some(spawn(cmd, plan.options, &saved)?),
+        None => None,
+    };
+    // The renderer and the signal thread run before anything is attached: attaching queues
+    // events (a bounded channel), and a SIGINT must be taken while attaching thousands of pids.
+    let format = plan::format(&config);
     let summary = match (config.summary_only, config.follow) {
         (true, _) => render::Summary::Only,
         (false, true) => render::Summary::AtEnd,
@@ -84,6 +77,11 @@ fn run(config: Config) -> Result<i32, Failure> {
     let renderer_bell = bell.clone();
     let render_thread = std::thread::spawn(move || renderer.run(rx, &renderer_bell));
     signals::spawn_signal_thread(control);
+    if let Target::Attach(pids) = &config.target
+        && let Err(msg) = tracer.attach_all(pids)
+    {
+        return Err(ended_early(tracer, render_thread, (msg, 1)));
+    }
 
     let mut shown = String::new();
     if let Some((child, name)) = held {
@@ -111,6 +109,17 @@ fn run(config: Config) -> Result<i32, Failure> {
         Err((_, s)) if config.json && config.output.is_none() => Ok(s),
         status => status,
     }
+}
+
+/// A failure after the renderer started: it ends before the error line is written.
+fn ended_early(
+    mut tracer: Tracer,
+    render_thread: std::thread::JoinHandle<()>,
+    failure: Failure,
+) -> Failure {
+    tracer.close_output();
+    let _ = render_thread.join();
+    failure
 }
 
 /// sigtrace's exit status for how the run ended: the command's, or 127/126 with a line

@@ -10,6 +10,30 @@ use crate::sys::{self, Tid};
 use std::io;
 
 impl Tracer {
+    /// Attaches to every pid in turn, or to none: after a failure everything attached so far
+    /// is let go and nothing of it is shown, only the error. Stops early when sigtrace is told
+    /// to stop (the run loop then lets go of what was attached). The events wait in memory
+    /// meanwhile, not in the bounded channel: thousands of pids must not fill it.
+    pub fn attach_all(&mut self, pids: &[Tid]) -> Result<(), String> {
+        self.holding = true;
+        let mut result = Ok(());
+        for &pid in pids {
+            if self.stop_requested() {
+                break;
+            }
+            result = self.attach(pid);
+            if result.is_err() {
+                break;
+            }
+        }
+        self.holding = false;
+        if result.is_err() {
+            self.discard_output();
+            self.detach_all();
+        }
+        result
+    }
+
     /// Seizes every thread of `pid`, again and again until a pass finds no new thread
     /// (threads may be created while we attach).
     pub fn attach(&mut self, pid: Tid) -> Result<(), String> {
@@ -26,6 +50,10 @@ impl Tracer {
             ));
         }
         let tgid = procfs::tgid(pid).unwrap_or(pid);
+        // Several threads of one process given to -p: it is attached (and shown) once.
+        if self.procs.knows(tgid) {
+            return Ok(());
+        }
         if self.main_pid == 0 {
             self.main_pid = tgid;
         }
@@ -42,6 +70,12 @@ impl Tracer {
             for tid in fresh {
                 match sys::seize(tid, self.options) {
                     Ok(()) => {
+                        // ptrace(2): after PTRACE_SEIZE the tracee keeps running until something
+                        // stops it; PTRACE_INTERRUPT makes it stop now, as strace does, so that
+                        // the restart with PTRACE_SYSCALL shows its syscalls (rt_sigaction
+                        // included) from the start rather than after its first signal.
+                        // ESRCH: it is exiting, and waitpid will say so.
+                        sys::interrupt(tid).ok();
                         threads += 1;
                         self.add_task(tid, Task::new(tgid));
                     }

@@ -32,9 +32,10 @@ pub(super) enum Launch {
 impl Tracer {
     /// Adopts a child that `sys::spawn_held` forked and seized, and lets it exec.
     pub fn adopt_launched(&mut self, child: sys::HeldChild) {
-        if self.mode == SyscallMode::Every {
+        if self.mode != SyscallMode::Off {
             // The child runs free until its first stop; stop it while it still waits for
-            // its release, so that PTRACE_SYSCALL catches its execve too.
+            // its release, so that PTRACE_SYSCALL catches its execve too, even when its
+            // seccomp filter could not be installed (`before_exec`).
             sys::interrupt(child.pid()).ok();
         }
         let (pid, exec_error) = child.release();
@@ -45,6 +46,12 @@ impl Tracer {
         };
         self.main_pid = pid;
         self.add_task(pid, Task::new(pid));
+    }
+
+    /// Whether `tid` is the command before its exec: it stops at every syscall until then, so
+    /// its execve is seen whether or not its seccomp filter is in place.
+    pub(super) fn before_exec(&self, tid: Tid) -> bool {
+        matches!(self.launch, Launch::BeforeExec { .. }) && tid == self.main_pid
     }
 
     pub(super) fn launched(&self) -> bool {

@@ -39,6 +39,12 @@ impl Control {
     pub fn is_empty(&self) -> bool {
         self.pending.lock().expect("control lock").is_empty()
     }
+    fn wants_detach(&self) -> bool {
+        let pending = self.pending.lock().expect("control lock");
+        pending
+            .iter()
+            .any(|c| crate::sys::DETACH_SIGNALS.contains(&c.sig))
+    }
     fn take(&self) -> Vec<crate::sys::ControlSignal> {
         std::mem::take(&mut *self.pending.lock().expect("control lock"))
     }
@@ -103,6 +109,8 @@ pub struct Tracer {
     bell: Arc<crate::channel::Doorbell>,
     /// Events not yet handed to the renderer.
     batch: Vec<Event>,
+    /// Events stay in `batch` whatever its length (while attaching).
+    holding: bool,
     /// Signals passed on to the command, not yet delivered: (signal, who sent it to sigtrace).
     passed: Vec<(i32, Arc<crate::event::Sender>, std::time::Instant)>,
     /// The command's latest deliveries.
@@ -147,6 +155,7 @@ impl Tracer {
             tx: Some(tx),
             bell,
             batch: Vec::new(),
+            holding: false,
             passed: Vec::new(),
             recent: Vec::new(),
             watched: syscalls::watched(),
@@ -197,8 +206,9 @@ impl Tracer {
         }
     }
 
-    pub fn ntasks(&self) -> usize {
-        self.nvisible
+    /// Whether sigtrace was told to let go: a detach signal waits to be taken (attach mode).
+    pub(super) fn stop_requested(&self) -> bool {
+        !self.launched() && self.control.wants_detach()
     }
 
     /// The last event: sigtrace ends with `status` (and `error`), having traced this many
@@ -221,6 +231,13 @@ impl Tracer {
         self.bell.ring_now();
     }
 
+    /// Drops what is pending and closes the channel: nothing more is shown.
+    pub fn discard_output(&mut self) {
+        self.batch.clear();
+        self.tx = None;
+        self.bell.ring();
+    }
+
     fn emit(&mut self, pid: Tid, tid: Tid, kind: EventKind) {
         if self.tasks.get(&tid).is_some_and(|t| !t.visible) {
             return;
@@ -238,7 +255,7 @@ impl Tracer {
             return;
         };
         self.batch.push(ev);
-        if self.batch.len() >= BATCH {
+        if self.batch.len() >= BATCH && !self.holding {
             self.send_batch();
         }
     }

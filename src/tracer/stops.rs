@@ -190,7 +190,9 @@ impl Tracer {
             r
         } else {
             // Inside a traced syscall its exit must be seen; without a filter every syscall stops.
-            let per_syscall = task.insyscall.is_some() || self.mode == SyscallMode::Every;
+            let per_syscall = task.insyscall.is_some()
+                || self.mode == SyscallMode::Every
+                || self.before_exec(tid);
             match how {
                 Resume::Cont(sig) if per_syscall => sys::syscall(tid, sig),
                 Resume::Cont(sig) => sys::cont(tid, sig),
