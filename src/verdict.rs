@@ -161,6 +161,8 @@ struct History {
     fatal: HashMap<i32, SignalRecord>,
     /// The last external signal of each number the process caught.
     caught: HashMap<i32, SignalRecord>,
+    /// The last signal of each number it sent itself and caught.
+    caught_own: HashMap<i32, SignalRecord>,
     /// The last signal it caught, whatever it was.
     last_handled: Option<SignalRecord>,
     /// Termination requests received, in order (at most EARLIER_MAX).
@@ -363,6 +365,8 @@ impl Fold {
                 h.last_handled = Some(r.clone());
                 if terminates(sig) && external(&r, ev.pid) {
                     h.caught.insert(sig.0, r);
+                } else if terminates(sig) {
+                    h.caught_own.insert(sig.0, r);
                 }
             }
             Disposition::Default => {
@@ -520,19 +524,22 @@ fn name_gone_sender(v: &mut Verdict, h: &History) {
 /// An exit: a handled termination request (or signal N with status 128+N) is its cause; any
 /// other handled signal is context.
 fn on_exit(v: &mut Verdict, h: &History, code: i32) {
-    let cause = h
-        .caught
-        .values()
-        .filter(|r| {
-            let sig = r.info.signo();
-            code == 128 + sig.0
-                || (termination_request(sig) && (sig.0 != libc::SIGHUP || code == 129))
-        })
-        .max_by_key(|r| r.time.mono);
-    match cause {
-        Some(r) if from_terminal(r) => set_trigger(v, Cause::Terminal, r.clone()),
-        Some(r) => set_trigger(v, Cause::ExternalSignal, r.clone()),
-        None => v.cause = Cause::SelfExit,
+    let ends_it = |r: &&SignalRecord| {
+        let sig = r.info.signo();
+        code == 128 + sig.0 || (termination_request(sig) && (sig.0 != libc::SIGHUP || code == 129))
+    };
+    let latest = |m: &HashMap<i32, SignalRecord>| {
+        m.values()
+            .filter(ends_it)
+            .max_by_key(|r| r.time.mono)
+            .cloned()
+    };
+    match (latest(&h.caught), latest(&h.caught_own)) {
+        (Some(r), _) if from_terminal(&r) => set_trigger(v, Cause::Terminal, r),
+        (Some(r), _) => set_trigger(v, Cause::ExternalSignal, r),
+        // A termination request it sent itself and handled (a script's `kill -TERM $$`).
+        (None, Some(r)) => set_trigger(v, Cause::SelfSignal, r),
+        (None, None) => v.cause = Cause::SelfExit,
     }
 }
 
@@ -694,6 +701,18 @@ mod tests {
         let v = exited(&mut f, 42, 143);
         assert_eq!(v.cause, Cause::ExternalSignal);
         assert_eq!(v.by.as_ref().unwrap().0.pid(), Some(99));
+    }
+
+    #[test]
+    fn a_handled_termination_request_it_sent_itself_is_self_signal() {
+        let mut f = Fold::default();
+        signal(&mut f, 42, 15, si::SI_USER, sender(42), Disposition::Caught);
+        let v = exited(&mut f, 42, 3);
+        assert_eq!(v.cause, Cause::SelfSignal);
+        assert!(v.by.is_none());
+        // A handled SIGUSR1 it sent itself is no request to end.
+        signal(&mut f, 43, 10, si::SI_USER, sender(43), Disposition::Caught);
+        assert_eq!(exited(&mut f, 43, 3).cause, Cause::SelfExit);
     }
 
     #[test]

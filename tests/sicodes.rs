@@ -50,3 +50,16 @@ fn a_stopped_child_continued_by_its_parent_shows_its_sigcont_as_strace_does() {
         assert_eq!((t_code, s_code), (0, 0));
     }
 }
+
+#[test]
+fn a_failed_call_shows_its_old_value_pointer_as_strace_does() {
+    // rt_sigaction(SIGKILL, ...), rt_sigprocmask(99, ...) and sigaltstack with bad flags fail
+    // with EINVAL: the old action, mask and stack were not filled in.
+    let set = "trace=rt_sigaction,rt_sigprocmask,sigaltstack";
+    let t = assert_same_as_strace(&["-e", set], &prog("badold"), &[]);
+    assert!(
+        t.iter()
+            .any(|l| l.starts_with("rt_sigaction(SIGKILL, {") && l.contains("}, 0x7")),
+        "{t:#?}"
+    );
+}

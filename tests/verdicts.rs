@@ -101,7 +101,7 @@ fn sigpipe_is_the_kernel_not_a_self_signal() {
     assert_eq!(v[0]["trigger"]["sender"]["pid"], v[0]["pid"]);
     let t = text_verdicts(&[&path(&p)]);
     assert!(
-        t[0].contains("wrote to a pipe or socket with no reader: kernel"),
+        t[0].contains("(it wrote to a pipe or socket with no reader): kernel"),
         "{t:?}"
     );
 }
@@ -282,7 +282,10 @@ fn ignored_since_exec_in_a_background_job() {
     let v = verdicts(&ev);
     assert_eq!(v[0]["cause"], "self-exit");
     let summary = v[0]["summary"].as_str().unwrap();
-    assert!(summary.contains("(last signal: SIGUSR2 from "), "{summary}");
+    assert!(
+        summary.contains("(last handled signal: SIGUSR2 from "),
+        "{summary}"
+    );
 }
 
 #[test]

@@ -456,7 +456,7 @@ pub fn summary(v: &Verdict, tck: u64) -> String {
     earlier_text(v, &mut s);
     let _ = write!(s, ": {}", cause_text(v));
     if let Some(h) = &v.last_handled {
-        let _ = write!(s, " (last signal: {} ", h.info.signo());
+        let _ = write!(s, " (last handled signal: {} ", h.info.signo());
         describe_from(&h.info, &h.from, &mut s);
         let _ = write!(s, ", handled {:.1} s before)", seconds(h.time, v.time));
     }
@@ -522,7 +522,7 @@ fn trigger(cause: Cause, t: &SignalRecord, s: &mut String) {
         Cause::Kernel if sig.0 == libc::SIGPIPE => {
             let _ = write!(
                 s,
-                " after {sig}: it wrote to a pipe or socket with no reader"
+                " after {sig} (it wrote to a pipe or socket with no reader)"
             );
         }
         _ => {
