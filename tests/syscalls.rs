@@ -201,15 +201,20 @@ fn attach_shows_syscalls_too() {
     wait_for("attach", || tracer_of(pid) == tp);
     signal(pid, nix::sys::signal::SIGUSR1);
     wait_for("the signal lines", || {
-        all_lines(&std::fs::read_to_string(&file).unwrap_or_default()).len() >= 3
+        all_lines(&std::fs::read_to_string(&file).unwrap_or_default()).len() >= 4
     });
     signal(pid, nix::sys::signal::SIGUSR2);
     assert!(waiter.wait().unwrap().success());
     assert_eq!(finish(tracer, "sigtrace").code(), 0);
     let lines = all_lines(&std::fs::read_to_string(&file).unwrap());
-    assert_eq!(lines[0], from_test("SIGUSR1"));
+    // As strace -p: the pause() it was attached in ends when the signal comes.
     assert_eq!(
-        lines[1],
+        lines[0],
+        "pause()                                 = ? ERESTARTNOHAND (To be restarted if no handler)"
+    );
+    assert_eq!(lines[1], from_test("SIGUSR1"));
+    assert_eq!(
+        lines[2],
         "rt_sigreturn({mask=[]})                 = -1 EINTR (Interrupted system call)"
     );
     assert!(
