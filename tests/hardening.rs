@@ -497,6 +497,14 @@ fn trace_late_handler(tracer: &mut Command, name: &str) -> String {
         catches(pid, libc::SIGTERM) && in_ignored(pid, libc::SIGUSR1)
     });
     signal(pid, nix::sys::signal::SIGUSR1);
+    // The ignored SIGUSR1 ends pause() and the kernel restarts it: the SIGTERM comes once it is
+    // back in pause(), or whether the second pause() shows would depend on timing.
+    wait_for("the SIGUSR1 line", || {
+        std::fs::read_to_string(&file).is_ok_and(|t| t.contains("--- SIGUSR1 "))
+    });
+    wait_for("pause() again", || {
+        std::fs::read_to_string(&file).is_ok_and(|t| t.matches("pause(").count() >= 2)
+    });
     signal(pid, nix::sys::signal::SIGTERM);
     let out = finish(target, "late_handler");
     assert_eq!(out.code(), 0);

@@ -30,8 +30,9 @@ pub fn fetch(pid: Tid, spec_args: &[Arg], args: &[u64; 6], sp: u64, rval: Option
     for (slot, arg) in pointers.take(mem.len()).enumerate() {
         let addr = args[arg.idx as usize];
         let m = match arg.kind {
-            // A failed call filled nothing in: its address, as strace prints it.
-            _ if failed && !matches!(arg.kind, Kind::Clone3Tail) => Mem::None,
+            // The old action, mask or stack a failed call did not fill in: its address, as
+            // strace prints it (a timeout printed at exit was an input: still decoded).
+            Kind::SigAction | Kind::SigSet { .. } | Kind::StackT if failed => Mem::None,
             Kind::SigSet { size, min } => {
                 let len = args[size as usize];
                 if addr == 0 || len < min as u64 || len > SIGSET_SIZE as u64 {
