@@ -3,7 +3,7 @@
 use crate::cli::{self, Config, Target};
 use crate::render::{self, Format, Sink};
 use crate::seccomp::{self, Insn};
-use crate::strace::syscalls::NR_EXECVE;
+use crate::strace::syscalls::{NR_CLONE, NR_CLONE3, NR_EXECVE};
 use crate::strace::{error_text, escape_bytes_cut};
 use crate::sys;
 use crate::tracer::SyscallMode;
@@ -94,6 +94,9 @@ fn command(argv: &[OsString], config: &Config, mode: SyscallMode) -> Result<Comm
     for nr in crate::tracer::watched().iter() {
         stops.insert(nr);
     }
+    // clone and clone3 always stop: a CLONE_UNTRACED child is made traced (tracer/syscalls.rs).
+    stops.insert(NR_CLONE);
+    stops.insert(NR_CLONE3);
     Ok(Command {
         path: cstring(path.as_os_str().as_bytes())?,
         argv: argv

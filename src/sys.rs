@@ -36,9 +36,10 @@ fn check(ret: libc::c_long) -> io::Result<libc::c_long> {
 /// libc's ptrace: nix has no PTRACE_LISTEN nor PTRACE_GET_SYSCALL_INFO, and its Signal enum
 /// cannot re-inject a real-time signal.
 fn ptrace(req: libc::c_uint, tid: Tid, addr: usize, data: usize) -> io::Result<libc::c_long> {
-    // SAFETY: every request sigtrace issues either ignores `data` or receives a
-    // pointer to a live, correctly sized buffer owned by the caller (see getsiginfo,
-    // geteventmsg); the kernel validates the tid and the tracer relation.
+    // SAFETY: every request sigtrace issues either ignores `data`, takes it as a value
+    // (PTRACE_POKEUSER, PTRACE_POKEDATA: the word written into the tracee, never into
+    // sigtrace), or receives a pointer to a live, correctly sized buffer owned by the caller
+    // (see getsiginfo, geteventmsg); the kernel validates the tid and the tracer relation.
     check(unsafe { libc::ptrace(req, tid, addr, data) })
 }
 
@@ -123,6 +124,17 @@ pub fn read_mem(pid: Tid, addr: u64, buf: &mut [u8]) -> io::Result<usize> {
         &mut [io::IoSliceMut::new(buf)],
         &remote,
     )?)
+}
+
+/// Sets a stopped tracee's first syscall argument (rdi on x86_64) with PTRACE_POKEUSER.
+pub fn set_first_arg(tid: Tid, value: u64) -> io::Result<()> {
+    let rdi = std::mem::offset_of!(libc::user_regs_struct, rdi);
+    ptrace(libc::PTRACE_POKEUSER, tid, rdi, value as usize).map(drop)
+}
+
+/// Writes one word of a stopped tracee's memory with PTRACE_POKEDATA.
+pub fn poke_word(tid: Tid, addr: u64, value: u64) -> io::Result<()> {
+    ptrace(libc::PTRACE_POKEDATA, tid, addr as usize, value as usize).map(drop)
 }
 
 pub fn detach(tid: Tid, sig: i32) -> io::Result<()> {

@@ -551,7 +551,14 @@ fn attach_sees_handlers_installed_right_after_it() {
         Command::new("strace").args(["-e", &format!("trace={DEFAULT_SET}")]),
         "strace",
     );
-    assert_eq!(normalize(&all_lines(&text)), normalize(&all_lines(&s)));
+    // Whether pause() restarts between the two signals depends on when each arrives.
+    let lines = |t: &str| -> Vec<String> {
+        all_lines(t)
+            .into_iter()
+            .filter(|l| !l.starts_with("pause("))
+            .collect()
+    };
+    assert_eq!(normalize(&lines(&text)), normalize(&lines(&s)));
 }
 
 #[test]

@@ -198,7 +198,11 @@ fn attach_shows_syscalls_too() {
         .spawn()
         .unwrap();
     let tp = tracer.id();
-    wait_for("attach", || tracer_of(pid) == tp);
+    // As strace -p: the thread is interrupted right after the attach, and its pause() is
+    // restarted under PTRACE_SYSCALL, so its entry is shown before any signal.
+    wait_for("the restarted pause(", || {
+        tracer_of(pid) == tp && std::fs::read_to_string(&file).is_ok_and(|t| t.contains("pause("))
+    });
     signal(pid, nix::sys::signal::SIGUSR1);
     wait_for("the signal lines", || {
         all_lines(&std::fs::read_to_string(&file).unwrap_or_default()).len() >= 4

@@ -4,6 +4,7 @@ use super::u64_at;
 
 pub const CLONE_PIDFD: u64 = 0x1000;
 pub const CLONE_SETTLS: u64 = 0x8_0000;
+pub const CLONE_UNTRACED: u64 = 0x80_0000;
 pub const CLONE_PARENT_SETTID: u64 = 0x10_0000;
 pub const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
 pub const CLONE_CHILD_SETTID: u64 = 0x100_0000;

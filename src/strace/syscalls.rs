@@ -479,6 +479,9 @@ pub const NR_KILL: u32 = nr_of("kill");
 /// x86_64's setsid and setpgid, which move a process to another session or group.
 pub const NR_SETSID: u32 = nr_of("setsid");
 pub const NR_SETPGID: u32 = nr_of("setpgid");
+/// x86_64's clone and clone3, whose CLONE_UNTRACED sigtrace's seccomp filter cannot allow.
+pub const NR_CLONE: u32 = nr_of("clone");
+pub const NR_CLONE3: u32 = nr_of("clone3");
 
 /// A syscall's number, found in the generated table at compile time.
 const fn nr_of(name: &str) -> u32 {

@@ -1,10 +1,12 @@
 //! Syscall stops: entry and exit, what the arguments point to, rt_sigaction's effect on dispositions.
 
+use super::SyscallMode;
 use super::Tracer;
 use super::fetch;
 use super::stops::Resume;
 use super::tasks::InSyscall;
 use crate::decode::AUDIT_ARCH_X86_64;
+use crate::decode::clone::CLONE_UNTRACED;
 use crate::decode::signal::SigAction;
 use crate::event::{EventKind, Mem, Syscall, Target};
 use crate::msg::warn;
@@ -12,7 +14,9 @@ use crate::procfs;
 use crate::signal::Signal;
 use crate::strace::error_text;
 use crate::strace::syscalls::SyscallSet;
-use crate::strace::syscalls::{self as sc, NR_KILL, NR_RT_SIGACTION, NR_SETPGID, NR_SETSID};
+use crate::strace::syscalls::{
+    self as sc, NR_CLONE, NR_CLONE3, NR_KILL, NR_RT_SIGACTION, NR_SETPGID, NR_SETSID,
+};
 use crate::sys::{self, Tid};
 
 impl Tracer {
@@ -43,6 +47,9 @@ impl Tracer {
 
     pub(super) fn syscall_entry(&mut self, tid: Tid, pid: Tid, info: &sys::SyscallInfo) {
         let nr = info.nr as u32;
+        if self.mode == SyscallMode::Seccomp && info.arch == AUDIT_ARCH_X86_64 {
+            keep_traced(tid, pid, nr, &info.args);
+        }
         let in_set = self.trace.contains(nr);
         let watched = self.watched.contains(nr);
         let task = self.tasks.get_mut(&tid).expect("known task");
@@ -183,4 +190,39 @@ fn signal_target(call: &Syscall, pid: Tid) -> Option<(i32, Target)> {
         Some(p) => Target::Pid(p),
     };
     (sig > 0).then_some((sig, target))
+}
+
+/// seccomp(2): "if there is no tracer present, the system call is not executed and returns a
+/// failure status with errno set to ENOSYS". A child made with CLONE_UNTRACED (LeakSanitizer's
+/// helper) would run untraced under sigtrace's filter, unable to block a signal, kill or even
+/// exit. At the clone's entry stop its flags lose CLONE_UNTRACED (the kernel reads clone's
+/// registers and clone3's clone_args after the tracer resumes it), so the child is traced as
+/// any other (PTRACE_O_TRACECLONE/TRACEFORK) and shown with -f.
+fn keep_traced(tid: Tid, pid: Tid, nr: u32, args: &[u64; 6]) {
+    let cleared = match nr {
+        NR_CLONE if args[0] & CLONE_UNTRACED != 0 => {
+            sys::set_first_arg(tid, args[0] & !CLONE_UNTRACED)
+        }
+        NR_CLONE3 => {
+            let mut word = [0u8; 8];
+            let flags = match sys::read_mem(pid, args[0], &mut word) {
+                Ok(8) => u64::from_ne_bytes(word),
+                // Unreadable clone_args: clone3 fails with EFAULT anyway.
+                _ => 0,
+            };
+            if flags & CLONE_UNTRACED == 0 {
+                return;
+            }
+            sys::poke_word(tid, args[0], flags & !CLONE_UNTRACED)
+        }
+        _ => return,
+    };
+    if let Err(e) = cleared
+        && e.raw_os_error() != Some(libc::ESRCH)
+    {
+        warn(&format!(
+            "pid {tid}: clearing CLONE_UNTRACED: {}",
+            error_text(&e)
+        ));
+    }
 }
