@@ -390,9 +390,9 @@ impl Fold {
             Target::Group(_) => 2,
             _ => 1,
         };
+        // Oldest first: of calls of equal rank, max_by_key keeps the last, the latest one.
         self.calls
             .iter()
-            .rev()
             .filter(|c| c.sig == sig && sender.is_none_or(|s| s == c.sender.pid))
             .filter(|c| reaches(c, pid, pgrp))
             .max_by_key(|c| rank(c))
@@ -801,6 +801,35 @@ mod tests {
             (Some(7), 2, 143)
         );
         assert_eq!(exited(&mut f, 43, 3).ppid, None);
+    }
+
+    #[test]
+    fn a_sigkill_is_linked_to_the_latest_call_that_reached_it() {
+        let mut f = Fold::default();
+        for sender in [7, 8] {
+            let call = crate::event::Syscall {
+                nr: crate::strace::syscalls::NR_KILL,
+                args: [42, 9, 0, 0, 0, 0],
+                mem: Default::default(),
+            };
+            let kind = EventKind::SignalSent {
+                sig: Signal(libc::SIGKILL),
+                target: Target::Pid(42),
+                sender: sender_of(sender),
+                call,
+            };
+            assert!(f.observe(&ev(sender, kind)).is_none());
+        }
+        let v = killed(&mut f, 42, 9, None);
+        assert_eq!(v.cause, Cause::ExternalSignal);
+        assert_eq!(v.call.unwrap().sender.pid, 8);
+    }
+
+    fn sender_of(pid: i32) -> Arc<Sender> {
+        match sender(pid) {
+            Origin::Process(s) => s,
+            _ => unreachable!("testing::sender makes a process"),
+        }
     }
 
     #[test]

@@ -67,6 +67,11 @@ impl Procs {
         s.place.replace(place) != Some(place)
     }
 
+    /// Its process group and session as last shown (kept current through setsid/setpgid).
+    pub fn place(&self, pid: Tid) -> Option<(i32, i32)> {
+        self.map.get(&pid)?.place
+    }
+
     /// The traced process `pid` as a sender, read once until it execs or ends.
     pub fn traced(&mut self, pid: Tid) -> Option<Arc<Sender>> {
         if let Some(s) = self.senders.get(&pid) {

@@ -66,7 +66,10 @@ impl Tracer {
         }
         let me = sys::getpid();
         let ours = procfs::pgrp_and_session(me);
-        let command = procfs::pgrp_and_session(self.main_pid);
+        let command = self
+            .procs
+            .place(self.main_pid)
+            .or_else(|| procfs::pgrp_and_session(self.main_pid));
         let (Some((my_group, my_session)), Some((group, session))) = (ours, command) else {
             return None;
         };

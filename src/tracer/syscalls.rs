@@ -57,8 +57,9 @@ impl Tracer {
         if task.insyscall.is_some() || info.arch != AUDIT_ARCH_X86_64 || !(in_set || watched) {
             return;
         }
+        let spec = sc::spec(nr);
         let mem = if in_set || nr != NR_RT_SIGACTION {
-            fetch::fetch(pid, sc::spec(nr).entry, &info.args, info.sp, None)
+            fetch::fetch(pid, spec.entry, &info.args, info.sp, None)
         } else {
             let act = sc::Arg {
                 idx: 1,
@@ -84,7 +85,9 @@ impl Tracer {
             entry: in_set.then(|| Box::new(call.clone())),
             act,
         });
-        self.signal_sent(pid, tid, &call);
+        if let Some(sends) = spec.sends {
+            self.signal_sent(pid, tid, sends, &call);
+        }
         if in_set {
             self.emit(pid, tid, EventKind::SyscallEntry(call));
         }
@@ -92,8 +95,9 @@ impl Tracer {
 
     /// A kill-family call: whom it aims at and who makes it, recorded at entry (a SIGKILL to
     /// oneself or one's own group never returns).
-    fn signal_sent(&mut self, pid: Tid, tid: Tid, call: &Syscall) {
-        let Some((sig, target)) = signal_target(call, pid) else {
+    fn signal_sent(&mut self, pid: Tid, tid: Tid, sends: sc::Sends, call: &Syscall) {
+        let group = || self.procs.place(pid).map(|(pgrp, _)| pgrp);
+        let Some((sig, target)) = signal_target(sends, call, pid, group) else {
             return;
         };
         let Some(sender) = self.procs.traced(pid) else {
@@ -175,16 +179,20 @@ pub fn watched() -> SyscallSet {
     set
 }
 
-/// The signal and target of a kill-family call made by `pid`; None for other calls and for
-/// signal 0 (a probe, not a signal).
-fn signal_target(call: &Syscall, pid: Tid) -> Option<(i32, Target)> {
-    let sends = sc::spec(call.nr).sends?;
+/// The signal and target of a kill-family call made by `pid`, whose process group `group`
+/// gives as sigtrace last saw it; None for signal 0 (a probe, not a signal).
+fn signal_target(
+    sends: sc::Sends,
+    call: &Syscall,
+    pid: Tid,
+    group: impl Fn() -> Option<i32>,
+) -> Option<(i32, Target)> {
     let arg = |i: u8| call.args[i as usize] as i32;
     let sig = arg(sends.sig);
     let target = match sends.target.map(arg) {
         // pidfd_send_signal: the pidfd's process, from the sender's fdinfo.
         None => procfs::pidfd_pid(pid, call.args[0] as i32).map_or(Target::Unknown, Target::Pid),
-        Some(0) if call.nr == NR_KILL => Target::Group(procfs::pgrp_and_session(pid)?.0),
+        Some(0) if call.nr == NR_KILL => Target::Group(group()?),
         Some(-1) if call.nr == NR_KILL => Target::All,
         Some(p) if p < 0 && call.nr == NR_KILL => Target::Group(-p),
         Some(p) => Target::Pid(p),
