@@ -361,18 +361,20 @@ impl Fold {
             h.requests.push(r.clone());
         }
         match d {
-            Disposition::Caught => {
+            // SIGCHLD, SIGWINCH and the like say nothing of why a process ended: only a
+            // handled signal whose default would have ended it is context (a reload's SIGHUP).
+            Disposition::Caught if terminates(sig) => {
                 h.last_handled = Some(r.clone());
-                if terminates(sig) && external(&r, ev.pid) {
+                if external(&r, ev.pid) {
                     h.caught.insert(sig.0, r);
-                } else if terminates(sig) {
+                } else {
                     h.caught_own.insert(sig.0, r);
                 }
             }
             Disposition::Default => {
                 h.fatal.insert(sig.0, r);
             }
-            Disposition::Ignored { .. } => {}
+            Disposition::Caught | Disposition::Ignored { .. } => {}
         }
     }
 
