@@ -17,7 +17,7 @@ fn have(tool: &str) -> bool {
 #[test]
 fn a_debugger_or_tracer_run_by_the_command_works_without_f() {
     if !have("strace") || !have("gdb") {
-        eprintln!("skipped: needs strace and gdb");
+        skip("needs strace and gdb");
         return;
     }
     // Run by a child of the command, and as the command itself (its own children stay untraced).

@@ -501,8 +501,11 @@ fn a_hangup_the_shell_passes_on_does_not_reach_a_command_that_left_the_session()
     nix::sys::prctl::set_child_subreaper(true).unwrap();
     let dir = tempdir("hangup");
     let file = dir.join("t.txt");
+    // script runs its command with $SHELL -c (sh when unset): exec makes bash the session
+    // leader either way, the one the terminal's hangup reaches.
     let mut term = Command::new("script")
-        .args(["-q", "-c", "bash --norc --noprofile -i", "/dev/null"])
+        .args(["-q", "-c", "exec bash --norc --noprofile -i", "/dev/null"])
+        .env("SHELL", "/bin/sh")
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
