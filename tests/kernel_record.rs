@@ -372,3 +372,72 @@ fn sigkill_of_sigtrace_leaves_nothing_and_disturbs_no_one() {
         .unwrap_or_else(|| panic!("no count: {}", perf.stderr));
     assert!(count > 0, "{}", perf.stderr);
 }
+
+#[test]
+fn the_events_outlive_sigtrace_briefly_and_hold_nothing_else() {
+    use std::os::unix::process::CommandExt;
+    if !kernel_record_allowed() {
+        return;
+    }
+    // The child that closes the perf events after sigtrace exits comes here when orphaned.
+    nix::sys::prctl::set_child_subreaper(true).unwrap();
+    let me = std::process::id();
+    // Output to files, so that any pipe left is the holder's own.
+    let dir = tempdir("holder");
+    let file = |name: &str| std::fs::File::create(dir.join(name)).unwrap();
+    let mut tracer = sigtrace()
+        .args(["-q", "-f", "-o"])
+        .arg(dir.join("trace.txt"))
+        .arg("/bin/true")
+        .stdin(std::process::Stdio::null())
+        .stdout(file("stdout.txt"))
+        .stderr(file("stderr.txt"))
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let group = tracer.id();
+    let _guard = KillOnDrop(tracer.id());
+    let mut status = None;
+    wait_for("sigtrace to exit", || {
+        status = tracer.try_wait().unwrap();
+        status.is_some()
+    });
+    assert_eq!(status.unwrap().code(), Some(0));
+    // Whatever sigtrace left behind: only perf events (and its pipe to sigtrace, gone with
+    // it), never a descriptor of the caller's (stdout, stderr, the trace file).
+    let pgrp = |p: u32| -> Option<u32> {
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+        stat.rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .nth(2)?
+            .parse()
+            .ok()
+    };
+    // sigtrace's process group is its own: what is left in it, alive, it left.
+    let left = || -> Vec<u32> {
+        descendants(me)
+            .into_iter()
+            .filter(|&p| pgrp(p) == Some(group) && state(p) != 'Z')
+            .collect()
+    };
+    for p in left() {
+        for fd in std::fs::read_dir(format!("/proc/{p}/fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let Ok(target) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            let target = target.to_string_lossy().into_owned();
+            assert!(
+                target == "anon_inode:[perf_event]" || target.starts_with("pipe:"),
+                "pid {p} holds {target}"
+            );
+        }
+    }
+    wait_for("the holder of the perf events to exit", || {
+        left().is_empty()
+    });
+}

@@ -16,7 +16,7 @@ use crate::sys::perf::{self, Ring};
 pub use decode::SignalResult;
 use decode::{Sample, SignalSample};
 use std::collections::HashMap;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -159,6 +159,8 @@ pub struct Reader {
     shared: Arc<Shared>,
     wake: UnixStream,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Every perf event's descriptor, for `sys::hold_until_exit`.
+    fds: Vec<RawFd>,
 }
 
 /// Opens the kernel's record when allowed; else says why not (nothing is left open).
@@ -168,6 +170,11 @@ pub fn start(targets: Targets) -> Result<Reader, Off> {
     }
     let layouts = tracepoint::load().map_err(Off::Unavailable)?;
     let (events, cpus) = open_all(&layouts).map_err(Off::Unavailable)?;
+    let fds = [&events.prompt, &events.bulk, &events.victims]
+        .into_iter()
+        .flatten()
+        .map(|fd| fd.as_raw_fd())
+        .collect();
     let shared = Arc::new(Shared {
         layouts,
         targets,
@@ -190,6 +197,7 @@ pub fn start(targets: Targets) -> Result<Reader, Off> {
         shared,
         wake,
         thread: Some(thread),
+        fds,
     })
 }
 
@@ -236,9 +244,16 @@ fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Cpu>), String> {
     };
     let mut rings = Vec::new();
     let what = |e: std::io::Error| format!("perf_event_open: {}", crate::strace::error_text(&e));
-    // ptrace tells the tracer of every stop with a SIGCHLD (several per traced signal): the
-    // kernel drops those before they cost a sample. A filter can be set once per event.
-    let not_to_me = format!("pid != {}", nix::unistd::gettid().as_raw());
+    // ptrace tells the tracer of every stop with a SIGCHLD (several per traced signal), and
+    // every child's end sends one to its parent: the kernel drops them all before they cost
+    // a sample and a wake-up of the reader (a fork+exec loop ran 25% slower with them). Who
+    // sent a SIGCHLD is never the question: the child ended, and ptrace shows its siginfo.
+    // A filter can be set once per event.
+    let not_to_me = format!(
+        "pid != {} && sig != {}",
+        nix::unistd::gettid().as_raw(),
+        libc::SIGCHLD
+    );
     let id = layouts.generate.id;
     let cpus = online_cpus();
     let ncpus = cpus.len();
@@ -286,13 +301,16 @@ fn map_ring(fd: &OwnedFd, cpus: usize) -> std::io::Result<Ring> {
 
 /// A read of this many samples or more (a millisecond's worth after the first) starts a storm:
 /// the reader stops being woken per sample (each wake-up costs the signalling task an
-/// interrupt, a VM exit in a guest) and reads every STORM_READ_MS instead.
+/// interrupt, a VM exit in a guest) and reads every STORM_READ_MS instead. Every 4 ms cost a
+/// storm of self-sent signals 7-9% (the reader's wake-ups take a CPU from the tracer or the
+/// tracee); every 20 ms, no cost that the noise of 11 alternating runs shows. A ring holds
+/// about 12,000 samples: 20 ms of a storm fit many times over.
 const STORM: usize = 4;
-const STORM_READ_MS: i32 = 4;
-/// A storm ends when this many reads (about 50 ms) found fewer samples than 1000 a second;
+const STORM_READ_MS: i32 = 20;
+/// A storm ends when this many reads (about 60 ms) found fewer samples than 1000 a second;
 /// then wake-ups per sample come back.
-const CALM_READS: usize = 12;
-const CALM_SAMPLES: usize = 50;
+const CALM_READS: usize = 3;
+const CALM_SAMPLES: usize = 60;
 
 /// Waits for samples and decodes them at once, so that a sender that exits right after its
 /// kill() is still in /proc; during a storm, reads every few milliseconds instead.
@@ -497,6 +515,9 @@ impl Reader {
 
 impl Drop for Reader {
     fn drop(&mut self) {
+        // The events' last close is left to a child that outlives sigtrace (a failed fork
+        // only makes sigtrace's exit slower).
+        let _ = crate::sys::hold_until_exit(&self.fds);
         self.shared.stop.store(true, Ordering::Relaxed);
         let _ = std::io::Write::write_all(&mut self.wake, b"x");
         if let Some(t) = self.thread.take() {

@@ -472,6 +472,8 @@ pub const NR_EXECVEAT: u32 = nr_of("execveat");
 /// x86_64's exit and exit_group: a self-exit's stack is theirs.
 pub const NR_EXIT: u32 = nr_of("exit");
 pub const NR_EXIT_GROUP: u32 = nr_of("exit_group");
+/// x86_64's rt_sigreturn, whose return value is in the signal frame.
+pub const NR_RT_SIGRETURN: u32 = nr_of("rt_sigreturn");
 /// x86_64's rt_sigaction, which sigtrace always follows to know what each signal will do.
 pub const NR_RT_SIGACTION: u32 = nr_of("rt_sigaction");
 /// x86_64's kill, whose pid argument may name a process group (0, -1, -PGRP).

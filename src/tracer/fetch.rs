@@ -17,6 +17,19 @@ const PATH_MAX: usize = 4096;
 /// starts 8 bytes below (the restorer's return address was popped), and the mask follows
 /// pretcode (8), uc_flags (8), uc_link (8), uc_stack (24) and uc_mcontext (256).
 const FRAME_MASK_FROM_SP: u64 = 296;
+/// Offset of the saved rax, in uc_mcontext (struct sigcontext: r8-r15, rdi, rsi, rbp, rbx,
+/// rdx, then rax) after uc_flags, uc_link and uc_stack.
+const FRAME_RAX_FROM_SP: u64 = 40 + 13 * 8;
+
+/// The rax that rt_sigreturn, stopped at its entry with this stack pointer, will restore
+/// from the signal frame: its return value.
+pub fn frame_rax(pid: Tid, sp: u64) -> Option<i64> {
+    let mut word = [0u8; 8];
+    match sys::read_mem(pid, sp.wrapping_add(FRAME_RAX_FROM_SP), &mut word) {
+        Ok(8) => Some(i64::from_ne_bytes(word)),
+        _ => None,
+    }
+}
 
 /// Fills one Mem per argument of `args` that points to memory (at most three per phase).
 /// `rval` is the return value at syscall exit, None at entry.

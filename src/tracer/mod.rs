@@ -123,8 +123,8 @@ pub struct Tracer {
     /// Every task traced, shared with the kernel's record, which keeps only their signals.
     targets: crate::kernel::Targets,
     kernel: Option<crate::kernel::Reader>,
-    /// Waits left that block without polling first (`stops::wait`).
-    spin_skip: u8,
+    /// Where polling for the next stop pays (`stops::wait`).
+    spin: stops::Spin,
 }
 
 impl Tracer {
@@ -163,7 +163,7 @@ impl Tracer {
             kernel: None,
             stacks: None,
             entry_stacks: HashMap::new(),
-            spin_skip: 0,
+            spin: stops::Spin::new(),
         }
     }
 

@@ -16,8 +16,58 @@ use std::io;
 /// wakes the tracer through the scheduler, which costs most when the tracer's CPU went idle;
 /// polling briefly catches the next stop of a busy tracee without that wake-up.
 const SPIN_US: u64 = 50;
-/// Waits that block without polling after a poll that came to nothing.
-const SPIN_SKIP: u8 = 8;
+
+/// Whether polling pays, learnt for each kind of stop from what came after the last ones: a
+/// two-bit counter per kind (as a branch predictor keeps), up when the next stop came within
+/// SPIN_US, down when it did not. After a signal or a quick syscall the next stop comes within
+/// microseconds; after an exec or an execve's entry the new program's start-up takes a
+/// millisecond, and polling then only takes a CPU from it.
+#[derive(Debug, Clone)]
+pub(super) struct Spin {
+    score: [u8; Spin::KINDS],
+    /// The kind of the stop handled last.
+    pub(super) last: usize,
+}
+
+impl Spin {
+    const KINDS: usize = 16;
+    /// An execve's or execveat's entry (a seccomp or syscall-entry stop).
+    pub(super) const EXEC_ENTRY: usize = 15;
+
+    pub(super) fn new() -> Spin {
+        Spin {
+            score: [2; Spin::KINDS],
+            last: 0,
+        }
+    }
+
+    /// The kind of a stop, for `last`.
+    pub(super) fn kind(stop: &Stop) -> usize {
+        match stop {
+            Stop::Exited(_) => 0,
+            Stop::Killed { .. } => 1,
+            Stop::Signal(_) => 2,
+            Stop::GroupStop(_) => 3,
+            Stop::Interrupt => 4,
+            Stop::Syscall => 5,
+            Stop::Event(e) => 6 + *e as usize,
+        }
+    }
+
+    fn pays(&self) -> bool {
+        self.score[self.last] >= 2
+    }
+
+    /// The next stop came after `waited`.
+    fn learn(&mut self, waited: std::time::Duration) {
+        let s = &mut self.score[self.last];
+        *s = if waited.as_micros() < SPIN_US as u128 {
+            (*s + 1).min(3)
+        } else {
+            s.saturating_sub(1)
+        };
+    }
+}
 
 impl Tracer {
     /// Runs until every traced task is gone; returns how the main process ended.
@@ -29,7 +79,10 @@ impl Tracer {
             }
             match self.wait() {
                 Ok((tid, status)) => match wait::classify(status) {
-                    Ok(stop) => self.handle(tid, stop),
+                    Ok(stop) => {
+                        self.spin.last = Spin::kind(&stop);
+                        self.handle(tid, stop)
+                    }
                     Err(e) => {
                         warn(&format!("pid {tid}: {e}; detaching it"));
                         self.remove_task(tid);
@@ -51,31 +104,31 @@ impl Tracer {
         Ok(self.outcome.unwrap_or(RunEnd::Detached))
     }
 
-    /// The next stop: polled for up to SPIN_US, so that a stop that comes within that time is
-    /// taken without waiting to be woken on another CPU; before blocking, the events so far go
-    /// to the renderer, one batch per wake-up rather than one per event. A poll that came to
-    /// nothing is not tried again for the next SPIN_SKIP waits: where stops come slowly (a
-    /// fork+exec loop), spinning only takes CPU from the traced program.
+    /// The next stop: polled for up to SPIN_US where that paid after the same kind of stop
+    /// (`Spin`), so that a stop that comes within that time is taken without waiting to be
+    /// woken on another CPU; before blocking, the events so far go to the renderer, one batch
+    /// per wake-up rather than one per event.
     pub(super) fn wait(&mut self) -> io::Result<(Tid, i32)> {
         let start = std::time::Instant::now();
-        loop {
-            match sys::wait_any_now()? {
-                Some(stop) => return Ok(stop),
-                None if self.spin_skip == 0
-                    && start.elapsed() < std::time::Duration::from_micros(SPIN_US) =>
-                {
-                    std::hint::spin_loop()
+        if self.spin.pays() {
+            loop {
+                if let Some(stop) = sys::wait_any_now()? {
+                    self.spin.learn(start.elapsed());
+                    return Ok(stop);
                 }
-                None => {
-                    self.spin_skip = match self.spin_skip {
-                        0 => SPIN_SKIP,
-                        n => n - 1,
-                    };
-                    self.send_batch();
-                    return sys::wait_any();
+                if start.elapsed() >= std::time::Duration::from_micros(SPIN_US) {
+                    break;
                 }
+                std::hint::spin_loop();
             }
+        } else if let Some(stop) = sys::wait_any_now()? {
+            self.spin.learn(start.elapsed());
+            return Ok(stop);
         }
+        self.send_batch();
+        let stop = sys::wait_any();
+        self.spin.learn(start.elapsed());
+        stop
     }
 
     pub(super) fn handle(&mut self, tid: Tid, stop: Stop) {
@@ -160,7 +213,10 @@ impl Tracer {
                     }
                 }
             }
-            PtraceEvent::Exec => self.exec(tid, pid),
+            PtraceEvent::Exec => {
+                self.exec(tid, pid);
+                self.exec_done(tid, pid);
+            }
             PtraceEvent::Seccomp => {
                 self.seccomp_seen();
                 return self.syscall_stop(tid, pid);

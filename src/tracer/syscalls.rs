@@ -15,7 +15,8 @@ use crate::signal::Signal;
 use crate::strace::error_text;
 use crate::strace::syscalls::SyscallSet;
 use crate::strace::syscalls::{
-    self as sc, NR_CLONE, NR_CLONE3, NR_KILL, NR_RT_SIGACTION, NR_SETPGID, NR_SETSID,
+    self as sc, NR_CLONE, NR_CLONE3, NR_EXECVE, NR_EXECVEAT, NR_KILL, NR_RT_SIGACTION,
+    NR_RT_SIGRETURN, NR_SETPGID, NR_SETSID,
 };
 use crate::sys::{self, Tid};
 
@@ -49,6 +50,9 @@ impl Tracer {
         let nr = info.nr as u32;
         if self.mode == SyscallMode::Seccomp && info.arch == AUDIT_ARCH_X86_64 {
             keep_traced(tid, pid, nr, &info.args);
+        }
+        if nr == NR_EXECVE || nr == NR_EXECVEAT {
+            self.spin.last = super::stops::Spin::EXEC_ENTRY;
         }
         let in_set = self.trace.contains(nr);
         let watched = self.watched.contains(nr);
@@ -90,6 +94,44 @@ impl Tracer {
         }
         if in_set {
             self.emit(pid, tid, EventKind::SyscallEntry(call));
+        }
+        if nr == NR_RT_SIGRETURN && in_set && self.mode == SyscallMode::Seccomp {
+            self.sigreturn_at_entry(tid, pid, info.sp);
+        }
+    }
+
+    /// rt_sigreturn returns the rax it restores from the signal frame (x86_64
+    /// restore_sigcontext), readable at its entry: its exit needs no stop of its own (one stop
+    /// fewer per handled signal). If the frame cannot be read the exit is stopped at as usual.
+    fn sigreturn_at_entry(&mut self, tid: Tid, pid: Tid, sp: u64) {
+        let Some(rval) = fetch::frame_rax(pid, sp) else {
+            return;
+        };
+        let entry = self.tasks.get_mut(&tid).and_then(|t| t.insyscall.take());
+        if let Some(entry) = entry.and_then(|c| c.entry) {
+            // The kernel's is_error: IS_ERR_VALUE, the last 4095 values.
+            self.show_exit(tid, pid, entry, sp, rval, (-4095..0).contains(&rval));
+        }
+    }
+
+    /// At PTRACE_EVENT_EXEC, in seccomp mode: the execve or execveat the task is in succeeded
+    /// (it returns 0), so its exit is shown now and not stopped at (one stop fewer per exec).
+    pub(super) fn exec_done(&mut self, tid: Tid, pid: Tid) {
+        if self.mode != SyscallMode::Seccomp {
+            return;
+        }
+        let Some(task) = self.tasks.get_mut(&tid) else {
+            return;
+        };
+        if !task
+            .insyscall
+            .as_ref()
+            .is_some_and(|c| c.nr == NR_EXECVE || c.nr == NR_EXECVEAT)
+        {
+            return;
+        }
+        if let Some(entry) = task.insyscall.take().and_then(|c| c.entry) {
+            self.show_exit(tid, pid, entry, 0, 0, false);
         }
     }
 
@@ -133,21 +175,23 @@ impl Tracer {
             _ => None,
         };
         if let Some(entry) = call.entry {
-            self.show_exit(tid, pid, entry, info);
+            self.show_exit(tid, pid, entry, info.sp, info.rval, info.is_error);
         }
         if let Some(moved) = moved {
             self.moved(moved);
         }
     }
 
-    fn show_exit(&mut self, tid: Tid, pid: Tid, entry: Box<Syscall>, info: &sys::SyscallInfo) {
-        let mem = fetch::fetch(
-            pid,
-            sc::spec(entry.nr).exit,
-            &entry.args,
-            info.sp,
-            Some(info.rval),
-        );
+    fn show_exit(
+        &mut self,
+        tid: Tid,
+        pid: Tid,
+        entry: Box<Syscall>,
+        sp: u64,
+        rval: i64,
+        is_error: bool,
+    ) {
+        let mem = fetch::fetch(pid, sc::spec(entry.nr).exit, &entry.args, sp, Some(rval));
         let call = Syscall {
             nr: entry.nr,
             args: entry.args,
@@ -159,8 +203,8 @@ impl Tracer {
             EventKind::SyscallExit {
                 entry,
                 call,
-                ret: info.rval,
-                is_error: info.is_error,
+                ret: rval,
+                is_error,
             },
         );
     }

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -13,6 +14,23 @@
 static volatile sig_atomic_t got;
 static void on_sig(int sig) { got = sig; }
 static void on_info(int sig, siginfo_t *si, void *uc) { (void)si; (void)uc; got = sig; }
+static int handled_fd = -1;
+static void on_restart(int sig) { got = sig; write(handled_fd, "h", 1); }
+
+/* Whether `pid` sleeps (state S in /proc/PID/stat, after the last ')'). */
+static int sleeping(pid_t pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    char *close_paren = strrchr(buf, ')');
+    return close_paren && close_paren[1] == ' ' && close_paren[2] == 'S';
+}
 
 #define BAD ((void *)1)
 
@@ -126,6 +144,36 @@ int main(void) {
     sigemptyset(&none);
     sigaddset(&none, SIGCHLD);
     sigsuspend(&none);
+    waitpid(child, NULL, 0);
+
+    /* A read that a handled SA_RESTART signal interrupts: rt_sigreturn returns what the
+     * kernel put back in rax to restart it (read's number), then the read ends (EOF).
+     * SIGCHLD stays blocked: the child's end must not race the handler. */
+    int data[2], handled[2];
+    pipe(data);
+    pipe(handled);
+    handled_fd = handled[1];
+    sa.sa_handler = on_restart;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_UNBLOCK, &usr1, NULL);
+    child = fork();
+    if (child == 0) {
+        char h;
+        close(data[0]);
+        while (!sleeping(getppid()))
+            usleep(1000);
+        kill(getppid(), SIGUSR1);
+        read(handled[0], &h, 1);
+        _exit(0);
+    }
+    close(data[1]);
+    char byte;
+    read(data[0], &byte, 1);
     waitpid(child, NULL, 0);
 
     /* Sessions and process groups. */
