@@ -98,6 +98,9 @@ done
 # "attached with 65 threads" line), and the detach (SIGINT until the tracer has exited).
 ms() { echo $(( ($(now) - $1) / 1000000 )); }
 attach_run() { # tracer command...
+  # The last run's kernel record may still be closing (sigtrace leaves that to a child): a
+  # new one would wait for it to open its own.
+  while pgrep -x sigtrace >/dev/null; do sleep 0.01; done
   "$bin/threads" wait 64 & local target=$!
   while [ "$(ls /proc/$target/task | wc -l)" -lt 65 ]; do :; done
   local log="$bin/attach.log"; : >"$log"

@@ -441,3 +441,35 @@ fn the_events_outlive_sigtrace_briefly_and_hold_nothing_else() {
         left().is_empty()
     });
 }
+
+#[test]
+fn a_thread_directed_sigkill_from_outside_is_named() {
+    // The kernel keeps no sample of a thread-directed signal (SI_TKILL: raise() storms) but
+    // of SIGKILL and the termination requests: this one is still named.
+    if !kernel_record_allowed() {
+        return;
+    }
+    let (tracer, sleep, file) = launch_ready(&["--json"], Path::new(SLEEP), &["30"], |p| {
+        tracer_of(p) != 0
+    });
+    let _guard = KillOnDrop(tracer.id());
+    let script = "import ctypes, sys; p = int(sys.argv[1]); \
+                  sys.exit(ctypes.CDLL(None).syscall(234, p, p, 9))";
+    let mut killer = Command::new("python3")
+        .args(["-c", script, &sleep.to_string()])
+        .spawn()
+        .unwrap();
+    let out = finish(tracer, "sigtrace");
+    let killer_pid = killer.id();
+    // Reaped only now: still in /proc (a zombie) whatever the reader's delay.
+    assert!(killer.wait().unwrap().success());
+    let events = json_lines(&std::fs::read_to_string(&file).unwrap());
+    let v = events
+        .iter()
+        .find(|e| e["event"] == "verdict" && e["pid"] == sleep)
+        .unwrap_or_else(|| panic!("no verdict for {sleep}: {}", out.stderr));
+    assert_eq!(v["cause"], "external-signal", "{v:#}");
+    assert_eq!(v["by"]["pid"], killer_pid, "{v:#}");
+    assert_eq!(v["by"]["source"], "kernel-record", "{v:#}");
+    assert_eq!(v["by"]["comm"], "python3", "{v:#}");
+}

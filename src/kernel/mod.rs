@@ -244,26 +244,17 @@ fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Cpu>), String> {
     };
     let mut rings = Vec::new();
     let what = |e: std::io::Error| format!("perf_event_open: {}", crate::strace::error_text(&e));
-    // ptrace tells the tracer of every stop with a SIGCHLD (several per traced signal), and
-    // every child's end sends one to its parent: the kernel drops them all before they cost
-    // a sample and a wake-up of the reader (a fork+exec loop ran 25% slower with them). Who
-    // sent a SIGCHLD is never the question: the child ended, and ptrace shows its siginfo.
-    // A filter can be set once per event.
-    let not_to_me = format!(
-        "pid != {} && sig != {}",
-        nix::unistd::gettid().as_raw(),
-        libc::SIGCHLD
-    );
+    let filter = kernel_filter(nix::unistd::gettid().as_raw());
     let id = layouts.generate.id;
     let cpus = online_cpus();
     let ncpus = cpus.len();
     for cpu in cpus {
         let prompt = perf::open_tracepoint(id, cpu, true, true).map_err(what)?;
-        perf::set_filter(&prompt, &not_to_me).map_err(what)?;
+        perf::set_filter(&prompt, &filter).map_err(what)?;
         // The ring first: PERF_EVENT_IOC_SET_OUTPUT wants the target mapped.
         let ring = map_ring(&prompt, ncpus).map_err(what)?;
         let bulk = perf::open_tracepoint(id, cpu, false, false).map_err(what)?;
-        perf::set_filter(&bulk, &not_to_me).map_err(what)?;
+        perf::set_filter(&bulk, &filter).map_err(what)?;
         perf::set_output(&bulk, &prompt).map_err(what)?;
         rings.push(Cpu {
             ring,
@@ -283,6 +274,27 @@ fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Cpu>), String> {
         return Err("no online CPU".into());
     }
     Ok((events, rings))
+}
+
+/// The signal_generate samples worth their cost (a filter is set once per event), kept by
+/// the kernel before any is written:
+/// - none to the tracer thread `tracer`: ptrace tells it of every stop with a SIGCHLD;
+/// - no SIGCHLD: every child's end sends one, and who sent it is never the question (the
+///   child ended; ptrace shows its siginfo); a fork+exec loop ran 25% slower with them;
+/// - no thread-directed signal (SI_TKILL, what raise() and pthread_kill send) but SIGKILL
+///   and the termination requests: their siginfo names the sender to ptrace, and a storm of
+///   raise() would otherwise cost a sample each.
+fn kernel_filter(tracer: i32) -> String {
+    let requests: Vec<String> = (1..32)
+        .filter(|&s| s == libc::SIGKILL || termination_request(s))
+        .map(|s| format!("sig == {s}"))
+        .collect();
+    format!(
+        "pid != {tracer} && sig != {} && (code != {} || {})",
+        libc::SIGCHLD,
+        libc::SI_TKILL,
+        requests.join(" || ")
+    )
 }
 
 /// The largest ring the kernel allows: without CAP_IPC_LOCK, perf buffers count against

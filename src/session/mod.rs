@@ -100,6 +100,9 @@ fn run(config: Config) -> Result<i32, Failure> {
     }
     tracer.close_output();
     let _ = render_thread.join();
+    // Before a re-raise ends the process: the kernel's record hands its events over
+    // (`sys::hold_until_exit`) only when dropped.
+    drop(tracer);
     if let Some(sig) = killed {
         // As strace does: the command's parent sees the death by signal it would have seen.
         sys::reraise(sig.0);
