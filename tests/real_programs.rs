@@ -551,3 +551,34 @@ fn a_hangup_the_shell_passes_on_does_not_reach_a_command_that_left_the_session()
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("+++ killed by SIGTERM +++"), "{text}");
 }
+
+#[test]
+fn a_child_forked_after_setsid_sits_in_the_new_session() {
+    // With -f a forked child's context comes from what sigtrace keeps of its parent: that
+    // must be where the parent is now (python moves itself, and forks without an exec), not
+    // where it was first seen.
+    let script =
+        "import os; os.setsid(); p = os.fork(); os._exit(0) if p == 0 else os.waitpid(p, 0)";
+    let (out, text) = trace(
+        &["-f", "-e", "trace=none"],
+        Path::new("/usr/bin/python3"),
+        &["-c", script],
+    );
+    assert_eq!(out.code(), 0, "{}", out.stderr);
+    let ctx: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("sigtrace: ") && l.contains(", session "))
+        .collect();
+    // python's line, its line in the new session, the child's line.
+    assert_eq!(ctx.len(), 3, "{text}");
+    let leader = ctx[0]
+        .strip_prefix("sigtrace: ")
+        .and_then(|l| l.split(' ').next())
+        .unwrap();
+    let child = ctx[2];
+    assert!(
+        child.contains(&format!("parent {leader} (python3)"))
+            && child.contains(&format!("process group {leader}, session {leader}, ")),
+        "{child}"
+    );
+}

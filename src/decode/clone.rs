@@ -3,6 +3,9 @@
 use super::u64_at;
 
 pub const CLONE_PIDFD: u64 = 0x1000;
+pub const CLONE_PARENT: u64 = 0x8000;
+pub const CLONE_THREAD: u64 = 0x1_0000;
+pub const CLONE_NEWPID: u64 = 0x2000_0000;
 pub const CLONE_SETTLS: u64 = 0x8_0000;
 pub const CLONE_UNTRACED: u64 = 0x80_0000;
 pub const CLONE_PARENT_SETTID: u64 = 0x10_0000;

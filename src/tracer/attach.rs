@@ -86,7 +86,7 @@ impl Tracer {
             }
         }
         self.emit(tgid, tgid, EventKind::Note(Note::Attached { threads }));
-        self.first_seen(tgid, None);
+        self.first_seen(tgid, None, None);
         Ok(())
     }
 

@@ -93,7 +93,7 @@ impl Tracer {
         else {
             return false;
         };
-        self.first_seen(pid, None);
+        self.first_seen(pid, None, None);
         self.batch.append(&mut held);
         if self.mode == SyscallMode::Seccomp && !seen_seccomp {
             // The command's first exec passed no seccomp stop: its filter could not be

@@ -25,6 +25,8 @@ struct ProcState {
     place: Option<(i32, i32)>,
     /// Its pid namespace (inode) and NSpid, when it is not sigtrace's namespace.
     ns: Option<(u64, Vec<i32>)>,
+    /// Where it sits and what it runs, as last read (a child forked from it starts there).
+    context: Option<Arc<procfs::Context>>,
 }
 
 #[derive(Default)]
@@ -65,6 +67,15 @@ impl Procs {
     pub fn set_place(&mut self, pid: Tid, place: (i32, i32)) -> bool {
         let s = self.map.entry(pid).or_default();
         s.place.replace(place) != Some(place)
+    }
+
+    pub fn set_context(&mut self, pid: Tid, ctx: &procfs::Context) {
+        self.map.entry(pid).or_default().context = Some(Arc::new(ctx.clone()));
+    }
+
+    /// What `set_context` kept of `pid`.
+    pub fn context(&self, pid: Tid) -> Option<&procfs::Context> {
+        self.map.get(&pid)?.context.as_deref()
     }
 
     /// Its process group and session as last shown (kept current through setsid/setpgid).

@@ -3,6 +3,7 @@
 use super::ExecFailed;
 use super::wait::{self, PtraceEvent, Stop};
 use super::{RunEnd, SyscallMode, Tracer};
+use crate::decode::clone::CLONE_THREAD;
 use crate::decode::siginfo::SigInfo;
 use crate::event::{EventKind, Note};
 use crate::msg::warn;
@@ -139,7 +140,7 @@ impl Tracer {
                     // ptrace(2): a new child's first stop and its parent's fork/clone event
                     // are reported in either order.
                     self.ahead_of_parent.insert(tid);
-                    self.new_task(tid, None, None)
+                    self.new_task(tid, None, None, None)
                 }
             }
         }
@@ -204,12 +205,17 @@ impl Tracer {
     pub(super) fn ptrace_event(&mut self, tid: Tid, pid: Tid, ev: PtraceEvent) {
         match ev {
             PtraceEvent::Clone | PtraceEvent::Fork | PtraceEvent::Vfork => {
+                let flags = self.tasks.get_mut(&tid).and_then(|t| t.clone_flags.take());
                 if let Ok(child) = sys::geteventmsg(tid) {
                     let child = child as Tid;
                     if !self.ahead_of_parent.remove(&child) && !self.tasks.contains_key(&child) {
                         let thread = ev == PtraceEvent::Clone
-                            && procfs::tgid(child).is_none_or(|g| g == pid);
-                        self.new_task(child, Some(if thread { pid } else { child }), Some(pid));
+                            && match flags {
+                                Some(f) => f & CLONE_THREAD != 0,
+                                None => procfs::tgid(child).is_none_or(|g| g == pid),
+                            };
+                        let pid_of_child = if thread { pid } else { child };
+                        self.new_task(child, Some(pid_of_child), Some(pid), flags);
                     }
                 }
             }

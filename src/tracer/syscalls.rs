@@ -48,8 +48,15 @@ impl Tracer {
 
     pub(super) fn syscall_entry(&mut self, tid: Tid, pid: Tid, info: &sys::SyscallInfo) {
         let nr = info.nr as u32;
-        if self.mode == SyscallMode::Seccomp && info.arch == AUDIT_ARCH_X86_64 {
-            keep_traced(tid, pid, nr, &info.args);
+        if self.mode == SyscallMode::Seccomp
+            && info.arch == AUDIT_ARCH_X86_64
+            && (nr == NR_CLONE || nr == NR_CLONE3)
+        {
+            // Kept for the fork or clone event that follows (`tasks::first_seen`).
+            let flags = keep_traced(tid, pid, nr, &info.args);
+            if let Some(t) = self.tasks.get_mut(&tid) {
+                t.clone_flags = flags;
+            }
         }
         if nr == NR_EXECVE || nr == NR_EXECVEAT {
             self.spin.last = super::stops::Spin::EXEC_ENTRY;
@@ -249,32 +256,35 @@ fn signal_target(
 /// helper) would run untraced under sigtrace's filter, unable to block a signal, kill or even
 /// exit. At the clone's entry stop its flags lose CLONE_UNTRACED (the kernel reads clone's
 /// registers and clone3's clone_args after the tracer resumes it), so the child is traced as
-/// any other (PTRACE_O_TRACECLONE/TRACEFORK) and shown with -f.
-fn keep_traced(tid: Tid, pid: Tid, nr: u32, args: &[u64; 6]) {
-    let cleared = match nr {
-        NR_CLONE if args[0] & CLONE_UNTRACED != 0 => {
-            sys::set_first_arg(tid, args[0] & !CLONE_UNTRACED)
-        }
+/// any other (PTRACE_O_TRACECLONE/TRACEFORK) and shown with -f. Returns the flags the call
+/// was made with (None for another call, or a clone3 whose clone_args cannot be read).
+fn keep_traced(tid: Tid, pid: Tid, nr: u32, args: &[u64; 6]) -> Option<u64> {
+    let flags = match nr {
+        NR_CLONE => args[0],
         NR_CLONE3 => {
             let mut word = [0u8; 8];
-            let flags = match sys::read_mem(pid, args[0], &mut word) {
+            match sys::read_mem(pid, args[0], &mut word) {
                 Ok(8) => u64::from_ne_bytes(word),
                 // Unreadable clone_args: clone3 fails with EFAULT anyway.
-                _ => 0,
-            };
-            if flags & CLONE_UNTRACED == 0 {
-                return;
+                _ => return None,
             }
-            sys::poke_word(tid, args[0], flags & !CLONE_UNTRACED)
         }
-        _ => return,
+        _ => return None,
     };
-    if let Err(e) = cleared
-        && e.raw_os_error() != Some(libc::ESRCH)
-    {
-        warn(&format!(
-            "pid {tid}: clearing CLONE_UNTRACED: {}",
-            error_text(&e)
-        ));
+    if flags & CLONE_UNTRACED != 0 {
+        let cleared = if nr == NR_CLONE {
+            sys::set_first_arg(tid, flags & !CLONE_UNTRACED)
+        } else {
+            sys::poke_word(tid, args[0], flags & !CLONE_UNTRACED)
+        };
+        if let Err(e) = cleared
+            && e.raw_os_error() != Some(libc::ESRCH)
+        {
+            warn(&format!(
+                "pid {tid}: clearing CLONE_UNTRACED: {}",
+                error_text(&e)
+            ));
+        }
     }
+    Some(flags)
 }

@@ -1,6 +1,7 @@
 //! The traced tasks: which are shown, which syscall each is in, new ones, ended ones.
 
 use super::{RunEnd, Tracer};
+use crate::decode::clone::{CLONE_NEWPID, CLONE_PARENT};
 use crate::decode::signal::SigAction;
 use crate::event::{EventKind, Note, Syscall};
 use crate::procfs;
@@ -19,6 +20,8 @@ pub(super) struct Task {
     pub(super) insyscall: Option<InSyscall>,
     /// The process's name, read when its leader stopped at exit.
     pub(super) comm: Option<Arc<[u8]>>,
+    /// The flags of the clone or clone3 it is making (seen at its entry, with the filter).
+    pub(super) clone_flags: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -40,6 +43,7 @@ impl Task {
             visible: true,
             insyscall: None,
             comm: None,
+            clone_flags: None,
         }
     }
 }
@@ -60,7 +64,14 @@ impl Tracer {
     }
 
     /// A new task, seen at its parent's clone event or at its own first stop, whichever comes first.
-    pub(super) fn new_task(&mut self, tid: Tid, pid: Option<Tid>, parent: Option<Tid>) {
+    /// `flags`: the clone flags it was made with, when known.
+    pub(super) fn new_task(
+        &mut self,
+        tid: Tid,
+        pid: Option<Tid>,
+        parent: Option<Tid>,
+        flags: Option<u64>,
+    ) {
         let pid = pid.or_else(|| procfs::tgid(tid)).unwrap_or(tid);
         // A thread is shown when its process is; a new process when following forks.
         let sibling = self
@@ -79,16 +90,23 @@ impl Tracer {
             self.emit(pid, tid, EventKind::Note(Note::ChildAttached));
         }
         if new_process && !self.procs.knows(pid) {
-            self.first_seen(pid, parent);
+            self.first_seen(pid, parent, flags);
         }
     }
 
     /// A process seen for the first time: its signal state, and where it sits (shown once).
-    pub(super) fn first_seen(&mut self, pid: Tid, parent: Option<Tid>) {
+    /// A child that a traced parent forked with known flags sits where its parent does.
+    pub(super) fn first_seen(&mut self, pid: Tid, parent: Option<Tid>, flags: Option<u64>) {
         self.nprocs += 1;
-        // A traced parent's name is known without reading /proc.
-        let tasks = &self.tasks;
-        let ctx = procfs::context(pid, &|p| tasks.get(&p)?.comm.clone());
+        let ctx = match parent.zip(flags) {
+            Some((parent, flags)) => self.inherited_context(parent, flags),
+            None => None,
+        };
+        let ctx = ctx.or_else(|| {
+            // A traced parent's name is known without reading /proc.
+            let tasks = &self.tasks;
+            procfs::context(pid, &|p| tasks.get(&p)?.comm.clone())
+        });
         // A child seen before its parent's fork event still has its parent's signal state.
         let parent = parent.or_else(|| {
             ctx.as_ref()
@@ -104,8 +122,31 @@ impl Tracer {
                 t.comm = Some(Arc::from(&ctx.comm[..]));
             }
             self.procs.set_place(pid, (ctx.pgrp, ctx.session));
+            self.procs.set_context(pid, &ctx);
             self.emit(pid, pid, EventKind::Context(ctx));
         }
+    }
+
+    /// The context of a child that `parent` forked with `flags`, from what sigtrace keeps of
+    /// the parent instead of two /proc reads: its name, command line, process group, session
+    /// and terminal are the parent's (fork(2)). Not for CLONE_PARENT (another parent) or
+    /// CLONE_NEWPID (another pid namespace): those are read.
+    fn inherited_context(&self, parent: Tid, flags: u64) -> Option<procfs::Context> {
+        if flags & (CLONE_PARENT | CLONE_NEWPID) != 0 {
+            return None;
+        }
+        let from = self.procs.context(parent)?;
+        let (pgrp, session) = self.procs.place(parent)?;
+        Some(procfs::Context {
+            comm: from.comm.clone(),
+            ppid: parent,
+            parent_comm: from.comm.clone(),
+            pgrp,
+            session,
+            tty: from.tty.clone(),
+            argv: from.argv.clone(),
+            exec: false,
+        })
     }
 
     /// After a setsid or setpgid: a new context line for a traced process whose process group
@@ -118,6 +159,7 @@ impl Tracer {
         let Some(ctx) = procfs::context(pid, &|p| tasks.get(&p)?.comm.clone()) else {
             return;
         };
+        self.procs.set_context(pid, &ctx);
         if self.procs.set_place(pid, (ctx.pgrp, ctx.session)) {
             self.emit(pid, pid, EventKind::Context(ctx));
         }
@@ -189,6 +231,7 @@ impl Tracer {
         if let Some(t) = self.tasks.get_mut(&tid) {
             t.comm = Some(Arc::from(&ctx.comm[..]));
         }
+        self.procs.set_context(pid, &ctx);
         ctx.exec = true;
         self.emit(pid, pid, EventKind::Context(ctx));
     }
