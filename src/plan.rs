@@ -109,6 +109,9 @@ fn command(argv: &[OsString], config: &Config, mode: SyscallMode) -> Result<Comm
 }
 
 fn resolve(cmd: &OsString) -> Result<PathBuf, Failure> {
+    if cmd.is_empty() {
+        return Err(("'': command not found".into(), 127));
+    }
     if cmd.as_bytes().contains(&b'/') {
         return Ok(PathBuf::from(cmd));
     }

@@ -203,3 +203,9 @@ fn signed_pids_are_rejected_as_strace_rejects_them() {
         assert_error(&out, 1, &[&format!("invalid process id: '{pid}'")]);
     }
 }
+
+#[test]
+fn an_empty_command_name_is_quoted() {
+    let out = run(sigtrace().args(["--", ""]));
+    assert_error(&out, 127, &["sigtrace: '': command not found"]);
+}

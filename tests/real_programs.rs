@@ -108,6 +108,11 @@ fn timeout_s_kill_names_timeout_for_both_processes() {
         s["call"]["text"].as_str().unwrap().contains("SIGKILL"),
         "{s:#}"
     );
+    // The sentence names timeout once: "after SIGKILL from N (timeout ...), kill(0, SIGKILL)
+    // 0.1 ms before", not again after the call.
+    let summary = s["summary"].as_str().unwrap();
+    let named = format!("{} (timeout", t["pid"]);
+    assert_eq!(summary.matches(&named).count(), 1, "{summary}");
 }
 
 #[test]
@@ -142,6 +147,17 @@ fn timeout_escalation_shows_the_ignored_sigterm_then_the_sigkill() {
             assert!(
                 earlier.iter().any(|e| e["signal"] == "SIGTERM"),
                 "the ignored SIGTERM comes first: {v:#}"
+            );
+            // The sentence names timeout once, then the SIGTERM "from the same sender".
+            let summary = v["summary"].as_str().unwrap();
+            assert_eq!(
+                summary.matches(&format!("{t} (timeout")).count(),
+                1,
+                "{summary}"
+            );
+            assert!(
+                summary.contains("after SIGTERM from the same sender"),
+                "{summary}"
             );
         }
     }

@@ -448,7 +448,8 @@ pub fn summary(v: &Verdict, tck: u64) -> String {
     if let Some(c) = &v.call {
         let end = v.trigger.as_ref().map_or(v.time, |t| t.time);
         let _ = write!(s, ", {}", kill_call(&c.call, tck));
-        if c.sender.pid != v.pid {
+        // Not again when the sentence named it already.
+        if c.sender.pid != v.pid && named_sender(v) != Some(c.sender.pid) {
             let _ = write!(s, " by {} ({})", c.sender.pid, escape_bytes(&c.sender.comm));
         }
         let _ = write!(s, " {:.3} ms before", seconds(c.time, end) * 1e3);
@@ -458,7 +459,7 @@ pub fn summary(v: &Verdict, tck: u64) -> String {
     if let Some(h) = &v.last_handled {
         let _ = write!(s, " (last handled signal: {} ", h.info.signo());
         describe_from(&h.info, &h.from, &mut s);
-        let _ = write!(s, ", handled {:.1} s before)", seconds(h.time, v.time));
+        let _ = write!(s, ", handled {} before)", span(seconds(h.time, v.time)));
     }
     kernel_notes(&v.kernel, &mut s);
     s
@@ -487,6 +488,15 @@ fn seconds(from: Stamp, to: Stamp) -> f64 {
     to.mono.saturating_duration_since(from.mono).as_secs_f64()
 }
 
+/// A time between two events as a reader takes it in: `2.5 s`, `340 ms`, `0.4 ms`.
+fn span(secs: f64) -> String {
+    match secs {
+        s if s >= 1.0 => format!("{s:.1} s"),
+        s if s >= 0.001 => format!("{:.0} ms", s * 1e3),
+        s => format!("{:.1} ms", s * 1e3),
+    }
+}
+
 /// `, 10.0 s after SIGTERM from 4310 (...)` for the termination requests before the end.
 fn earlier_text(v: &Verdict, s: &mut String) {
     let Some(first) = v.earlier.first() else {
@@ -494,13 +504,32 @@ fn earlier_text(v: &Verdict, s: &mut String) {
     };
     let end = v.trigger.as_ref().map_or(v.time, |t| t.time);
     let sig = first.info.signo();
-    let _ = write!(s, ", {:.1} s after {sig} ", seconds(first.time, end));
-    describe_from(&first.info, &first.from, s);
+    let _ = write!(s, ", {} after {sig} ", span(seconds(first.time, end)));
+    match &first.from {
+        Origin::Process(p) if named_sender(v) == Some(p.pid) => s.push_str("from the same sender"),
+        from => describe_from(&first.info, from, s),
+    }
     if let Disposition::Ignored { .. } = first.disposition {
         s.push_str(" (ignored)");
     }
     if v.earlier.len() > 1 {
         let _ = write!(s, " and {} more", v.earlier.len() - 1);
+    }
+}
+
+/// The process the sentence's opening (`summary`'s `after SIG... from ...`) describes.
+fn named_sender(v: &Verdict) -> Option<i32> {
+    let from = match (&v.trigger, &v.by) {
+        (Some(_), _) if matches!(v.cause, Cause::SelfSignal | Cause::Crash | Cause::Kernel) => {
+            return None;
+        }
+        (Some(t), _) => &t.from,
+        (None, Some((from, _))) if matches!(v.outcome, Outcome::Killed { .. }) => from,
+        (None, _) => return None,
+    };
+    match from {
+        Origin::Process(p) => Some(p.pid),
+        _ => None,
     }
 }
 
