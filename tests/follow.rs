@@ -50,3 +50,17 @@ fn threads_are_followed_without_f() {
     let lines = trace_lines(&text);
     assert_eq!(lines.len(), 5, "{lines:?}");
 }
+
+#[test]
+fn a_thread_reported_as_a_fork_is_a_thread() {
+    // clone(CLONE_THREAD|...|SIGCHLD) gives PTRACE_EVENT_FORK: the clone flags seen at its
+    // entry say it is a thread, so it has no context line and no row of its own.
+    let (out, text) = trace(&["-f", "-e", "trace=none"], &prog("legacy_thread"), &[]);
+    assert_eq!(out.code(), 0, "{}", out.stderr);
+    let contexts = text
+        .lines()
+        .filter(|l| l.starts_with("sigtrace: ") && l.contains(", session "))
+        .count();
+    assert_eq!(contexts, 1, "{text}");
+    assert!(text.contains("summary of 1 process"), "{text}");
+}

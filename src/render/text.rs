@@ -491,9 +491,10 @@ fn seconds(from: Stamp, to: Stamp) -> f64 {
 /// A time between two events as a reader takes it in: `2.5 s`, `340 ms`, `0.4 ms`.
 fn span(secs: f64) -> String {
     match secs {
-        s if s >= 1.0 => format!("{s:.1} s"),
+        s if s >= 0.9995 => format!("{s:.1} s"),
         s if s >= 0.001 => format!("{:.0} ms", s * 1e3),
-        s => format!("{:.1} ms", s * 1e3),
+        s if s >= 0.00005 => format!("{:.1} ms", s * 1e3),
+        _ => "under 0.1 ms".to_string(),
     }
 }
 
@@ -680,6 +681,15 @@ pub fn note(ev: &Event, note: &Note, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn spans_read_as_a_person_reads_them() {
+        assert_eq!(super::span(2.54), "2.5 s");
+        assert_eq!(super::span(0.9996), "1.0 s");
+        assert_eq!(super::span(0.312), "312 ms");
+        assert_eq!(super::span(0.0004), "0.4 ms");
+        assert_eq!(super::span(0.00001), "under 0.1 ms");
+    }
+
     use super::*;
 
     fn syscall_event(kind: EventKind, tid: i32, ntasks: usize) -> Event {

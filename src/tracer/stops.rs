@@ -209,11 +209,15 @@ impl Tracer {
                 if let Ok(child) = sys::geteventmsg(tid) {
                     let child = child as Tid;
                     if !self.ahead_of_parent.remove(&child) && !self.tasks.contains_key(&child) {
-                        let thread = ev == PtraceEvent::Clone
-                            && match flags {
-                                Some(f) => f & CLONE_THREAD != 0,
-                                None => procfs::tgid(child).is_none_or(|g| g == pid),
-                            };
+                        // The event follows the exit signal, not CLONE_THREAD: a legacy
+                        // clone(CLONE_THREAD|...|SIGCHLD) is reported as a fork.
+                        let thread = match flags {
+                            Some(f) => f & CLONE_THREAD != 0,
+                            None => {
+                                ev == PtraceEvent::Clone
+                                    && procfs::tgid(child).is_none_or(|g| g == pid)
+                            }
+                        };
                         let pid_of_child = if thread { pid } else { child };
                         self.new_task(child, Some(pid_of_child), Some(pid), flags);
                     }
