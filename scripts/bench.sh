@@ -30,8 +30,8 @@ workloads=(
   "d 300 fork+exec||$bin/forkexec 300"
 )
 
-now() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# shellcheck source=scripts/bench_common.sh
+. scripts/bench_common.sh
 
 # (g) b and c under sigtrace with the kernel's record and with --no-kernel-record, in
 # alternating pairs: medians of wall time and of CPU time (user+sys of sigtrace and the

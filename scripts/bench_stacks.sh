@@ -29,8 +29,8 @@ tracers=(
   "strace -k|strace -qq -k --seccomp-bpf -f -e $set_ -o /dev/null"
 )
 
-now() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# shellcheck source=scripts/bench_common.sh
+. scripts/bench_common.sh
 spread() { sort -n | awk 'NR==1 {lo=$1} {hi=$1} END {printf "%.2f", hi/lo}'; }
 
 printf '%-18s' workload

@@ -58,7 +58,7 @@ pub enum EventKind {
         oom: Option<Oom>,
     },
     /// Once per process, at launch, attach or fork: where it sits among processes.
-    Context(crate::procfs::Context),
+    Context(std::sync::Arc<crate::procfs::Context>),
     /// An execve in thread `old_tid` replaced the whole thread group; the thread now has `tid`.
     Superseded { old_tid: i32 },
     /// A traced syscall began: its arguments and what they point to, read at entry.

@@ -794,9 +794,15 @@ mod tests {
             exec,
         };
         let seen = ctx(b"sh", &[b"sh", b"-c", b"x"], false);
-        assert!(f.observe(&ev(42, EventKind::Context(seen))).is_none());
+        assert!(
+            f.observe(&ev(42, EventKind::Context(seen.into())))
+                .is_none()
+        );
         let execed = ctx(b"sleep", &[b"sleep", b"5"], true);
-        assert!(f.observe(&ev(42, EventKind::Context(execed))).is_none());
+        assert!(
+            f.observe(&ev(42, EventKind::Context(execed.into())))
+                .is_none()
+        );
         let v = killed(&mut f, 42, 15, None);
         assert_eq!(
             (v.ppid, v.argv.len(), v.outcome.status()),

@@ -281,18 +281,20 @@ fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Cpu>), String> {
 /// - none to the tracer thread `tracer`: ptrace tells it of every stop with a SIGCHLD;
 /// - no SIGCHLD: every child's end sends one, and who sent it is never the question (the
 ///   child ended; ptrace shows its siginfo); a fork+exec loop ran 25% slower with them;
-/// - no thread-directed signal (SI_TKILL, what raise() and pthread_kill send) but SIGKILL
-///   and the termination requests: their siginfo names the sender to ptrace, and a storm of
-///   raise() would otherwise cost a sample each.
+/// - no delivered thread-directed or queued signal (SI_TKILL from raise() or pthread_kill,
+///   SI_QUEUE from sigqueue) but SIGKILL and the termination requests: their siginfo names the
+///   sender to ptrace, and a storm of them would otherwise cost a sample each. One that was
+///   not delivered as sent (merged, ignored, the queue full) is kept: ptrace cannot see that.
 fn kernel_filter(tracer: i32) -> String {
     let requests: Vec<String> = (1..32)
         .filter(|&s| s == libc::SIGKILL || termination_request(s))
         .map(|s| format!("sig == {s}"))
         .collect();
     format!(
-        "pid != {tracer} && sig != {} && (code != {} || {})",
+        "pid != {tracer} && sig != {} && (result != 0 || (code != {} && code != {}) || {})",
         libc::SIGCHLD,
         libc::SI_TKILL,
+        libc::SI_QUEUE,
         requests.join(" || ")
     )
 }

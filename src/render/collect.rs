@@ -374,7 +374,7 @@ mod tests {
     }
 
     fn context(ppid: i32, comm: &str) -> EventKind {
-        EventKind::Context(crate::procfs::Context {
+        EventKind::Context(Arc::new(crate::procfs::Context {
             comm: comm.into(),
             ppid,
             parent_comm: b"sh".to_vec(),
@@ -383,7 +383,7 @@ mod tests {
             tty: None,
             argv: vec![comm.as_bytes().to_vec()],
             exec: false,
-        })
+        }))
     }
 
     fn signal(signo: i32, from: i32) -> EventKind {

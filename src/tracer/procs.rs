@@ -21,8 +21,6 @@ struct ProcState {
     /// Caught signals whose handler is reset to default at delivery (SA_RESETHAND).
     oneshot: u64,
     oom_base: Option<(u64, String)>,
-    /// Its process group and session, as last shown.
-    place: Option<(i32, i32)>,
     /// Its pid namespace (inode) and NSpid, when it is not sigtrace's namespace.
     ns: Option<(u64, Vec<i32>)>,
     /// Where it sits and what it runs, as last read (a child forked from it starts there).
@@ -63,14 +61,12 @@ impl Procs {
         Some((ns, procfs::nspid(pid)?))
     }
 
-    /// Records where `pid` sits; true when that changed.
-    pub fn set_place(&mut self, pid: Tid, place: (i32, i32)) -> bool {
+    /// Keeps where `pid` sits and what it runs; true when its process group or session
+    /// changed.
+    pub fn set_context(&mut self, pid: Tid, ctx: &Arc<procfs::Context>) -> bool {
         let s = self.map.entry(pid).or_default();
-        s.place.replace(place) != Some(place)
-    }
-
-    pub fn set_context(&mut self, pid: Tid, ctx: &procfs::Context) {
-        self.map.entry(pid).or_default().context = Some(Arc::new(ctx.clone()));
+        let old = s.context.replace(ctx.clone());
+        old.is_none_or(|o| (o.pgrp, o.session) != (ctx.pgrp, ctx.session))
     }
 
     /// What `set_context` kept of `pid`.
@@ -78,9 +74,9 @@ impl Procs {
         self.map.get(&pid)?.context.as_deref()
     }
 
-    /// Its process group and session as last shown (kept current through setsid/setpgid).
+    /// Its process group and session as last read (kept current through setsid/setpgid).
     pub fn place(&self, pid: Tid) -> Option<(i32, i32)> {
-        self.map.get(&pid)?.place
+        self.context(pid).map(|c| (c.pgrp, c.session))
     }
 
     /// The traced process `pid` as a sender, read once until it execs or ends.
@@ -114,7 +110,7 @@ impl Procs {
         match self.map.get(&parent).cloned() {
             Some(mut state) => {
                 state.ns = self.namespace(child);
-                state.place = None;
+                state.context = None;
                 self.map.insert(child, state);
             }
             None => self.start(child),

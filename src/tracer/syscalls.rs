@@ -127,17 +127,12 @@ impl Tracer {
         if self.mode != SyscallMode::Seccomp {
             return;
         }
-        let Some(task) = self.tasks.get_mut(&tid) else {
-            return;
-        };
-        if !task
-            .insyscall
-            .as_ref()
-            .is_some_and(|c| c.nr == NR_EXECVE || c.nr == NR_EXECVEAT)
-        {
-            return;
-        }
-        if let Some(entry) = task.insyscall.take().and_then(|c| c.entry) {
+        let exec = |c: &mut InSyscall| c.nr == NR_EXECVE || c.nr == NR_EXECVEAT;
+        let call = self
+            .tasks
+            .get_mut(&tid)
+            .and_then(|t| t.insyscall.take_if(exec));
+        if let Some(entry) = call.and_then(|c| c.entry) {
             self.show_exit(tid, pid, entry, 0, 0, false);
         }
     }

@@ -121,7 +121,7 @@ impl Tracer {
             if let Some(t) = self.tasks.get_mut(&pid) {
                 t.comm = Some(Arc::from(&ctx.comm[..]));
             }
-            self.procs.set_place(pid, (ctx.pgrp, ctx.session));
+            let ctx = Arc::new(ctx);
             self.procs.set_context(pid, &ctx);
             self.emit(pid, pid, EventKind::Context(ctx));
         }
@@ -136,16 +136,11 @@ impl Tracer {
             return None;
         }
         let from = self.procs.context(parent)?;
-        let (pgrp, session) = self.procs.place(parent)?;
         Some(procfs::Context {
-            comm: from.comm.clone(),
             ppid: parent,
             parent_comm: from.comm.clone(),
-            pgrp,
-            session,
-            tty: from.tty.clone(),
-            argv: from.argv.clone(),
             exec: false,
+            ..from.clone()
         })
     }
 
@@ -159,8 +154,8 @@ impl Tracer {
         let Some(ctx) = procfs::context(pid, &|p| tasks.get(&p)?.comm.clone()) else {
             return;
         };
-        self.procs.set_context(pid, &ctx);
-        if self.procs.set_place(pid, (ctx.pgrp, ctx.session)) {
+        let ctx = Arc::new(ctx);
+        if self.procs.set_context(pid, &ctx) {
             self.emit(pid, pid, EventKind::Context(ctx));
         }
     }
@@ -231,8 +226,9 @@ impl Tracer {
         if let Some(t) = self.tasks.get_mut(&tid) {
             t.comm = Some(Arc::from(&ctx.comm[..]));
         }
-        self.procs.set_context(pid, &ctx);
         ctx.exec = true;
+        let ctx = Arc::new(ctx);
+        self.procs.set_context(pid, &ctx);
         self.emit(pid, pid, EventKind::Context(ctx));
     }
 }
