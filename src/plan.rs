@@ -20,6 +20,8 @@ pub struct Plan {
     /// The PTRACE_O_* options of every tracee.
     pub options: i32,
     pub sink: Sink,
+    /// The trace is written before a task resumes (`shared`), not in batches on a thread.
+    pub inline: bool,
     /// --report and --perfetto, created now, written when the renderer ends.
     pub pictures: Option<render::pictures::Pictures>,
     pub launch: Option<Command>,
@@ -36,6 +38,7 @@ pub struct Command {
 impl Plan {
     pub fn new(config: &Config) -> Result<Plan, Failure> {
         let sink = sink(config)?;
+        let inline = shared(&sink);
         let pictures =
             render::pictures::Pictures::open(config.report.as_deref(), config.perfetto.as_deref())
                 .map_err(|msg| (msg, 1))?;
@@ -48,6 +51,7 @@ impl Plan {
             mode,
             options: options(config.follow, mode),
             sink,
+            inline,
             pictures,
             launch,
         })
@@ -63,6 +67,33 @@ fn sink(config: &Config) -> Result<Sink, Failure> {
         Ok(f) => Ok(Sink::File(f, name)),
         Err(e) => Err((format!("{name}: {}", error_text(&e)), 1)),
     }
+}
+
+/// Whether the trace goes where the traced programs may write too: a terminal, or the file or
+/// pipe that sigtrace's stdout or stderr is (the command inherits them). There a line must be
+/// written before the program runs on, or its own output lands before or inside the line. Not
+/// /dev/null and other devices nobody reads back.
+fn shared(sink: &Sink) -> bool {
+    use std::io::IsTerminal;
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let stat = |fd: std::os::fd::BorrowedFd| {
+        let meta = std::fs::File::from(fd.try_clone_to_owned().ok()?)
+            .metadata()
+            .ok()?;
+        Some((meta.dev(), meta.ino(), meta.file_type().is_char_device()))
+    };
+    let out = match sink {
+        Sink::Stderr if io::stderr().is_terminal() => return true,
+        Sink::File(f, _) if f.is_terminal() => return true,
+        Sink::Stderr => stat(io::stderr().as_fd()),
+        Sink::File(f, _) => stat(f.as_fd()),
+    };
+    let Some((dev, ino, device)) = out else {
+        return false;
+    };
+    let same = |s: Option<(u64, u64, bool)>| s.is_some_and(|(d, i, _)| (d, i) == (dev, ino));
+    !device && (same(stat(io::stdout().as_fd())) || same(stat(io::stderr().as_fd())))
 }
 
 /// The filter only with -f, as strace allows --seccomp-bpf only with -f: every child inherits

@@ -57,6 +57,23 @@ pub struct Renderer {
     main: Option<i32>,
 }
 
+/// On the tracer's thread: each batch written at once.
+impl crate::channel::Consumer for Renderer {
+    fn take(&mut self, batch: &[Event]) {
+        self.render_all(batch);
+        self.flush();
+    }
+
+    fn idle(&mut self) {
+        self.write_open(true);
+        self.flush();
+    }
+
+    fn close(self: Box<Self>) {
+        self.close_all();
+    }
+}
+
 /// Rows of the summary table kept in full: the first ones and the last ones (the command's own
 /// end comes last); the ones between are only counted, so memory stays flat over any number of
 /// processes (a CI log cannot show 20,000 rows anyway).
@@ -186,6 +203,7 @@ impl Renderer {
                 Ok(batch) => batch,
                 Err(TryRecvError::Disconnected) => break,
                 Err(TryRecvError::Empty) => {
+                    self.write_open(false);
                     self.flush();
                     bell.dozing(busy);
                     match rx.try_recv() {
@@ -209,9 +227,32 @@ impl Renderer {
                 }
             };
             busy = true;
-            for ev in &batch {
-                self.render(ev);
-            }
+            self.render_all(&batch);
+        }
+        self.close_all();
+    }
+
+    fn render_all(&mut self, batch: &[Event]) {
+        for ev in batch {
+            self.render(ev);
+        }
+    }
+
+    /// Nothing more comes for now: an open syscall line is written (`TextFormat::idle`).
+    fn write_open(&mut self, whole: bool) {
+        if let Format::Text(t) = &mut self.format {
+            self.line.clear();
+            t.idle(whole, &mut self.line);
+            self.write_line();
+        }
+    }
+
+    /// After the last event: the table, the flush, the pictures.
+    fn close_all(mut self) {
+        if let Format::Text(t) = &mut self.format {
+            self.line.clear();
+            t.close_open(&mut self.line);
+            self.write_line();
         }
         self.finish();
         self.flush();
@@ -281,11 +322,16 @@ impl Renderer {
             j.note(ev, note, &mut self.line);
             return self.write_line();
         }
-        text::note(ev, note, &mut self.line);
-        // Chatter goes to stderr; keep it in order with trace lines written there.
-        if self.trace_on_stderr {
-            self.flush();
+        // Chatter goes to stderr: where the trace goes too, it is a line of the trace, which
+        // never lands inside a syscall's line.
+        if let Format::Text(t) = &mut self.format
+            && self.trace_on_stderr
+        {
+            t.close_open(&mut self.line);
+            text::note(ev, note, &mut self.line);
+            return self.write_line();
         }
+        text::note(ev, note, &mut self.line);
         let _ = Patient(io::stderr()).write_all(self.line.as_bytes());
     }
 

@@ -1,13 +1,16 @@
 //! One run of sigtrace: the tracer on this thread, the renderer and signal threads, the channel between them, the exit status.
 mod signals;
 
+use crate::channel::{Doorbell, Outlet};
 use crate::cli::{self, Config, Parsed, Target};
+use crate::event::Event;
 use crate::msg::warn;
 use crate::plan::{self, Failure, Plan};
 use crate::render;
 use crate::strace::error_text;
 use crate::sys;
 use crate::tracer::{self, Tracer};
+use crossbeam_channel::Receiver;
 use std::ffi::OsString;
 use std::sync::Arc;
 
@@ -37,16 +40,22 @@ fn run(config: Config) -> Result<i32, Failure> {
     let mut plan = Plan::new(&config)?;
     let saved = sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
     let control = Arc::new(tracer::Control::default());
-    let (tx, rx) = crossbeam_channel::bounded(tracer::CHANNEL);
-    let bell = Arc::new(crate::channel::Doorbell::default());
+    let format = plan::format(&config);
+    let summary = match (config.summary_only, config.follow) {
+        (true, _) => render::Summary::Only,
+        (false, true) => render::Summary::AtEnd,
+        (false, false) => render::Summary::None,
+    };
+    let renderer = render::Renderer::new(format, plan.sink, config.quiet, summary)
+        .with_pictures(plan.pictures.take());
+    let (outlet, renderer) = outlet(renderer, plan.inline);
     let mut tracer = Tracer::new(
         config.follow,
         plan.options,
         config.trace,
         plan.mode,
         control.clone(),
-        tx,
-        bell.clone(),
+        outlet,
     );
     if config.stacks {
         tracer.capture_stacks();
@@ -66,16 +75,8 @@ fn run(config: Config) -> Result<i32, Failure> {
     };
     // The renderer and the signal thread run before anything is attached: attaching queues
     // events (a bounded channel), and a SIGINT must be taken while attaching thousands of pids.
-    let format = plan::format(&config);
-    let summary = match (config.summary_only, config.follow) {
-        (true, _) => render::Summary::Only,
-        (false, true) => render::Summary::AtEnd,
-        (false, false) => render::Summary::None,
-    };
-    let renderer = render::Renderer::new(format, plan.sink, config.quiet, summary)
-        .with_pictures(plan.pictures.take());
-    let renderer_bell = bell.clone();
-    let render_thread = std::thread::spawn(move || renderer.run(rx, &renderer_bell));
+    let render_thread =
+        renderer.map(|(renderer, rx, bell)| std::thread::spawn(move || renderer.run(rx, &bell)));
     signals::spawn_signal_thread(control);
     if let Target::Attach(pids) = &config.target
         && let Err(msg) = tracer.attach_all(pids)
@@ -99,7 +100,7 @@ fn run(config: Config) -> Result<i32, Failure> {
         Err((msg, s)) => tracer.end(*s, Some(msg.clone())),
     }
     tracer.close_output();
-    let _ = render_thread.join();
+    render_thread.map(std::thread::JoinHandle::join);
     // Before a re-raise ends the process: the kernel's record hands its events over
     // (`sys::hold_until_exit`) only when dropped.
     drop(tracer);
@@ -117,12 +118,30 @@ fn run(config: Config) -> Result<i32, Failure> {
 /// A failure after the renderer started: it ends before the error line is written.
 fn ended_early(
     mut tracer: Tracer,
-    render_thread: std::thread::JoinHandle<()>,
+    render_thread: Option<std::thread::JoinHandle<()>>,
     failure: Failure,
 ) -> Failure {
     tracer.close_output();
-    let _ = render_thread.join();
+    render_thread.map(std::thread::JoinHandle::join);
     failure
+}
+
+/// A renderer thread to start, with its end of the channel and its doorbell.
+type Thread = (render::Renderer, Receiver<Vec<Event>>, Arc<Doorbell>);
+
+/// Where the tracer's events go: to the renderer on the tracer's own thread (`plan::shared`),
+/// or through a channel to the renderer's thread, returned to be started.
+fn outlet(renderer: render::Renderer, inline: bool) -> (Outlet, Option<Thread>) {
+    if inline {
+        return (Outlet::Inline(Box::new(renderer)), None);
+    }
+    let (tx, rx) = crossbeam_channel::bounded(crate::channel::CHANNEL);
+    let bell = Arc::new(Doorbell::default());
+    let outlet = Outlet::Thread {
+        tx,
+        bell: bell.clone(),
+    };
+    (outlet, Some((renderer, rx, bell)))
 }
 
 /// sigtrace's exit status for how the run ended: the command's, or 127/126 with a line

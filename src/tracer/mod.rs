@@ -13,7 +13,6 @@ use crate::event::{Event, EventKind, Stamp};
 use crate::signal::Signal;
 use crate::strace::syscalls::{NR_EXECVE, NR_EXECVEAT, SyscallSet};
 use crate::sys::Tid;
-use crossbeam_channel::Sender;
 use launch::Launch;
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -21,10 +20,7 @@ use std::sync::{Arc, Mutex};
 pub use syscalls::watched;
 use tasks::Task;
 
-/// Events handed to the renderer at once at most (a storm never blocks to flush them).
-const BATCH: usize = 256;
-/// Batches the channel holds.
-pub const CHANNEL: usize = 16;
+use crate::channel::{BATCH, Outlet};
 
 /// Control signals sigtrace itself received, handed from the signal thread to the tracer.
 #[derive(Default)]
@@ -105,8 +101,7 @@ pub struct Tracer {
     procs: procs::Procs,
     control: Arc<Control>,
     /// None once the output is closed (`close_output`): events are dropped from then on.
-    tx: Option<Sender<Vec<Event>>>,
-    bell: Arc<crate::channel::Doorbell>,
+    out: Option<Outlet>,
     /// Events not yet handed to the renderer.
     batch: Vec<Event>,
     /// Events stay in `batch` whatever its length (while attaching).
@@ -134,8 +129,7 @@ impl Tracer {
         trace: SyscallSet,
         mode: SyscallMode,
         control: Arc<Control>,
-        tx: Sender<Vec<Event>>,
-        bell: Arc<crate::channel::Doorbell>,
+        out: Outlet,
     ) -> Tracer {
         Tracer {
             tasks: HashMap::new(),
@@ -152,8 +146,7 @@ impl Tracer {
             mode,
             procs: procs::Procs::new(mode != SyscallMode::Off),
             control,
-            tx: Some(tx),
-            bell,
+            out: Some(out),
             batch: Vec::new(),
             holding: false,
             passed: Vec::new(),
@@ -227,15 +220,26 @@ impl Tracer {
     /// Sends what is pending to the renderer and closes the channel; later events are dropped.
     pub fn close_output(&mut self) {
         self.send_batch();
-        self.tx = None;
-        self.bell.ring_now();
+        if let Some(out) = self.out.take() {
+            out.close();
+        }
     }
 
     /// Drops what is pending and closes the channel: nothing more is shown.
     pub fn discard_output(&mut self) {
         self.batch.clear();
-        self.tx = None;
-        self.bell.ring();
+        if let Some(out) = self.out.take() {
+            out.close();
+        }
+    }
+
+    /// Before a task runs again: with an inline output, its events are written now, before
+    /// the program can write its own output after them (a handler's line after its signal's).
+    fn write_before_resume(&mut self) {
+        if !self.batch.is_empty() && !self.holding && self.out.as_ref().is_some_and(Outlet::inline)
+        {
+            self.send_batch();
+        }
     }
 
     fn emit(&mut self, pid: Tid, tid: Tid, kind: EventKind) {
@@ -262,21 +266,12 @@ impl Tracer {
 
     fn send_batch(&mut self) {
         self.kernel_records(false);
-        let Some(tx) = &self.tx else {
+        let Some(out) = &mut self.out else {
             self.batch.clear();
             return;
         };
         if !self.batch.is_empty() {
-            // The renderer only goes away when sigtrace is ending anyway.
-            // A full batch, or a channel filling up while the renderer naps: wake it now
-            // rather than block in send until its nap ends.
-            let full = self.batch.len() >= BATCH || tx.len() >= CHANNEL / 2;
-            let _ = tx.send(std::mem::take(&mut self.batch));
-            if full {
-                self.bell.ring_now();
-            } else {
-                self.bell.ring();
-            }
+            out.send(std::mem::take(&mut self.batch));
         }
     }
 
