@@ -26,8 +26,9 @@ pub trait Consumer: Send {
     fn take(&mut self, batch: &[Event]);
     /// The tracer waits for the next stop: what is held back is written.
     fn idle(&mut self);
-    /// The last batch went by: the summary, the files written at the end.
-    fn close(self: Box<Self>);
+    /// The last batch went by: the summary, the files written at the end. False when a file
+    /// named on the command line could not be written.
+    fn close(self: Box<Self>) -> bool;
 }
 
 /// Where the tracer hands its events.
@@ -76,12 +77,14 @@ impl Outlet {
         matches!(self, Outlet::Inline(_))
     }
 
-    /// No more events: the renderer ends (its thread is woken to find the channel closed).
-    pub fn close(self) {
+    /// No more events: the renderer ends (its thread is woken to find the channel closed,
+    /// and says itself how writing went). False when an inline renderer could not write a file.
+    pub fn close(self) -> bool {
         match self {
             Outlet::Thread { tx, bell } => {
                 drop(tx);
                 bell.ring_now();
+                true
             }
             Outlet::Inline(consumer) => consumer.close(),
         }

@@ -37,6 +37,7 @@ pub struct Command {
 
 impl Plan {
     pub fn new(config: &Config) -> Result<Plan, Failure> {
+        distinct_outputs(config)?;
         let sink = sink(config)?;
         let inline = shared(&sink);
         let pictures =
@@ -58,13 +59,69 @@ impl Plan {
     }
 }
 
+/// Refuses one file given to two outputs (`-o t --report t`), before anything is created: each
+/// would overwrite the other. A device (/dev/null) may take several.
+fn distinct_outputs(config: &Config) -> Result<(), Failure> {
+    let outputs = [
+        ("-o", &config.output),
+        ("--report", &config.report),
+        ("--perfetto", &config.perfetto),
+    ];
+    let mut seen: Vec<(&str, &Path, FileKey)> = Vec::new();
+    for (option, path) in outputs {
+        let Some(path) = path.as_deref() else {
+            continue;
+        };
+        let Some(key) = file_key(path) else {
+            continue;
+        };
+        if let Some((first, first_path, _)) = seen.iter().find(|(_, _, k)| *k == key) {
+            let name = |p: &Path| shown(p.as_os_str().as_bytes());
+            return Err((
+                format!(
+                    "{first} {} and {option} {}: the same file; give each output its own",
+                    name(first_path),
+                    name(path)
+                ),
+                1,
+            ));
+        }
+        seen.push((option, path, key));
+    }
+    Ok(())
+}
+
+/// What names one file: its inode if it exists, else its directory's real path and its name.
+#[derive(PartialEq)]
+enum FileKey {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+/// None for a device, which several outputs may share.
+fn file_key(path: &Path) -> Option<FileKey> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    if let Ok(m) = std::fs::metadata(path) {
+        return (!m.file_type().is_char_device()).then(|| FileKey::Inode(m.dev(), m.ino()));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    Some(FileKey::Path(dir.join(path.file_name()?)))
+}
+
 fn sink(config: &Config) -> Result<Sink, Failure> {
     let Some(path) = &config.output else {
         return Ok(Sink::Stderr);
     };
-    let name = shown(path.as_os_str().as_bytes());
+    let name = format!("-o {}", shown(path.as_os_str().as_bytes()));
     match std::fs::File::create(path) {
-        Ok(f) => Ok(Sink::File(f, name)),
+        Ok(f) => {
+            let regular = f.metadata().is_ok_and(|m| m.is_file());
+            Ok(Sink::File(f, name, regular.then(|| path.clone())))
+        }
         Err(e) => Err((format!("{name}: {}", error_text(&e)), 1)),
     }
 }
@@ -85,9 +142,9 @@ fn shared(sink: &Sink) -> bool {
     };
     let out = match sink {
         Sink::Stderr if io::stderr().is_terminal() => return true,
-        Sink::File(f, _) if f.is_terminal() => return true,
+        Sink::File(f, ..) if f.is_terminal() => return true,
         Sink::Stderr => stat(io::stderr().as_fd()),
-        Sink::File(f, _) => stat(f.as_fd()),
+        Sink::File(f, ..) => stat(f.as_fd()),
     };
     let Some((dev, ino, device)) = out else {
         return false;

@@ -19,7 +19,9 @@ use std::io::{self, Write};
 /// Where trace lines go.
 pub enum Sink {
     Stderr,
-    File(std::fs::File, String),
+    /// -o: the file, its name as error lines show it, and its path when it is a regular file
+    /// (removed if it cannot be written whole).
+    File(std::fs::File, String, Option<std::path::PathBuf>),
 }
 
 pub enum Format {
@@ -40,7 +42,10 @@ pub enum Summary {
 pub struct Renderer {
     format: Format,
     out: Box<dyn Write + Send>,
-    out_name: String,
+    /// `-o NAME` (None: stderr).
+    out_name: Option<String>,
+    /// The -o file to remove if a write fails.
+    out_path: Option<std::path::PathBuf>,
     trace_on_stderr: bool,
     quiet: bool,
     summary: Summary,
@@ -69,8 +74,8 @@ impl crate::channel::Consumer for Renderer {
         self.flush();
     }
 
-    fn close(self: Box<Self>) {
-        self.close_all();
+    fn close(self: Box<Self>) -> bool {
+        self.close_all()
     }
 }
 
@@ -166,14 +171,16 @@ impl Rows {
 
 impl Renderer {
     pub fn new(format: Format, sink: Sink, quiet: bool, summary: Summary) -> Renderer {
-        let (out, out_name, trace_on_stderr): (Box<dyn Write + Send>, _, _) = match sink {
-            Sink::Stderr => (Box::new(Patient(io::stderr())), "stderr".to_string(), true),
-            Sink::File(f, name) => (Box::new(Patient(f)), name, false),
-        };
+        let (out, out_name, out_path, trace_on_stderr): (Box<dyn Write + Send>, _, _, _) =
+            match sink {
+                Sink::Stderr => (Box::new(Patient(io::stderr())), None, None, true),
+                Sink::File(f, name, path) => (Box::new(Patient(f)), Some(name), path, false),
+            };
         Renderer {
             format,
             out: Box::new(io::BufWriter::with_capacity(64 * 1024, out)),
             out_name,
+            out_path,
             trace_on_stderr,
             quiet,
             summary,
@@ -194,7 +201,8 @@ impl Renderer {
 
     /// Drains the channel (batches of events) until every sender is gone, flushing whenever it
     /// runs dry.
-    pub fn run(mut self, rx: Receiver<Vec<Event>>, bell: &Doorbell) {
+    /// Returns whether every file named on the command line was written whole.
+    pub fn run(mut self, rx: Receiver<Vec<Event>>, bell: &Doorbell) -> bool {
         bell.answered_by(std::thread::current());
         // Whether anything came since the last nap: then nap again, else sleep until rung.
         let mut busy = false;
@@ -229,7 +237,7 @@ impl Renderer {
             busy = true;
             self.render_all(&batch);
         }
-        self.close_all();
+        self.close_all()
     }
 
     fn render_all(&mut self, batch: &[Event]) {
@@ -247,8 +255,9 @@ impl Renderer {
         }
     }
 
-    /// After the last event: the table, the flush, the pictures.
-    fn close_all(mut self) {
+    /// After the last event: the table, the flush, the pictures. False when a file named on
+    /// the command line could not be written.
+    fn close_all(mut self) -> bool {
         if let Format::Text(t) = &mut self.format {
             self.line.clear();
             t.close_open(&mut self.line);
@@ -256,9 +265,8 @@ impl Renderer {
         }
         self.finish();
         self.flush();
-        if let Some(p) = self.pictures.take() {
-            p.write();
-        }
+        let pictures = self.pictures.take().is_none_or(pictures::Pictures::write);
+        self.written() && pictures
     }
 
     fn render(&mut self, ev: &Event) {
@@ -375,13 +383,29 @@ impl Renderer {
     }
 
     /// Reports a broken output once; tracing goes on so the traced command is not disturbed.
+    /// A -o file is an error for sigtrace's status, and what was written of it is removed.
     fn fail(&mut self, e: io::Error) {
         self.broken = true;
+        let why = crate::strace::error_text(&e);
+        let Some(name) = &self.out_name else {
+            let _ = writeln!(
+                Patient(io::stderr()),
+                "sigtrace: writing the trace to stderr: {why}; the trace stops here, the command runs on",
+            );
+            return;
+        };
+        let removed = match self.out_path.as_ref().map(std::fs::remove_file) {
+            Some(Ok(())) => " (removed)",
+            _ => "",
+        };
         let _ = writeln!(
             Patient(io::stderr()),
-            "sigtrace: writing the trace to {}: {}; the trace stops here, the command runs on",
-            self.out_name,
-            crate::strace::error_text(&e)
+            "sigtrace: {name}: {why}; the trace stops here{removed}, the command runs on",
         );
+    }
+
+    /// Whether every file named on the command line was written whole.
+    fn written(&self) -> bool {
+        !(self.broken && self.out_name.is_some())
     }
 }

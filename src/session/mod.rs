@@ -99,8 +99,7 @@ fn run(config: Config) -> Result<i32, Failure> {
         Ok(s) => tracer.end(*s, None),
         Err((msg, s)) => tracer.end(*s, Some(msg.clone())),
     }
-    tracer.close_output();
-    render_thread.map(std::thread::JoinHandle::join);
+    let written = close(&mut tracer, render_thread);
     // Before a re-raise ends the process: the kernel's record hands its events over
     // (`sys::hold_until_exit`) only when dropped.
     drop(tracer);
@@ -109,20 +108,29 @@ fn run(config: Config) -> Result<i32, Failure> {
         sys::reraise(sig.0);
     }
     match status {
+        // A file named on the command line that could not be written (said already) fails a
+        // run that would have succeeded.
+        Ok(0) if !written => Ok(1),
         // A JSON stream on stderr says it in its end event, and nothing but JSON goes there.
         Err((_, s)) if config.json && config.output.is_none() => Ok(s),
         status => status,
     }
 }
 
+/// Ends the output; false when a file named on the command line could not be written.
+fn close(tracer: &mut Tracer, render_thread: Option<std::thread::JoinHandle<bool>>) -> bool {
+    let inline = tracer.close_output();
+    let thread = render_thread.is_none_or(|t| t.join().unwrap_or(false));
+    inline && thread
+}
+
 /// A failure after the renderer started: it ends before the error line is written.
 fn ended_early(
     mut tracer: Tracer,
-    render_thread: Option<std::thread::JoinHandle<()>>,
+    render_thread: Option<std::thread::JoinHandle<bool>>,
     failure: Failure,
 ) -> Failure {
-    tracer.close_output();
-    render_thread.map(std::thread::JoinHandle::join);
+    close(&mut tracer, render_thread);
     failure
 }
 

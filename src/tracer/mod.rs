@@ -218,11 +218,11 @@ impl Tracer {
     }
 
     /// Sends what is pending to the renderer and closes the channel; later events are dropped.
-    pub fn close_output(&mut self) {
+    /// False when the renderer, on this thread, could not write a file named on the command
+    /// line.
+    pub fn close_output(&mut self) -> bool {
         self.send_batch();
-        if let Some(out) = self.out.take() {
-            out.close();
-        }
+        self.out.take().is_none_or(Outlet::close)
     }
 
     /// Drops what is pending and closes the channel: nothing more is shown.
