@@ -40,39 +40,28 @@ fn run(config: Config) -> Result<i32, Failure> {
     let mut plan = Plan::new(&config)?;
     let saved = sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
     let control = Arc::new(tracer::Control::default());
-    let format = plan::format(&config);
-    let summary = match (config.summary_only, config.follow) {
-        (true, _) => render::Summary::Only,
-        (false, true) => render::Summary::AtEnd,
-        (false, false) => render::Summary::None,
+    let setup = tracer::Setup {
+        follow: config.follow,
+        options: plan.options,
+        trace: config.trace,
+        mode: plan.mode,
+        stacks: config.stacks,
     };
-    let renderer = render::Renderer::new(format, plan.sink, config.quiet, summary)
+    let options = plan::print_options(&config);
+    let renderer = render::Renderer::new(plan::printer(&config, &options), plan.sink, &options)
         .with_pictures(plan.pictures.take());
-    let (outlet, renderer) = outlet(renderer, plan.inline);
-    let mut tracer = Tracer::new(
-        config.follow,
-        plan.options,
-        config.trace,
-        plan.mode,
-        control.clone(),
-        outlet,
-    );
-    if config.stacks {
-        tracer.capture_stacks();
-    }
+    let (mut tracer, renderer) = tracer(setup, control.clone(), renderer, plan.inline);
+    tracer.add_source(crate::kernel::source(
+        config.kernel_record,
+        tracer.targets(),
+    ));
 
-    let kernel = if config.kernel_record {
-        crate::kernel::start(tracer.targets())
-    } else {
-        Err(crate::kernel::Off::Disabled)
-    };
-    tracer.use_kernel_record(kernel);
-
-    // Forked before any thread exists (sys::spawn_held).
-    let held = match plan.launch.take() {
-        Some(cmd) => Some(spawn(cmd, plan.options, &saved)?),
-        None => None,
-    };
+    // Forked before the renderer and signal threads exist (sys::spawn_held).
+    let held = plan
+        .launch
+        .take()
+        .map(|cmd| spawn(cmd, plan.options, &saved))
+        .transpose()?;
     // The renderer and the signal thread run before anything is attached: attaching queues
     // events (a bounded channel), and a SIGINT must be taken while attaching thousands of pids.
     let render_thread =
@@ -100,12 +89,8 @@ fn run(config: Config) -> Result<i32, Failure> {
         Err((msg, s)) => tracer.end(*s, Some(msg.clone())),
     }
     let written = close(&mut tracer, render_thread);
-    // Before a re-raise ends the process: the kernel's record hands its events over
-    // (`sys::hold_until_exit`) only when dropped.
-    drop(tracer);
     if let Some(sig) = killed {
-        // As strace does: the command's parent sees the death by signal it would have seen.
-        sys::reraise(sig.0);
+        reraise(tracer, sig);
     }
     match status {
         // A file named on the command line that could not be written (said already) fails a
@@ -117,11 +102,44 @@ fn run(config: Config) -> Result<i32, Failure> {
     }
 }
 
+/// A renderer thread to start, with its end of the channel and its doorbell.
+type RenderThread = (render::Renderer, Receiver<Vec<Event>>, Arc<Doorbell>);
+
+/// The tracer, and the renderer's thread to start: where the output is shared with the traced
+/// programs (`inline`), the renderer runs on the tracer's thread instead, writing before
+/// each resume.
+fn tracer(
+    setup: tracer::Setup,
+    control: Arc<tracer::Control>,
+    renderer: render::Renderer,
+    inline: bool,
+) -> (Tracer, Option<RenderThread>) {
+    if inline {
+        let out = Outlet::Inline(Box::new(renderer));
+        return (Tracer::new(setup, control, out), None);
+    }
+    let (tx, rx) = crossbeam_channel::bounded(crate::channel::CHANNEL);
+    let bell = Arc::new(Doorbell::default());
+    let out = Outlet::Thread {
+        tx,
+        bell: bell.clone(),
+    };
+    (Tracer::new(setup, control, out), Some((renderer, rx, bell)))
+}
+
 /// Ends the output; false when a file named on the command line could not be written.
 fn close(tracer: &mut Tracer, render_thread: Option<std::thread::JoinHandle<bool>>) -> bool {
     let inline = tracer.close_output();
     let thread = render_thread.is_none_or(|t| t.join().unwrap_or(false));
     inline && thread
+}
+
+/// As strace does: the command's parent sees the death by signal it would have seen. The
+/// tracer goes first: its sources hand over what they hold only when dropped (the kernel's
+/// record: `sys::hold_until_exit`).
+fn reraise(tracer: Tracer, sig: crate::signal::Signal) {
+    drop(tracer);
+    sys::reraise(sig.0);
 }
 
 /// A failure after the renderer started: it ends before the error line is written.
@@ -132,24 +150,6 @@ fn ended_early(
 ) -> Failure {
     close(&mut tracer, render_thread);
     failure
-}
-
-/// A renderer thread to start, with its end of the channel and its doorbell.
-type Thread = (render::Renderer, Receiver<Vec<Event>>, Arc<Doorbell>);
-
-/// Where the tracer's events go: to the renderer on the tracer's own thread (`plan::shared`),
-/// or through a channel to the renderer's thread, returned to be started.
-fn outlet(renderer: render::Renderer, inline: bool) -> (Outlet, Option<Thread>) {
-    if inline {
-        return (Outlet::Inline(Box::new(renderer)), None);
-    }
-    let (tx, rx) = crossbeam_channel::bounded(crate::channel::CHANNEL);
-    let bell = Arc::new(Doorbell::default());
-    let outlet = Outlet::Thread {
-        tx,
-        bell: bell.clone(),
-    };
-    (outlet, Some((renderer, rx, bell)))
 }
 
 /// sigtrace's exit status for how the run ended: the command's, or 127/126 with a line
