@@ -17,6 +17,8 @@ pub mod signal;
 pub mod stack;
 pub mod strace;
 pub mod sys;
+pub mod syscalls;
+pub mod text;
 pub mod tracer;
 pub mod verdict;
 

@@ -335,7 +335,7 @@ impl Renderer {
             Patient(io::stderr()),
             "sigtrace: writing the trace to {}: {}; the trace stops here, the command runs on",
             self.out_name,
-            crate::strace::error_text(&e)
+            crate::text::error_text(&e)
         );
     }
 }

@@ -5,8 +5,8 @@ use crate::cli::{self, Config, Parsed, Target};
 use crate::msg::warn;
 use crate::plan::{self, Failure, Plan};
 use crate::render;
-use crate::strace::error_text;
 use crate::sys;
+use crate::text::error_text;
 use crate::tracer::{self, Tracer};
 use std::ffi::OsString;
 use std::sync::Arc;
@@ -55,7 +55,7 @@ fn run(config: Config) -> Result<i32, Failure> {
     let kernel = if config.kernel_record {
         crate::kernel::start(tracer.targets())
     } else {
-        Err(crate::kernel::Off::Disabled)
+        Err(crate::event::Off::Disabled)
     };
     tracer.use_kernel_record(kernel);
 
