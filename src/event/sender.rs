@@ -5,6 +5,7 @@ pub struct Sender {
     pub pid: i32,
     pub uid: Option<u32>,
     pub comm: Vec<u8>,
+    /// argv joined with spaces.
     pub cmdline: Vec<u8>,
     /// Parent, grandparent, ... up to pid 1.
     pub ancestry: Vec<(i32, Vec<u8>)>,
