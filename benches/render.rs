@@ -3,7 +3,6 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use sigtrace::decode::siginfo::SigInfo;
 use sigtrace::event::{Clock, Event, EventKind, Stamp};
 use sigtrace::render::text::TextFormat;
-use sigtrace::signal::SignalSet;
 use std::hint::black_box;
 
 fn raw(signo: i32, code: i32, pid: i32) -> [u8; 128] {
@@ -34,7 +33,10 @@ fn bench(c: &mut Criterion) {
         })
     });
     c.bench_function("signal event line with -tt and pid prefix", |b| {
-        let mut fmt = TextFormat::new(Clock::Micros, false, SignalSet::ALL, false, false);
+        let mut fmt = TextFormat::new(&sigtrace::render::Options {
+            clock: Clock::Micros,
+            ..Default::default()
+        });
         let ev = Event {
             time: Stamp::now(),
             pid: 4242,

@@ -12,11 +12,12 @@ ORDER = """
 session
 plan
 cli
+generate
 tracer
 kernel
 render
 verdict
-strace stack seccomp procfs generate
+strace stack seccomp procfs source
 msg
 sys
 event

@@ -82,9 +82,12 @@ impl TypedValueParser for Hinted {
 pub fn generate(what: &str, cmd: clap::Command) -> String {
     let mut out = Vec::new();
     match what {
-        "man" => clap_mangen::Man::new(cmd)
-            .render(&mut out)
-            .expect("writing to memory"),
+        "man" => {
+            clap_mangen::Man::new(cmd)
+                .render(&mut out)
+                .expect("writing to memory");
+            out.extend_from_slice(causes_section().as_bytes());
+        }
         shell => {
             let shell: Shell = shell.parse().expect("clap checked the value");
             clap_complete::generate(shell, &mut cmd.clone(), "sigtrace", &mut out);
@@ -94,6 +97,15 @@ pub fn generate(what: &str, cmd: clap::Command) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The man page's CAUSES section, from the one list of causes.
+fn causes_section() -> String {
+    let mut roff = String::from(".SH CAUSES\nEach verdict names one cause:\n");
+    for c in crate::verdict::Cause::ALL.iter() {
+        roff.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", c.as_str(), c.meaning()));
+    }
+    roff
 }
 
 /// Bash splits `-e trace=kill,tg` at `=` (COMP_WORDBREAKS) and clap's script completes whole

@@ -14,6 +14,7 @@ pub mod render;
 pub mod seccomp;
 pub mod session;
 pub mod signal;
+pub mod source;
 pub mod stack;
 pub mod strace;
 pub mod sys;

@@ -1,7 +1,7 @@
 //! Config + environment -> Plan: how to stop at syscalls, the ptrace options, the seccomp filter, the command, the output.
 
 use crate::cli::{self, Config, Target};
-use crate::render::{self, Format, Sink};
+use crate::render::{self, Sink};
 use crate::seccomp;
 use crate::sys;
 use crate::syscalls::{NR_CLONE, NR_CLONE3, NR_EXECVE};
@@ -148,22 +148,33 @@ fn options(follow: bool, mode: SyscallMode) -> i32 {
     o
 }
 
-/// Text (strace's lines, pid columns with -o when several processes may print) or JSON Lines.
-pub fn format(config: &Config) -> Format {
-    if config.json {
-        return Format::Json(render::json::JsonFormat::new(sys::clock_ticks()));
-    }
+/// How lines are printed, from the command line.
+pub fn print_options(config: &Config) -> render::Options {
     let to_file = config.output.is_some();
     let several = matches!(&config.target, Target::Attach(p) if p.len() > 1);
-    let mut text = render::text::TextFormat::new(
-        config.clock,
-        config.relative,
-        config.signals,
-        to_file && (config.follow || several),
+    render::Options {
+        clock: config.clock,
+        relative: config.relative,
+        quiet: config.quiet,
+        summary: match (config.summary_only, config.follow) {
+            (true, _) => render::Summary::Only,
+            (false, true) => render::Summary::AtEnd,
+            (false, false) => render::Summary::None,
+        },
+        color: use_color(config.color, !to_file),
+        signals: config.signals,
+        pid_column: to_file && (config.follow || several),
         to_file,
-    );
-    text.color = use_color(config.color, !to_file);
-    Format::Text(text)
+    }
+}
+
+/// Text (strace's lines) or JSON Lines.
+pub fn printer(config: &Config, options: &render::Options) -> Box<dyn render::Printer> {
+    if config.json {
+        Box::new(render::json::JsonFormat::new())
+    } else {
+        Box::new(render::text::TextFormat::new(options))
+    }
 }
 
 /// `auto`: only on a terminal, and never when NO_COLOR is set (to anything but "").

@@ -11,32 +11,67 @@ use crate::syscalls::{NR_EXIT, NR_EXIT_GROUP};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cause {
-    SelfExit,
-    ExternalSignal,
-    SelfSignal,
-    Crash,
-    Terminal,
-    Kernel,
-    Oom,
-    Sigkill,
-    Unknown,
+/// Defines `Cause` from one list: each cause's variant, name, colour on the report page and
+/// meaning, so that a new cause is one line here (plus its rule in the fold and its words in
+/// the text's `cause_text`, which the compiler asks for).
+macro_rules! causes {
+    ($($variant:ident: $name:literal, $colour:literal, $meaning:literal;)*) => {
+        /// Why a process ended: the vocabulary every output reads (text, JSON, the summary
+        /// table, the report page and the man page).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Cause {
+            $($variant,)*
+        }
+
+        impl Cause {
+            /// Every cause, in the order the page's legend and the man page list them.
+            pub const ALL: &'static [Cause] = &[$(Cause::$variant,)*];
+
+            /// (name, colour, meaning).
+            fn about(self) -> (&'static str, &'static str, &'static str) {
+                match self {
+                    $(Cause::$variant => ($name, $colour, $meaning),)*
+                }
+            }
+        }
+    };
+}
+
+causes! {
+    SelfExit: "self-exit", "#2e7d32",
+        "it called exit or exit_group with no external signal behind it";
+    ExternalSignal: "external-signal", "#d32f2f",
+        "another process sent the fatal signal, or a request to end that the process handled \
+         and then exited (graceful shutdown)";
+    SelfSignal: "self-signal", "#ef6c00",
+        "it signalled itself or its own process group (raise, abort, kill 0)";
+    Crash: "crash", "#6a1b9a",
+        "a fault signal the kernel generated for the faulting instruction";
+    Terminal: "terminal", "#1565c0",
+        "SIGINT, SIGQUIT, SIGHUP or SIGTSTP from its terminal (Ctrl-C, a hangup)";
+    Kernel: "kernel", "#00838f",
+        "another signal the kernel made: a broken pipe, a resource limit, a timer";
+    Oom: "oom", "#ad1457", "SIGKILL from the out-of-memory killer";
+    Sigkill: "sigkill", "#37474f",
+        "a SIGKILL whose sender nothing could name (the verdict says what would)";
+    Unknown: "unknown", "#9e9e9e",
+        "none of the above could be established (the verdict says what is known)";
 }
 
 impl Cause {
+    /// The name in JSON, the table and the page: `external-signal`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Cause::SelfExit => "self-exit",
-            Cause::ExternalSignal => "external-signal",
-            Cause::SelfSignal => "self-signal",
-            Cause::Crash => "crash",
-            Cause::Terminal => "terminal",
-            Cause::Kernel => "kernel",
-            Cause::Oom => "oom",
-            Cause::Sigkill => "sigkill",
-            Cause::Unknown => "unknown",
-        }
+        self.about().0
+    }
+
+    /// Its colour on the report page.
+    pub fn colour(self) -> &'static str {
+        self.about().1
+    }
+
+    /// What it means, in one sentence (the man page, the page's legend).
+    pub fn meaning(self) -> &'static str {
+        self.about().2
     }
 }
 
@@ -47,6 +82,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The signal that killed it.
+    pub fn signal(self) -> Option<Signal> {
+        match self {
+            Outcome::Exited(_) => None,
+            Outcome::Killed { sig, .. } => Some(sig),
+        }
+    }
+
     /// The status a shell reports for it: N, or 128+S.
     pub fn status(self) -> i32 {
         match self {
@@ -688,6 +731,19 @@ pub mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+
+    #[test]
+    fn every_cause_has_its_own_name_colour_and_meaning() {
+        let names: std::collections::HashSet<_> = Cause::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), Cause::ALL.len());
+        for c in Cause::ALL {
+            assert!(
+                c.colour().starts_with('#') && c.colour().len() == 7,
+                "{c:?}"
+            );
+            assert!(!c.meaning().is_empty());
+        }
+    }
 
     #[test]
     fn graceful_exit_after_external_sigterm() {

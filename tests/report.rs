@@ -231,7 +231,7 @@ fn page_with_100000_signals() {
             end: Some(End {
                 time: 10.0 - f64::from(i) * 0.001,
                 outcome: "killed by SIGTERM".into(),
-                cause: "external-signal",
+                cause: sigtrace::verdict::Cause::ExternalSignal,
                 verdict: format!("killed by SIGTERM after SIGTERM from {}", 1000 + i / 2),
                 by: Some(1000 + i / 2),
             }),

@@ -424,6 +424,47 @@ impl Reader {
     }
 }
 
+impl crate::source::Source for Reader {
+    fn take(&mut self, upto: crate::source::Upto, out: &mut Vec<crate::event::Event>) {
+        let records = match upto {
+            crate::source::Upto::Now => Reader::take(self),
+            crate::source::Upto::Read => self.take_queued(),
+        };
+        out.extend(records.into_iter().map(|record| {
+            let (pid, tid) = record.target();
+            crate::event::Event {
+                time: record.time(),
+                pid,
+                tid,
+                ntasks: 0,
+                kind: crate::event::EventKind::Kernel(record),
+                stack: None,
+            }
+        }));
+    }
+}
+
+/// The kernel's record as a source of events: the reader, or (not allowed, turned off,
+/// unavailable) one notice of why it is not read.
+pub fn source(wanted: bool, targets: Targets) -> Box<dyn crate::source::Source> {
+    let started = if wanted {
+        start(targets)
+    } else {
+        Err(Off::Disabled)
+    };
+    match started {
+        Ok(reader) => Box::new(reader),
+        Err(off) => Box::new(crate::source::Unavailable(Some(crate::event::Event {
+            time: Stamp::now(),
+            pid: 0,
+            tid: 0,
+            ntasks: 0,
+            kind: crate::event::EventKind::KernelOff(off),
+            stack: None,
+        }))),
+    }
+}
+
 impl Drop for Reader {
     fn drop(&mut self) {
         // The events' last close is left to a child that outlives sigtrace (a failed fork

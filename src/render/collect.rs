@@ -35,7 +35,7 @@ pub struct End {
     pub time: f64,
     /// `exited with 4`, `killed by SIGTERM (core dumped)`.
     pub outcome: String,
-    pub cause: &'static str,
+    pub cause: crate::verdict::Cause,
     /// The verdict's sentence.
     pub verdict: String,
     /// The sender's pid, when the verdict names one.
@@ -163,7 +163,7 @@ impl Collector {
         p.end = Some(End {
             time: t,
             outcome: outcome_text(v.outcome),
-            cause: v.cause.as_str(),
+            cause: v.cause,
             verdict: adapt::sentence(v, self.clk_tck),
             by: v.by.as_ref().and_then(|(origin, _)| origin.pid()),
         });
@@ -465,7 +465,10 @@ mod tests {
         );
         assert_eq!(child.parent, Some(0));
         let end = child.end.as_ref().unwrap();
-        assert_eq!((end.cause, end.by), ("external-signal", Some(10)));
+        assert_eq!(
+            (end.cause, end.by),
+            (crate::verdict::Cause::ExternalSignal, Some(10))
+        );
         assert_eq!(end.outcome, "killed by SIGTERM");
         let senders: Vec<_> = t.signals.iter().map(|s| (s.receiver, s.sender)).collect();
         assert_eq!(

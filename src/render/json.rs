@@ -333,8 +333,10 @@ fn line(value: &impl Serialize, out: &mut String) {
 }
 
 impl JsonFormat {
-    pub fn new(clk_tck: u64) -> JsonFormat {
-        JsonFormat { clk_tck }
+    pub fn new() -> JsonFormat {
+        JsonFormat {
+            clk_tck: crate::sys::clock_ticks(),
+        }
     }
 
     fn signal(&self, at: At, info: &SigInfo, from: &Origin, d: Disposition) -> SignalJson {
@@ -617,5 +619,35 @@ fn simple(at: At, kind: &EventKind) -> Simple {
             time,
         },
         _ => unreachable!("JsonFormat::event writes the others"),
+    }
+}
+
+impl Default for JsonFormat {
+    fn default() -> JsonFormat {
+        JsonFormat::new()
+    }
+}
+
+impl super::Printer for JsonFormat {
+    fn event(&mut self, ev: &Event, out: &mut String) {
+        JsonFormat::event(self, ev, out);
+    }
+
+    fn verdict(&mut self, v: &Verdict, out: &mut String) {
+        JsonFormat::verdict(self, v, out);
+    }
+
+    fn note(&mut self, ev: &Event, n: &Note, out: &mut String) -> super::Chatter {
+        JsonFormat::note(self, ev, n, out);
+        super::Chatter::Stream
+    }
+
+    fn end(&mut self, ev: &Event, main: Option<&Verdict>, out: &mut String) {
+        JsonFormat::end(self, ev, main, out);
+    }
+
+    /// A JSON stream has its verdict events instead.
+    fn ends_with_table(&self) -> bool {
+        false
     }
 }

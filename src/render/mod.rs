@@ -22,9 +22,95 @@ pub enum Sink {
     File(std::fs::File, String),
 }
 
-pub enum Format {
-    Text(text::TextFormat),
-    Json(json::JsonFormat),
+/// How lines are printed: the options strace's users type (-t/-tt/-ttt, -r, -q, -c, colour,
+/// -e signal=, pid columns), decided once from the command line and read by every printer.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub clock: crate::event::Clock,
+    /// -r: time since the previous line.
+    pub relative: bool,
+    /// -q: no chatter.
+    pub quiet: bool,
+    pub summary: Summary,
+    /// ANSI colours (a terminal, --color).
+    pub color: bool,
+    /// -e signal=: which signals get a line.
+    pub signals: crate::signal::SignalSet,
+    /// `N     ` columns (-o with -f or several tasks) instead of `[pid N] `.
+    pub pid_column: bool,
+    /// Trace lines go to a file (strace then never prints `[pid N] `).
+    pub to_file: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            clock: crate::event::Clock::None,
+            relative: false,
+            quiet: false,
+            summary: Summary::None,
+            color: false,
+            signals: crate::signal::SignalSet::ALL,
+            pid_column: false,
+            to_file: false,
+        }
+    }
+}
+
+/// One output format (text, JSON): the renderer hands it, in order, what is to be shown, and it
+/// appends its lines to `out`. Events that only feed verdicts (the kernel's records, kill
+/// calls) never reach it.
+pub trait Printer: Send {
+    /// A trace event: a line, or nothing when filtered out.
+    fn event(&mut self, ev: &Event, out: &mut String);
+    /// A process's verdict.
+    fn verdict(&mut self, v: &Verdict, out: &mut String);
+    /// Chatter (attached, detached): into the stream itself, or (text) onto stderr.
+    fn note(&mut self, ev: &Event, note: &Note, out: &mut String) -> Chatter;
+    /// The run's end, with the main process's verdict (None after a detach).
+    fn end(&mut self, ev: &Event, main: Option<&Verdict>, out: &mut String);
+    /// Whether the table of every process ends the output (the text's summary).
+    fn ends_with_table(&self) -> bool;
+}
+
+/// Where a printer's chatter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chatter {
+    /// Into the output, as any other line (a JSON `note` event).
+    Stream,
+    /// Onto stderr, whatever the output (strace's habit).
+    Stderr,
+}
+
+/// What a renderer does with an event.
+#[derive(Clone, Copy)]
+enum Role {
+    /// A trace line (filtered by the printer).
+    Trace,
+    Chatter,
+    /// For the verdicts only.
+    FoldOnly,
+    End,
+}
+
+fn role(kind: &EventKind) -> Role {
+    match kind {
+        EventKind::Signal { .. }
+        | EventKind::Stopped(_)
+        | EventKind::Exited { .. }
+        | EventKind::Killed { .. }
+        | EventKind::Context(_)
+        | EventKind::Superseded { .. }
+        | EventKind::SyscallEntry(_)
+        | EventKind::SyscallExit { .. }
+        | EventKind::SyscallNoReturn { .. }
+        | EventKind::Relayed { .. } => Role::Trace,
+        EventKind::Note(_) => Role::Chatter,
+        EventKind::Kernel(_) | EventKind::KernelOff(_) | EventKind::SignalSent { .. } => {
+            Role::FoldOnly
+        }
+        EventKind::End { .. } => Role::End,
+    }
 }
 
 /// The per-process table at the end (text), and whether it is all there is (-c).
@@ -38,7 +124,7 @@ pub enum Summary {
 }
 
 pub struct Renderer {
-    format: Format,
+    printer: Box<dyn Printer>,
     out: Box<dyn Write + Send>,
     out_name: String,
     trace_on_stderr: bool,
@@ -148,18 +234,18 @@ impl Rows {
 }
 
 impl Renderer {
-    pub fn new(format: Format, sink: Sink, quiet: bool, summary: Summary) -> Renderer {
+    pub fn new(printer: Box<dyn Printer>, sink: Sink, options: &Options) -> Renderer {
         let (out, out_name, trace_on_stderr): (Box<dyn Write + Send>, _, _) = match sink {
             Sink::Stderr => (Box::new(Patient(io::stderr())), "stderr".to_string(), true),
             Sink::File(f, name) => (Box::new(Patient(f)), name, false),
         };
         Renderer {
-            format,
+            printer,
             out: Box::new(io::BufWriter::with_capacity(64 * 1024, out)),
             out_name,
             trace_on_stderr,
-            quiet,
-            summary,
+            quiet: options.quiet,
+            summary: options.summary,
             broken: false,
             line: String::with_capacity(256),
             fold: Fold::default(),
@@ -222,42 +308,33 @@ impl Renderer {
 
     fn render(&mut self, ev: &Event) {
         self.line.clear();
-        let kernel = matches!(ev.kind, EventKind::Kernel(_) | EventKind::KernelOff(_));
+        let role = role(&ev.kind);
         // The pictures draw processes: the kernel's records and the end are none.
-        let drawn = !kernel && !matches!(ev.kind, EventKind::End { .. });
+        let drawn = !matches!(
+            ev.kind,
+            EventKind::Kernel(_) | EventKind::KernelOff(_) | EventKind::End { .. }
+        );
         if let Some(p) = self.pictures.as_mut().filter(|_| drawn) {
             p.event(ev);
         }
-        match &ev.kind {
-            EventKind::Note(note) => return self.note(ev, note),
-            EventKind::End { .. } => return self.end(ev),
-            EventKind::Context(_) => _ = self.first.get_or_insert(ev.pid),
+        match (&ev.kind, role) {
+            (EventKind::Note(note), _) => return self.note(ev, note),
+            (_, Role::End) => return self.end(ev),
+            (EventKind::Context(_), _) => _ = self.first.get_or_insert(ev.pid),
             _ => {}
         }
         let verdict = self.fold.observe(ev);
         if let (Some(p), Some(v)) = (&mut self.pictures, &verdict) {
             p.verdict(v);
         }
-        if kernel {
-            return;
-        }
         let only = self.summary == Summary::Only;
-        match &mut self.format {
-            Format::Text(_) if only => {}
-            Format::Text(t) => {
-                t.line(ev, &mut self.line);
-                if let Some(v) = &verdict {
-                    t.verdict(v, &mut self.line);
-                }
-            }
-            Format::Json(j) => {
-                if !only {
-                    j.event(ev, &mut self.line);
-                }
-                if let Some(v) = &verdict {
-                    j.verdict(v, &mut self.line);
-                }
-            }
+        if matches!(role, Role::Trace) && !only {
+            self.printer.event(ev, &mut self.line);
+        }
+        if let Some(v) = &verdict
+            && (!only || !self.printer.ends_with_table())
+        {
+            self.printer.verdict(v, &mut self.line);
         }
         if let Some(v) = verdict
             && (self.table() || Some(v.pid) == self.first)
@@ -267,9 +344,9 @@ impl Renderer {
         self.write_line();
     }
 
-    /// Whether the text ends with the table of every process.
+    /// Whether the output ends with the table of every process.
     fn table(&self) -> bool {
-        matches!(self.format, Format::Text(_)) && self.summary != Summary::None
+        self.printer.ends_with_table() && self.summary != Summary::None
     }
 
     /// Chatter: a `note` event in a JSON stream, else a line on stderr; none with -q or -c.
@@ -277,11 +354,9 @@ impl Renderer {
         if self.quiet || self.summary == Summary::Only {
             return;
         }
-        if let Format::Json(j) = &self.format {
-            j.note(ev, note, &mut self.line);
+        if self.printer.note(ev, note, &mut self.line) == Chatter::Stream {
             return self.write_line();
         }
-        text::note(ev, note, &mut self.line);
         // Chatter goes to stderr; keep it in order with trace lines written there.
         if self.trace_on_stderr {
             self.flush();
@@ -292,11 +367,9 @@ impl Renderer {
     /// The run's end: the `end` event closes a JSON stream.
     fn end(&mut self, ev: &Event) {
         self.main = Some(ev.pid);
-        if let Format::Json(j) = &self.format {
-            let v = self.verdicts.find(ev.pid);
-            j.end(ev, v, &mut self.line);
-            self.write_line();
-        }
+        let v = self.verdicts.find(ev.pid);
+        self.printer.end(ev, v, &mut self.line);
+        self.write_line();
     }
 
     fn write_line(&mut self) {

@@ -63,7 +63,7 @@ fn process_events(trace: &Trace, row: usize, p: &Proc, events: &mut Events) -> i
     let (start, end) = life(trace, p);
     let args = match &p.end {
         Some(e) => json!({"pid": p.pid, "ppid": p.ppid, "command": name, "outcome": e.outcome,
-            "cause": e.cause, "verdict": e.verdict, "by": e.by}),
+            "cause": e.cause.as_str(), "verdict": e.verdict, "by": e.by}),
         None => json!({"pid": p.pid, "ppid": p.ppid, "command": name,
             "outcome": "still running at the end of the trace"}),
     };

@@ -5,11 +5,7 @@
   const D = JSON.parse(document.getElementById('trace-data').textContent);
   const P = D.procs, S = D.signals, T = D.texts;
   const NP = P.pid.length, NS = S.t.length;
-  const COLORS = {
-    'self-exit': '#2e7d32', 'external-signal': '#d32f2f', 'self-signal': '#ef6c00',
-    'crash': '#6a1b9a', 'terminal': '#1565c0', 'kernel': '#00838f', 'oom': '#ad1457',
-    'sigkill': '#37474f', 'unknown': '#9e9e9e'
-  };
+  const COLORS = Object.fromEntries(D.causes.map((c) => [c.name, c.color]));
   const RUNNING = '#b0b7c0';
   // Marks: default action (it ends the process), default with no effect, caught, ignored.
   const DISP_COLORS = ['#c62828', '#1e63c4', '#8d96a0'];
@@ -24,7 +20,7 @@
   const scroller = el('scroller'), canvas = el('lanes'), spacer = el('spacer');
   const tooltip = el('tooltip'), ctx = canvas.getContext('2d');
 
-  function causeName(row) { return P.cause[row] >= 0 ? D.causes[P.cause[row]] : null; }
+  function causeName(row) { return P.cause[row] >= 0 ? D.causes[P.cause[row]].name : null; }
   function causeColor(row) { const c = causeName(row); return c ? COLORS[c] : RUNNING; }
   function endTime(row) { return P.end[row] >= 0 ? P.end[row] : D.duration_us; }
   function sigName(n) { return D.signames[n] || ('signal ' + n); }
@@ -342,10 +338,11 @@
     el('meta').textContent = meta;
   }
 
-  function key(color, text, mark) {
+  function key(color, text, mark, title) {
     const k = document.createElement('span'), s = document.createElement('span');
     k.className = 'key'; s.className = mark ? 'swatch mark' : 'swatch'; s.style.background = color;
     k.append(s, document.createTextNode(text));
+    if (title) k.title = title;
     return k;
   }
 
@@ -353,7 +350,7 @@
     const counts = {};
     for (let r = 0; r < NP; r++) { const c = causeName(r) || 'running'; counts[c] = (counts[c] || 0) + 1; }
     const box = el('legend');
-    for (const c of D.causes) box.append(key(COLORS[c], c + (counts[c] ? ' (' + counts[c] + ')' : '')));
+    for (const c of D.causes) box.append(key(c.color, c.name + (counts[c.name] ? ' (' + counts[c.name] + ')' : ''), false, c.meaning));
     box.append(key(RUNNING, 'still running' + (counts.running ? ' (' + counts.running + ')' : '')));
     box.append(key(DISP_COLORS[0], 'signal, default action', true));
     box.append(key(NO_EFFECT, 'signal, default: no effect', true));

@@ -1,24 +1,12 @@
 //! --report: one self-contained HTML page (inline CSS, JS and data) drawn from a collected Trace.
 
 use super::collect::{DISPOSITIONS, Trace};
+use crate::verdict::Cause;
 use std::io::{self, Write};
 
 const TEMPLATE: &str = include_str!("report.html");
 const CSS: &str = include_str!("report.css");
 const JS: &str = include_str!("report.js");
-
-/// The causes in the legend's order; a verdict's cause is an index into this list.
-pub const CAUSES: [&str; 9] = [
-    "self-exit",
-    "external-signal",
-    "self-signal",
-    "crash",
-    "terminal",
-    "kernel",
-    "oom",
-    "sigkill",
-    "unknown",
-];
 
 /// Writes the page.
 pub fn write(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
@@ -74,7 +62,7 @@ pub fn data(trace: &Trace) -> String {
     let cause = |p: &super::collect::Proc| {
         p.end
             .as_ref()
-            .and_then(|e| CAUSES.iter().position(|c| *c == e.cause))
+            .and_then(|e| Cause::ALL.iter().position(|c| *c == e.cause))
             .map_or(-1, |i| i as i64)
     };
     let procs = format!(
@@ -95,7 +83,7 @@ pub fn data(trace: &Trace) -> String {
         r#"{{"version":1,"start":{},"duration_us":{},"causes":{},"dispositions":{},"signames":{},"procs":{procs},"signals":{},"texts":{},"dropped_signals":{},"dropped_procs":{}}}"#,
         trace.start.as_secs_f64(),
         micros(trace.duration),
-        json(&CAUSES),
+        causes(),
         json(&DISPOSITIONS),
         json(&signal_names()),
         signals(trace),
@@ -103,6 +91,16 @@ pub fn data(trace: &Trace) -> String {
         trace.dropped_signals,
         trace.dropped_procs,
     )
+}
+
+/// The causes in the legend's order, as the page reads them: a verdict's cause is an index
+/// into this list.
+fn causes() -> String {
+    let all: Vec<_> = Cause::ALL
+        .iter()
+        .map(|c| serde_json::json!({"name": c.as_str(), "color": c.colour(), "meaning": c.meaning()}))
+        .collect();
+    json(&all)
 }
 
 fn signals(trace: &Trace) -> String {

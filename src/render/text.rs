@@ -23,6 +23,8 @@ pub struct TextFormat {
     pub clk_tck: u64,
     /// ANSI colours (a terminal, --color).
     pub color: bool,
+    /// The summary table ends the trace (-f, -c).
+    table: bool,
     last: Option<Instant>,
     /// The task whose syscall line is still open (entry printed, exit not yet), and that
     /// line's length so far.
@@ -34,21 +36,16 @@ pub struct TextFormat {
 const RESULT_COLUMN: usize = 40;
 
 impl TextFormat {
-    pub fn new(
-        clock: Clock,
-        relative: bool,
-        signals: SignalSet,
-        pid_column: bool,
-        to_file: bool,
-    ) -> Self {
+    pub fn new(o: &super::Options) -> Self {
         TextFormat {
-            clock,
-            relative,
-            signals,
-            pid_column,
-            to_file,
+            clock: o.clock,
+            relative: o.relative,
+            signals: o.signals,
+            pid_column: o.pid_column,
+            to_file: o.to_file,
             clk_tck: crate::sys::clock_ticks(),
-            color: false,
+            color: o.color,
+            table: o.summary != super::Summary::None,
             last: None,
             open: None,
             col: 0,
@@ -312,6 +309,28 @@ impl TextFormat {
     }
 }
 
+impl super::Printer for TextFormat {
+    fn event(&mut self, ev: &Event, out: &mut String) {
+        self.line(ev, out);
+    }
+
+    fn verdict(&mut self, v: &Verdict, out: &mut String) {
+        TextFormat::verdict(self, v, out);
+    }
+
+    fn note(&mut self, ev: &Event, n: &Note, out: &mut String) -> super::Chatter {
+        note(ev, n, out);
+        super::Chatter::Stderr
+    }
+
+    /// The text has no end line: the table, or the verdict, said it.
+    fn end(&mut self, _: &Event, _: Option<&Verdict>, _: &mut String) {}
+
+    fn ends_with_table(&self) -> bool {
+        self.table
+    }
+}
+
 /// With -k, strace's ` > module(symbol+0xoff) [0xaddr]` lines after the line they explain.
 fn stack_lines(ev: &Event, out: &mut String) {
     if let Some(stack) = &ev.stack {
@@ -550,12 +569,22 @@ fn trigger(cause: Cause, t: &SignalRecord, s: &mut String) {
     }
 }
 
-/// The cause, in words.
+/// The cause, in words (every cause has its own arm: a new one must be worded here).
 fn cause_text(v: &Verdict) -> String {
-    match (v.cause, v.outcome) {
-        (Cause::ExternalSignal, Outcome::Exited(_)) => "external signal, handled".to_string(),
-        (Cause::Terminal, Outcome::Exited(_)) => "terminal, handled".to_string(),
-        (Cause::Oom, _) => format!(
+    let exited = matches!(v.outcome, Outcome::Exited(_));
+    match v.cause {
+        Cause::SelfExit => "self exit".into(),
+        Cause::ExternalSignal if exited => "external signal, handled".into(),
+        Cause::ExternalSignal => "external signal".into(),
+        Cause::SelfSignal => "self signal".into(),
+        Cause::Crash => "crash".into(),
+        Cause::Terminal if exited => "terminal, handled".into(),
+        Cause::Terminal => "terminal".into(),
+        Cause::Kernel if v.outcome.signal() == Some(Signal(libc::SIGKILL)) => {
+            "kernel (a SIGKILL the kernel generated: SI_KERNEL)".into()
+        }
+        Cause::Kernel => "kernel".into(),
+        Cause::Oom => format!(
             "out-of-memory killer ({}{})",
             oom_text(v.oom.as_ref()),
             if v.kernel.oom_victim {
@@ -564,7 +593,7 @@ fn cause_text(v: &Verdict) -> String {
                 ""
             }
         ),
-        (Cause::Sigkill, _) => format!(
+        Cause::Sigkill => format!(
             "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo, and no kill call seen from a traced process matched it; {}; {})",
             v.kernel_off.as_ref().map_or_else(
                 || "the kernel's record holds no SIGKILL for it".to_string(),
@@ -572,13 +601,8 @@ fn cause_text(v: &Verdict) -> String {
             ),
             oom_text(v.oom.as_ref())
         ),
-        (Cause::Kernel, Outcome::Killed { sig, .. }) if sig.0 == libc::SIGKILL => {
-            "kernel (a SIGKILL the kernel generated: SI_KERNEL)".into()
-        }
-        (Cause::Unknown, Outcome::Killed { .. }) => {
-            "unknown (the fatal signal's delivery was not seen)".into()
-        }
-        (c, _) => c.as_str().replace('-', " "),
+        Cause::Unknown if !exited => "unknown (the fatal signal's delivery was not seen)".into(),
+        Cause::Unknown => "unknown".into(),
     }
 }
 
@@ -693,7 +717,7 @@ mod tests {
 
     #[test]
     fn results_at_column_40_and_interleaving() {
-        let mut f = TextFormat::new(Clock::None, false, SignalSet::ALL, false, false);
+        let mut f = TextFormat::new(&Default::default());
         let call = |nr: u32, args: [u64; 6]| crate::event::Syscall {
             nr,
             args,

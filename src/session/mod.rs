@@ -1,13 +1,16 @@
 //! One run of sigtrace: the tracer on this thread, the renderer and signal threads, the channel between them, the exit status.
 mod signals;
 
+use crate::channel::Doorbell;
 use crate::cli::{self, Config, Parsed, Target};
+use crate::event::Event;
 use crate::msg::warn;
 use crate::plan::{self, Failure, Plan};
 use crate::render;
 use crate::sys;
 use crate::text::error_text;
 use crate::tracer::{self, Tracer};
+use crossbeam_channel::Receiver;
 use std::ffi::OsString;
 use std::sync::Arc;
 
@@ -37,45 +40,24 @@ fn run(config: Config) -> Result<i32, Failure> {
     let mut plan = Plan::new(&config)?;
     let saved = sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
     let control = Arc::new(tracer::Control::default());
-    let (tx, rx) = crossbeam_channel::bounded(tracer::CHANNEL);
-    let bell = Arc::new(crate::channel::Doorbell::default());
-    let mut tracer = Tracer::new(
-        config.follow,
-        plan.options,
-        config.trace,
-        plan.mode,
-        control.clone(),
-        tx,
-        bell.clone(),
-    );
-    if config.stacks {
-        tracer.capture_stacks();
-    }
+    let (mut tracer, rx, bell) = tracer(&config, &plan, control.clone());
+    tracer.add_source(crate::kernel::source(
+        config.kernel_record,
+        tracer.targets(),
+    ));
 
-    let kernel = if config.kernel_record {
-        crate::kernel::start(tracer.targets())
-    } else {
-        Err(crate::event::Off::Disabled)
-    };
-    tracer.use_kernel_record(kernel);
-
-    // Forked before any thread exists (sys::spawn_held).
-    let held = match plan.launch.take() {
-        Some(cmd) => Some(spawn(cmd, plan.options, &saved)?),
-        None => None,
-    };
+    // Forked before the renderer and signal threads exist (sys::spawn_held).
+    let held = plan
+        .launch
+        .take()
+        .map(|cmd| spawn(cmd, plan.options, &saved))
+        .transpose()?;
     // The renderer and the signal thread run before anything is attached: attaching queues
     // events (a bounded channel), and a SIGINT must be taken while attaching thousands of pids.
-    let format = plan::format(&config);
-    let summary = match (config.summary_only, config.follow) {
-        (true, _) => render::Summary::Only,
-        (false, true) => render::Summary::AtEnd,
-        (false, false) => render::Summary::None,
-    };
-    let renderer = render::Renderer::new(format, plan.sink, config.quiet, summary)
+    let options = plan::print_options(&config);
+    let renderer = render::Renderer::new(plan::printer(&config, &options), plan.sink, &options)
         .with_pictures(plan.pictures.take());
-    let renderer_bell = bell.clone();
-    let render_thread = std::thread::spawn(move || renderer.run(rx, &renderer_bell));
+    let render_thread = std::thread::spawn(move || renderer.run(rx, &bell));
     signals::spawn_signal_thread(control);
     if let Target::Attach(pids) = &config.target
         && let Err(msg) = tracer.attach_all(pids)
@@ -100,18 +82,44 @@ fn run(config: Config) -> Result<i32, Failure> {
     }
     tracer.close_output();
     let _ = render_thread.join();
-    // Before a re-raise ends the process: the kernel's record hands its events over
-    // (`sys::hold_until_exit`) only when dropped.
-    drop(tracer);
     if let Some(sig) = killed {
-        // As strace does: the command's parent sees the death by signal it would have seen.
-        sys::reraise(sig.0);
+        reraise(tracer, sig);
     }
     match status {
         // A JSON stream on stderr says it in its end event, and nothing but JSON goes there.
         Err((_, s)) if config.json && config.output.is_none() => Ok(s),
         status => status,
     }
+}
+
+/// The tracer, with the channel's receiving end and its doorbell for the renderer.
+fn tracer(
+    config: &Config,
+    plan: &Plan,
+    control: Arc<tracer::Control>,
+) -> (Tracer, Receiver<Vec<Event>>, Arc<Doorbell>) {
+    let (tx, rx) = crossbeam_channel::bounded(tracer::CHANNEL);
+    let bell = Arc::new(Doorbell::default());
+    let setup = tracer::Setup {
+        follow: config.follow,
+        options: plan.options,
+        trace: config.trace,
+        mode: plan.mode,
+        stacks: config.stacks,
+    };
+    let output = tracer::Output {
+        tx,
+        bell: bell.clone(),
+    };
+    (Tracer::new(setup, control, output), rx, bell)
+}
+
+/// As strace does: the command's parent sees the death by signal it would have seen. The
+/// tracer goes first: its sources hand over what they hold only when dropped (the kernel's
+/// record: `sys::hold_until_exit`).
+fn reraise(tracer: Tracer, sig: crate::signal::Signal) {
+    drop(tracer);
+    sys::reraise(sig.0);
 }
 
 /// A failure after the renderer started: it ends before the error line is written.

@@ -11,6 +11,7 @@ pub mod wait;
 
 use crate::event::{Event, EventKind, Stamp};
 use crate::signal::Signal;
+use crate::source::Upto;
 use crate::sys::Tid;
 use crate::syscalls::{NR_EXECVE, NR_EXECVEAT, SyscallSet};
 use crossbeam_channel::Sender;
@@ -122,21 +123,41 @@ pub struct Tracer {
     entry_stacks: HashMap<Tid, crate::event::Stack>,
     /// Every task traced, shared with the kernel's record, which keeps only their signals.
     targets: crate::kernel::Targets,
-    kernel: Option<crate::kernel::Reader>,
+    /// The sources of events beside ptrace, drained into each batch.
+    sources: crate::source::Sources,
     /// Where polling for the next stop pays (`stops::wait`).
     spin: stops::Spin,
 }
 
+/// What the tracer is asked to do, from the plan.
+pub struct Setup {
+    /// -f: follow forks.
+    pub follow: bool,
+    /// The PTRACE_O_* options of every tracee.
+    pub options: i32,
+    /// The syscalls shown.
+    pub trace: SyscallSet,
+    pub mode: SyscallMode,
+    /// -k: a stack with each shown syscall and signal.
+    pub stacks: bool,
+}
+
+/// Where the tracer's events go: the channel to the renderer and its doorbell.
+pub struct Output {
+    pub tx: Sender<Vec<Event>>,
+    pub bell: Arc<crate::channel::Doorbell>,
+}
+
 impl Tracer {
-    pub fn new(
-        follow: bool,
-        options: i32,
-        trace: SyscallSet,
-        mode: SyscallMode,
-        control: Arc<Control>,
-        tx: Sender<Vec<Event>>,
-        bell: Arc<crate::channel::Doorbell>,
-    ) -> Tracer {
+    pub fn new(setup: Setup, control: Arc<Control>, output: Output) -> Tracer {
+        let Setup {
+            follow,
+            options,
+            trace,
+            mode,
+            stacks,
+        } = setup;
+        let Output { tx, bell } = output;
         Tracer {
             tasks: HashMap::new(),
             ahead_of_parent: HashSet::new(),
@@ -160,16 +181,11 @@ impl Tracer {
             recent: Vec::new(),
             watched: syscalls::watched(),
             targets: crate::kernel::Targets::default(),
-            kernel: None,
-            stacks: None,
+            sources: crate::source::Sources::default(),
+            stacks: stacks.then(crate::stack::Stacks::new),
             entry_stacks: HashMap::new(),
             spin: stops::Spin::new(),
         }
-    }
-
-    /// -k: take the stack of each shown syscall and signal.
-    pub fn capture_stacks(&mut self) {
-        self.stacks = Some(crate::stack::Stacks::new());
     }
 
     /// The stack an event carries, taken while the task is stopped: at a signal's delivery, at
@@ -261,7 +277,7 @@ impl Tracer {
     }
 
     fn send_batch(&mut self) {
-        self.kernel_records(false);
+        self.take_sources(Upto::Read);
         let Some(tx) = &self.tx else {
             self.batch.clear();
             return;
@@ -285,36 +301,18 @@ impl Tracer {
         self.targets.clone()
     }
 
-    /// Reads the kernel's record from now on; or tells the verdicts why it is not read.
-    pub fn use_kernel_record(&mut self, started: Result<crate::kernel::Reader, crate::event::Off>) {
-        match started {
-            Ok(reader) => self.kernel = Some(reader),
-            Err(off) => self.emit(0, 0, EventKind::KernelOff(off)),
-        }
+    /// Drains `source` into every batch from now on.
+    pub fn add_source(&mut self, source: Box<dyn crate::source::Source>) {
+        self.sources.add(source);
     }
 
-    /// Hands the kernel's records to the renderer: those the reader has queued, or with `now`
-    /// every one up to this moment (before a process's end is reported: the signal that ended
-    /// it was generated before the end, so it is in the ring buffer by now).
-    fn kernel_records(&mut self, now: bool) {
-        let Some(reader) = &self.kernel else {
-            return;
-        };
-        let records = if now {
-            reader.take()
-        } else {
-            reader.take_queued()
-        };
-        for record in records {
-            let (pid, tid) = record.target();
-            self.batch.push(Event {
-                time: record.time(),
-                pid,
-                tid,
-                ntasks: self.nvisible,
-                kind: EventKind::Kernel(record),
-                stack: None,
-            });
+    /// Hands the sources' events to the renderer: those read, or with `Upto::Now` every one
+    /// generated up to this moment (before a process's end is reported).
+    fn take_sources(&mut self, upto: Upto) {
+        let from = self.batch.len();
+        self.sources.take(upto, &mut self.batch);
+        for ev in &mut self.batch[from..] {
+            ev.ntasks = self.nvisible;
         }
     }
 }

@@ -176,7 +176,7 @@ impl Tracer {
                 _ => {}
             }
             self.procs.ended(pid, name);
-            self.kernel_records(true);
+            self.take_sources(crate::source::Upto::Now);
         }
         let main = tid == pid && pid == self.main_pid;
         if main {

@@ -60,8 +60,11 @@ fn event(kind: EventKind) -> Event {
 }
 
 fn text_and_json(events: &[Event]) {
-    let mut text = TextFormat::new(Default::default(), false, SignalSet::ALL, false, true);
-    let mut json = JsonFormat::new(100);
+    let mut text = TextFormat::new(&sigtrace::render::Options {
+        to_file: true,
+        ..Default::default()
+    });
+    let mut json = JsonFormat::new();
     let (mut t, mut j) = (String::new(), String::new());
     for ev in events {
         text.line(ev, &mut t);
