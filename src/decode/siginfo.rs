@@ -18,6 +18,13 @@ pub const BUS_MCEERR_AO: i32 = 5;
 pub const SEGV_BNDERR: i32 = 3;
 pub const SEGV_PKUERR: i32 = 4;
 
+/// si_codes whose si_pid names the process that sent the signal (the task that was running
+/// when it was generated): SI_USER (kill), SI_QUEUE, SI_MESGQ, SI_TKILL. Others (SI_KERNEL,
+/// timers, faults) may fire in whatever task ran at the moment, which must not be named.
+pub fn sent_by_process(code: i32) -> bool {
+    matches!(code, SI_USER | SI_QUEUE | SI_MESGQ | SI_TKILL)
+}
+
 /// The size of siginfo_t.
 pub const SIGINFO_SIZE: usize = 128;
 
@@ -129,6 +136,13 @@ impl SigInfo {
         self.i32_at(U + 12) as u32
     }
 
+    /// Whether si_pid and si_uid name a process: its sender, or for SIGCHLD with a CLD_* code
+    /// the child it is about.
+    pub fn names_process(&self) -> bool {
+        sent_by_process(self.code())
+            || (self.signo().0 == libc::SIGCHLD && (1..=6).contains(&self.code()))
+    }
+
     /// Whether a process made this signal (si_code <= 0): kill, sigqueue, tgkill, timers, I/O.
     pub fn from_user(&self) -> bool {
         self.code() <= 0
@@ -148,5 +162,19 @@ pub mod testing {
             raw[off..off + size].copy_from_slice(&v.to_ne_bytes()[..size]);
         }
         SigInfo::from_bytes(raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_that_name_a_sender() {
+        assert!(sent_by_process(0));
+        assert!(sent_by_process(-6));
+        assert!(sent_by_process(SI_MESGQ));
+        assert!(!sent_by_process(0x80));
+        assert!(!sent_by_process(-2));
     }
 }

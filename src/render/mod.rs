@@ -28,7 +28,7 @@ pub enum Sink {
 /// -e signal=, pid columns), decided once from the command line and read by every printer.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
-    pub clock: text::Clock,
+    pub clock: crate::event::Clock,
     /// -r: time since the previous line.
     pub relative: bool,
     /// -q: no chatter.
@@ -47,7 +47,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
-            clock: text::Clock::None,
+            clock: crate::event::Clock::None,
             relative: false,
             quiet: false,
             summary: Summary::None,
@@ -411,7 +411,7 @@ impl Renderer {
     /// A -o file is an error for sigtrace's status, and what was written of it is removed.
     fn fail(&mut self, e: io::Error) {
         self.broken = true;
-        let why = crate::strace::error_text(&e);
+        let why = crate::text::error_text(&e);
         let Some(name) = &self.out_name else {
             let _ = writeln!(
                 Patient(io::stderr()),

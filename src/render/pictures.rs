@@ -29,11 +29,8 @@ impl Drop for Target {
 /// Opens the file to write now, so that a bad path is an error before anything is traced.
 fn create(path: Option<&Path>, option: &str) -> Result<Option<Target>, String> {
     let Some(path) = path else { return Ok(None) };
-    let name = format!(
-        "{option} {}",
-        crate::strace::escape(&path.to_string_lossy())
-    );
-    let fail = |e: std::io::Error| format!("{name}: {}", crate::strace::error_text(&e));
+    let name = format!("{option} {}", crate::text::escape(&path.to_string_lossy()));
+    let fail = |e: std::io::Error| format!("{name}: {}", crate::text::error_text(&e));
     // A link is replaced where it points, not by the new file.
     let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
@@ -76,7 +73,7 @@ impl Target {
             }
         })();
         if let Err(e) = &written {
-            crate::msg::warn(&format!("{}: {}", self.name, crate::strace::error_text(e)));
+            crate::msg::warn(&format!("{}: {}", self.name, crate::text::error_text(e)));
         }
         written.is_ok()
     }

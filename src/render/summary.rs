@@ -1,6 +1,6 @@
 //! The per-process table that ends a trace (-f) or is all of it (-c): one row per process, short enough for a CI log.
 
-use crate::strace::escape_into;
+use crate::text::escape_into;
 use crate::verdict::{Outcome, Verdict};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -125,7 +125,7 @@ pub(super) fn ended(o: Outcome) -> String {
 fn by(v: &Verdict) -> String {
     match &v.by {
         Some((from, _)) => match (from.process(), from.pid()) {
-            (Some(s), _) => format!("{} ({})", s.pid, crate::strace::escape_bytes(&s.comm)),
+            (Some(s), _) => format!("{} ({})", s.pid, crate::text::escape_bytes(&s.comm)),
             (None, Some(pid)) => format!("{pid} (gone)"),
             (None, None) => "another pid namespace".to_string(),
         },
