@@ -24,7 +24,8 @@ pub struct Plan {
     pub inline: bool,
     /// --report and --perfetto, created now, written when the renderer ends.
     pub pictures: Option<render::pictures::Pictures>,
-    pub launch: Option<Command>,
+    /// The command to launch, or why it cannot be (said in the output's end too).
+    pub launch: Option<Result<Command, Failure>>,
 }
 
 /// The command to launch: its resolved path, argv, name as shown, and its seccomp filter.
@@ -45,7 +46,7 @@ impl Plan {
                 .map_err(|msg| (msg, 1))?;
         let mode = mode(config);
         let launch = match &config.target {
-            Target::Launch(argv) => Some(command(argv, config, mode)?),
+            Target::Launch(argv) => Some(command(argv, config, mode)),
             Target::Attach(_) => None,
         };
         Ok(Plan {

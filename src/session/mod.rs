@@ -60,8 +60,7 @@ fn run(config: Config) -> Result<i32, Failure> {
     let held = plan
         .launch
         .take()
-        .map(|cmd| spawn(cmd, plan.options, &saved))
-        .transpose()?;
+        .map(|cmd| cmd.and_then(|cmd| spawn(cmd, plan.options, &saved)));
     // The renderer and the signal thread run before anything is attached: attaching queues
     // events (a bounded channel), and a SIGINT must be taken while attaching thousands of pids.
     let render_thread =
@@ -74,9 +73,18 @@ fn run(config: Config) -> Result<i32, Failure> {
     }
 
     let mut shown = String::new();
-    if let Some((child, name)) = held {
-        tracer.adopt_launched(child);
-        shown = name;
+    match held {
+        Some(Ok((child, name))) => {
+            tracer.adopt_launched(child);
+            shown = name;
+        }
+        // The output ends as when the command cannot be executed: an end event with the error.
+        Some(Err((msg, status))) => {
+            tracer.end(status, Some(msg.clone()));
+            let failure = ended_early(tracer, render_thread, (msg, status));
+            return json_on_stderr(&config, Err(failure));
+        }
+        None => {}
     }
     let result = tracer.run();
     let killed = match (&result, &config.target) {
@@ -96,7 +104,13 @@ fn run(config: Config) -> Result<i32, Failure> {
         // A file named on the command line that could not be written (said already) fails a
         // run that would have succeeded.
         Ok(0) if !written => Ok(1),
-        // A JSON stream on stderr says it in its end event, and nothing but JSON goes there.
+        status => json_on_stderr(&config, status),
+    }
+}
+
+/// A JSON stream on stderr says a failure in its end event, and nothing but JSON goes there.
+fn json_on_stderr(config: &Config, status: Result<i32, Failure>) -> Result<i32, Failure> {
+    match status {
         Err((_, s)) if config.json && config.output.is_none() => Ok(s),
         status => status,
     }
