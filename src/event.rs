@@ -110,22 +110,13 @@ pub enum EventKind {
 pub enum Origin {
     /// The si_code says no process sent it (kernel, terminal, fault, timer).
     NoSender,
+    /// A process, alive or ended (`Sender::exited`; `Sender::unread` when nothing but the
+    /// siginfo's pid and uid is known).
     Process(Arc<Sender>),
-    /// si_pid (in sigtrace's pid namespace) names a process that was gone when the signal
-    /// was delivered; si_uid still says whose it was.
-    Gone {
-        pid: i32,
-        uid: u32,
-    },
     /// si_pid is 0: the sender is outside the receiver's pid namespace (an ancestor namespace).
-    OtherNamespace {
-        uid: u32,
-    },
+    OtherNamespace { uid: u32 },
     /// si_pid is a pid in the receiver's pid namespace that maps to no process sigtrace sees.
-    Untranslated {
-        pid: i32,
-        uid: u32,
-    },
+    Untranslated { pid: i32, uid: u32 },
     /// sigtrace sent it, passing on a signal that this process sent to sigtrace.
     PassedOn(Arc<Sender>),
 }
@@ -143,7 +134,6 @@ impl Origin {
     pub fn pid(&self) -> Option<i32> {
         match self {
             Origin::Process(s) | Origin::PassedOn(s) => Some(s.pid),
-            Origin::Gone { pid, .. } => Some(*pid),
             _ => None,
         }
     }
@@ -186,14 +176,47 @@ pub enum Target {
     Unknown,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A process that sent a signal, described once and shown the same way by every output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sender {
     pub pid: i32,
     pub uid: Option<u32>,
     pub comm: Vec<u8>,
+    /// Its argv joined with spaces, read from /proc while it was alive (empty: not read).
     pub cmdline: Vec<u8>,
+    /// The program it exec'd, from the kernel's record (empty: not known).
+    pub exe: Vec<u8>,
     /// Parent, grandparent, ... up to pid 1.
     pub ancestry: Vec<(i32, Vec<u8>)>,
+    /// It had ended when it was described: named from the kernel's record of it.
+    pub exited: Option<Exited>,
+}
+
+impl Sender {
+    /// A sender known only by its pid and uid (a siginfo's): it had ended before anything
+    /// could read it.
+    pub fn unread(pid: i32, uid: u32) -> Sender {
+        Sender {
+            pid,
+            uid: Some(uid),
+            exited: Some(Exited {
+                after_sending: None,
+            }),
+            ..Sender::default()
+        }
+    }
+
+    /// Nothing but its pid and uid is known.
+    pub fn is_unread(&self) -> bool {
+        self.comm.is_empty() && self.cmdline.is_empty()
+    }
+}
+
+/// A sender that had ended when it was described.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exited {
+    /// How long after its last signal it ended, when the kernel's record has both.
+    pub after_sending: Option<Duration>,
 }
 
 /// What the signal does at delivery, from SigIgn/SigCgt kept current by traced rt_sigaction calls.

@@ -99,7 +99,18 @@ pub struct ProcInfo {
 
 pub fn proc_info(pid: i32) -> Option<ProcInfo> {
     let (comm, ppid) = comm_and_ppid(pid)?;
-    let mut cmdline = read(&format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    Some(ProcInfo {
+        pid,
+        comm,
+        cmdline: cmdline(pid).unwrap_or_default(),
+        uid: uid(pid),
+        ppid,
+    })
+}
+
+/// argv joined with spaces (empty for a zombie or a kernel thread).
+pub fn cmdline(pid: i32) -> Option<Vec<u8>> {
+    let mut cmdline = read(&format!("/proc/{pid}/cmdline"))?;
     while cmdline.last() == Some(&0) {
         cmdline.pop();
     }
@@ -108,13 +119,7 @@ pub fn proc_info(pid: i32) -> Option<ProcInfo> {
             *b = b' ';
         }
     }
-    Some(ProcInfo {
-        pid,
-        comm,
-        cmdline,
-        uid: uid(pid),
-        ppid,
-    })
+    Some(cmdline)
 }
 
 /// The parent chain above `ppid`, up to pid 1 or sigtrace itself (it is no news that
@@ -136,7 +141,7 @@ pub fn ancestry(mut ppid: i32) -> Vec<(i32, Vec<u8>)> {
 }
 
 /// comm and parent pid from one read of /proc/PID/stat (`pid (comm) state ppid ...`).
-fn comm_and_ppid(pid: i32) -> Option<(Vec<u8>, i32)> {
+pub fn comm_and_ppid(pid: i32) -> Option<(Vec<u8>, i32)> {
     let stat = read(&format!("/proc/{pid}/stat"))?;
     let (comm, rest) = split_stat(&stat)?;
     let ppid = rest.split_whitespace().nth(1)?.parse().ok()?;

@@ -18,6 +18,20 @@ pub const BUS_MCEERR_AO: i32 = 5;
 pub const SEGV_BNDERR: i32 = 3;
 pub const SEGV_PKUERR: i32 = 4;
 
+/// Whether si_code `code` says a process sent the signal, so that si_pid (and the current
+/// task where the kernel generates it) is that process: SI_USER (kill), SI_QUEUE (sigqueue),
+/// SI_MESGQ (a message queue's notice, raised in the task whose mq_send filled the empty
+/// queue) and SI_TKILL. Others (SI_KERNEL, timers, faults, SIGIO) fire in whatever task ran
+/// then, which must not be named; a SIGCHLD's CLD_* codes name the child (`child_sender`).
+pub fn names_sender(code: i32) -> bool {
+    matches!(code, SI_USER | SI_QUEUE | SI_MESGQ | SI_TKILL)
+}
+
+/// A SIGCHLD whose si_pid is the child it tells of (CLD_EXITED ... CLD_CONTINUED).
+pub fn child_sender(signo: i32, code: i32) -> bool {
+    signo == libc::SIGCHLD && (1..=6).contains(&code)
+}
+
 /// The size of siginfo_t.
 pub const SIGINFO_SIZE: usize = 128;
 
@@ -148,5 +162,23 @@ pub mod testing {
             raw[off..off + size].copy_from_slice(&v.to_ne_bytes()[..size]);
         }
         SigInfo::from_bytes(raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_that_name_a_sender() {
+        for code in [SI_USER, SI_QUEUE, SI_MESGQ, SI_TKILL] {
+            assert!(names_sender(code), "{code}");
+        }
+        for code in [SI_KERNEL, SI_TIMER, SI_ASYNCIO, SI_SIGIO, CLD_EXITED] {
+            assert!(!names_sender(code), "{code}");
+        }
+        assert!(child_sender(libc::SIGCHLD, CLD_KILLED));
+        assert!(!child_sender(libc::SIGCHLD, SI_USER));
+        assert!(!child_sender(libc::SIGTERM, CLD_EXITED));
     }
 }

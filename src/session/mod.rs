@@ -41,10 +41,9 @@ fn run(config: Config) -> Result<i32, Failure> {
     let saved = sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
     let control = Arc::new(tracer::Control::default());
     let (mut tracer, rx, bell) = tracer(&config, &plan, control.clone());
-    tracer.add_source(crate::kernel::source(
-        config.kernel_record,
-        tracer.targets(),
-    ));
+    let (kernel, senders) = crate::kernel::source(config.kernel_record, tracer.targets());
+    tracer.add_source(kernel);
+    tracer.use_senders(senders);
 
     // Forked before the renderer and signal threads exist (sys::spawn_held).
     let held = plan
