@@ -1,8 +1,8 @@
 //! Benchmarks of the per-event work off the tracer thread: siginfo decoding and text rendering.
 use criterion::{Criterion, criterion_group, criterion_main};
 use sigtrace::decode::siginfo::SigInfo;
-use sigtrace::event::{Event, EventKind, Stamp};
-use sigtrace::render::text::{Clock, TextFormat};
+use sigtrace::event::{Clock, Event, EventKind, Stamp};
+use sigtrace::render::text::TextFormat;
 use std::hint::black_box;
 
 fn raw(signo: i32, code: i32, pid: i32) -> [u8; 128] {

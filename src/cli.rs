@@ -1,9 +1,9 @@
 //! The command line: strace-compatible flags parsed into a Config.
 
-use crate::render::text::Clock;
+use crate::event::Clock;
 use crate::signal::SignalSet;
-use crate::strace::syscalls::SyscallSet;
-use crate::strace::{escape_input, escape_message};
+use crate::syscalls::SyscallSet;
+use crate::text::{escape_input, escape_message};
 use clap::{ArgAction, Parser, ValueHint};
 use std::ffi::OsString;
 use std::path::PathBuf;

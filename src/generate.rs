@@ -9,10 +9,7 @@ use std::sync::OnceLock;
 fn trace_values() -> &'static [String] {
     static V: OnceLock<Vec<String>> = OnceLock::new();
     V.get_or_init(|| {
-        let mut names: Vec<&str> = crate::decode::tables::SYSCALLS_X86_64
-            .iter()
-            .map(|s| s.1)
-            .collect();
+        let mut names: Vec<&str> = crate::syscalls::names().collect();
         names.sort_unstable();
         names.dedup();
         ["%signal", "%process", "all", "none"]

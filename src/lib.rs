@@ -18,6 +18,8 @@ pub mod source;
 pub mod stack;
 pub mod strace;
 pub mod sys;
+pub mod syscalls;
+pub mod text;
 pub mod tracer;
 pub mod verdict;
 

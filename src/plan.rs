@@ -2,10 +2,10 @@
 
 use crate::cli::{self, Config, Target};
 use crate::render::{self, Sink};
-use crate::seccomp::{self, Insn};
-use crate::strace::syscalls::{NR_CLONE, NR_CLONE3, NR_EXECVE};
-use crate::strace::{error_text, escape_bytes_cut};
+use crate::seccomp;
 use crate::sys;
+use crate::syscalls::{NR_CLONE, NR_CLONE3, NR_EXECVE};
+use crate::text::{error_text, escape_bytes_cut};
 use crate::tracer::SyscallMode;
 use std::ffi::{CString, OsString};
 use std::io;
@@ -30,7 +30,7 @@ pub struct Command {
     pub path: CString,
     pub argv: Vec<CString>,
     pub shown: String,
-    pub filter: Option<Vec<Insn>>,
+    pub filter: Option<Vec<libc::sock_filter>>,
 }
 
 impl Plan {
@@ -104,7 +104,7 @@ fn command(argv: &[OsString], config: &Config, mode: SyscallMode) -> Result<Comm
             .map(|a| cstring(a.as_bytes()))
             .collect::<Result<_, _>>()?,
         shown: shown(argv[0].as_bytes()),
-        filter: (mode == SyscallMode::Seccomp).then(|| seccomp::filter(&stops)),
+        filter: (mode == SyscallMode::Seccomp).then(|| seccomp::program(&seccomp::filter(&stops))),
     })
 }
 

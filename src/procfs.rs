@@ -1,5 +1,6 @@
 //! Reads of /proc: a process's threads, its status fields, its state.
 
+use crate::event::{ARGV_MAX, Context, Sender};
 use std::fs;
 use std::io;
 use std::sync::Arc;
@@ -86,25 +87,17 @@ pub fn exists(pid: i32) -> bool {
     fs::metadata(format!("/proc/{pid}")).is_ok()
 }
 
-/// What sigtrace says about a process that sent a signal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProcInfo {
-    pub pid: i32,
-    pub comm: Vec<u8>,
-    /// argv joined with spaces.
-    pub cmdline: Vec<u8>,
-    pub uid: Option<u32>,
-    pub ppid: i32,
-}
-
-pub fn proc_info(pid: i32) -> Option<ProcInfo> {
+/// `pid` as sigtrace names a sender: its uid, name and command line (argv joined with spaces),
+/// and with `chain` its parent chain.
+pub fn sender(pid: i32, chain: bool) -> Option<Sender> {
     let (comm, ppid) = comm_and_ppid(pid)?;
-    Some(ProcInfo {
+    Some(Sender {
         pid,
+        uid: uid(pid),
         comm,
         cmdline: cmdline(pid).unwrap_or_default(),
-        uid: uid(pid),
-        ppid,
+        ancestry: if chain { ancestry(ppid) } else { Vec::new() },
+        ..Sender::default()
     })
 }
 
@@ -124,7 +117,7 @@ pub fn cmdline(pid: i32) -> Option<Vec<u8>> {
 
 /// The parent chain above `ppid`, up to pid 1 or sigtrace itself (it is no news that
 /// sigtrace launched the command), at most 32 steps: (pid, comm).
-pub fn ancestry(mut ppid: i32) -> Vec<(i32, Vec<u8>)> {
+fn ancestry(mut ppid: i32) -> Vec<(i32, Vec<u8>)> {
     let mut chain = Vec::new();
     let me = crate::sys::getpid();
     while ppid > 0 && chain.len() < 32 {
@@ -226,26 +219,6 @@ pub fn dispositions(pid: i32) -> Option<(u64, u64)> {
     };
     Some((field("SigIgn:")?, field("SigCgt:")?))
 }
-
-/// A process's place among processes: parent, process group, session, controlling terminal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Context {
-    pub comm: Vec<u8>,
-    pub ppid: i32,
-    pub parent_comm: Vec<u8>,
-    pub pgrp: i32,
-    pub session: i32,
-    /// "pts/3", "tty1", or None without a controlling terminal.
-    pub tty: Option<String>,
-    /// Its command line (at most ARGV_MAX bytes of /proc/PID/cmdline), one entry per argument.
-    pub argv: Vec<Vec<u8>>,
-    /// Read again at an exec: a new program in the same place (no line of its own, the
-    /// verdict takes its name and arguments).
-    pub exec: bool,
-}
-
-/// How much of a command line a Context keeps.
-pub const ARGV_MAX: usize = 16 * 1024;
 
 /// Where `pid` sits; `known` gives a process's name when the caller already has it.
 pub fn context(pid: i32, known: &dyn Fn(i32) -> Option<Arc<[u8]>>) -> Option<Context> {
@@ -400,14 +373,15 @@ mod tests {
     #[test]
     fn own_process() {
         let me = std::process::id() as i32;
-        let info = super::proc_info(me).unwrap();
+        let info = super::sender(me, true).unwrap();
         assert!(!info.comm.is_empty());
-        assert!(info.ppid > 0);
-        let chain = super::ancestry(info.ppid);
-        assert_eq!(chain[0].0, info.ppid);
+        let ppid = info.ancestry[0].0;
+        assert!(ppid > 0);
+        let chain = super::ancestry(ppid);
+        assert_eq!(chain[0].0, ppid);
         assert!(super::dispositions(me).is_some());
         let ctx = super::context(me, &|_| None).unwrap();
-        assert_eq!(ctx.ppid, info.ppid);
+        assert_eq!(ctx.ppid, ppid);
         let args: Vec<Vec<u8>> = std::env::args().map(String::into_bytes).collect();
         assert_eq!(ctx.argv, args);
     }

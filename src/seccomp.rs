@@ -1,7 +1,7 @@
 //! The seccomp-bpf filter that stops a tracee only at the traced syscalls, and an interpreter to test it.
 
 use crate::decode::AUDIT_ARCH_X86_64;
-use crate::strace::syscalls::SyscallSet;
+use crate::syscalls::SyscallSet;
 
 /// One classic-BPF instruction (struct sock_filter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,19 @@ const fn insn(code: u16, jt: u8, jf: u8, k: u32) -> Insn {
 
 const ALLOW: Insn = insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW);
 const TRACE: Insn = insn(BPF_RET_K, 0, 0, SECCOMP_RET_TRACE);
+
+/// A filter as the kernel takes it (what `sys::spawn_held` installs).
+pub fn program(filter: &[Insn]) -> Vec<libc::sock_filter> {
+    filter
+        .iter()
+        .map(|i| libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
+        .collect()
+}
 
 /// A seccomp filter that makes the tracee stop (SECCOMP_RET_TRACE) only at the syscalls in
 /// `set`: a binary search over the runs of consecutive numbers in it, so that any syscall
@@ -102,13 +115,13 @@ pub fn run_filter(prog: &[Insn], arch: u32, nr: u32) -> (u32, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::strace::syscalls::MAX_NR;
+    use crate::syscalls::MAX_NR;
 
     #[test]
     fn filter_traces_exactly_the_set() {
         let odd: Vec<String> = (0..MAX_NR)
             .step_by(2)
-            .filter_map(crate::decode::syscall_name)
+            .filter_map(crate::syscalls::syscall_name)
             .map(String::from)
             .collect();
         let odd = odd.join(",");

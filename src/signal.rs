@@ -108,6 +108,15 @@ impl Signal {
         }
     }
 
+    /// SIGTERM, SIGINT, SIGQUIT, SIGHUP: the signals that ask a process to end, what a
+    /// supervisor sends before its SIGKILL.
+    pub fn is_termination_request(self) -> bool {
+        matches!(
+            self.0,
+            libc::SIGTERM | libc::SIGINT | libc::SIGQUIT | libc::SIGHUP
+        )
+    }
+
     /// Its bit in a kernel sigset, SigIgn/SigCgt mask or SignalSet (bit N-1 for signal N);
     /// 0 outside 1..=64.
     pub fn bit(self) -> u64 {

@@ -407,11 +407,11 @@ pub fn spawn_held(
     argv: &[CString],
     saved: &SavedSignals,
     options: i32,
-    filter: Option<&[crate::seccomp::Insn]>,
+    filter: Option<&[libc::sock_filter]>,
 ) -> io::Result<HeldChild> {
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     ptrs.push(std::ptr::null());
-    let insns = sock_filter(filter.unwrap_or(&[]));
+    let insns = filter.unwrap_or(&[]);
     let prog = libc::sock_fprog {
         len: insns.len() as u16,
         filter: insns.as_ptr() as *mut libc::sock_filter,
@@ -447,19 +447,6 @@ pub fn spawn_held(
         go: go_w,
         exec_error: err_r,
     })
-}
-
-/// The filter as the kernel takes it.
-fn sock_filter(filter: &[crate::seccomp::Insn]) -> Vec<libc::sock_filter> {
-    filter
-        .iter()
-        .map(|i| libc::sock_filter {
-            code: i.code,
-            jt: i.jt,
-            jf: i.jf,
-            k: i.k,
-        })
-        .collect()
 }
 
 /// The forked child's side of `spawn_held`, all prepared before the fork.

@@ -1,13 +1,13 @@
 //! Folds the events of each traced process into one verdict when it ends: why, and who did it (data only; render words it).
 
 use crate::decode::siginfo::{self as si, SigInfo};
+use crate::event::Stack;
 use crate::event::{
     Disposition, Event, EventKind, Oom, Origin, Sender, Source, Stamp, Syscall, Target,
 };
-use crate::kernel::{KernelSignal, Off, Record, SignalResult};
+use crate::event::{KernelSignal, Off, Record, SignalResult};
 use crate::signal::{DefaultAction, Signal};
-use crate::stack::Stack;
-use crate::strace::syscalls::{NR_EXIT, NR_EXIT_GROUP};
+use crate::syscalls::{NR_EXIT, NR_EXIT_GROUP};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
@@ -249,14 +249,6 @@ fn terminates(sig: Signal) -> bool {
     )
 }
 
-/// The signals that ask a process to end (a SIGHUP only when the status says it ended of it).
-fn termination_request(sig: Signal) -> bool {
-    matches!(
-        sig.0,
-        libc::SIGTERM | libc::SIGINT | libc::SIGQUIT | libc::SIGHUP
-    )
-}
-
 fn is_fault(sig: Signal) -> bool {
     matches!(
         sig.0,
@@ -368,7 +360,7 @@ impl Fold {
             Record::Signal(s) => {
                 let h = self.procs.entry(pid).or_default();
                 h.notes.add(s);
-                if s.sig == libc::SIGKILL || termination_request(Signal(s.sig)) {
+                if s.sig == libc::SIGKILL || Signal(s.sig).is_termination_request() {
                     if h.kernel.len() == KERNEL_KEPT {
                         h.kernel.remove(0);
                     }
@@ -394,7 +386,7 @@ impl Fold {
             stack: ev.stack.clone(),
         };
         let h = self.procs.entry(ev.pid).or_default();
-        if termination_request(sig) {
+        if sig.is_termination_request() {
             if h.requests.len() >= EARLIER_MAX {
                 h.requests.remove(0);
             }
@@ -566,7 +558,8 @@ fn name_gone_sender(v: &mut Verdict, h: &History) {
 fn on_exit(v: &mut Verdict, h: &History, code: i32) {
     let ends_it = |r: &&SignalRecord| {
         let sig = r.info.signo();
-        code == 128 + sig.0 || (termination_request(sig) && (sig.0 != libc::SIGHUP || code == 129))
+        code == 128 + sig.0
+            || (sig.is_termination_request() && (sig.0 != libc::SIGHUP || code == 129))
     };
     let latest = |m: &HashMap<i32, SignalRecord>| {
         m.values()
@@ -835,7 +828,7 @@ mod tests {
     #[test]
     fn parent_and_command_line_from_the_latest_context() {
         let mut f = Fold::default();
-        let ctx = |comm: &[u8], argv: &[&[u8]], exec| crate::procfs::Context {
+        let ctx = |comm: &[u8], argv: &[&[u8]], exec| crate::event::Context {
             comm: comm.to_vec(),
             ppid: 7,
             parent_comm: b"sh".to_vec(),
@@ -868,7 +861,7 @@ mod tests {
         let mut f = Fold::default();
         for sender in [7, 8] {
             let call = crate::event::Syscall {
-                nr: crate::strace::syscalls::NR_KILL,
+                nr: crate::syscalls::NR_KILL,
                 args: [42, 9, 0, 0, 0, 0],
                 mem: Default::default(),
             };

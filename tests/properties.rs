@@ -2,7 +2,7 @@
 use proptest::prelude::*;
 use sigtrace::decode::siginfo::SigInfo;
 use sigtrace::signal::SignalSet;
-use sigtrace::strace::syscalls::SyscallSet;
+use sigtrace::syscalls::SyscallSet;
 
 fn printable(s: &str) -> bool {
     s.chars().all(|c| (' '..='~').contains(&c))
@@ -53,9 +53,9 @@ proptest! {
     #[test]
     fn quoted_text_never_holds_raw_bytes(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
         let mut s = String::new();
-        sigtrace::strace::quote(&bytes, &mut s);
+        sigtrace::text::quote(&bytes, &mut s);
         prop_assert!(printable(&s), "{s:?}");
-        prop_assert_eq!(sigtrace::strace::escape_bytes(&bytes), s[1..s.len() - 1].to_string());
+        prop_assert_eq!(sigtrace::text::escape_bytes(&bytes), s[1..s.len() - 1].to_string());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 mod common;
 
 use common::{TIMEOUT, skip};
-use sigtrace::stack::{Frame, Stacks};
+use sigtrace::event::Frame;
+use sigtrace::stack::Stacks;
 use sigtrace::sys;
 use std::io::Write;
 use std::path::{Path, PathBuf};

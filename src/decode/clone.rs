@@ -2,15 +2,16 @@
 
 use super::u64_at;
 
-pub const CLONE_PIDFD: u64 = 0x1000;
-pub const CLONE_PARENT: u64 = 0x8000;
-pub const CLONE_THREAD: u64 = 0x1_0000;
-pub const CLONE_NEWPID: u64 = 0x2000_0000;
-pub const CLONE_SETTLS: u64 = 0x8_0000;
-pub const CLONE_UNTRACED: u64 = 0x80_0000;
-pub const CLONE_PARENT_SETTID: u64 = 0x10_0000;
-pub const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
-pub const CLONE_CHILD_SETTID: u64 = 0x100_0000;
+pub const CLONE_PIDFD: u64 = libc::CLONE_PIDFD as u64;
+pub const CLONE_PARENT: u64 = libc::CLONE_PARENT as u64;
+pub const CLONE_THREAD: u64 = libc::CLONE_THREAD as u64;
+pub const CLONE_NEWPID: u64 = libc::CLONE_NEWPID as u64;
+pub const CLONE_SETTLS: u64 = libc::CLONE_SETTLS as u64;
+pub const CLONE_UNTRACED: u64 = libc::CLONE_UNTRACED as u64;
+pub const CLONE_PARENT_SETTID: u64 = libc::CLONE_PARENT_SETTID as u64;
+pub const CLONE_CHILD_CLEARTID: u64 = libc::CLONE_CHILD_CLEARTID as u64;
+pub const CLONE_CHILD_SETTID: u64 = libc::CLONE_CHILD_SETTID as u64;
+/// libc's CLONE_INTO_CGROUP overflows its c_int.
 pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 /// clone flags that make its exit-time arguments meaningful.
 pub const CLONE_TAIL_FLAGS: u64 =

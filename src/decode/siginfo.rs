@@ -18,18 +18,13 @@ pub const BUS_MCEERR_AO: i32 = 5;
 pub const SEGV_BNDERR: i32 = 3;
 pub const SEGV_PKUERR: i32 = 4;
 
-/// Whether si_code `code` says a process sent the signal, so that si_pid (and the current
-/// task where the kernel generates it) is that process: SI_USER (kill), SI_QUEUE (sigqueue),
-/// SI_MESGQ (a message queue's notice, raised in the task whose mq_send filled the empty
-/// queue) and SI_TKILL. Others (SI_KERNEL, timers, faults, SIGIO) fire in whatever task ran
-/// then, which must not be named; a SIGCHLD's CLD_* codes name the child (`child_sender`).
-pub fn names_sender(code: i32) -> bool {
+/// si_codes whose si_pid names the process that sent the signal (the task that was running
+/// when it was generated): SI_USER (kill), SI_QUEUE, SI_MESGQ (a message queue's notice,
+/// raised in the task whose mq_send filled the empty queue), SI_TKILL. Others (SI_KERNEL,
+/// timers, faults, SIGIO) may fire in whatever task ran at the moment, which must not be
+/// named; a SIGCHLD's CLD_* codes name the child (`SigInfo::names_process`).
+pub fn sent_by_process(code: i32) -> bool {
     matches!(code, SI_USER | SI_QUEUE | SI_MESGQ | SI_TKILL)
-}
-
-/// A SIGCHLD whose si_pid is the child it tells of (CLD_EXITED ... CLD_CONTINUED).
-pub fn child_sender(signo: i32, code: i32) -> bool {
-    signo == libc::SIGCHLD && (1..=6).contains(&code)
 }
 
 /// The size of siginfo_t.
@@ -143,6 +138,13 @@ impl SigInfo {
         self.i32_at(U + 12) as u32
     }
 
+    /// Whether si_pid and si_uid name a process: its sender, or for SIGCHLD with a CLD_* code
+    /// the child it is about.
+    pub fn names_process(&self) -> bool {
+        sent_by_process(self.code())
+            || (self.signo().0 == libc::SIGCHLD && (1..=6).contains(&self.code()))
+    }
+
     /// Whether a process made this signal (si_code <= 0): kill, sigqueue, tgkill, timers, I/O.
     pub fn from_user(&self) -> bool {
         self.code() <= 0
@@ -172,13 +174,10 @@ mod tests {
     #[test]
     fn codes_that_name_a_sender() {
         for code in [SI_USER, SI_QUEUE, SI_MESGQ, SI_TKILL] {
-            assert!(names_sender(code), "{code}");
+            assert!(sent_by_process(code), "{code}");
         }
         for code in [SI_KERNEL, SI_TIMER, SI_ASYNCIO, SI_SIGIO, CLD_EXITED] {
-            assert!(!names_sender(code), "{code}");
+            assert!(!sent_by_process(code), "{code}");
         }
-        assert!(child_sender(libc::SIGCHLD, CLD_KILLED));
-        assert!(!child_sender(libc::SIGCHLD, SI_USER));
-        assert!(!child_sender(libc::SIGTERM, CLD_EXITED));
     }
 }

@@ -10,8 +10,9 @@ pub const SIGSET_SIZE: usize = 8;
 pub const SIG_DFL: u64 = 0;
 pub const SIG_IGN: u64 = 1;
 pub const SIG_ERR: u64 = u64::MAX;
+/// Not in libc for Linux.
 pub const SA_RESTORER: u64 = 0x0400_0000;
-pub const SA_RESETHAND: u64 = 0x8000_0000;
+pub const SA_RESETHAND: u64 = libc::SA_RESETHAND as u32 as u64;
 
 use super::u64_at;
 

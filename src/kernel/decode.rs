@@ -1,38 +1,11 @@
 //! Bytes of the perf ring buffer -> typed samples: a signal_generate, mark_victim, new task, exec or exit record, or a count of lost ones.
 
 use super::tracepoint::{Layouts, TaskLayouts};
+use crate::event::SignalResult;
 
 /// PERF_RECORD_LOST and PERF_RECORD_SAMPLE (perf_event.h).
 const RECORD_LOST: u32 = 2;
 const RECORD_SAMPLE: u32 = 9;
-
-/// What signal_generate's `result` says happened to the signal (TRACE_SIGNAL_* in the kernel).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignalResult {
-    Delivered,
-    /// The target ignores it: discarded at once.
-    Ignored,
-    /// A standard signal of that number was already pending: merged into it.
-    AlreadyPending,
-    /// A real-time signal over RLIMIT_SIGPENDING: not queued.
-    QueueOverflow,
-    /// Queued without its siginfo (no memory): the receiver sees SI_USER and no sender.
-    InfoLost,
-    Other(i32),
-}
-
-impl SignalResult {
-    pub fn from_raw(r: i32) -> SignalResult {
-        match r {
-            0 => SignalResult::Delivered,
-            1 => SignalResult::Ignored,
-            2 => SignalResult::AlreadyPending,
-            3 => SignalResult::QueueOverflow,
-            4 => SignalResult::InfoLost,
-            n => SignalResult::Other(n),
-        }
-    }
-}
 
 /// A signal_generate sample; pids are the raw record's (the target's, init namespace) and the
 /// sample header's (the sender's, in sigtrace's namespace).

@@ -11,10 +11,10 @@ pub mod decode;
 pub mod table;
 pub mod tracepoint;
 
-use crate::event::{Sender, Stamp};
+use crate::event::{KernelSignal, Off, Record, Sender, SignalResult, Stamp};
 use crate::procfs;
+use crate::signal::Signal;
 use crate::sys::perf::{self, Ring};
-pub use decode::SignalResult;
 use decode::{Sample, SignalSample};
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
@@ -33,88 +33,6 @@ const RING_PAGES: usize = 256;
 const MIN_RING_PAGES: usize = 4;
 /// Signals whose sender was named, kept for a sender the siginfo gives in another namespace.
 const LATEST: usize = 64;
-
-/// A signal the kernel generated for a traced process.
-#[derive(Debug, Clone)]
-pub struct KernelSignal {
-    pub time: Stamp,
-    /// The task that was running when the signal was generated (the sender, for a signal a
-    /// process sent; see `sender`).
-    pub sender_pid: i32,
-    pub sender_tid: i32,
-    /// The sender as the process table knew it when the record was read: None when the
-    /// si_code says no process sent it, when the sender is traced (the tracer knows it) or
-    /// sigtrace (passing a signal on), or when nothing knew it.
-    pub sender: Option<Arc<Sender>>,
-    /// The sender is a traced process.
-    pub sender_traced: bool,
-    /// The target's thread group, and its thread for a thread-directed signal.
-    pub target_pid: i32,
-    pub target_tid: Option<i32>,
-    pub sig: i32,
-    pub code: i32,
-    pub group: bool,
-    pub result: SignalResult,
-}
-
-/// One record of the kernel's.
-#[derive(Debug, Clone)]
-pub enum Record {
-    Signal(KernelSignal),
-    /// The OOM killer chose this traced process.
-    OomVictim {
-        time: Stamp,
-        pid: i32,
-    },
-    /// The ring buffer overflowed: this many records were lost.
-    Lost(u64),
-}
-
-impl Record {
-    /// The traced process (and thread) it is about; (0, 0) for a count of lost records.
-    pub fn target(&self) -> (i32, i32) {
-        match self {
-            Record::Signal(s) => (s.target_pid, s.target_tid.unwrap_or(s.target_pid)),
-            Record::OomVictim { pid, .. } => (*pid, *pid),
-            Record::Lost(_) => (0, 0),
-        }
-    }
-
-    pub fn time(&self) -> Stamp {
-        match self {
-            Record::Signal(s) => s.time,
-            Record::OomVictim { time, .. } => *time,
-            Record::Lost(_) => Stamp::now(),
-        }
-    }
-}
-
-/// Why the kernel's record is not read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Off {
-    /// `--no-kernel-record`.
-    Disabled,
-    /// Not root, and neither CAP_PERFMON nor CAP_SYS_ADMIN.
-    NotPermitted,
-    /// Permitted, but the kernel or the container would not give it (the reason).
-    Unavailable(String),
-}
-
-impl Off {
-    /// What would turn it on, for a verdict that needed it.
-    pub fn hint(&self) -> String {
-        match self {
-            Off::Disabled => "the kernel's record was turned off (--no-kernel-record)".into(),
-            Off::NotPermitted => {
-                "the kernel's record of signals would name it: run as root, or grant CAP_PERFMON"
-                    .into()
-            }
-            Off::Unavailable(why) => format!(
-                "the kernel's record of signals would name it, but it is unavailable here ({why})"
-            ),
-        }
-    }
-}
 
 /// The traced tasks (tid -> thread group), shared with the tracer, which adds each new task.
 /// Ended tasks are kept: their last records (the SIGKILL that ended them) may be read after.
@@ -258,7 +176,7 @@ fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Cpu>), String> {
         tasks: Vec::new(),
     };
     let mut rings = Vec::new();
-    let what = |e: std::io::Error| format!("perf_event_open: {}", crate::strace::error_text(&e));
+    let what = |e: std::io::Error| format!("perf_event_open: {}", crate::text::error_text(&e));
     let filter = kernel_filter(nix::unistd::gettid().as_raw());
     let id = layouts.generate.id;
     let cpus = online_cpus();
@@ -307,7 +225,7 @@ fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Cpu>), String> {
 ///   not delivered as sent (merged, ignored, the queue full) is kept: ptrace cannot see that.
 fn kernel_filter(tracer: i32) -> String {
     let requests: Vec<String> = (1..32)
-        .filter(|&s| s == libc::SIGKILL || termination_request(s))
+        .filter(|&s| s == libc::SIGKILL || Signal(s).is_termination_request())
         .map(|s| format!("sig == {s}"))
         .collect();
     format!(
@@ -526,14 +444,14 @@ impl Shared {
     fn signal(&self, s: SignalSample, ctx: &Drain) -> Option<(KernelSignal, bool)> {
         let target_pid = self.targets.group_of(s.target)?;
         let sender_traced = self.targets.group_of(s.sender_tid).is_some();
-        let request = s.sig == libc::SIGKILL || termination_request(s.sig);
+        let request = s.sig == libc::SIGKILL || Signal(s.sig).is_termination_request();
         // A traced process's signals to traced processes are delivered under ptrace's eyes;
         // only what ptrace cannot see is kept (a signal storm stays cheap).
         if sender_traced && s.result == SignalResult::Delivered && !request {
             return None;
         }
         // sigtrace passing a signal on names whoever sent it to sigtrace, never itself.
-        let named = crate::decode::siginfo::names_sender(s.code)
+        let named = crate::decode::siginfo::sent_by_process(s.code)
             && (request || !sender_traced)
             && s.sender_pid != crate::sys::own_pid();
         let k = KernelSignal {
@@ -551,14 +469,6 @@ impl Shared {
         };
         Some((k, named))
     }
-}
-
-/// SIGTERM, SIGINT, SIGQUIT, SIGHUP: what a supervisor sends before its SIGKILL.
-pub fn termination_request(sig: i32) -> bool {
-    matches!(
-        sig,
-        libc::SIGTERM | libc::SIGINT | libc::SIGQUIT | libc::SIGHUP
-    )
 }
 
 /// What one drain shares between its records: the clock, read once.

@@ -212,7 +212,7 @@ fn mounted() -> Result<Option<String>, String> {
             Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
                 return Err(format!(
                     "{m}: {}; run as root, or make tracefs readable",
-                    crate::strace::error_text(&e)
+                    crate::text::error_text(&e)
                 ));
             }
             _ => {}

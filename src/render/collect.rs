@@ -159,7 +159,7 @@ impl Collector {
             return;
         };
         let p = &mut self.trace.procs[row as usize];
-        p.comm = crate::strace::escape_bytes(&v.comm);
+        p.comm = crate::text::escape_bytes(&v.comm);
         p.end = Some(End {
             time: t,
             outcome: outcome_text(v.outcome),
@@ -202,7 +202,7 @@ impl Collector {
         let p = &mut self.trace.procs[row as usize];
         p.ppid = ppid;
         p.parent = parent;
-        p.comm = crate::strace::escape_bytes(comm);
+        p.comm = crate::text::escape_bytes(comm);
         if p.argv.is_empty() {
             p.argv = inherited.unwrap_or_default();
         }
@@ -310,7 +310,7 @@ fn quote(arg: &[u8], whole: bool) -> String {
         && arg
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || b"_./=:,+-@%".contains(b));
-    let text = crate::strace::escape_bytes(arg);
+    let text = crate::text::escape_bytes(arg);
     let more = if whole { "" } else { "..." };
     if plain && whole {
         text
@@ -373,7 +373,7 @@ mod tests {
     }
 
     fn context(ppid: i32, comm: &str) -> EventKind {
-        EventKind::Context(Arc::new(crate::procfs::Context {
+        EventKind::Context(Arc::new(crate::event::Context {
             comm: comm.into(),
             ppid,
             parent_comm: b"sh".to_vec(),

@@ -4,11 +4,11 @@
 //! readers have always seen (they were once built as sorted maps).
 
 use crate::decode::siginfo::SigInfo;
+use crate::event::Context;
 use crate::event::{Disposition, Event, EventKind, Note, Origin, Sender, Source, Syscall};
-use crate::procfs::Context;
 use crate::strace::args;
 use crate::strace::signal::siginfo;
-use crate::strace::syscalls::spec;
+use crate::syscalls::spec;
 use crate::verdict::{Outcome, SignalRecord, Verdict};
 use serde::Serialize;
 
@@ -148,8 +148,8 @@ struct FrameJson {
     symbol: Option<String>,
 }
 
-fn stack(s: Option<&crate::stack::Stack>) -> Option<Vec<FrameJson>> {
-    let frame = |f: &crate::stack::Frame| FrameJson {
+fn stack(s: Option<&crate::event::Stack>) -> Option<Vec<FrameJson>> {
+    let frame = |f: &crate::event::Frame| FrameJson {
         address: f.address,
         module: f.module.clone(),
         offset: f.offset,

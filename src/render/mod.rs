@@ -26,7 +26,7 @@ pub enum Sink {
 /// -e signal=, pid columns), decided once from the command line and read by every printer.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
-    pub clock: text::Clock,
+    pub clock: crate::event::Clock,
     /// -r: time since the previous line.
     pub relative: bool,
     /// -q: no chatter.
@@ -45,7 +45,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
-            clock: text::Clock::None,
+            clock: crate::event::Clock::None,
             relative: false,
             quiet: false,
             summary: Summary::None,
@@ -408,7 +408,7 @@ impl Renderer {
             Patient(io::stderr()),
             "sigtrace: writing the trace to {}: {}; the trace stops here, the command runs on",
             self.out_name,
-            crate::strace::error_text(&e)
+            crate::text::error_text(&e)
         );
     }
 }

@@ -22,10 +22,10 @@ pub struct Pictures {
 /// Creates (truncates) a file now, so that a bad path is an error before anything is traced.
 fn create(path: Option<&Path>) -> Result<Option<Target>, String> {
     let Some(path) = path else { return Ok(None) };
-    let name = crate::strace::escape(&path.to_string_lossy());
+    let name = crate::text::escape(&path.to_string_lossy());
     match File::create(path) {
         Ok(file) => Ok(Some(Target { file, name })),
-        Err(e) => Err(format!("{name}: {}", crate::strace::error_text(&e))),
+        Err(e) => Err(format!("{name}: {}", crate::text::error_text(&e))),
     }
 }
 
@@ -61,13 +61,13 @@ impl Pictures {
         if let Some(t) = self.report {
             let mut out = BufWriter::with_capacity(256 * 1024, t.file);
             if let Err(e) = super::report::write(&trace, &mut out) {
-                crate::msg::warn(&format!("{}: {}", t.name, crate::strace::error_text(&e)));
+                crate::msg::warn(&format!("{}: {}", t.name, crate::text::error_text(&e)));
             }
         }
         if let Some(t) = self.perfetto {
             let mut out = BufWriter::with_capacity(256 * 1024, t.file);
             if let Err(e) = super::perfetto::write(&trace, &mut out) {
-                crate::msg::warn(&format!("{}: {}", t.name, crate::strace::error_text(&e)));
+                crate::msg::warn(&format!("{}: {}", t.name, crate::text::error_text(&e)));
             }
         }
     }

@@ -1,6 +1,6 @@
 //! The per-process table that ends a trace (-f) or is all of it (-c): one row per process, short enough for a CI log.
 
-use crate::strace::escape_into;
+use crate::text::escape_into;
 use crate::verdict::{Outcome, Verdict};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -1,27 +1,17 @@
 //! The text printer: strace's lines (pid prefixes, timestamps, ends and stops, chatter) and sigtrace's sentences (senders, dispositions, verdicts).
 
 use crate::decode::siginfo::SigInfo;
-use crate::event::{Disposition, Event, EventKind, Note, Oom, Origin, Sender, Source, Stamp};
+use crate::event::{
+    Clock, Disposition, Event, EventKind, Note, Oom, Origin, Sender, Source, Stamp,
+};
 use crate::signal::{DefaultAction, Signal, SignalSet};
+use crate::strace::args;
 use crate::strace::signal::siginfo;
-use crate::strace::syscalls::spec;
-use crate::strace::{args, escape_bytes, escape_bytes_cut};
+use crate::syscalls::spec;
+use crate::text::{escape_bytes, escape_bytes_cut};
 use crate::verdict::{Cause, Outcome, SignalRecord, Verdict};
 use std::fmt::Write;
 use std::time::Instant;
-
-/// strace's -t family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Clock {
-    #[default]
-    None,
-    /// -t: HH:MM:SS
-    Seconds,
-    /// -tt: HH:MM:SS.uuuuuu
-    Micros,
-    /// -ttt: seconds since the epoch, .uuuuuu
-    Epoch,
-}
 
 pub struct TextFormat {
     pub clock: Clock,
@@ -177,7 +167,7 @@ impl TextFormat {
         info: &SigInfo,
         from: &Origin,
         d: Disposition,
-        stack: Option<&crate::stack::Stack>,
+        stack: Option<&crate::event::Stack>,
         out: &mut String,
     ) {
         let line = out.len();
@@ -643,7 +633,7 @@ fn cause_text(v: &Verdict) -> String {
             "SIGKILL from a sender nothing could name (ptrace never sees SIGKILL's siginfo, and no kill call seen from a traced process matched it; {}; {})",
             v.kernel_off.as_ref().map_or_else(
                 || "the kernel's record holds no SIGKILL for it".to_string(),
-                crate::kernel::Off::hint
+                crate::event::Off::hint
             ),
             oom_text(v.oom.as_ref())
         ),
@@ -706,7 +696,7 @@ fn default_action(sig: Signal) -> &'static str {
 }
 
 /// `sigtrace: 4242 (sleep): parent 4301 (bash), process group 4301, session 1200, terminal pts/0`.
-fn context(pid: i32, c: &crate::procfs::Context, out: &mut String) {
+fn context(pid: i32, c: &crate::event::Context, out: &mut String) {
     let _ = write!(
         out,
         "sigtrace: {pid} ({}): parent {} ({}), process group {}, session {}, ",
@@ -846,7 +836,7 @@ mod tests {
             "99 (kill, /usr/bin/kill, uid 0; exited 0.3 ms after sending) <- 7 (bash)"
         );
         let mut f = Fold::default();
-        let off = EventKind::KernelOff(crate::kernel::Off::NotPermitted);
+        let off = EventKind::KernelOff(crate::event::Off::NotPermitted);
         assert!(f.observe(&ev(0, off)).is_none());
         for _ in 0..2 {
             let unread = Origin::Process(std::sync::Arc::new(Sender::unread(99, 1000)));
@@ -894,7 +884,7 @@ mod tests {
 
     #[test]
     fn kernel_record_sentences() {
-        use crate::kernel::{Off, SignalResult};
+        use crate::event::{Off, SignalResult};
         use crate::verdict::Fold;
         use crate::verdict::testing::{ev, killed, record};
         let mut f = Fold::default();

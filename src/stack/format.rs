@@ -1,30 +1,25 @@
 //! strace -k's line for a frame: ` > module(symbol+0xoff) [0xaddr]`, and its forms without a symbol.
 
-use super::Frame;
+use crate::event::Frame;
 use std::fmt::Write;
 
 /// One frame as strace 6 prints it (src/unwind.c), without the newline. Module and symbol come
 /// from the traced system and are escaped.
 pub fn format_frame(f: &Frame) -> String {
     let mut s = String::from(" > ");
-    let what = f.symbol.as_deref().map(crate::strace::escape);
+    let what = f.symbol.as_deref().map(crate::text::escape);
     match (f.is_marker(), what) {
         (false, Some(sym)) => {
             let _ = write!(
                 s,
                 "{}({sym}+{:#x}) [{:#x}]",
-                crate::strace::escape(&f.module),
+                crate::text::escape(&f.module),
                 f.offset,
                 f.address
             );
         }
         (false, None) => {
-            let _ = write!(
-                s,
-                "{}() [{:#x}]",
-                crate::strace::escape(&f.module),
-                f.address
-            );
+            let _ = write!(s, "{}() [{:#x}]", crate::text::escape(&f.module), f.address);
         }
         (true, what) => {
             s.push_str(what.as_deref().unwrap_or("unexpected_backtracing_error"));

@@ -10,43 +10,12 @@ mod walk;
 
 pub use format::{format_frame, write_stack};
 
+use crate::event::{Frame, Stack};
+
 use framehop::x86_64::CacheX86_64;
 use space::{Loaded, Space};
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// One frame of a stack, as strace -k names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Frame {
-    /// The mapped file's path as /proc/PID/maps prints it; empty for a marker frame, which
-    /// ends a stack that could not be followed further.
-    pub module: String,
-    /// The nearest preceding function symbol, demangled; for a marker frame, what went wrong.
-    pub symbol: Option<String>,
-    /// The frame's address minus the symbol's.
-    pub offset: u64,
-    /// The address as an offset in the module's file (strace's `[0x...]`); for a marker frame,
-    /// the absolute address that could not be placed, or 0.
-    pub address: u64,
-}
-
-impl Frame {
-    fn marker(what: &str, address: u64) -> Frame {
-        Frame {
-            module: String::new(),
-            symbol: Some(what.to_string()),
-            offset: 0,
-            address,
-        }
-    }
-
-    pub fn is_marker(&self) -> bool {
-        self.module.is_empty()
-    }
-}
-
-/// A captured stack, innermost frame first.
-pub type Stack = Arc<[Frame]>;
 
 /// Key of a mapped file: its path as mapped, device and inode (a rebuilt file has a new inode).
 type FileKey = (String, String, u64);
@@ -75,7 +44,7 @@ impl Stacks {
     pub fn capture(&mut self, pid: i32, tid: i32) -> Stack {
         let regs = match crate::sys::unwind_regs(tid) {
             Ok(r) => r,
-            Err(e) => return Arc::from(vec![Frame::marker(&crate::strace::error_text(&e), 0)]),
+            Err(e) => return Arc::from(vec![Frame::marker(&crate::text::error_text(&e), 0)]),
         };
         walk::walk(self, pid, tid, regs).into()
     }

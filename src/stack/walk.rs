@@ -1,10 +1,11 @@
 //! The frame-by-frame walk of one stopped task: framehop for CFI and frame pointers, sigreturn
 //! frames by hand, and a name for every frame.
 
+use super::Stacks;
 use super::memory::Memory;
 use super::space::{Placed, Space};
 use super::symbols::demangle;
-use super::{Frame, Stacks};
+use crate::event::Frame;
 use crate::sys::UnwindRegs;
 use framehop::x86_64::UnwindRegsX86_64;
 use framehop::{FrameAddress, Unwinder};

@@ -1,7 +1,7 @@
 //! A syscall's line in strace's notation: `name(` and its arguments at entry and exit, and `= result`.
 
-use super::syscalls::{Arg, Kind, MAX_STRLEN, Ret, Spec, exit_shows};
-use super::{Flags, addr, clone, error_text, flags, hex, quote, signal, wait};
+use super::{Flags, addr, clone, flags, hex, signal, wait};
+use crate::decode::clone::CLONE_TAIL_FLAGS;
 use crate::decode::errno_name;
 use crate::decode::i32_at;
 use crate::decode::siginfo::{SIGINFO_SIZE, SigInfo};
@@ -9,6 +9,8 @@ use crate::decode::signal::{SigAction, StackT, Timespec};
 use crate::decode::wait::{Rusage, WaitStatus};
 use crate::event::{ArgStr, ArgvEnd, Mem, Syscall};
 use crate::signal::Signal;
+use crate::syscalls::{Arg, Kind, MAX_STRLEN, Memory, Ret, Spec, Value};
+use crate::text::{error_text, quote};
 use std::fmt::Write;
 
 pub(crate) const SFD_FLAGS: &Flags = &[(0o2000000, "SFD_CLOEXEC"), (0o4000, "SFD_NONBLOCK")];
@@ -37,6 +39,16 @@ pub fn entry(spec: &Spec, call: &Syscall, tck: u64, out: &mut String) {
     if !spec.entry.is_empty() && exit_shows(spec, &call.args) {
         out.push_str(", ");
     }
+}
+
+/// Whether the exit-time part of a call starts with `, ` and shows anything (clone's may show
+/// nothing; clone3's brings its own separators).
+pub fn exit_shows(spec: &Spec, args: &[u64; 6]) -> bool {
+    spec.exit.iter().any(|a| match a.kind {
+        Kind::Memory(Memory::CloneTail) => args[0] & CLONE_TAIL_FLAGS != 0,
+        Kind::Memory(Memory::Clone3Tail) => false,
+        _ => true,
+    })
 }
 
 /// The arguments filled in by the call.
@@ -100,41 +112,55 @@ fn bytes(mem: &Mem) -> Option<&[u8]> {
 /// One argument: `raw` is its register, `all` every argument register (clone's tail needs them).
 fn value(kind: Kind, raw: u64, all: &[u64; 6], mem: &Mem, tck: u64, out: &mut String) {
     match kind {
-        Kind::Sig => {
+        Kind::Value(v) => register(v, raw, out),
+        Kind::Memory(m) => memory(m, raw, all, mem, tck, out),
+    }
+}
+
+/// An argument shown from its register.
+fn register(kind: Value, raw: u64, out: &mut String) {
+    match kind {
+        Value::Sig => {
             let _ = write!(out, "{}", Signal(raw as i32));
         }
-        Kind::Int | Kind::Fd => {
+        Value::Int | Value::Fd => {
             let _ = write!(out, "{}", raw as i32);
         }
-        Kind::DirFd if raw as i32 == AT_FDCWD => out.push_str("AT_FDCWD"),
-        Kind::DirFd => {
+        Value::DirFd if raw as i32 == AT_FDCWD => out.push_str("AT_FDCWD"),
+        Value::DirFd => {
             let _ = write!(out, "{}", raw as i32);
         }
-        Kind::ULong => {
+        Value::ULong => {
             let _ = write!(out, "{raw}");
         }
-        Kind::XU32 => hex(raw as u32 as u64, out),
-        Kind::Hex => hex(raw, out),
-        Kind::How => how(raw, out),
-        Kind::SfdFlags => flags(raw, SFD_FLAGS, "SFD_???", out),
-        Kind::AtFlags => flags(raw, AT_FLAGS, "AT_???", out),
-        Kind::UringFlags => flags(raw as u32 as u64, URING_FLAGS, "IORING_ENTER_???", out),
-        Kind::WaitOptions => wait::wait_options(raw, out),
-        Kind::IdType => wait::id_type(raw, out),
-        Kind::CloneStack => {
+        Value::XU32 => hex(raw as u32 as u64, out),
+        Value::Hex => hex(raw, out),
+        Value::How => how(raw, out),
+        Value::SfdFlags => flags(raw, SFD_FLAGS, "SFD_???", out),
+        Value::AtFlags => flags(raw, AT_FLAGS, "AT_???", out),
+        Value::UringFlags => flags(raw as u32 as u64, URING_FLAGS, "IORING_ENTER_???", out),
+        Value::WaitOptions => wait::wait_options(raw, out),
+        Value::IdType => wait::id_type(raw, out),
+        Value::CloneStack => {
             out.push_str("child_stack=");
             addr(raw, out);
         }
-        Kind::CloneFlags => clone::clone_flags(raw, out),
-        Kind::CloneTail => clone::clone_tail(all, i32_at(bytes(mem).unwrap_or(&[]), 0), out),
-        Kind::Clone3Args => {
+        Value::CloneFlags => clone::clone_flags(raw, out),
+    }
+}
+
+/// An argument shown from the memory the tracer read for it.
+fn memory(kind: Memory, raw: u64, all: &[u64; 6], mem: &Mem, tck: u64, out: &mut String) {
+    match kind {
+        Memory::CloneTail => clone::clone_tail(all, i32_at(bytes(mem).unwrap_or(&[]), 0), out),
+        Memory::Clone3Args => {
             let c = match mem {
                 Mem::Clone3(c) => Some(c),
                 _ => None,
             };
             clone::clone3_entry(raw, all[1], c, out);
         }
-        Kind::Clone3Tail => {
+        Memory::Clone3Tail => {
             let tail = match mem {
                 Mem::Clone3Exit(x) => clone::Clone3Tail::Read(x),
                 Mem::Fault => clone::Clone3Tail::Fault,
@@ -142,12 +168,12 @@ fn value(kind: Kind, raw: u64, all: &[u64; 6], mem: &Mem, tck: u64, out: &mut St
             };
             clone::clone3_exit(raw, all[1], tail, out);
         }
-        Kind::FrameMask => {
+        Memory::FrameMask => {
             out.push_str("{mask=");
-            pointed(Kind::SigSet { size: 0, min: 0 }, raw, mem, tck, out);
+            pointed(Memory::SigSet { size: 0, min: 0 }, raw, mem, tck, out);
             out.push('}');
         }
-        Kind::EnvCount => {
+        Memory::EnvCount => {
             addr(raw, out);
             if let Mem::Count(n, unterminated) = mem {
                 let s = if *n == 1 { "" } else { "s" };
@@ -160,28 +186,28 @@ fn value(kind: Kind, raw: u64, all: &[u64; 6], mem: &Mem, tck: u64, out: &mut St
 }
 
 /// An argument that points to what the tracer read: the value there, or else the address.
-fn pointed(kind: Kind, raw: u64, mem: &Mem, tck: u64, out: &mut String) {
+fn pointed(kind: Memory, raw: u64, mem: &Mem, tck: u64, out: &mut String) {
     let b = bytes(mem).unwrap_or(&[]);
     let shown = match (kind, mem) {
-        (Kind::WaitStatus, _) => WaitStatus::from_bytes(b).map(|s| wait::wait_status(s, out)),
-        (Kind::WaitRusage | Kind::Rusage, _) => {
+        (Memory::WaitStatus, _) => WaitStatus::from_bytes(b).map(|s| wait::wait_status(s, out)),
+        (Memory::WaitRusage | Memory::Rusage, _) => {
             Rusage::from_bytes(b).map(|r| wait::rusage(&r, out))
         }
-        (Kind::SigSet { .. }, _) => bytes(mem).map(|b| signal::sigset(b, out)),
-        (Kind::SigAction, _) => SigAction::from_bytes(b).map(|a| signal::sigaction(&a, out)),
-        (Kind::StackT, _) => StackT::from_bytes(b).map(|s| signal::stack_t(&s, out)),
-        (Kind::Timespec, _) => Timespec::from_bytes(b).map(|t| timespec(&t, out)),
-        (Kind::SigInfo, _) => <[u8; SIGINFO_SIZE]>::try_from(b)
+        (Memory::SigSet { .. }, _) => bytes(mem).map(|b| signal::sigset(b, out)),
+        (Memory::SigAction, _) => SigAction::from_bytes(b).map(|a| signal::sigaction(&a, out)),
+        (Memory::StackT, _) => StackT::from_bytes(b).map(|s| signal::stack_t(&s, out)),
+        (Memory::Timespec, _) => Timespec::from_bytes(b).map(|t| timespec(&t, out)),
+        (Memory::SigInfo, _) => <[u8; SIGINFO_SIZE]>::try_from(b)
             .ok()
             .map(|b| signal::siginfo(&SigInfo::from_bytes(b), tck, out)),
-        (Kind::Path, Mem::Str(s, complete)) => {
+        (Memory::Path, Mem::Str(s, complete)) => {
             quote(s, out);
             if !complete {
                 out.push_str("...");
             }
             Some(())
         }
-        (Kind::Argv, Mem::Argv(items, end)) => {
+        (Memory::Argv, Mem::Argv(items, end)) => {
             argv(items, *end, out);
             Some(())
         }
@@ -276,7 +302,7 @@ mod tests {
 
     #[test]
     fn returns() {
-        let spec = crate::strace::syscalls::spec(128);
+        let spec = crate::syscalls::spec(128);
         let mut s = String::new();
         ret(&spec, 10, false, &mut s);
         assert_eq!(s, "10 (SIGUSR1)");

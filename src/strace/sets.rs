@@ -1,9 +1,9 @@
 //! strace's `-e` set syntax: `-e trace=` syscall sets and `-e signal=` signal sets.
 
-use super::escape_input;
-use super::syscalls::{SyscallSet, class};
-use crate::decode::syscall_nr;
 use crate::signal::{Signal, SignalSet};
+use crate::syscalls::syscall_nr;
+use crate::syscalls::{SyscallSet, class};
+use crate::text::escape_input;
 
 /// `!SET`: whether the set is negated, and the list.
 fn negated(spec: &str) -> (bool, &str) {

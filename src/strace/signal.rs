@@ -2,19 +2,22 @@
 
 use super::{Flags, addr, flags};
 use crate::decode::siginfo::{self as si, SigInfo};
-use crate::decode::signal::{SA_RESTORER, SIG_DFL, SIG_ERR, SIG_IGN, SigAction, SigMask, StackT};
-use crate::decode::{self, errno_name, syscall_name};
+use crate::decode::signal::{
+    SA_RESETHAND, SA_RESTORER, SIG_DFL, SIG_ERR, SIG_IGN, SigAction, SigMask, StackT,
+};
+use crate::decode::{self, errno_name};
 use crate::signal::Signal;
+use crate::syscalls::syscall_name;
 use std::fmt::Write;
 
 /// strace's sigact_flags, in its order.
 const SA_FLAGS: &Flags = &[
-    (0x0400_0000, "SA_RESTORER"),
+    (SA_RESTORER, "SA_RESTORER"),
     (0x0800_0000, "SA_ONSTACK"),
     (0x1000_0000, "SA_RESTART"),
     (0x2000_0000, "SA_INTERRUPT"),
     (0x4000_0000, "SA_NODEFER"),
-    (0x8000_0000, "SA_RESETHAND"),
+    (SA_RESETHAND, "SA_RESETHAND"),
     (4, "SA_SIGINFO"),
     (1, "SA_NOCLDSTOP"),
     (2, "SA_NOCLDWAIT"),

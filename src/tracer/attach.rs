@@ -4,9 +4,9 @@ use super::Tracer;
 use super::tasks::Task;
 use crate::event::{EventKind, Note};
 use crate::procfs;
-use crate::strace::error_text;
-use crate::strace::escape;
 use crate::sys::{self, Tid};
+use crate::text::error_text;
+use crate::text::escape;
 use std::io;
 
 impl Tracer {

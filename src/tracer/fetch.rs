@@ -9,8 +9,8 @@ use crate::decode::siginfo::SIGINFO_SIZE;
 use crate::decode::signal::{SIGACTION_SIZE, SIGSET_SIZE, STACK_T_SIZE, TIMESPEC_SIZE};
 use crate::decode::wait::{RUSAGE_SHOWN, RUSAGE_SIZE, STATUS_SIZE};
 use crate::event::{ArgStr, ArgvEnd, Mem};
-use crate::strace::syscalls::{Arg, Kind, MAX_STRLEN};
 use crate::sys::{self, Tid};
+use crate::syscalls::{Arg, Kind, MAX_STRLEN, Memory};
 
 const PATH_MAX: usize = 4096;
 /// Offset of uc_sigmask from the stack pointer at rt_sigreturn's entry on x86_64: the frame
@@ -39,14 +39,17 @@ pub fn fetch(pid: Tid, spec_args: &[Arg], args: &[u64; 6], sp: u64, rval: Option
     // would have filled in is shown as its address (strace's umove_or_printaddr).
     let got_pid = rval.is_some_and(|r| r > 0);
     let failed = rval.is_some_and(|r| r < 0);
-    let pointers = spec_args.iter().filter(|a| a.kind.reads_memory());
-    for (slot, arg) in pointers.take(mem.len()).enumerate() {
-        let addr = args[arg.idx as usize];
-        let m = match arg.kind {
+    let pointers = spec_args.iter().filter_map(|a| match a.kind {
+        Kind::Memory(kind) => Some((a.idx, kind)),
+        Kind::Value(_) => None,
+    });
+    for (slot, (idx, kind)) in pointers.take(mem.len()).enumerate() {
+        let addr = args[idx as usize];
+        let m = match kind {
             // The old action, mask or stack a failed call did not fill in: its address, as
             // strace prints it (a timeout printed at exit was an input: still decoded).
-            Kind::SigAction | Kind::SigSet { .. } | Kind::StackT if failed => Mem::None,
-            Kind::SigSet { size, min } => {
+            Memory::SigAction | Memory::SigSet { .. } | Memory::StackT if failed => Mem::None,
+            Memory::SigSet { size, min } => {
                 let len = args[size as usize];
                 if addr == 0 || len < min as u64 || len > SIGSET_SIZE as u64 {
                     Mem::None
@@ -54,29 +57,28 @@ pub fn fetch(pid: Tid, spec_args: &[Arg], args: &[u64; 6], sp: u64, rval: Option
                     bytes(pid, addr, len as usize)
                 }
             }
-            Kind::FrameMask => bytes(pid, sp.wrapping_add(FRAME_MASK_FROM_SP), SIGSET_SIZE),
-            Kind::SigAction => nonnull(addr, || bytes(pid, addr, SIGACTION_SIZE)),
-            Kind::StackT => nonnull(addr, || bytes(pid, addr, STACK_T_SIZE)),
-            Kind::SigInfo if failed => Mem::None,
-            Kind::SigInfo => nonnull(addr, || bytes(pid, addr, SIGINFO_SIZE)),
-            Kind::Timespec => nonnull(addr, || bytes(pid, addr, TIMESPEC_SIZE)),
-            Kind::Path => nonnull(addr, || match cstr(pid, addr, PATH_MAX) {
+            Memory::FrameMask => bytes(pid, sp.wrapping_add(FRAME_MASK_FROM_SP), SIGSET_SIZE),
+            Memory::SigAction => nonnull(addr, || bytes(pid, addr, SIGACTION_SIZE)),
+            Memory::StackT => nonnull(addr, || bytes(pid, addr, STACK_T_SIZE)),
+            Memory::SigInfo if failed => Mem::None,
+            Memory::SigInfo => nonnull(addr, || bytes(pid, addr, SIGINFO_SIZE)),
+            Memory::Timespec => nonnull(addr, || bytes(pid, addr, TIMESPEC_SIZE)),
+            Memory::Path => nonnull(addr, || match cstr(pid, addr, PATH_MAX) {
                 Some((s, done)) => Mem::Str(s, done),
                 None => Mem::Fault,
             }),
-            Kind::Argv => nonnull(addr, || argv(pid, addr)),
-            Kind::EnvCount => nonnull(addr, || count(pid, addr)),
-            Kind::WaitStatus if got_pid => nonnull(addr, || bytes(pid, addr, STATUS_SIZE)),
-            Kind::WaitRusage if got_pid => nonnull(addr, || rusage(pid, addr)),
-            Kind::Rusage if !failed => nonnull(addr, || rusage(pid, addr)),
-            Kind::WaitStatus | Kind::WaitRusage | Kind::Rusage => Mem::None,
-            Kind::CloneTail if args[0] & (CLONE_PARENT_SETTID | CLONE_PIDFD) != 0 => {
+            Memory::Argv => nonnull(addr, || argv(pid, addr)),
+            Memory::EnvCount => nonnull(addr, || count(pid, addr)),
+            Memory::WaitStatus if got_pid => nonnull(addr, || bytes(pid, addr, STATUS_SIZE)),
+            Memory::WaitRusage if got_pid => nonnull(addr, || rusage(pid, addr)),
+            Memory::Rusage if !failed => nonnull(addr, || rusage(pid, addr)),
+            Memory::WaitStatus | Memory::WaitRusage | Memory::Rusage => Mem::None,
+            Memory::CloneTail if args[0] & (CLONE_PARENT_SETTID | CLONE_PIDFD) != 0 => {
                 nonnull(addr, || bytes(pid, addr, size_of::<i32>()))
             }
-            Kind::CloneTail => Mem::None,
-            Kind::Clone3Args => clone_args(pid, addr, args[1]),
-            Kind::Clone3Tail => clone3_tail(pid, addr, args[1], failed),
-            _ => unreachable!("reads_memory() lists every kind read here"),
+            Memory::CloneTail => Mem::None,
+            Memory::Clone3Args => clone_args(pid, addr, args[1]),
+            Memory::Clone3Tail => clone3_tail(pid, addr, args[1], failed),
         };
         mem[slot] = m;
     }

@@ -4,8 +4,8 @@ use super::tasks::Task;
 use super::{SyscallMode, Tracer};
 use crate::event::EventKind;
 use crate::event::{Event, Syscall};
-use crate::strace::syscalls::NR_EXECVE;
 use crate::sys::{self, Tid};
+use crate::syscalls::NR_EXECVE;
 use std::io;
 use std::os::fd::OwnedFd;
 

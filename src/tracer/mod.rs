@@ -12,8 +12,8 @@ pub mod wait;
 use crate::event::{Event, EventKind, Stamp};
 use crate::signal::Signal;
 use crate::source::Upto;
-use crate::strace::syscalls::{NR_EXECVE, NR_EXECVEAT, SyscallSet};
 use crate::sys::Tid;
+use crate::syscalls::{NR_EXECVE, NR_EXECVEAT, SyscallSet};
 use crossbeam_channel::Sender;
 use launch::Launch;
 use std::collections::{HashMap, HashSet};
@@ -120,7 +120,7 @@ pub struct Tracer {
     watched: SyscallSet,
     /// With -k: the unwinder, and each task's stack at the entry of the syscall it is in.
     stacks: Option<crate::stack::Stacks>,
-    entry_stacks: HashMap<Tid, crate::stack::Stack>,
+    entry_stacks: HashMap<Tid, crate::event::Stack>,
     /// Every task traced, shared with the kernel's record, which keeps only their signals.
     targets: crate::kernel::Targets,
     /// The sources of events beside ptrace, drained into each batch.
@@ -194,7 +194,7 @@ impl Tracer {
     /// The stack an event carries, taken while the task is stopped: at a signal's delivery, at
     /// a syscall's entry (its exit and its end carry that one), at a kill call. As strace does,
     /// an exec's stack is taken at its exit, in the new program.
-    fn stack_for(&mut self, pid: Tid, tid: Tid, kind: &EventKind) -> Option<crate::stack::Stack> {
+    fn stack_for(&mut self, pid: Tid, tid: Tid, kind: &EventKind) -> Option<crate::event::Stack> {
         let stacks = self.stacks.as_mut()?;
         let is_exec = |nr: u32| nr == NR_EXECVE || nr == NR_EXECVEAT;
         match kind {

@@ -25,7 +25,7 @@ struct ProcState {
     /// Its pid namespace (inode) and NSpid, when it is not sigtrace's namespace.
     ns: Option<(u64, Vec<i32>)>,
     /// Where it sits and what it runs, as last read (a child forked from it starts there).
-    context: Option<Arc<procfs::Context>>,
+    context: Option<Arc<crate::event::Context>>,
 }
 
 #[derive(Default)]
@@ -64,14 +64,14 @@ impl Procs {
 
     /// Keeps where `pid` sits and what it runs; true when its process group or session
     /// changed.
-    pub fn set_context(&mut self, pid: Tid, ctx: &Arc<procfs::Context>) -> bool {
+    pub fn set_context(&mut self, pid: Tid, ctx: &Arc<crate::event::Context>) -> bool {
         let s = self.map.entry(pid).or_default();
         let old = s.context.replace(ctx.clone());
         old.is_none_or(|o| (o.pgrp, o.session) != (ctx.pgrp, ctx.session))
     }
 
     /// What `set_context` kept of `pid`.
-    pub fn context(&self, pid: Tid) -> Option<&procfs::Context> {
+    pub fn context(&self, pid: Tid) -> Option<&crate::event::Context> {
         self.map.get(&pid)?.context.as_deref()
     }
 
@@ -179,7 +179,7 @@ impl Procs {
     /// receiver's pid namespace: translated to sigtrace's first.
     pub fn sender(&mut self, info: &SigInfo, receiver: Tid, kernel: Option<&Senders>) -> Origin {
         let code = info.code();
-        if !si::names_sender(code) && !si::child_sender(info.signo().0, code) {
+        if !info.names_process() {
             return Origin::NoSender;
         }
         let uid = info.uid();
@@ -236,22 +236,11 @@ impl Procs {
             }
             return Origin::Process(Arc::new(s));
         }
-        let Some(p) = procfs::proc_info(pid) else {
+        let Some(mut s) = procfs::sender(pid, chain) else {
             return Origin::Process(Arc::new(Sender::unread(pid, uid)));
         };
-        let ancestry = if chain {
-            procfs::ancestry(p.ppid)
-        } else {
-            Vec::new()
-        };
-        Origin::Process(Arc::new(Sender {
-            pid,
-            uid: p.uid.or(Some(uid)),
-            comm: p.comm,
-            cmdline: p.cmdline,
-            ancestry,
-            ..Sender::default()
-        }))
+        s.uid = s.uid.or(Some(uid));
+        Origin::Process(Arc::new(s))
     }
 
     /// The receiver's pid namespace and its depth, when it is not sigtrace's.

@@ -9,8 +9,8 @@ use crate::event::{EventKind, Note};
 use crate::msg::warn;
 use crate::procfs;
 use crate::signal::Signal;
-use crate::strace::error_text;
 use crate::sys::{self, Tid};
+use crate::text::error_text;
 use std::io;
 
 /// How long the tracer polls for the next stop before it sleeps in waitpid. A ptrace stop

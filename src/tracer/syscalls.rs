@@ -12,13 +12,13 @@ use crate::event::{EventKind, Mem, Syscall, Target};
 use crate::msg::warn;
 use crate::procfs;
 use crate::signal::Signal;
-use crate::strace::error_text;
-use crate::strace::syscalls::SyscallSet;
-use crate::strace::syscalls::{
+use crate::sys::{self, Tid};
+use crate::syscalls::SyscallSet;
+use crate::syscalls::{
     self as sc, NR_CLONE, NR_CLONE3, NR_EXECVE, NR_EXECVEAT, NR_KILL, NR_RT_SIGACTION,
     NR_RT_SIGRETURN, NR_SETPGID, NR_SETSID,
 };
-use crate::sys::{self, Tid};
+use crate::text::error_text;
 
 impl Tracer {
     /// The task ends inside a shown syscall: `= ?`, as strace says.
@@ -74,7 +74,7 @@ impl Tracer {
         } else {
             let act = sc::Arg {
                 idx: 1,
-                kind: sc::Kind::SigAction,
+                kind: sc::Kind::Memory(sc::Memory::SigAction),
             };
             fetch::fetch(pid, &[act], &info.args, 0, None)
         };

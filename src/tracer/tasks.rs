@@ -131,12 +131,12 @@ impl Tracer {
     /// the parent instead of two /proc reads: its name, command line, process group, session
     /// and terminal are the parent's (fork(2)). Not for CLONE_PARENT (another parent) or
     /// CLONE_NEWPID (another pid namespace): those are read.
-    fn inherited_context(&self, parent: Tid, flags: u64) -> Option<procfs::Context> {
+    fn inherited_context(&self, parent: Tid, flags: u64) -> Option<crate::event::Context> {
         if flags & (CLONE_PARENT | CLONE_NEWPID) != 0 {
             return None;
         }
         let from = self.procs.context(parent)?;
-        Some(procfs::Context {
+        Some(crate::event::Context {
             ppid: parent,
             parent_comm: from.comm.clone(),
             exec: false,

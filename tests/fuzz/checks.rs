@@ -8,7 +8,7 @@ use sigtrace::event::{
 use sigtrace::render::json::JsonFormat;
 use sigtrace::render::text::TextFormat;
 use sigtrace::signal::SignalSet;
-use sigtrace::strace::syscalls::{SyscallSet, spec};
+use sigtrace::syscalls::{SyscallSet, spec};
 
 fn printable(s: &str) -> bool {
     s.chars().all(|c| (' '..='~').contains(&c))

@@ -1,8 +1,34 @@
-//! The syscall table: each x86_64 syscall's name, the classes strace puts it in, how its arguments are shown.
+//! The syscall table, a leaf: each x86_64 syscall's number, name, the classes strace puts it in, and the kinds of its arguments.
 
-use crate::decode::clone::CLONE_TAIL_FLAGS;
-use crate::decode::tables::SYSCALLS_X86_64;
-use crate::decode::{syscall_name, syscall_nargs};
+mod numbers;
+
+use numbers::SYSCALLS_X86_64;
+
+fn syscall_entry(nr: u32) -> Option<&'static (u32, &'static str, u8)> {
+    let t = SYSCALLS_X86_64;
+    t.binary_search_by_key(&nr, |&(n, _, _)| n)
+        .ok()
+        .map(|i| &t[i])
+}
+
+/// The x86_64 syscall's name.
+pub fn syscall_name(nr: u32) -> Option<&'static str> {
+    syscall_entry(nr).map(|e| e.1)
+}
+
+/// How many arguments the x86_64 syscall takes.
+pub fn syscall_nargs(nr: u32) -> usize {
+    syscall_entry(nr).map_or(6, |e| e.2 as usize)
+}
+
+/// Every x86_64 syscall's name, by number.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    SYSCALLS_X86_64.iter().map(|e| e.1)
+}
+
+pub fn syscall_nr(name: &str) -> Option<u32> {
+    SYSCALLS_X86_64.iter().find(|e| e.1 == name).map(|e| e.0)
+}
 
 /// strace's default string limit (-s 32), which also caps how many argv entries are shown.
 pub const MAX_STRLEN: usize = 32;
@@ -77,9 +103,17 @@ impl SyscallSet {
     }
 }
 
-/// How one argument is shown.
+/// How one argument is shown: a value in its register, or what it points to, which the tracer
+/// reads while the task is stopped (one Mem slot each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    Value(Value),
+    Memory(Memory),
+}
+
+/// An argument shown from its register alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value {
     /// A signal number: name or number.
     Sig,
     /// An int, signed (pids, exit codes).
@@ -90,6 +124,27 @@ pub enum Kind {
     XU32,
     /// SIG_BLOCK / SIG_UNBLOCK / SIG_SETMASK.
     How,
+    /// A file descriptor, or AT_FDCWD for a directory descriptor.
+    Fd,
+    DirFd,
+    SfdFlags,
+    AtFlags,
+    UringFlags,
+    /// WNOHANG|WEXITED|... (wait4, waitid).
+    WaitOptions,
+    /// waitid's P_ALL / P_PID / P_PGID / P_PIDFD.
+    IdType,
+    /// clone's `child_stack=...`.
+    CloneStack,
+    /// clone's `flags=CLONE_...|SIGCHLD` (the low byte is the exit signal).
+    CloneFlags,
+    /// Raw value in hex (undecoded syscalls).
+    Hex,
+}
+
+/// An argument shown from the tracee memory it points to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Memory {
     /// A sigset pointer whose byte size is argument `size`; shown only when min <= size <= 8.
     SigSet {
         size: u8,
@@ -101,30 +156,16 @@ pub enum Kind {
     StackT,
     SigInfo,
     Timespec,
-    /// A file descriptor, or AT_FDCWD for a directory descriptor.
-    Fd,
-    DirFd,
     Path,
     Argv,
     /// envp: its address and `/* N vars */`.
     EnvCount,
-    SfdFlags,
-    AtFlags,
-    UringFlags,
     /// wait4's `int *wstatus`, read when the call returned a pid: `[{WIFEXITED(s) && ...}]`.
     WaitStatus,
     /// wait4's `struct rusage *`, read when the call returned a pid.
     WaitRusage,
     /// waitid's `struct rusage *`, read when the call succeeded.
     Rusage,
-    /// WNOHANG|WEXITED|... (wait4, waitid).
-    WaitOptions,
-    /// waitid's P_ALL / P_PID / P_PGID / P_PIDFD.
-    IdType,
-    /// clone's `child_stack=...`.
-    CloneStack,
-    /// clone's `flags=CLONE_...|SIGCHLD` (the low byte is the exit signal).
-    CloneFlags,
     /// clone's exit-time arguments, each shown only when a flag says it is used:
     /// `parent_tid=[N]` (argument 2, read), `tls=` (4), `child_tidptr=` (3).
     CloneTail,
@@ -133,31 +174,12 @@ pub enum Kind {
     Clone3Args,
     /// clone3 at exit: ` => {pidfd=[N], parent_tid=[N]}` as its flags say, and the size.
     Clone3Tail,
-    /// Raw value in hex (undecoded syscalls).
-    Hex,
 }
 
 impl Kind {
     /// Whether the tracer must read tracee memory for this argument (one Mem slot each).
     pub fn reads_memory(self) -> bool {
-        matches!(
-            self,
-            SigSet { .. }
-                | FrameMask
-                | SigAction
-                | StackT
-                | SigInfo
-                | Timespec
-                | Path
-                | Argv
-                | EnvCount
-                | WaitStatus
-                | WaitRusage
-                | Rusage
-                | CloneTail
-                | Clone3Args
-                | Clone3Tail
-        )
+        matches!(self, Kind::Memory(_))
     }
 }
 
@@ -177,8 +199,20 @@ pub struct Arg {
     pub kind: Kind,
 }
 
-const fn a(idx: u8, kind: Kind) -> Arg {
-    Arg { idx, kind }
+/// Argument `idx`, shown from its register.
+const fn a(idx: u8, kind: Value) -> Arg {
+    Arg {
+        idx,
+        kind: Kind::Value(kind),
+    }
+}
+
+/// Argument `idx`, shown from what it points to.
+const fn m(idx: u8, kind: Memory) -> Arg {
+    Arg {
+        idx,
+        kind: Kind::Memory(kind),
+    }
 }
 
 /// A decoder, keyed by the syscall's number in the generated table.
@@ -232,9 +266,10 @@ pub struct Spec {
     pub ret: Ret,
 }
 
-use Kind::*;
+use Memory::*;
+use Value::*;
 
-const SET3: Kind = SigSet { size: 3, min: 8 };
+const SET3: Memory = SigSet { size: 3, min: 8 };
 
 /// The table, keyed by number (each found by name in the generated table): how strace decodes
 /// each syscall sigtrace decodes, its classes, and where a kill-family call names its signal.
@@ -242,21 +277,21 @@ static SPECS: &[Spec] = &[
     def(
         "rt_sigaction",
         class::SIGNAL,
-        &[a(0, Sig), a(1, SigAction)],
-        &[a(2, SigAction), a(3, ULong)],
+        &[a(0, Sig), m(1, SigAction)],
+        &[m(2, SigAction), a(3, ULong)],
         Ret::Int,
     ),
     def(
         "rt_sigprocmask",
         class::SIGNAL,
-        &[a(0, How), a(1, SET3)],
-        &[a(2, SET3), a(3, ULong)],
+        &[a(0, How), m(1, SET3)],
+        &[m(2, SET3), a(3, ULong)],
         Ret::Int,
     ),
     def(
         "rt_sigreturn",
         class::SIGNAL,
-        &[a(0, FrameMask)],
+        &[m(0, FrameMask)],
         &[],
         Ret::Int,
     ),
@@ -289,20 +324,20 @@ static SPECS: &[Spec] = &[
         "rt_sigpending",
         class::SIGNAL,
         &[],
-        &[a(0, SigSet { size: 1, min: 1 }), a(1, ULong)],
+        &[m(0, SigSet { size: 1, min: 1 }), a(1, ULong)],
         Ret::Int,
     ),
     def(
         "rt_sigtimedwait",
         class::SIGNAL,
-        &[a(0, SET3)],
-        &[a(1, SigInfo), a(2, Timespec), a(3, ULong)],
+        &[m(0, SET3)],
+        &[m(1, SigInfo), m(2, Timespec), a(3, ULong)],
         Ret::Signal,
     ),
     def(
         "rt_sigqueueinfo",
         class::SIGNAL | class::PROCESS,
-        &[a(0, Int), a(1, Sig), a(2, SigInfo)],
+        &[a(0, Int), a(1, Sig), m(2, SigInfo)],
         &[],
         Ret::Int,
     )
@@ -310,7 +345,7 @@ static SPECS: &[Spec] = &[
     def(
         "rt_tgsigqueueinfo",
         class::SIGNAL | class::PROCESS,
-        &[a(0, Int), a(1, Int), a(2, Sig), a(3, SigInfo)],
+        &[a(0, Int), a(1, Int), a(2, Sig), m(3, SigInfo)],
         &[],
         Ret::Int,
     )
@@ -318,21 +353,21 @@ static SPECS: &[Spec] = &[
     def(
         "rt_sigsuspend",
         class::SIGNAL,
-        &[a(0, SigSet { size: 1, min: 8 }), a(1, ULong)],
+        &[m(0, SigSet { size: 1, min: 8 }), a(1, ULong)],
         &[],
         Ret::Int,
     ),
     def(
         "sigaltstack",
         class::SIGNAL,
-        &[a(0, StackT)],
-        &[a(1, StackT)],
+        &[m(0, StackT)],
+        &[m(1, StackT)],
         Ret::Int,
     ),
     def(
         "signalfd",
         class::SIGNAL,
-        &[a(0, Fd), a(1, SigSet { size: 2, min: 8 }), a(2, ULong)],
+        &[a(0, Fd), m(1, SigSet { size: 2, min: 8 }), a(2, ULong)],
         &[],
         Ret::Int,
     ),
@@ -341,7 +376,7 @@ static SPECS: &[Spec] = &[
         class::SIGNAL,
         &[
             a(0, Fd),
-            a(1, SigSet { size: 2, min: 8 }),
+            m(1, SigSet { size: 2, min: 8 }),
             a(2, ULong),
             a(3, SfdFlags),
         ],
@@ -351,7 +386,7 @@ static SPECS: &[Spec] = &[
     def(
         "pidfd_send_signal",
         class::SIGNAL | class::PROCESS,
-        &[a(0, Fd), a(1, Sig), a(2, SigInfo), a(3, XU32)],
+        &[a(0, Fd), a(1, Sig), m(2, SigInfo), a(3, XU32)],
         &[],
         Ret::Int,
     )
@@ -364,7 +399,7 @@ static SPECS: &[Spec] = &[
             a(1, ULong),
             a(2, ULong),
             a(3, UringFlags),
-            a(4, SigSet { size: 5, min: 8 }),
+            m(4, SigSet { size: 5, min: 8 }),
             a(5, ULong),
         ],
         &[],
@@ -387,7 +422,7 @@ static SPECS: &[Spec] = &[
     def(
         "execve",
         class::PROCESS | class::DEFAULT,
-        &[a(0, Path), a(1, Argv), a(2, EnvCount)],
+        &[m(0, Path), m(1, Argv), m(2, EnvCount)],
         &[],
         Ret::Int,
     ),
@@ -396,9 +431,9 @@ static SPECS: &[Spec] = &[
         class::PROCESS | class::DEFAULT,
         &[
             a(0, DirFd),
-            a(1, Path),
-            a(2, Argv),
-            a(3, EnvCount),
+            m(1, Path),
+            m(2, Argv),
+            m(3, EnvCount),
             a(4, AtFlags),
         ],
         &[],
@@ -416,28 +451,28 @@ static SPECS: &[Spec] = &[
         "clone",
         class::PROCESS,
         &[a(1, CloneStack), a(0, CloneFlags)],
-        &[a(2, CloneTail)],
+        &[m(2, CloneTail)],
         Ret::Int,
     ),
     def(
         "clone3",
         class::PROCESS,
-        &[a(0, Clone3Args)],
-        &[a(0, Clone3Tail)],
+        &[m(0, Clone3Args)],
+        &[m(0, Clone3Tail)],
         Ret::Int,
     ),
     def(
         "wait4",
         class::PROCESS,
         &[a(0, Int)],
-        &[a(1, WaitStatus), a(2, WaitOptions), a(3, WaitRusage)],
+        &[m(1, WaitStatus), a(2, WaitOptions), m(3, WaitRusage)],
         Ret::Int,
     ),
     def(
         "waitid",
         class::PROCESS,
         &[a(0, IdType), a(1, Int)],
-        &[a(2, SigInfo), a(3, WaitOptions), a(4, Rusage)],
+        &[m(2, SigInfo), a(3, WaitOptions), m(4, Rusage)],
         Ret::Int,
     ),
     def("fork", class::PROCESS, &[], &[], Ret::Int),
@@ -512,16 +547,6 @@ const fn same(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
-/// Whether the exit-time part of a call starts with `, ` and shows anything (clone's may show
-/// nothing; clone3's brings its own separators).
-pub fn exit_shows(spec: &Spec, args: &[u64; 6]) -> bool {
-    spec.exit.iter().any(|a| match a.kind {
-        CloneTail => args[0] & CLONE_TAIL_FLAGS != 0,
-        Clone3Tail => false,
-        _ => true,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -534,8 +559,16 @@ mod tests {
         assert_eq!((raw.name, raw.entry.len()), ("getpid", 0));
         assert_eq!(spec(0).entry.len(), 3);
         for s in SPECS {
-            assert_eq!(crate::decode::syscall_nr(s.name), Some(s.nr), "{}", s.name);
+            assert_eq!(syscall_nr(s.name), Some(s.nr), "{}", s.name);
         }
         assert_eq!((NR_EXECVE, NR_RT_SIGACTION), (59, 13));
+    }
+
+    #[test]
+    fn lookups() {
+        assert_eq!(syscall_name(39), Some("getpid"));
+        assert_eq!(syscall_name(13), Some("rt_sigaction"));
+        assert_eq!(syscall_nr("kill"), Some(62));
+        assert_eq!(syscall_nargs(62), 2);
     }
 }

@@ -1,28 +1,22 @@
-//! The owned events the tracer hands to the renderer: everything gathered while the task was stopped.
+//! The owned data every room shares, no I/O: the events the tracer hands to the renderer, and the stamps, senders, contexts, kernel records, stacks and syscalls they carry.
+
+mod context;
+mod kernel;
+mod sender;
+mod stack;
+mod stamp;
+mod syscall;
+
+pub use context::{ARGV_MAX, Context};
+pub use kernel::{KernelSignal, Off, Record, SignalResult};
+pub use sender::{Exited, Sender};
+pub use stack::{Frame, Stack};
+pub use stamp::{Clock, Stamp};
+pub use syscall::{ArgStr, ArgvEnd, Mem, Syscall};
 
 use crate::decode::siginfo::SigInfo;
 use crate::signal::Signal;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// When a stop was seen: wall clock (for -t, -tt, -ttt) and monotonic (for -r).
-#[derive(Debug, Clone, Copy)]
-pub struct Stamp {
-    pub wall: Duration,
-    pub mono: Instant,
-}
-
-impl Stamp {
-    pub fn now() -> Stamp {
-        let wall = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        Stamp {
-            wall,
-            mono: Instant::now(),
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -35,7 +29,7 @@ pub struct Event {
     pub kind: EventKind,
     /// With -k: the task's stack at a signal's delivery, at a syscall's entry (the exit and
     /// no-return events carry the entry's stack, printed after the completed line).
-    pub stack: Option<crate::stack::Stack>,
+    pub stack: Option<Stack>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,7 +52,7 @@ pub enum EventKind {
         oom: Option<Oom>,
     },
     /// Once per process, at launch, attach or fork: where it sits among processes.
-    Context(std::sync::Arc<crate::procfs::Context>),
+    Context(Arc<Context>),
     /// An execve in thread `old_tid` replaced the whole thread group; the thread now has `tid`.
     Superseded { old_tid: i32 },
     /// A traced syscall began: its arguments and what they point to, read at entry.
@@ -77,9 +71,9 @@ pub enum EventKind {
     Note(Note),
     /// The kernel's record of a signal generated for this process (or an OOM kill): for the
     /// verdict only, nothing is printed for it.
-    Kernel(crate::kernel::Record),
+    Kernel(Record),
     /// Once, at the start, when the kernel's record is not read: why (pid and tid are 0).
-    KernelOff(crate::kernel::Off),
+    KernelOff(Off),
     /// A signal sent to sigtrace in launch mode, and whether sigtrace passed it on to the
     /// command (`Ok`) or not (`Err(why)`).
     Relayed {
@@ -176,49 +170,6 @@ pub enum Target {
     Unknown,
 }
 
-/// A process that sent a signal, described once and shown the same way by every output.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Sender {
-    pub pid: i32,
-    pub uid: Option<u32>,
-    pub comm: Vec<u8>,
-    /// Its argv joined with spaces, read from /proc while it was alive (empty: not read).
-    pub cmdline: Vec<u8>,
-    /// The program it exec'd, from the kernel's record (empty: not known).
-    pub exe: Vec<u8>,
-    /// Parent, grandparent, ... up to pid 1.
-    pub ancestry: Vec<(i32, Vec<u8>)>,
-    /// It had ended when it was described: named from the kernel's record of it.
-    pub exited: Option<Exited>,
-}
-
-impl Sender {
-    /// A sender known only by its pid and uid (a siginfo's): it had ended before anything
-    /// could read it.
-    pub fn unread(pid: i32, uid: u32) -> Sender {
-        Sender {
-            pid,
-            uid: Some(uid),
-            exited: Some(Exited {
-                after_sending: None,
-            }),
-            ..Sender::default()
-        }
-    }
-
-    /// Nothing but its pid and uid is known.
-    pub fn is_unread(&self) -> bool {
-        self.comm.is_empty() && self.cmdline.is_empty()
-    }
-}
-
-/// A sender that had ended when it was described.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Exited {
-    /// How long after its last signal it ended, when the kernel's record has both.
-    pub after_sending: Option<Duration>,
-}
-
 /// What the signal does at delivery, from SigIgn/SigCgt kept current by traced rt_sigaction calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Disposition {
@@ -244,53 +195,6 @@ impl Oom {
     pub fn is_oom(&self) -> bool {
         self.kmsg == Some(true) || self.cgroup.as_ref().is_some_and(|(_, a, b)| b > a)
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct Syscall {
-    pub nr: u32,
-    pub args: [u64; 6],
-    /// Memory behind the pointer arguments of this phase, in the order the decoder lists them.
-    pub mem: [Mem; 3],
-}
-
-/// Tracee memory read while the task was stopped.
-#[derive(Debug, Clone, Default)]
-pub enum Mem {
-    /// Nothing read: the argument is a value, NULL, or a size rules it out.
-    #[default]
-    None,
-    /// The address could not be read.
-    Fault,
-    /// A fixed-size object (sigset, sigaction, stack_t, siginfo, timespec).
-    Bytes { len: u8, data: [u8; 128] },
-    /// A NUL-terminated string: its bytes, and whether the NUL was found within the limit.
-    Str(Vec<u8>, bool),
-    /// An argv array: its entries, and how it ended.
-    Argv(Vec<ArgStr>, ArgvEnd),
-    /// envp: how many entries, and whether the array ran into unreadable memory.
-    Count(u32, bool),
-    /// clone3's struct clone_args at entry, with its set_tid array.
-    Clone3(crate::decode::clone::Clone3),
-    /// clone3's struct clone_args at exit, with what the kernel stored for the parent.
-    Clone3Exit(crate::decode::clone::Clone3Exit),
-}
-
-/// One argv entry: its pointer, and its bytes with whether the NUL was seen (None: unreadable).
-#[derive(Debug, Clone)]
-pub struct ArgStr {
-    pub ptr: u64,
-    pub text: Option<(Vec<u8>, bool)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArgvEnd {
-    /// The NULL terminator.
-    Null,
-    /// More entries than strace shows (`...`).
-    More,
-    /// The array ran into unreadable memory at this address.
-    Fault(u64),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
