@@ -3,6 +3,7 @@
 # nothing done at them), under sigtrace and under strace, alternating runs; prints medians and
 # ratios in one table. Usage: scripts/bench.sh [RUNS] (default 5).
 # scripts/bench.sh RUNS kernel: only (g), the cost of the kernel's record of signals (as root).
+# BASE=older/sigtrace scripts/bench.sh RUNS table: only (t), the cost of its process table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
@@ -58,6 +59,38 @@ kernel_record() {
 }
 if [ "${2:-}" = kernel ]; then kernel_record; exit; fi
 
+# Wall time of each run, and CPU time (user + system, the traced command's included).
+timed() { # wall-file cpu-file command...
+  local w=$1 c=$2 s e; shift 2
+  s=$(now); /usr/bin/time -f "%U %S" -o "$bin/cpu" "$@" >/dev/null; e=$(now)
+  echo $(( (e - s) / 1000 )) >>"$w"
+  awk '{ printf "%d\n", ($1 + $2) * 1e6 }' "$bin/cpu" >>"$c"
+}
+
+# (t) d under sigtrace -f with the kernel's record and its process table, against BASE (a build
+# whose kernel record has no process table: an older commit's), and with --no-kernel-record,
+# in alternating triples: medians of wall and CPU time and the table's ratio (this build over
+# BASE). scripts/bench.sh RUNS table (as root; BASE=path/to/sigtrace).
+process_table() {
+  [ "$(id -u)" = 0 ] || { echo "(t) needs root: the kernel's record is off otherwise" >&2; exit 1; }
+  local base=${BASE:?BASE=path to a sigtrace build without the process table}
+  local cmd="$bin/forkexec 300"
+  : >"$bin/p0"; : >"$bin/p1"; : >"$bin/p2"; : >"$bin/q0"; : >"$bin/q1"; : >"$bin/q2"
+  for _ in $(seq "$runs"); do
+    # shellcheck disable=SC2086
+    timed "$bin/p0" "$bin/q0" $sig -q -f --no-kernel-record -o /dev/null $cmd
+    # shellcheck disable=SC2086
+    timed "$bin/p1" "$bin/q1" $base -q -f -o /dev/null $cmd
+    # shellcheck disable=SC2086
+    timed "$bin/p2" "$bin/q2" $sig -q -f -o /dev/null $cmd
+  done
+  printf '%-18s %9s %9s %9s %11s %11s\n' "process table" "no record" "no table" table "table/none" "cpu t/none"
+  awk -v a="$(median <"$bin/p0")" -v b="$(median <"$bin/p1")" -v c="$(median <"$bin/p2")" \
+    -v qb="$(median <"$bin/q1")" -v qc="$(median <"$bin/q2")" 'BEGIN {
+    printf "%-18s %8.3fs %8.3fs %8.3fs %10.3fx %10.3fx\n", "d 300 fork+exec -f", a/1e6, b/1e6, c/1e6, c/b, qc/qb }'
+}
+if [ "${2:-}" = table ]; then process_table; exit; fi
+
 # The floor any seccomp filter costs on this kernel: a one-instruction RET_ALLOW filter, untraced.
 : >"$bin/f0"; : >"$bin/f1"
 for _ in $(seq "$runs"); do
@@ -67,13 +100,6 @@ done
 awk -v a="$(median <"$bin/f0")" -v b="$(median <"$bin/f1")" 'BEGIN {
   printf "seccomp floor: 2M getppid %.3fs without a filter, %.3fs with a 1-instruction filter: %.2fx\n\n", a/1e6, b/1e6, b/a }'
 
-# Wall time of each run, and CPU time (user + system, the traced command's included).
-timed() { # wall-file cpu-file command...
-  local w=$1 c=$2 s e; shift 2
-  s=$(now); /usr/bin/time -f "%U %S" -o "$bin/cpu" "$@" >/dev/null; e=$(now)
-  echo $(( (e - s) / 1000 )) >>"$w"
-  awk '{ printf "%d\n", ($1 + $2) * 1e6 }' "$bin/cpu" >>"$c"
-}
 printf '%-18s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n' workload untraced floor sigtrace strace sig/untr sig/floor floor/str sig/strace cpu:s/s
 for w in "${workloads[@]}"; do
   IFS='|' read -r name flags cmd <<<"$w"

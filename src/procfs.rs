@@ -91,7 +91,19 @@ pub fn exists(pid: i32) -> bool {
 /// and with `chain` its parent chain.
 pub fn sender(pid: i32, chain: bool) -> Option<Sender> {
     let (comm, ppid) = comm_and_ppid(pid)?;
-    let mut cmdline = read(&format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    Some(Sender {
+        pid,
+        uid: uid(pid),
+        comm,
+        cmdline: cmdline(pid).unwrap_or_default(),
+        ancestry: if chain { ancestry(ppid) } else { Vec::new() },
+        ..Sender::default()
+    })
+}
+
+/// argv joined with spaces (empty for a zombie or a kernel thread).
+pub fn cmdline(pid: i32) -> Option<Vec<u8>> {
+    let mut cmdline = read(&format!("/proc/{pid}/cmdline"))?;
     while cmdline.last() == Some(&0) {
         cmdline.pop();
     }
@@ -100,13 +112,7 @@ pub fn sender(pid: i32, chain: bool) -> Option<Sender> {
             *b = b' ';
         }
     }
-    Some(Sender {
-        pid,
-        uid: uid(pid),
-        comm,
-        cmdline,
-        ancestry: if chain { ancestry(ppid) } else { Vec::new() },
-    })
+    Some(cmdline)
 }
 
 /// The parent chain above `ppid`, up to pid 1 or sigtrace itself (it is no news that
@@ -128,7 +134,7 @@ fn ancestry(mut ppid: i32) -> Vec<(i32, Vec<u8>)> {
 }
 
 /// comm and parent pid from one read of /proc/PID/stat (`pid (comm) state ppid ...`).
-fn comm_and_ppid(pid: i32) -> Option<(Vec<u8>, i32)> {
+pub fn comm_and_ppid(pid: i32) -> Option<(Vec<u8>, i32)> {
     let stat = read(&format!("/proc/{pid}/stat"))?;
     let (comm, rest) = split_stat(&stat)?;
     let ppid = rest.split_whitespace().nth(1)?.parse().ok()?;

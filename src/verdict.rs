@@ -273,10 +273,7 @@ pub fn terminal_signal(info: &SigInfo) -> bool {
 fn external(r: &SignalRecord, pid: i32) -> bool {
     match &r.from {
         Origin::Process(s) => s.pid != pid,
-        Origin::Gone { .. }
-        | Origin::OtherNamespace { .. }
-        | Origin::Untranslated { .. }
-        | Origin::PassedOn(_) => true,
+        Origin::OtherNamespace { .. } | Origin::Untranslated { .. } | Origin::PassedOn(_) => true,
         Origin::NoSender => from_terminal(r),
     }
 }
@@ -522,25 +519,23 @@ fn sigkill_from_record(v: &mut Verdict, h: &History, names: &HashMap<i32, Vec<u8
     if k.sender_pid == v.pid {
         return Cause::SelfSignal;
     }
-    // A sender gone before /proc could be read: a traced one is known by name.
+    // A sender nothing described: a traced one is known by name.
     let sender = k.sender.clone().unwrap_or_else(|| {
         Arc::new(Sender {
             pid: k.sender_pid,
-            uid: None,
             comm: names.get(&k.sender_pid).cloned().unwrap_or_default(),
-            cmdline: Vec::new(),
-            ancestry: Vec::new(),
+            ..Sender::default()
         })
     });
     v.by = Some((Origin::Process(sender), Source::KernelRecord));
     Cause::ExternalSignal
 }
 
-/// A sender the siginfo could not name (gone by the delivery, or in another pid namespace),
-/// named from the kernel's record, which read its /proc as the signal was generated.
+/// A sender nothing at the delivery could name (gone before sigtrace could read it, or in
+/// another pid namespace), named from the kernel's record of the signal.
 fn name_gone_sender(v: &mut Verdict, h: &History) {
     let pid = match &v.by {
-        Some((Origin::Gone { pid, .. }, _)) => Some(*pid),
+        Some((Origin::Process(s), _)) if s.is_unread() => Some(s.pid),
         // A pid of the receiver's namespace is not one of sigtrace's: any sender of it will do.
         Some((Origin::OtherNamespace { .. } | Origin::Untranslated { .. }, _)) => None,
         _ => return,
@@ -669,6 +664,7 @@ pub mod testing {
             comm: b"kill".to_vec(),
             cmdline: b"kill -TERM 42".to_vec(),
             ancestry: vec![(7, b"bash".to_vec()), (1, b"init".to_vec())],
+            ..Sender::default()
         }))
     }
 

@@ -19,8 +19,10 @@ pub const SEGV_BNDERR: i32 = 3;
 pub const SEGV_PKUERR: i32 = 4;
 
 /// si_codes whose si_pid names the process that sent the signal (the task that was running
-/// when it was generated): SI_USER (kill), SI_QUEUE, SI_MESGQ, SI_TKILL. Others (SI_KERNEL,
-/// timers, faults) may fire in whatever task ran at the moment, which must not be named.
+/// when it was generated): SI_USER (kill), SI_QUEUE, SI_MESGQ (a message queue's notice,
+/// raised in the task whose mq_send filled the empty queue), SI_TKILL. Others (SI_KERNEL,
+/// timers, faults, SIGIO) may fire in whatever task ran at the moment, which must not be
+/// named; a SIGCHLD's CLD_* codes name the child (`SigInfo::names_process`).
 pub fn sent_by_process(code: i32) -> bool {
     matches!(code, SI_USER | SI_QUEUE | SI_MESGQ | SI_TKILL)
 }
@@ -171,10 +173,11 @@ mod tests {
 
     #[test]
     fn codes_that_name_a_sender() {
-        assert!(sent_by_process(0));
-        assert!(sent_by_process(-6));
-        assert!(sent_by_process(SI_MESGQ));
-        assert!(!sent_by_process(0x80));
-        assert!(!sent_by_process(-2));
+        for code in [SI_USER, SI_QUEUE, SI_MESGQ, SI_TKILL] {
+            assert!(sent_by_process(code), "{code}");
+        }
+        for code in [SI_KERNEL, SI_TIMER, SI_ASYNCIO, SI_SIGIO, CLD_EXITED] {
+            assert!(!sent_by_process(code), "{code}");
+        }
     }
 }

@@ -11,8 +11,9 @@ pub struct KernelSignal {
     /// process sent; see `sender`).
     pub sender_pid: i32,
     pub sender_tid: i32,
-    /// The sender's /proc, read as the record arrived: None when the si_code says no process
-    /// sent it, when the sender is itself traced (the tracer knows it), or when it was gone.
+    /// The sender as the process table knew it when the record was read: None when the
+    /// si_code says no process sent it, when the sender is traced (the tracer knows it) or
+    /// sigtrace (passing a signal on), or when nothing knew it.
     pub sender: Option<Arc<Sender>>,
     /// The sender is a traced process.
     pub sender_traced: bool,

@@ -9,7 +9,7 @@ mod syscall;
 
 pub use context::{ARGV_MAX, Context};
 pub use kernel::{KernelSignal, Off, Record, SignalResult};
-pub use sender::Sender;
+pub use sender::{Exited, Sender};
 pub use stack::{Frame, Stack};
 pub use stamp::{Clock, Stamp};
 pub use syscall::{ArgStr, ArgvEnd, Mem, Syscall};
@@ -104,22 +104,13 @@ pub enum EventKind {
 pub enum Origin {
     /// The si_code says no process sent it (kernel, terminal, fault, timer).
     NoSender,
+    /// A process, alive or ended (`Sender::exited`; `Sender::unread` when nothing but the
+    /// siginfo's pid and uid is known).
     Process(Arc<Sender>),
-    /// si_pid (in sigtrace's pid namespace) names a process that was gone when the signal
-    /// was delivered; si_uid still says whose it was.
-    Gone {
-        pid: i32,
-        uid: u32,
-    },
     /// si_pid is 0: the sender is outside the receiver's pid namespace (an ancestor namespace).
-    OtherNamespace {
-        uid: u32,
-    },
+    OtherNamespace { uid: u32 },
     /// si_pid is a pid in the receiver's pid namespace that maps to no process sigtrace sees.
-    Untranslated {
-        pid: i32,
-        uid: u32,
-    },
+    Untranslated { pid: i32, uid: u32 },
     /// sigtrace sent it, passing on a signal that this process sent to sigtrace.
     PassedOn(Arc<Sender>),
 }
@@ -137,7 +128,6 @@ impl Origin {
     pub fn pid(&self) -> Option<i32> {
         match self {
             Origin::Process(s) | Origin::PassedOn(s) => Some(s.pid),
-            Origin::Gone { pid, .. } => Some(*pid),
             _ => None,
         }
     }

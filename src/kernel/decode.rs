@@ -1,6 +1,6 @@
-//! Bytes of the perf ring buffer -> typed samples: a signal_generate or mark_victim record, or a count of lost ones.
+//! Bytes of the perf ring buffer -> typed samples: a signal_generate, mark_victim, new task, exec or exit record, or a count of lost ones.
 
-use super::tracepoint::Layouts;
+use super::tracepoint::{Layouts, TaskLayouts};
 use crate::event::SignalResult;
 
 /// PERF_RECORD_LOST and PERF_RECORD_SAMPLE (perf_event.h).
@@ -36,7 +36,43 @@ pub enum Sample {
     },
     /// The ring buffer was full: this many samples were dropped.
     Lost(u64),
+    /// A process (not a thread) was made by `parent`; `comm` is its parent's, copied.
+    Forked {
+        time_ns: u64,
+        parent: i32,
+        pid: i32,
+        comm: Vec<u8>,
+    },
+    /// Process `pid` exec'd `program`.
+    Exec {
+        time_ns: u64,
+        pid: i32,
+        program: Vec<u8>,
+    },
+    /// Process `pid` ended (its last thread exited), named `comm` then.
+    Exit {
+        time_ns: u64,
+        pid: i32,
+        comm: Vec<u8>,
+    },
 }
+
+impl Sample {
+    /// When it happened; counts of lost samples sort first.
+    pub fn time_ns(&self) -> u64 {
+        match self {
+            Sample::Signal(s) => s.time_ns,
+            Sample::OomVictim { time_ns, .. }
+            | Sample::Forked { time_ns, .. }
+            | Sample::Exec { time_ns, .. }
+            | Sample::Exit { time_ns, .. } => *time_ns,
+            Sample::Lost(_) => 0,
+        }
+    }
+}
+
+/// clone(2)'s CLONE_THREAD: the new task is a thread of its parent's process.
+pub const CLONE_THREAD: u64 = 0x10000;
 
 /// Whether `b` is `a` written a second time: while both events of the pair are enabled, the
 /// `new` one writes each signal first and the `old` one right after it.
@@ -100,11 +136,60 @@ fn sample(b: &[u8], layouts: &Layouts) -> Option<Sample> {
             result: SignalResult::from_raw(i32_at(raw, g.result)?),
         }));
     }
-    let v = layouts.victim.filter(|v| v.id == id)?;
-    Some(Sample::OomVictim {
-        time_ns,
-        pid: i32_at(raw, v.pid)?,
-    })
+    if let Some(v) = layouts.victim.filter(|v| v.id == id) {
+        return Some(Sample::OomVictim {
+            time_ns,
+            pid: i32_at(raw, v.pid)?,
+        });
+    }
+    task(raw, id, layouts.task.as_ref()?, (sender_pid, time_ns))
+}
+
+/// A process-table sample; `(pid, time)` from the header: the current task's process (the
+/// parent of a new task; the process that exec'd or ended).
+fn task(raw: &[u8], id: u64, t: &TaskLayouts, (pid, time_ns): (i32, u64)) -> Option<Sample> {
+    if id == t.newtask.id {
+        if u64_at(raw, t.newtask.flags)? & CLONE_THREAD != 0 {
+            return None;
+        }
+        return Some(Sample::Forked {
+            time_ns,
+            parent: pid,
+            pid: i32_at(raw, t.newtask.pid)?,
+            comm: comm_at(raw, t.newtask.comm)?,
+        });
+    }
+    if id == t.exec.id {
+        // __data_loc: the string's length in the high half, its offset in the low half.
+        let loc = u32_at(raw, t.exec.filename)? as usize;
+        let (at, len) = (loc & 0xffff, loc >> 16);
+        return Some(Sample::Exec {
+            time_ns,
+            pid,
+            program: until_nul(raw.get(at..at + len)?),
+        });
+    }
+    if id == t.exit.id {
+        if let Some(at) = t.exit.group_dead
+            && *raw.get(at)? == 0
+        {
+            return None;
+        }
+        return Some(Sample::Exit {
+            time_ns,
+            pid,
+            comm: comm_at(raw, t.exit.comm)?,
+        });
+    }
+    None
+}
+
+fn until_nul(b: &[u8]) -> Vec<u8> {
+    b.split(|&c| c == 0).next().unwrap_or_default().to_vec()
+}
+
+fn comm_at(raw: &[u8], at: usize) -> Option<Vec<u8>> {
+    Some(until_nul(raw.get(at..at + 16)?))
 }
 
 #[cfg(test)]
@@ -153,7 +238,7 @@ pub mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tracepoint::{Generate, Layouts, Victim};
+    use super::super::tracepoint::{Exec, Exit, Generate, Layouts, NewTask, Victim};
     use super::*;
 
     fn layouts() -> Layouts {
@@ -167,6 +252,23 @@ mod tests {
                 result: 44,
             },
             victim: Some(Victim { id: 609, pid: 8 }),
+            task: Some(TaskLayouts {
+                newtask: NewTask {
+                    id: 205,
+                    pid: 8,
+                    comm: 12,
+                    flags: 32,
+                },
+                exec: Exec {
+                    id: 365,
+                    filename: 8,
+                },
+                exit: Exit {
+                    id: 369,
+                    comm: 8,
+                    group_dead: Some(32),
+                },
+            }),
         }
     }
 
@@ -187,6 +289,60 @@ mod tests {
                 group: true,
                 result: SignalResult::Delivered
             }))
+        );
+    }
+
+    #[test]
+    fn process_table_samples() {
+        let mut newtask = vec![0u8; 48];
+        newtask[0..2].copy_from_slice(&205u16.to_ne_bytes());
+        newtask[8..12].copy_from_slice(&501i32.to_ne_bytes());
+        newtask[12..16].copy_from_slice(b"bash");
+        let rec = testing::sample(500, 500, 7, &newtask);
+        assert_eq!(
+            decode(&rec, &layouts()),
+            Some(Sample::Forked {
+                time_ns: 7,
+                parent: 500,
+                pid: 501,
+                comm: b"bash".to_vec()
+            })
+        );
+        newtask[32..40].copy_from_slice(&(CLONE_THREAD | 0x100).to_ne_bytes());
+        assert_eq!(
+            decode(&testing::sample(500, 500, 7, &newtask), &layouts()),
+            None,
+            "a thread"
+        );
+        let mut exec = vec![0u8; 20];
+        exec[0..2].copy_from_slice(&365u16.to_ne_bytes());
+        exec[8..12].copy_from_slice(&((14u32 << 16) | 20).to_ne_bytes());
+        exec.extend_from_slice(b"/usr/bin/kill\0");
+        let rec = testing::sample(501, 501, 8, &exec);
+        assert_eq!(
+            decode(&rec, &layouts()),
+            Some(Sample::Exec {
+                time_ns: 8,
+                pid: 501,
+                program: b"/usr/bin/kill".to_vec()
+            })
+        );
+        let mut exit = vec![0u8; 40];
+        exit[0..2].copy_from_slice(&369u16.to_ne_bytes());
+        exit[8..12].copy_from_slice(b"kill");
+        assert_eq!(
+            decode(&testing::sample(501, 502, 9, &exit), &layouts()),
+            None,
+            "a thread's exit"
+        );
+        exit[32] = 1;
+        assert_eq!(
+            decode(&testing::sample(501, 502, 9, &exit), &layouts()),
+            Some(Sample::Exit {
+                time_ns: 9,
+                pid: 501,
+                comm: b"kill".to_vec()
+            })
         );
     }
 

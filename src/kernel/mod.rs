@@ -1,4 +1,4 @@
-//! The kernel's record of signals: the signal_generate and mark_victim tracepoints read through perf for the traced processes, as typed records with the sender snapshotted.
+//! The kernel's record of signals: the signal_generate and mark_victim tracepoints read through perf for the traced processes, as typed records whose sender the process table (fed from the same rings) names.
 //!
 //! Why perf_event_open rather than a tracefs instance: the kernel frees a perf event and its
 //! buffers when the last descriptor closes, however sigtrace ends (SIGKILL included), so nothing
@@ -8,6 +8,7 @@
 //! opener's pid namespace. tracefs is only read (the tracepoint's id and field offsets).
 
 pub mod decode;
+pub mod table;
 pub mod tracepoint;
 
 use crate::event::{KernelSignal, Off, Record, Sender, SignalResult, Stamp};
@@ -15,7 +16,7 @@ use crate::procfs;
 use crate::signal::Signal;
 use crate::sys::perf::{self, Ring};
 use decode::{Sample, SignalSample};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +31,8 @@ use tracepoint::Layouts;
 const ALL_PAGES: usize = 2048;
 const RING_PAGES: usize = 256;
 const MIN_RING_PAGES: usize = 4;
+/// Signals whose sender was named, kept for a sender the siginfo gives in another namespace.
+const LATEST: usize = 64;
 
 /// The traced tasks (tid -> thread group), shared with the tracer, which adds each new task.
 /// Ended tasks are kept: their last records (the SIGKILL that ended them) may be read after.
@@ -51,7 +54,7 @@ struct Cpu {
     ring: Ring,
     /// The perf event ids of its signal_generate events: [prompt, bulk].
     ids: [u64; 2],
-    /// The last sample read from it (a twin may come in the next read).
+    /// The last signal sample read from it (a twin may come in the next read).
     prev: Option<Sample>,
 }
 
@@ -62,6 +65,11 @@ struct Rings {
     /// Records read and not yet taken.
     queue: Vec<Record>,
     buf: Vec<u8>,
+    /// Samples stamped after the last read began, for the next one.
+    pending: Vec<Sample>,
+    /// The latest signals whose sender was named: (target process, signal, sender).
+    latest: VecDeque<(i32, i32, i32)>,
+    table: table::Table,
 }
 
 struct Shared {
@@ -89,7 +97,7 @@ pub fn start(targets: Targets) -> Result<Reader, Off> {
     }
     let layouts = tracepoint::load().map_err(Off::Unavailable)?;
     let (events, cpus) = open_all(&layouts).map_err(Off::Unavailable)?;
-    let fds = [&events.prompt, &events.bulk, &events.victims]
+    let fds = [&events.prompt, &events.bulk, &events.victims, &events.tasks]
         .into_iter()
         .flatten()
         .map(|fd| fd.as_raw_fd())
@@ -102,6 +110,9 @@ pub fn start(targets: Targets) -> Result<Reader, Off> {
             active: 0,
             queue: Vec::new(),
             buf: Vec::new(),
+            pending: Vec::new(),
+            latest: VecDeque::new(),
+            table: table::Table::new(table::ProcFs, crate::sys::getpid()),
         }),
         queued: AtomicBool::new(false),
         stop: AtomicBool::new(false),
@@ -147,11 +158,13 @@ fn online_cpus() -> Vec<i32> {
 
 /// The perf events, per CPU: signal_generate twice over (one event wakes the reader at each
 /// sample, the other only when its buffer is half full; one of them is enabled at a time, and
-/// both write into the first one's ring), and mark_victim.
+/// both write into the first one's ring), mark_victim, and the process table's (new tasks,
+/// execs, exits: they never wake the reader, which reads them with the next signal).
 struct Events {
     prompt: Vec<OwnedFd>,
     bulk: Vec<OwnedFd>,
     victims: Vec<OwnedFd>,
+    tasks: Vec<OwnedFd>,
 }
 
 /// Opens the events on every CPU, and maps the rings.
@@ -160,6 +173,7 @@ fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Cpu>), String> {
         prompt: Vec::new(),
         bulk: Vec::new(),
         victims: Vec::new(),
+        tasks: Vec::new(),
     };
     let mut rings = Vec::new();
     let what = |e: std::io::Error| format!("perf_event_open: {}", crate::text::error_text(&e));
@@ -185,6 +199,11 @@ fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Cpu>), String> {
             && perf::set_output(&victim, &prompt).is_ok()
         {
             events.victims.push(victim);
+        }
+        if let Some(t) = &layouts.task {
+            events
+                .tasks
+                .extend(open_tasks(t, cpu, &prompt).map_err(what)?);
         }
         events.prompt.push(prompt);
         events.bulk.push(bulk);
@@ -218,6 +237,37 @@ fn kernel_filter(tracer: i32) -> String {
     )
 }
 
+/// The process table's events on one CPU, writing into `ring`'s buffer; each with a filter
+/// where the kernel takes it (threads and a thread's exit say nothing of a process).
+fn open_tasks(
+    t: &tracepoint::TaskLayouts,
+    cpu: i32,
+    ring: &OwnedFd,
+) -> std::io::Result<Vec<OwnedFd>> {
+    let events = [
+        (
+            t.newtask.id,
+            Some(format!("!(clone_flags & {})", decode::CLONE_THREAD)),
+        ),
+        (t.exec.id, None),
+        (
+            t.exit.id,
+            t.exit.group_dead.map(|_| "group_dead == 1".to_string()),
+        ),
+    ];
+    let mut fds = Vec::new();
+    for (id, filter) in events {
+        let fd = perf::open_tracepoint(id, cpu, false, true)?;
+        if let Some(f) = filter {
+            // Decoding drops them too: a filter only saves their room in the ring.
+            let _ = perf::set_filter(&fd, &f);
+        }
+        perf::set_output(&fd, ring)?;
+        fds.push(fd);
+    }
+    Ok(fds)
+}
+
 /// The largest ring the kernel allows: without CAP_IPC_LOCK, perf buffers count against
 /// perf_event_mlock_kb (516 KiB per user by default), shared by every CPU's ring.
 fn map_ring(fd: &OwnedFd, cpus: usize) -> std::io::Result<Ring> {
@@ -245,8 +295,8 @@ const STORM_READ_MS: i32 = 20;
 const CALM_READS: usize = 3;
 const CALM_SAMPLES: usize = 60;
 
-/// Waits for samples and decodes them at once, so that a sender that exits right after its
-/// kill() is still in /proc; during a storm, reads every few milliseconds instead.
+/// Waits for signal samples and reads them at once (the process table's are read with them);
+/// during a storm, reads every few milliseconds instead.
 fn read_loop(shared: &Shared, events: Events, woken: UnixStream) {
     let mut polled: Vec<_> = events.prompt.iter().map(|f| f.as_fd()).collect();
     polled.push(woken.as_fd());
@@ -298,7 +348,8 @@ impl Shared {
         }
     }
 
-    /// Reads every ring into the queue; returns how many records were read.
+    /// Reads every ring into the queue, the process table's records applied in time order
+    /// with the signals'; returns how many records were read.
     fn drain(&self) -> usize {
         let mut guard = self.rings.lock().expect("rings lock");
         let Rings {
@@ -306,12 +357,13 @@ impl Shared {
             active,
             queue,
             buf,
+            pending,
+            latest,
+            table,
         } = &mut *guard;
-        let mut ctx = Drain {
+        let ctx = Drain {
             clock: (Stamp::now(), perf::monotonic_ns()),
-            last: None,
         };
-        let before = queue.len();
         let mut n = 0;
         for Cpu { ring, ids, prev } in cpus.iter_mut() {
             let (new, old) = (ids[*active], ids[1 - *active]);
@@ -322,11 +374,51 @@ impl Shared {
                 let twin = prev
                     .as_ref()
                     .is_some_and(|p| decode::twin(p, &sample, new, old));
-                *prev = Some(sample.clone());
+                *prev = matches!(sample, Sample::Signal(_)).then(|| sample.clone());
                 if !twin {
-                    queue.extend(self.record(sample, &mut ctx));
+                    pending.push(sample);
                 }
             });
+        }
+        // Every sample stamped before this read began is in the rings now: a process's fork
+        // and exec are written before it runs, so before any signal it sends. Later ones
+        // wait for the next read, whose CPUs may still hold what came before them.
+        pending.sort_by_key(Sample::time_ns);
+        let ready = pending.partition_point(|s| s.time_ns() <= ctx.clock.1);
+        let later = pending.split_off(ready);
+        let before = queue.len();
+        let mut unnamed = Vec::new();
+        for sample in std::mem::replace(pending, later) {
+            match sample {
+                Sample::Forked {
+                    time_ns,
+                    parent,
+                    pid,
+                    comm,
+                } => table.forked(time_ns, parent, pid, comm),
+                Sample::Exec { pid, program, .. } => table.exec(pid, program),
+                Sample::Exit { time_ns, pid, comm } => table.ended(time_ns, pid, comm),
+                Sample::Signal(s) => {
+                    table.sent(s.time_ns, s.sender_pid);
+                    if let Some((k, named)) = self.signal(s, &ctx) {
+                        if named {
+                            unnamed.push((queue.len(), s.sender_pid, s.time_ns));
+                        }
+                        queue.push(Record::Signal(k));
+                    }
+                }
+                other => queue.extend(self.record(other, &ctx)),
+            }
+        }
+        // Described once, with this read's ends applied: a sender that ended says so.
+        for (i, pid, at) in unnamed {
+            if let Record::Signal(k) = &mut queue[i] {
+                k.sender = table.describe(pid, at).map(Arc::new);
+                if latest.len() == LATEST {
+                    latest.pop_front();
+                }
+                latest.push_back((k.target_pid, k.sig, pid));
+            }
         }
         if queue.len() > before {
             self.queued.store(true, Ordering::Release);
@@ -334,19 +426,22 @@ impl Shared {
         n
     }
 
-    /// A sample as a record, when it concerns a traced process and says what ptrace does not.
-    fn record(&self, s: Sample, ctx: &mut Drain) -> Option<Record> {
+    /// An OOM victim or a count of lost samples as a record, when it concerns a traced
+    /// process.
+    fn record(&self, s: Sample, ctx: &Drain) -> Option<Record> {
         match s {
             Sample::Lost(n) => Some(Record::Lost(n)),
             Sample::OomVictim { time_ns, pid } => Some(Record::OomVictim {
                 time: ctx.stamp(time_ns),
                 pid: self.targets.group_of(pid)?,
             }),
-            Sample::Signal(s) => self.signal(s, ctx).map(Record::Signal),
+            _ => None,
         }
     }
 
-    fn signal(&self, s: SignalSample, ctx: &mut Drain) -> Option<KernelSignal> {
+    /// A signal to a traced process, when it says what ptrace does not; and whether its
+    /// sender is to be named.
+    fn signal(&self, s: SignalSample, ctx: &Drain) -> Option<(KernelSignal, bool)> {
         let target_pid = self.targets.group_of(s.target)?;
         let sender_traced = self.targets.group_of(s.sender_tid).is_some();
         let request = s.sig == libc::SIGKILL || Signal(s.sig).is_termination_request();
@@ -355,12 +450,15 @@ impl Shared {
         if sender_traced && s.result == SignalResult::Delivered && !request {
             return None;
         }
-        let named = crate::decode::siginfo::sent_by_process(s.code) && (request || !sender_traced);
-        Some(KernelSignal {
+        // sigtrace passing a signal on names whoever sent it to sigtrace, never itself.
+        let named = crate::decode::siginfo::sent_by_process(s.code)
+            && (request || !sender_traced)
+            && s.sender_pid != crate::sys::own_pid();
+        let k = KernelSignal {
             time: ctx.stamp(s.time_ns),
             sender_pid: s.sender_pid,
             sender_tid: s.sender_tid,
-            sender: named.then(|| ctx.snapshot(s.sender_pid)).flatten(),
+            sender: None,
             sender_traced,
             target_pid,
             target_tid: (!s.group).then_some(s.target),
@@ -368,14 +466,14 @@ impl Shared {
             code: s.code,
             group: s.group,
             result: s.result,
-        })
+        };
+        Some((k, named))
     }
 }
 
-/// What one drain shares between its records: the clock read once, the last sender read.
+/// What one drain shares between its records: the clock, read once.
 struct Drain {
     clock: (Stamp, u64),
-    last: Option<(i32, Option<Arc<Sender>>)>,
 }
 
 impl Drain {
@@ -388,26 +486,42 @@ impl Drain {
             mono: now.mono.checked_sub(age).unwrap_or(now.mono),
         }
     }
+}
 
-    /// The sender's /proc, read once per drain however many signals it sent.
-    fn snapshot(&mut self, pid: i32) -> Option<Arc<Sender>> {
-        match &self.last {
-            Some((p, s)) if *p == pid => s.clone(),
-            _ => {
-                let s = snapshot(pid);
-                self.last = Some((pid, s.clone()));
-                s
-            }
-        }
+/// The process table's answers, for whoever names a sender at a signal's delivery (the
+/// tracer): a handle on the running reader.
+#[derive(Clone)]
+pub struct Senders(Arc<Shared>);
+
+impl Senders {
+    /// Who sent `sig` to process `target` last, as the kernel's record knows it now: for a
+    /// sender whose pid the siginfo gives in another pid namespace.
+    pub fn latest_sender(&self, target: i32, sig: i32) -> Option<Sender> {
+        self.0.drain();
+        let mut rings = self.0.rings.lock().expect("rings lock");
+        let &(_, _, pid) = rings
+            .latest
+            .iter()
+            .rev()
+            .find(|&&(t, s, _)| (t, s) == (target, sig))?;
+        rings.table.describe(pid, perf::monotonic_ns())
+    }
+
+    /// Process `pid` as the kernel's record knows it now (every record up to now applied),
+    /// for a signal being delivered; None when nothing knows it.
+    pub fn describe(&self, pid: i32) -> Option<Sender> {
+        self.0.drain();
+        let mut rings = self.0.rings.lock().expect("rings lock");
+        rings.table.describe(pid, perf::monotonic_ns())
     }
 }
 
-/// The sender's pid, uid, comm, command line and parent chain, now.
-fn snapshot(pid: i32) -> Option<Arc<Sender>> {
-    procfs::sender(pid, true).map(Arc::new)
-}
-
 impl Reader {
+    /// The process table's answers, while this reader runs.
+    pub fn senders(&self) -> Senders {
+        Senders(self.shared.clone())
+    }
+
     /// Every record up to now, in order: the tracer calls this before it reports a process's
     /// end, so that the signal that ended it (generated before the end) is already there.
     pub fn take(&self) -> Vec<Record> {
@@ -444,24 +558,30 @@ impl crate::source::Source for Reader {
     }
 }
 
-/// The kernel's record as a source of events: the reader, or (not allowed, turned off,
-/// unavailable) one notice of why it is not read.
-pub fn source(wanted: bool, targets: Targets) -> Box<dyn crate::source::Source> {
+/// The kernel's record as a source of events, with its process table's answers: the reader,
+/// or (not allowed, turned off, unavailable) one notice of why it is not read.
+pub fn source(wanted: bool, targets: Targets) -> (Box<dyn crate::source::Source>, Option<Senders>) {
     let started = if wanted {
         start(targets)
     } else {
         Err(Off::Disabled)
     };
     match started {
-        Ok(reader) => Box::new(reader),
-        Err(off) => Box::new(crate::source::Unavailable(Some(crate::event::Event {
-            time: Stamp::now(),
-            pid: 0,
-            tid: 0,
-            ntasks: 0,
-            kind: crate::event::EventKind::KernelOff(off),
-            stack: None,
-        }))),
+        Ok(reader) => {
+            let senders = reader.senders();
+            (Box::new(reader), Some(senders))
+        }
+        Err(off) => (
+            Box::new(crate::source::Unavailable(Some(crate::event::Event {
+                time: Stamp::now(),
+                pid: 0,
+                tid: 0,
+                ntasks: 0,
+                kind: crate::event::EventKind::KernelOff(off),
+                stack: None,
+            }))),
+            None,
+        ),
     }
 }
 
@@ -493,7 +613,6 @@ mod tests {
         assert!(!online_cpus().is_empty());
         let d = Drain {
             clock: (Stamp::now(), perf::monotonic_ns()),
-            last: None,
         };
         let t = d.stamp(perf::monotonic_ns() - 1_000_000);
         assert!(t.mono < d.clock.0.mono);

@@ -1,4 +1,4 @@
-//! Where the kernel describes its tracepoints: the tracefs `format` files of signal_generate and mark_victim, parsed into ids and field offsets.
+//! Where the kernel describes its tracepoints: the tracefs `format` files of signal_generate, mark_victim and the process-table ones (task_newtask, sched_process_exec, sched_process_exit), parsed into ids and field offsets.
 
 use crate::sys::perf;
 use std::io;
@@ -6,6 +6,10 @@ use std::io;
 const MOUNTS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 const GENERATE: &str = "events/signal/signal_generate/format";
 const VICTIM: &str = "events/oom/mark_victim/format";
+const NEWTASK: &str = "events/task/task_newtask/format";
+const EXEC: &str = "events/sched/sched_process_exec/format";
+const EXIT: &str = "events/sched/sched_process_exit/format";
+const FILES: [&str; 5] = [GENERATE, VICTIM, NEWTASK, EXEC, EXIT];
 
 /// A tracepoint's id and its fields: (name, offset, size) in the raw record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,21 +92,77 @@ pub struct Victim {
     pub pid: usize,
 }
 
-/// Both tracepoints; the OOM one is missing on kernels built without it.
+/// task_newtask: the new task's pid, comm (its parent's, copied) and clone flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewTask {
+    pub id: u64,
+    pub pid: usize,
+    pub comm: usize,
+    pub flags: usize,
+}
+
+/// sched_process_exec: the program's path (a `__data_loc` word: length << 16 | offset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exec {
+    pub id: u64,
+    pub filename: usize,
+}
+
+/// sched_process_exit: the task's comm, and whether its thread group is dead with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exit {
+    pub id: u64,
+    pub comm: usize,
+    pub group_dead: Option<usize>,
+}
+
+/// The tracepoints that feed the process table; None where one is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskLayouts {
+    pub newtask: NewTask,
+    pub exec: Exec,
+    pub exit: Exit,
+}
+
+impl TaskLayouts {
+    fn from_formats(newtask: &Format, exec: &Format, exit: &Format) -> Option<TaskLayouts> {
+        Some(TaskLayouts {
+            newtask: NewTask {
+                id: newtask.id,
+                pid: newtask.offset("pid", 4)?,
+                comm: newtask.offset("comm", 16)?,
+                flags: newtask.offset("clone_flags", 8)?,
+            },
+            exec: Exec {
+                id: exec.id,
+                filename: exec.offset("filename", 4)?,
+            },
+            exit: Exit {
+                id: exit.id,
+                comm: exit.offset("comm", 16)?,
+                group_dead: exit.offset("group_dead", 1),
+            },
+        })
+    }
+}
+
+/// The tracepoints; the OOM one is missing on kernels built without it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layouts {
     pub generate: Generate,
     pub victim: Option<Victim>,
+    pub task: Option<TaskLayouts>,
 }
 
 /// Reads the format files from a mounted tracefs (or debugfs), else, as root, from a tracefs
 /// mounted for a moment in a private mount namespace (nothing is left mounted).
 pub fn load() -> Result<Layouts, String> {
     let texts = match mounted()? {
-        Some(m) => [GENERATE, VICTIM].map(|f| std::fs::read(format!("{m}/{f}")).ok()),
+        Some(m) => FILES.map(|f| std::fs::read(format!("{m}/{f}")).ok()),
         None => read_private()?,
     };
-    let [generate, victim] = texts.map(|t| Format::parse(&String::from_utf8_lossy(&t?)));
+    let [generate, victim, newtask, exec, exit] =
+        texts.map(|t| Format::parse(&String::from_utf8_lossy(&t?)));
     let generate = generate
         .as_ref()
         .and_then(Generate::from_format)
@@ -113,7 +173,15 @@ pub fn load() -> Result<Layouts, String> {
             pid: f.offset("pid", 4)?,
         })
     });
-    Ok(Layouts { generate, victim })
+    let task = match (&newtask, &exec, &exit) {
+        (Some(n), Some(e), Some(x)) => TaskLayouts::from_formats(n, e, x),
+        _ => None,
+    };
+    Ok(Layouts {
+        generate,
+        victim,
+        task,
+    })
 }
 
 /// Where /proc/self/mounts shows tracefs (or debugfs, with tracefs at its `tracing`).
@@ -153,12 +221,13 @@ fn mounted() -> Result<Option<String>, String> {
     Ok(None)
 }
 
-fn read_private() -> Result<[Option<Vec<u8>>; 2], String> {
-    let files = [GENERATE, VICTIM].map(|f| format!("{}/{f}", MOUNTS[0]));
-    let got = perf::read_private_tracefs(&[&files[0], &files[1]])
+fn read_private() -> Result<[Option<Vec<u8>>; 5], String> {
+    let files = FILES.map(|f| format!("{}/{f}", MOUNTS[0]));
+    let paths: Vec<&str> = files.iter().map(String::as_str).collect();
+    let got = perf::read_private_tracefs(&paths)
         .map_err(|e: io::Error| format!("tracefs is not mounted and could not be: {e}"))?;
     let mut it = got.into_iter();
-    Ok([it.next().flatten(), it.next().flatten()])
+    Ok([(); 5].map(|_| it.next().flatten()))
 }
 
 #[cfg(test)]

@@ -344,7 +344,6 @@ mod adapt {
     pub fn sender_pid(from: &Origin) -> Option<i32> {
         match from {
             Origin::Process(s) => Some(s.pid),
-            Origin::Gone { pid, .. } => Some(*pid),
             _ => None,
         }
     }
@@ -393,8 +392,7 @@ mod tests {
                 pid: from,
                 uid: Some(0),
                 comm: b"sh".to_vec(),
-                cmdline: Vec::new(),
-                ancestry: Vec::new(),
+                ..Sender::default()
             })),
             disposition: Disposition::Default,
         }

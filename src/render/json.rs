@@ -42,19 +42,19 @@ enum SenderJson {
         ancestry: Vec<Ancestor>,
         cmdline: String,
         comm: String,
+        /// The program it exec'd, from the kernel's record.
+        exe: Option<String>,
+        /// Seconds between its last signal and its end, when it had ended.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        exited_after_sending: Option<f64>,
+        /// It had ended when it was described.
+        gone: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
         passed_on_by_sigtrace: Option<bool>,
         pid: i32,
         #[serde(skip_serializing_if = "Option::is_none")]
         source: Option<&'static str>,
         uid: Option<u32>,
-    },
-    Gone {
-        gone: bool,
-        pid: i32,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        source: Option<&'static str>,
-        uid: u32,
     },
     OtherNamespace {
         other_namespace: bool,
@@ -78,7 +78,6 @@ impl SenderJson {
     fn with_source(mut self, how: Source) -> SenderJson {
         match &mut self {
             SenderJson::Process { source, .. }
-            | SenderJson::Gone { source, .. }
             | SenderJson::OtherNamespace { source, .. }
             | SenderJson::Untranslated { source, .. } => *source = Some(how.as_str()),
         }
@@ -98,6 +97,12 @@ fn sender(s: &Sender, passed_on: bool) -> SenderJson {
             .collect(),
         cmdline: text(&s.cmdline),
         comm: text(&s.comm),
+        exe: (!s.exe.is_empty()).then(|| text(&s.exe)),
+        exited_after_sending: s
+            .exited
+            .and_then(|e| e.after_sending)
+            .map(|d| d.as_secs_f64()),
+        gone: s.exited.is_some(),
         passed_on_by_sigtrace: passed_on.then_some(true),
         pid: s.pid,
         source: None,
@@ -109,12 +114,6 @@ fn origin(from: &Origin) -> Option<SenderJson> {
     Some(match *from {
         Origin::Process(ref s) => sender(s, false),
         Origin::PassedOn(ref s) => sender(s, true),
-        Origin::Gone { pid, uid } => SenderJson::Gone {
-            gone: true,
-            pid,
-            source: None,
-            uid,
-        },
         Origin::OtherNamespace { uid } => SenderJson::OtherNamespace {
             other_namespace: true,
             pid: 0,

@@ -125,9 +125,8 @@ pub(super) fn ended(o: Outcome) -> String {
 fn by(v: &Verdict) -> String {
     match &v.by {
         Some((from, _)) => match (from.process(), from.pid()) {
-            (Some(s), _) => format!("{} ({})", s.pid, crate::text::escape_bytes(&s.comm)),
-            (None, Some(pid)) => format!("{pid} (gone)"),
-            (None, None) => "another pid namespace".to_string(),
+            (Some(s), _) => super::text::short_sender(s),
+            (None, _) => "another pid namespace".to_string(),
         },
         None => "-".to_string(),
     }

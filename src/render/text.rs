@@ -1,7 +1,9 @@
 //! The text printer: strace's lines (pid prefixes, timestamps, ends and stops, chatter) and sigtrace's sentences (senders, dispositions, verdicts).
 
 use crate::decode::siginfo::SigInfo;
-use crate::event::{Clock, Disposition, Event, EventKind, Note, Oom, Origin, Sender, Stamp};
+use crate::event::{
+    Clock, Disposition, Event, EventKind, Note, Oom, Origin, Sender, Source, Stamp,
+};
 use crate::signal::{DefaultAction, Signal, SignalSet};
 use crate::strace::args;
 use crate::strace::signal::siginfo;
@@ -376,26 +378,48 @@ fn stack_lines(ev: &Event, out: &mut String) {
     }
 }
 
-/// `4310 (kill -TERM 4242, uid 1000) <- 4301 (bash) <- 1 (systemd)`.
+/// Every output's words for a sender: `4310 (kill -TERM 4242, uid 1000) <- 4301 (bash) <- 1
+/// (systemd)`; one that had ended, named from the kernel's record: `4310 (kill, /usr/bin/kill,
+/// uid 1000; exited 0.3 ms after sending) <- ...`; one nothing could read: `4310 (uid 1000;
+/// exited before it could be read)`.
 pub fn describe_sender(s: &Sender, out: &mut String) {
-    if s.comm.is_empty() && s.cmdline.is_empty() {
-        let _ = write!(out, "{} (exited before it could be read)", s.pid);
-        return;
+    let mut parts = Vec::new();
+    if !s.cmdline.is_empty() {
+        // A command line can be as long as the kernel allows: the line shows its start.
+        parts.push(escape_bytes_cut(&s.cmdline, 200));
+    } else if !s.comm.is_empty() {
+        parts.push(escape_bytes(&s.comm));
+        if !s.exe.is_empty() {
+            parts.push(escape_bytes_cut(&s.exe, 200));
+        }
     }
-    let name = if s.cmdline.is_empty() {
-        &s.comm
-    } else {
-        &s.cmdline
-    };
-    // A command line can be as long as the kernel allows: the line shows its start.
-    let _ = write!(out, "{} ({}", s.pid, escape_bytes_cut(name, 200));
     if let Some(uid) = s.uid {
-        let _ = write!(out, ", uid {uid}");
+        parts.push(format!("uid {uid}"));
+    }
+    let _ = write!(out, "{} ({}", s.pid, parts.join(", "));
+    if let Some(e) = s.exited {
+        let when = match e.after_sending {
+            Some(d) => format!("exited {} after sending", span(d.as_secs_f64())),
+            None if s.is_unread() => "exited before it could be read".to_string(),
+            None => "exited".to_string(),
+        };
+        let sep = if parts.is_empty() { "" } else { "; " };
+        let _ = write!(out, "{sep}{when}");
     }
     out.push(')');
     for (pid, comm) in &s.ancestry {
         let _ = write!(out, " <- {pid} ({})", escape_bytes(comm));
     }
+}
+
+/// A sender in a few words, for a table's column: `4310 (kill)`, `4310 (kill; exited)`,
+/// `4310 (exited before it could be read)`: `describe_sender`'s start.
+pub fn short_sender(s: &Sender) -> String {
+    if s.is_unread() {
+        return format!("{} (exited before it could be read)", s.pid);
+    }
+    let ended = if s.exited.is_some() { "; exited" } else { "" };
+    format!("{} ({}{ended})", s.pid, escape_bytes(&s.comm))
 }
 
 /// Where a signal came from, in words.
@@ -422,12 +446,6 @@ pub fn describe_origin(from: &Origin, out: &mut String) {
             out.push_str("from ");
             describe_sender(s, out);
             out.push_str(", sent to sigtrace, which passed it on");
-        }
-        Origin::Gone { pid, uid } => {
-            let _ = write!(
-                out,
-                "from {pid} (uid {uid}; gone before the signal was delivered)"
-            );
         }
         Origin::OtherNamespace { uid } => {
             let _ = write!(
@@ -476,14 +494,11 @@ fn outcome_text(o: Outcome) -> String {
 pub fn summary(v: &Verdict, tck: u64) -> String {
     let mut s = outcome_text(v.outcome);
     match (&v.trigger, &v.by, v.outcome) {
-        (Some(t), _, _) => trigger(v.cause, t, &mut s),
+        (Some(t), _, _) => trigger(v, t, &mut s),
         // A SIGKILL, known from the traced call that sent it or from the kernel's record.
-        (None, Some((Origin::Process(by), source)), Outcome::Killed { sig, .. }) => {
-            let _ = write!(s, " after {sig} from ");
-            describe_sender(by, &mut s);
-            if *source == crate::event::Source::KernelRecord {
-                s.push_str(" (the kernel's record)");
-            }
+        (None, Some(by @ (Origin::Process(_), _)), Outcome::Killed { sig, .. }) => {
+            let _ = write!(s, " after {sig} ");
+            describe_by(by, &mut s);
         }
         (None, _, Outcome::Killed { sig, .. }) if v.cause == Cause::SelfSignal => {
             let _ = write!(s, " after {sig} it sent itself");
@@ -507,7 +522,24 @@ pub fn summary(v: &Verdict, tck: u64) -> String {
         let _ = write!(s, ", handled {} before)", span(seconds(h.time, v.time)));
     }
     kernel_notes(&v.kernel, &mut s);
+    // Once: what would have named a sender nothing could read.
+    if let (Some((Origin::Process(by), _)), Some(off)) = (&v.by, &v.kernel_off)
+        && by.is_unread()
+    {
+        let _ = write!(s, "; {}", off.hint());
+    }
     s
+}
+
+/// The verdict's sender, in the words of `describe_origin`, and how it was known where the
+/// words do not say it.
+fn describe_by((from, source): &(Origin, Source), out: &mut String) {
+    describe_origin(from, out);
+    match source {
+        Source::KernelRecord => out.push_str(" (the kernel's record)"),
+        Source::PassedOn => out.push_str(", sent to sigtrace, which passed it on"),
+        Source::Siginfo | Source::TracedCall => {}
+    }
 }
 
 /// `; the kernel's record: 1 SIGTERM merged into one already pending, ...`.
@@ -569,7 +601,7 @@ fn named_sender(v: &Verdict) -> Option<i32> {
         (Some(_), _) if matches!(v.cause, Cause::SelfSignal | Cause::Crash | Cause::Kernel) => {
             return None;
         }
-        (Some(t), _) => &t.from,
+        (Some(t), by) => by.as_ref().map_or(&t.from, |(from, _)| from),
         (None, Some((from, _))) if matches!(v.outcome, Outcome::Killed { .. }) => from,
         (None, _) => return None,
     };
@@ -579,10 +611,11 @@ fn named_sender(v: &Verdict) -> Option<i32> {
     }
 }
 
-/// ` after SIGTERM from ...`: the signal that led to the end, and where it came from.
-fn trigger(cause: Cause, t: &SignalRecord, s: &mut String) {
+/// ` after SIGTERM from ...`: the signal that led to the end, and where it came from (the
+/// verdict's sender when it has one, as JSON's `by` names it).
+fn trigger(v: &Verdict, t: &SignalRecord, s: &mut String) {
     let sig = t.info.signo();
-    match cause {
+    match v.cause {
         Cause::SelfSignal => {
             let _ = write!(s, " after {sig} it sent itself");
         }
@@ -602,7 +635,10 @@ fn trigger(cause: Cause, t: &SignalRecord, s: &mut String) {
         }
         _ => {
             let _ = write!(s, " after {sig} ");
-            describe_from(&t.info, &t.from, s);
+            match &v.by {
+                Some(by) => describe_by(by, s),
+                None => describe_from(&t.info, &t.from, s),
+            }
         }
     }
 }
@@ -813,6 +849,45 @@ mod tests {
             out,
             "[pid     7] pause( <unfinished ...>\n[pid     8] +++ exited with 0 +++\n[pid     7] <... pause resumed>)        = ? ERESTARTNOHAND (To be restarted if no handler)\n"
         );
+    }
+
+    #[test]
+    fn one_phrasing_for_a_gone_sender_and_one_hint_without_the_record() {
+        use crate::event::{Exited, Sender};
+        use crate::verdict::Fold;
+        use crate::verdict::testing::{ev, exited, signal};
+        let gone = Sender {
+            pid: 99,
+            uid: Some(0),
+            comm: b"kill".to_vec(),
+            exe: b"/usr/bin/kill".to_vec(),
+            ancestry: vec![(7, b"bash".to_vec())],
+            exited: Some(Exited {
+                after_sending: Some(std::time::Duration::from_micros(300)),
+            }),
+            ..Sender::default()
+        };
+        let mut s = String::new();
+        describe_sender(&gone, &mut s);
+        assert_eq!(
+            s,
+            "99 (kill, /usr/bin/kill, uid 0; exited 0.3 ms after sending) <- 7 (bash)"
+        );
+        let mut f = Fold::default();
+        let off = EventKind::KernelOff(crate::event::Off::NotPermitted);
+        assert!(f.observe(&ev(0, off)).is_none());
+        for _ in 0..2 {
+            let unread = Origin::Process(std::sync::Arc::new(Sender::unread(99, 1000)));
+            signal(&mut f, 42, 15, 0, unread, Disposition::Caught);
+        }
+        let text = summary(&exited(&mut f, 42, 143), 100);
+        assert!(
+            text.starts_with(
+                "exited with 143 after SIGTERM from 99 (uid 1000; exited before it could be read)"
+            ),
+            "{text}"
+        );
+        assert_eq!(text.matches("would name it").count(), 1, "{text}");
     }
 
     #[test]

@@ -51,10 +51,9 @@ fn run(config: Config) -> Result<i32, Failure> {
     let renderer = render::Renderer::new(plan::printer(&config, &options), plan.sink, &options)
         .with_pictures(plan.pictures.take());
     let (mut tracer, renderer) = tracer(setup, control.clone(), renderer, plan.inline);
-    tracer.add_source(crate::kernel::source(
-        config.kernel_record,
-        tracer.targets(),
-    ));
+    let (kernel, senders) = crate::kernel::source(config.kernel_record, tracer.targets());
+    tracer.add_source(kernel);
+    tracer.use_senders(senders);
 
     // Forked before the renderer and signal threads exist (sys::spawn_held).
     let held = plan

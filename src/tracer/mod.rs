@@ -120,6 +120,8 @@ pub struct Tracer {
     targets: crate::kernel::Targets,
     /// The sources of events beside ptrace, drained into each batch.
     sources: crate::source::Sources,
+    /// The kernel's process table, which names senders gone before their signal's delivery.
+    senders: Option<crate::kernel::Senders>,
     /// Where polling for the next stop pays (`stops::wait`).
     spin: stops::Spin,
 }
@@ -169,6 +171,7 @@ impl Tracer {
             watched: syscalls::watched(),
             targets: crate::kernel::Targets::default(),
             sources: crate::source::Sources::default(),
+            senders: None,
             stacks: stacks.then(crate::stack::Stacks::new),
             entry_stacks: HashMap::new(),
             spin: stops::Spin::new(),
@@ -288,6 +291,11 @@ impl Tracer {
     /// The set of traced tasks, for `kernel::start`.
     pub fn targets(&self) -> crate::kernel::Targets {
         self.targets.clone()
+    }
+
+    /// Names senders from the kernel's process table from now on, where it is read.
+    pub fn use_senders(&mut self, senders: Option<crate::kernel::Senders>) {
+        self.senders = senders;
     }
 
     /// Drains `source` into every batch from now on.

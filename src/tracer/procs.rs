@@ -3,6 +3,7 @@
 use crate::decode::siginfo::{self as si, SigInfo};
 use crate::decode::signal::{SA_RESETHAND, SIG_DFL, SIG_IGN};
 use crate::event::{Disposition, Oom, Origin, Sender};
+use crate::kernel::Senders;
 use crate::procfs;
 use crate::signal::Signal;
 use crate::sys::Tid;
@@ -84,7 +85,7 @@ impl Procs {
         if let Some(s) = self.senders.get(&pid) {
             return Some(s.clone());
         }
-        let Origin::Process(s) = self.process(pid, procfs::uid(pid).unwrap_or(0)) else {
+        let Origin::Process(s) = self.process(pid, procfs::uid(pid).unwrap_or(0), None) else {
             return None;
         };
         self.senders.insert(pid, s.clone());
@@ -173,20 +174,26 @@ impl Procs {
         }
     }
 
-    /// Who sent the signal to `receiver`, read from /proc now, while the sender may still
-    /// exist. si_pid is a pid in the receiver's pid namespace: translated to sigtrace's first.
-    pub fn sender(&mut self, info: &SigInfo, receiver: Tid) -> Origin {
+    /// Who sent the signal to `receiver`: from the kernel's record when it is read (a sender
+    /// gone by now is still known there), else from /proc now. si_pid is a pid in the
+    /// receiver's pid namespace: translated to sigtrace's first.
+    pub fn sender(&mut self, info: &SigInfo, receiver: Tid, kernel: Option<&Senders>) -> Origin {
         let code = info.code();
         if !info.names_process() {
             return Origin::NoSender;
         }
         let uid = info.uid();
         let pid = match (info.pid(), self.receiver_ns(receiver)) {
-            (0, _) => return Origin::OtherNamespace { uid },
+            (0, _) => {
+                return other_namespace(kernel, receiver, info, Origin::OtherNamespace { uid });
+            }
             (pid, None) => pid,
             (pid, Some((ns, level))) => match self.translate(pid, ns, level) {
                 Some(host) => host,
-                None => return Origin::Untranslated { pid, uid },
+                None => {
+                    let not = Origin::Untranslated { pid, uid };
+                    return other_namespace(kernel, receiver, info, not);
+                }
             },
         };
         if let Some(s) = self.senders.get(&pid) {
@@ -201,13 +208,12 @@ impl Procs {
                 pid,
                 uid: Some(uid),
                 comm: comm.to_vec(),
-                cmdline: Vec::new(),
-                ancestry: Vec::new(),
+                ..Sender::default()
             }));
         }
         // A SIGCHLD comes from a child of the receiver: its parent chain is the receiver's.
         let chain = !(info.signo().0 == libc::SIGCHLD && code > 0);
-        let from = self.read_sender(pid, uid, chain);
+        let from = self.read_sender(pid, uid, chain, kernel);
         // Only traced processes are cached: sigtrace sees when they exec or end.
         if let (Origin::Process(s), true) = (&from, self.map.contains_key(&pid)) {
             self.senders.insert(pid, s.clone());
@@ -216,13 +222,22 @@ impl Procs {
     }
 
     /// The process `pid` (in sigtrace's namespace) as a sender, with its parent chain.
-    pub fn process(&self, pid: Tid, uid: u32) -> Origin {
-        self.read_sender(pid, uid, true)
+    pub fn process(&self, pid: Tid, uid: u32, kernel: Option<&Senders>) -> Origin {
+        self.read_sender(pid, uid, true, kernel)
     }
 
-    fn read_sender(&self, pid: Tid, uid: u32, chain: bool) -> Origin {
+    /// The sender `pid` with real uid `uid` (the siginfo's): as the kernel's record describes
+    /// it, else as /proc does now.
+    fn read_sender(&self, pid: Tid, uid: u32, chain: bool, kernel: Option<&Senders>) -> Origin {
+        if let Some(mut s) = kernel.and_then(|k| k.describe(pid)) {
+            s.uid = Some(uid);
+            if !chain {
+                s.ancestry.clear();
+            }
+            return Origin::Process(Arc::new(s));
+        }
         let Some(mut s) = procfs::sender(pid, chain) else {
-            return Origin::Gone { pid, uid };
+            return Origin::Process(Arc::new(Sender::unread(pid, uid)));
         };
         s.uid = s.uid.or(Some(uid));
         Origin::Process(Arc::new(s))
@@ -292,6 +307,18 @@ impl Procs {
 
     pub fn knows(&self, pid: Tid) -> bool {
         self.map.contains_key(&pid)
+    }
+}
+
+/// A sender whose pid means nothing in sigtrace's namespace (it is another namespace's): the
+/// kernel's record of the signal has its pid in sigtrace's; else `not`.
+fn other_namespace(kernel: Option<&Senders>, receiver: Tid, info: &SigInfo, not: Origin) -> Origin {
+    match kernel.and_then(|k| k.latest_sender(receiver, info.signo().0)) {
+        Some(mut s) => {
+            s.uid = Some(info.uid());
+            Origin::Process(Arc::new(s))
+        }
+        None => not,
     }
 }
 

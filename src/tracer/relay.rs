@@ -1,10 +1,11 @@
 //! Signals sent to sigtrace itself: detach (attach mode) or pass on to the command, exactly once (launch mode).
 
 use super::Tracer;
-use crate::event::{EventKind, Origin};
+use crate::event::{EventKind, Origin, Sender};
 use crate::procfs;
 use crate::signal::Signal;
 use crate::sys::{self, ControlSignal};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a group kill may take to reach the command after it reached sigtrace: the kernel
@@ -41,13 +42,16 @@ impl Tracer {
         if c.code > 0 {
             return;
         }
-        let from = self.procs.process(c.pid, c.uid);
+        let from = self.procs.process(c.pid, c.uid, self.senders.as_ref());
         let passed = match self.why_not_pass_on(&c) {
             Some(why) => Err(why),
             None => {
-                if let Some(s) = from.process() {
-                    self.passed.push((c.sig, s.clone(), Instant::now()));
-                }
+                // Alive or gone, it is who the delivery names: sigtrace never names itself.
+                let by = match from.process() {
+                    Some(s) => s.clone(),
+                    None => Arc::new(Sender::unread(c.pid, c.uid)),
+                };
+                self.passed.push((c.sig, by, Instant::now()));
                 sys::kill(self.main_pid, c.sig).map_err(|_| "the command is gone")
             }
         };

@@ -184,7 +184,7 @@ impl Tracer {
         match sys::getsiginfo(tid) {
             Ok(raw) => {
                 let info = SigInfo::from_bytes(raw);
-                let from = self.procs.sender(&info, pid);
+                let from = self.procs.sender(&info, pid, self.senders.as_ref());
                 let from = self.relayed_from(pid, sig.0, info.pid(), from);
                 let disposition = self.procs.disposition(pid, sig);
                 let ev = EventKind::Signal {
