@@ -69,7 +69,7 @@ struct Args {
     /// Colour the text on a terminal: auto (honours NO_COLOR), always, never
     #[arg(long = "color", value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
-    /// Suppress the attach and detach messages
+    /// Suppress the attach and detach messages; -qq also the `+++ exited with N +++` lines
     #[arg(short = 'q', action = ArgAction::Count)]
     quiet: u8,
     /// Write a self-contained HTML page: processes on a time axis, signals between them, verdicts
@@ -113,6 +113,8 @@ pub struct Config {
     /// Read the kernel's record of signals where allowed (not `--no-kernel-record`).
     pub kernel_record: bool,
     pub quiet: bool,
+    /// -qq: no `+++ exited with N +++` lines either.
+    pub quiet_exits: bool,
     /// -c: the verdict table (with --json: verdict and end events) and nothing else.
     pub summary_only: bool,
     pub json: bool,
@@ -210,6 +212,7 @@ fn config(args: Args) -> Result<Config, String> {
         seccomp: !args.no_seccomp,
         kernel_record: !args.no_kernel_record,
         quiet: args.quiet > 0,
+        quiet_exits: args.quiet > 1,
         summary_only: args.summary_only,
         json: args.json,
         stacks: args.stacks,

@@ -245,6 +245,7 @@ pub fn print_options(config: &Config) -> render::Options {
         clock: config.clock,
         relative: config.relative,
         quiet: config.quiet,
+        quiet_exits: config.quiet_exits,
         summary: match (config.summary_only, config.follow) {
             (true, _) => render::Summary::Only,
             (false, true) => render::Summary::AtEnd,

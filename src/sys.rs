@@ -175,9 +175,14 @@ pub fn wait_any() -> io::Result<(Tid, i32)> {
 
 /// waitpid(-1, __WALL | WNOHANG): None when no task has anything to report yet.
 pub fn wait_any_now() -> io::Result<Option<(Tid, i32)>> {
+    wait_now(-1)
+}
+
+/// waitpid(tid, __WALL | WNOHANG) (-1: any task): None when it has nothing to report yet.
+pub fn wait_now(tid: Tid) -> io::Result<Option<(Tid, i32)>> {
     let mut status = 0;
     // SAFETY: `status` is a live i32 the kernel writes to.
-    match unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::WNOHANG) } {
+    match unsafe { libc::waitpid(tid, &mut status, libc::__WALL | libc::WNOHANG) } {
         -1 => Err(io::Error::last_os_error()),
         0 => Ok(None),
         tid => Ok(Some((tid, status))),

@@ -146,6 +146,15 @@ fn detach_on(sig: Signal) {
         "{}",
         t.stderr
     );
+    // Which signal from whom made it let go.
+    let why = format!("sigtrace: {} from {} (", sig.as_str(), std::process::id());
+    assert!(
+        t.stderr.contains(&why)
+            && t.stderr
+                .contains(" to sigtrace: detaching from every traced process\n"),
+        "{}",
+        t.stderr
+    );
     assert_eq!(tracer_of(pid), 0);
     assert!(matches!(state(pid), 'S' | 'R'), "state {}", state(pid));
     signal(pid, Signal::SIGUSR1);

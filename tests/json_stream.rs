@@ -172,6 +172,13 @@ fn end_after_a_detach() {
     let notes: Vec<&Value> = ev.iter().filter(|e| e["event"] == "note").collect();
     assert_eq!(notes[0]["note"], "attached", "{notes:?}");
     assert!(notes.iter().any(|n| n["note"] == "detached"), "{notes:?}");
+    // Which signal from whom made sigtrace let go.
+    let why = notes
+        .iter()
+        .find(|n| n["note"] == "detaching")
+        .expect("a detaching note");
+    assert_eq!(why["signal"], "SIGINT", "{why}");
+    assert_eq!(why["sender"]["pid"], std::process::id(), "{why}");
     assert_let_go(pid, "after the detach");
 
     let dir = tempdir("json-detach");

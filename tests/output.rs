@@ -183,3 +183,51 @@ fn one_file_for_two_outputs_is_refused_before_anything_is_written() {
     let out = run(sigtrace().args(["-o", "/dev/null", "--report", "/dev/null", "true"]));
     assert_eq!(out.code(), 0, "{}", out.stderr);
 }
+
+#[test]
+fn a_sigcont_to_a_stopped_child_is_seen_as_strace_sees_it() {
+    // The child, in pause(), is stopped, continued, then sent SIGTERM by its parent: it must
+    // take its SIGCONT before the SIGTERM comes (a traced task queues SIGCONT, and SIGTERM,
+    // the lower number, is dequeued first when both are pending).
+    // The SIGCHLDs are left out: whether CLD_STOPPED and CLD_CONTINUED merge into one pending
+    // SIGCHLD depends on timing.
+    let flags = ["-f", "-q", "-e", "trace=none", "-e", "signal=!SIGCHLD"];
+    let cont = |lines: &[String]| lines.iter().any(|l| l.contains("--- SIGCONT {"));
+    let mut strace_saw = 0;
+    for _ in 0..50 {
+        let (s, t, s_code, t_code) = compare(&flags, &prog("pausecont"), &[]);
+        assert!(cont(&t), "no SIGCONT line: {t:#?}");
+        assert_eq!((t_code, s_code), (0, 0));
+        if cont(&s) {
+            strace_saw += 1;
+            assert_eq!(normalize(&t), normalize(&s));
+        }
+    }
+    eprintln!("strace showed the SIGCONT line in {strace_saw} of 50 runs");
+}
+
+#[test]
+fn qq_also_drops_the_exited_lines_as_strace_does() {
+    let t = assert_same_as_strace(&["-qq", "-f"], &prog("chatty"), &["2"]);
+    assert!(!t.iter().any(|l| l.contains("+++ exited")), "{t:#?}");
+    let t = assert_same_as_strace(&["-qq"], &prog("selfkill"), &[]);
+    assert_eq!(t.last().unwrap(), "+++ killed by SIGTERM +++");
+}
+
+#[test]
+fn a_senders_command_line_is_shown_once() {
+    let (_, text) = trace(&[], &prog("chatty"), &["x"]);
+    let notes: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("sigtrace: SIGUSR1 caught"))
+        .collect();
+    assert_eq!(notes.len(), 3, "{text}");
+    let whole = format!("{} x, uid", prog("chatty").display());
+    assert!(notes[0].contains(&whole), "{text}");
+    assert!(
+        notes[1..]
+            .iter()
+            .all(|l| !l.contains(&whole) && l.contains("(chatty-")),
+        "{text}"
+    );
+}

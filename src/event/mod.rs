@@ -197,7 +197,7 @@ impl Oom {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Note {
     /// `-p`: the process and how many threads.
     Attached {
@@ -205,5 +205,10 @@ pub enum Note {
     },
     /// A new task followed (clone, fork, vfork) with -f.
     ChildAttached,
+    /// Attach mode: sigtrace got `sig` from `from` and lets go of every process.
+    Detaching {
+        sig: crate::signal::Signal,
+        from: Origin,
+    },
     Detached,
 }

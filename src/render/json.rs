@@ -317,6 +317,12 @@ struct NoteJson {
     event: &'static str,
     note: &'static str,
     pid: i32,
+    /// `detaching`: who sent sigtrace the signal (null: the terminal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sender: Option<SenderJson>,
+    /// `detaching`: the signal sigtrace got.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signal: Option<String>,
     text: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     threads: Option<usize>,
@@ -498,12 +504,19 @@ impl JsonFormat {
         let (name, threads) = match *note {
             Note::Attached { threads } => ("attached", Some(threads)),
             Note::ChildAttached => ("child-attached", None),
+            Note::Detaching { .. } => ("detaching", None),
             Note::Detached => ("detached", None),
+        };
+        let (signal, sender) = match note {
+            Note::Detaching { sig, from } => (Some(sig.to_string()), origin(from)),
+            _ => (None, None),
         };
         let note = NoteJson {
             event: "note",
             note: name,
             pid: ev.pid,
+            sender,
+            signal,
             text: text.trim_end().to_string(),
             threads,
             tid: ev.tid,

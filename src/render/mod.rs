@@ -33,6 +33,8 @@ pub struct Options {
     pub relative: bool,
     /// -q: no chatter.
     pub quiet: bool,
+    /// -qq: no `+++ exited with N +++` lines either (strace keeps `+++ killed by`).
+    pub quiet_exits: bool,
     pub summary: Summary,
     /// ANSI colours (a terminal, --color).
     pub color: bool,
@@ -50,6 +52,7 @@ impl Default for Options {
             clock: crate::event::Clock::None,
             relative: false,
             quiet: false,
+            quiet_exits: false,
             summary: Summary::None,
             color: false,
             signals: crate::signal::SignalSet::ALL,

@@ -27,6 +27,8 @@ pub struct TextFormat {
     pub color: bool,
     /// The summary table ends the trace (-f, -c).
     table: bool,
+    /// -qq: no `+++ exited with N +++` lines.
+    quiet_exits: bool,
     last: Option<Instant>,
     /// The task whose syscall line is still open (entry seen, exit not yet), the part of that
     /// line not written yet, and the length of the part written.
@@ -35,7 +37,13 @@ pub struct TextFormat {
     col: usize,
     /// How many tasks were traced at the open line's entry.
     ntasks: usize,
+    /// The senders whose command line a line has shown (pid, a hash of the command line):
+    /// later lines name them by comm, the whole command line once per process is enough.
+    shown_cmdlines: std::collections::HashSet<(i32, u64)>,
 }
+
+/// Senders remembered in `shown_cmdlines` at most (then forgotten, and shown once more).
+const SHOWN_CMDLINES: usize = 4096;
 
 /// strace pads a syscall's `= result` to this column.
 const RESULT_COLUMN: usize = 40;
@@ -46,6 +54,7 @@ impl TextFormat {
             clock: o.clock,
             relative: o.relative,
             signals: o.signals,
+            quiet_exits: o.quiet_exits,
             pid_column: o.pid_column,
             to_file: o.to_file,
             clk_tck: crate::sys::clock_ticks(),
@@ -56,6 +65,7 @@ impl TextFormat {
             pending: String::new(),
             col: 0,
             ntasks: 0,
+            shown_cmdlines: Default::default(),
         }
     }
 
@@ -72,6 +82,7 @@ impl TextFormat {
             | EventKind::KernelOff(_)
             | EventKind::End { .. } => false,
             EventKind::Context(ctx) => !ctx.exec,
+            EventKind::Exited { .. } => !self.quiet_exits,
             _ => true,
         };
         if !shown {
@@ -189,8 +200,34 @@ impl TextFormat {
             crate::stack::write_stack(out, stack);
         }
         let line = out.len();
-        annotation(info, from, d, out);
+        match self.once(from) {
+            Some(short) => annotation(info, &short, d, out),
+            None => annotation(info, from, d, out),
+        }
         self.paint(out, line, Paint::Note);
+    }
+
+    /// A sender whose command line an earlier line showed, with its comm instead (None: show
+    /// it whole, this once).
+    fn once(&mut self, from: &Origin) -> Option<Origin> {
+        let Origin::Process(s) = from else {
+            return None;
+        };
+        if s.cmdline.is_empty() || s.comm.is_empty() {
+            return None;
+        }
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        s.cmdline.hash(&mut h);
+        if self.shown_cmdlines.len() >= SHOWN_CMDLINES {
+            self.shown_cmdlines.clear();
+        }
+        if self.shown_cmdlines.insert((s.pid, h.finish())) {
+            return None;
+        }
+        let mut short = (**s).clone();
+        short.cmdline.clear();
+        Some(Origin::Process(std::sync::Arc::new(short)))
     }
 
     /// Continues this task's open syscall line, or starts `<... NAME resumed>`. Returns where
@@ -581,17 +618,51 @@ fn earlier_text(v: &Verdict, s: &mut String) {
         return;
     };
     let end = v.trigger.as_ref().map_or(v.time, |t| t.time);
-    let sig = first.info.signo();
-    let _ = write!(s, ", {} after {sig} ", span(seconds(first.time, end)));
-    match &first.from {
-        Origin::Process(p) if named_sender(v) == Some(p.pid) => s.push_str("from the same sender"),
-        from => describe_from(&first.info, from, s),
+    let named = named_sender(v);
+    let _ = write!(
+        s,
+        ", {} after {}",
+        span(seconds(first.time, end)),
+        earlier_one(first, &[named])
+    );
+    // The others, said as what they were: `and 2 more SIGTERM from the same sender`.
+    let known = [named, sender_pid(&first.from)];
+    let mut rest: Vec<(String, usize)> = Vec::new();
+    for r in &v.earlier[1..] {
+        let what = earlier_one(r, &known);
+        match rest.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, n)) => *n += 1,
+            None => rest.push((what, 1)),
+        }
     }
-    if let Disposition::Ignored { .. } = first.disposition {
+    match rest.as_slice() {
+        [] => {}
+        [(what, n)] => _ = write!(s, " and {n} more {what}"),
+        _ => {
+            let each: Vec<String> = rest.iter().map(|(w, n)| format!("{n} {w}")).collect();
+            let _ = write!(s, " and {} more: {}", v.earlier.len() - 1, each.join(", "));
+        }
+    }
+}
+
+/// `SIGTERM from 4310 (kill, uid 0) (ignored)`: one termination request before the end;
+/// `from the same sender` when the sentence named its sender already (`known`).
+fn earlier_one(r: &SignalRecord, known: &[Option<i32>]) -> String {
+    let mut s = format!("{} ", r.info.signo());
+    match &r.from {
+        Origin::Process(p) if known.contains(&Some(p.pid)) => s.push_str("from the same sender"),
+        from => describe_from(&r.info, from, &mut s),
+    }
+    if let Disposition::Ignored { .. } = r.disposition {
         s.push_str(" (ignored)");
     }
-    if v.earlier.len() > 1 {
-        let _ = write!(s, " and {} more", v.earlier.len() - 1);
+    s
+}
+
+fn sender_pid(from: &Origin) -> Option<i32> {
+    match from {
+        Origin::Process(p) => Some(p.pid),
+        _ => None,
     }
 }
 
@@ -605,10 +676,7 @@ fn named_sender(v: &Verdict) -> Option<i32> {
         (None, Some((from, _))) if matches!(v.outcome, Outcome::Killed { .. }) => from,
         (None, _) => return None,
     };
-    match from {
-        Origin::Process(p) => Some(p.pid),
-        _ => None,
-    }
+    sender_pid(from)
 }
 
 /// ` after SIGTERM from ...`: the signal that led to the end, and where it came from (the
@@ -762,6 +830,14 @@ pub fn note(ev: &Event, note: &Note, out: &mut String) {
             writeln!(out, "sigtrace: Process {} attached", ev.tid)
         }
         Note::Detached => writeln!(out, "sigtrace: Process {} detached", ev.tid),
+        Note::Detaching { sig, from } => {
+            let _ = write!(out, "sigtrace: {sig} ");
+            match from {
+                Origin::NoSender => out.push_str("from the terminal"),
+                from => describe_origin(from, out),
+            }
+            writeln!(out, " to sigtrace: detaching from every traced process")
+        }
     };
 }
 
@@ -917,6 +993,31 @@ mod tests {
             summary(&v, 100).contains("oom_kill 1 -> 1"),
             "{}",
             summary(&v, 100)
+        );
+    }
+
+    #[test]
+    fn more_requests_say_what_they_were() {
+        use crate::verdict::Fold;
+        use crate::verdict::testing::{killed, sender, signal};
+        let mut f = Fold::default();
+        let user = crate::decode::siginfo::SI_USER;
+        for (sig, from) in [(15, 99), (15, 99), (15, 99), (2, 98)] {
+            signal(&mut f, 42, sig, user, sender(from), Disposition::Caught);
+        }
+        let s = summary(&killed(&mut f, 42, 9, None), 100);
+        assert!(
+            s.contains(" and 3 more: 2 SIGTERM from the same sender, 1 SIGINT from 98 (kill -TERM 42, uid 1000) <- 7 (bash) <- 1 (init):"),
+            "{s}"
+        );
+        let mut f = Fold::default();
+        for _ in 0..2 {
+            signal(&mut f, 42, 15, user, sender(99), Disposition::Caught);
+        }
+        let s = summary(&killed(&mut f, 42, 9, None), 100);
+        assert!(
+            s.contains(" and 1 more SIGTERM from the same sender:"),
+            "{s}"
         );
     }
 

@@ -122,6 +122,8 @@ pub struct Tracer {
     sources: crate::source::Sources,
     /// The kernel's process table, which names senders gone before their signal's delivery.
     senders: Option<crate::kernel::Senders>,
+    /// A task that a traced call sent SIGCONT, until it takes it (`stops::await_sigcont`).
+    awaiting_cont: Option<Tid>,
     /// Where polling for the next stop pays (`stops::wait`).
     spin: stops::Spin,
 }
@@ -175,6 +177,7 @@ impl Tracer {
             stacks: stacks.then(crate::stack::Stacks::new),
             entry_stacks: HashMap::new(),
             spin: stops::Spin::new(),
+            awaiting_cont: None,
         }
     }
 

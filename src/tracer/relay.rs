@@ -1,7 +1,7 @@
 //! Signals sent to sigtrace itself: detach (attach mode) or pass on to the command, exactly once (launch mode).
 
 use super::Tracer;
-use crate::event::{EventKind, Origin, Sender};
+use crate::event::{EventKind, Note, Origin, Sender};
 use crate::procfs;
 use crate::signal::Signal;
 use crate::sys::{self, ControlSignal};
@@ -27,6 +27,13 @@ impl Tracer {
         for c in self.control.take() {
             if !self.launched() {
                 if sys::DETACH_SIGNALS.contains(&c.sig) && !self.detaching {
+                    // The terminal's signals (SI_KERNEL) have no sending process.
+                    let from = match c.code > 0 {
+                        true => Origin::NoSender,
+                        false => self.procs.process(c.pid, c.uid, self.senders.as_ref()),
+                    };
+                    let (sig, main) = (Signal(c.sig), self.main_pid);
+                    self.emit(main, main, EventKind::Note(Note::Detaching { sig, from }));
                     self.begin_detach();
                 }
             } else if !self.detaching && self.outcome.is_none() {

@@ -13,6 +13,16 @@ use crate::sys::{self, Tid};
 use crate::text::error_text;
 use std::io;
 
+/// How long a task that a traced call sent SIGCONT may take to take it (`await_sigcont`),
+/// other tasks' stops waiting meanwhile.
+const AWAIT_STOP: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Whether `tid` blocks SIGCONT (then it is not taken now).
+fn sigcont_blocked(tid: Tid) -> bool {
+    let mask = procfs::status_field(tid, "SigBlk").and_then(|m| u64::from_str_radix(&m, 16).ok());
+    mask.is_none_or(|m| m & (1 << (libc::SIGCONT - 1)) != 0)
+}
+
 /// How long the tracer polls for the next stop before it sleeps in waitpid. A ptrace stop
 /// wakes the tracer through the scheduler, which costs most when the tracer's CPU went idle;
 /// polling briefly catches the next stop of a busy tracee without that wake-up.
@@ -79,17 +89,7 @@ impl Tracer {
                 break;
             }
             match self.wait() {
-                Ok((tid, status)) => match wait::classify(status) {
-                    Ok(stop) => {
-                        self.spin.last = Spin::kind(&stop);
-                        self.handle(tid, stop)
-                    }
-                    Err(e) => {
-                        warn(&format!("pid {tid}: {e}; detaching it"));
-                        self.remove_task(tid);
-                        sys::detach(tid, 0).ok();
-                    }
-                },
+                Ok((tid, status)) => self.take(tid, status),
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
                 Err(e) if e.raw_os_error() == Some(libc::ECHILD) => break,
                 Err(e) => {
@@ -181,6 +181,9 @@ impl Tracer {
     }
 
     pub(super) fn signal(&mut self, tid: Tid, pid: Tid, sig: Signal) {
+        if sig.0 == libc::SIGCONT && self.awaiting_cont == Some(tid) {
+            self.awaiting_cont = None;
+        }
         match sys::getsiginfo(tid) {
             Ok(raw) => {
                 let info = SigInfo::from_bytes(raw);
@@ -238,6 +241,45 @@ impl Tracer {
             PtraceEvent::VforkDone => {}
         }
         self.resume(tid, Resume::Cont(0));
+    }
+
+    /// After a traced call sent SIGCONT to `tid`: its stops are taken before any other task's
+    /// until it has taken that SIGCONT, or for AWAIT_STOP at most; the sender waits at its
+    /// exit meanwhile. A traced task queues SIGCONT even with the default disposition
+    /// (signal(7) discards it at generation only when nothing traces the task), and a
+    /// lower-numbered signal pending with it (a SIGTERM the sender sends next) is dequeued
+    /// first. Left to waitpid's order, which reports the sender's stops first, the sender runs
+    /// on and sends it before the woken task has taken its SIGCONT, and the SIGCONT line
+    /// strace shows (its stops at every syscall hold the sender back) is never seen.
+    pub(super) fn await_sigcont(&mut self, tid: Tid) {
+        if sigcont_blocked(tid) {
+            return;
+        }
+        self.awaiting_cont = Some(tid);
+        let start = std::time::Instant::now();
+        while self.awaiting_cont == Some(tid) && start.elapsed() < AWAIT_STOP {
+            match sys::wait_now(tid) {
+                Ok(Some((tid, status))) => self.take(tid, status),
+                Ok(None) => std::thread::yield_now(),
+                Err(_) => break,
+            }
+        }
+        self.awaiting_cont = None;
+    }
+
+    /// A stop that waitpid reported: classified, then handled.
+    fn take(&mut self, tid: Tid, status: i32) {
+        match wait::classify(status) {
+            Ok(stop) => {
+                self.spin.last = Spin::kind(&stop);
+                self.handle(tid, stop)
+            }
+            Err(e) => {
+                warn(&format!("pid {tid}: {e}; detaching it"));
+                self.remove_task(tid);
+                sys::detach(tid, 0).ok();
+            }
+        }
     }
 
     pub(super) fn resume(&mut self, tid: Tid, how: Resume) {

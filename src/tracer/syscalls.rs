@@ -182,6 +182,34 @@ impl Tracer {
         if let Some(moved) = moved {
             self.moved(moved);
         }
+        if !info.is_error {
+            self.after_sigcont(pid, call.nr, call.args);
+        }
+    }
+
+    /// After a kill-family call that sent SIGCONT to a traced single-threaded process: the
+    /// sender waits at its exit until that process has taken it (`await_sigcont`).
+    fn after_sigcont(&mut self, pid: Tid, nr: u32, args: [u64; 6]) {
+        let Some(sends) = sc::spec(nr).sends else {
+            return;
+        };
+        let call = Syscall {
+            nr,
+            args,
+            mem: Default::default(),
+        };
+        let group = || self.procs.place(pid).map(|(pgrp, _)| pgrp);
+        let Some((libc::SIGCONT, Target::Pid(target))) = signal_target(sends, &call, pid, group)
+        else {
+            return;
+        };
+        let mut tasks = self
+            .tasks
+            .iter()
+            .filter(|(tid, t)| **tid == target || t.pid == target);
+        if let (Some((&tid, _)), None) = (tasks.next(), tasks.next()) {
+            self.await_sigcont(tid);
+        }
     }
 
     fn show_exit(
