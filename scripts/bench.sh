@@ -120,6 +120,16 @@ for w in "${workloads[@]}"; do
     printf "%-18s %8.3fs %8.3fs %8.3fs %8.3fs %8.2fx %8.2fx %8.2fx %8.2fx %8.2fx\n", n, a/1e6, f/1e6, b/1e6, c/1e6, b/a, b/f, f/c, b/c, (k2 > 0 ? k1/k2 : 0) }'
 done
 
+# (b) again with the trace on stderr, a pipe the command shares (`2>&1 | cat`): there sigtrace
+# writes each stop's lines before the task runs on, as strace does, instead of in batches.
+: >"$bin/p1"; : >"$bin/p2"; : >"$bin/q1"; : >"$bin/q2"
+for _ in $(seq "$runs"); do
+  timed "$bin/p1" "$bin/q1" sh -c "$sig -q -f $bin/storm 10000 2>&1 | cat >/dev/null"
+  timed "$bin/p2" "$bin/q2" sh -c "strace -qq --seccomp-bpf -f -e trace=%signal,exit,exit_group,execve,execveat,setsid,setpgid $bin/storm 10000 2>&1 | cat >/dev/null"
+done
+awk -v b="$(median <"$bin/p1")" -v c="$(median <"$bin/p2")" 'BEGIN {
+  printf "%-18s %8s  %8s  %8.3fs %8.3fs %8s  %8s  %8s  %8.2fx\n", "b on a shared pipe", "-", "-", b/1e6, c/1e6, "-", "-", "-", b/c }'
+
 # (e) attach to a process with 64 threads: time until every thread is traced (the tracer's
 # "attached with 65 threads" line), and the detach (SIGINT until the tracer has exited).
 ms() { echo $(( ($(now) - $1) / 1000000 )); }

@@ -17,12 +17,12 @@ tracer
 kernel
 render
 verdict
-strace stack seccomp procfs source
+strace stack seccomp procfs source channel
 msg
 sys
 event
 decode
-syscalls signal text channel
+syscalls signal text
 """
 
 args = [a for a in sys.argv[2:] if a != "--graph"]

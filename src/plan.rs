@@ -20,9 +20,12 @@ pub struct Plan {
     /// The PTRACE_O_* options of every tracee.
     pub options: i32,
     pub sink: Sink,
+    /// The trace is written before a task resumes (`shared`), not in batches on a thread.
+    pub inline: bool,
     /// --report and --perfetto, created now, written when the renderer ends.
     pub pictures: Option<render::pictures::Pictures>,
-    pub launch: Option<Command>,
+    /// The command to launch, or why it cannot be (said in the output's end too).
+    pub launch: Option<Result<Command, Failure>>,
 }
 
 /// The command to launch: its resolved path, argv, name as shown, and its seccomp filter.
@@ -35,34 +38,120 @@ pub struct Command {
 
 impl Plan {
     pub fn new(config: &Config) -> Result<Plan, Failure> {
+        distinct_outputs(config)?;
         let sink = sink(config)?;
+        let inline = shared(&sink);
         let pictures =
             render::pictures::Pictures::open(config.report.as_deref(), config.perfetto.as_deref())
                 .map_err(|msg| (msg, 1))?;
         let mode = mode(config);
         let launch = match &config.target {
-            Target::Launch(argv) => Some(command(argv, config, mode)?),
+            Target::Launch(argv) => Some(command(argv, config, mode)),
             Target::Attach(_) => None,
         };
         Ok(Plan {
             mode,
             options: options(config.follow, mode),
             sink,
+            inline,
             pictures,
             launch,
         })
     }
 }
 
+/// Refuses one file given to two outputs (`-o t --report t`), before anything is created: each
+/// would overwrite the other. A device (/dev/null) may take several.
+fn distinct_outputs(config: &Config) -> Result<(), Failure> {
+    let outputs = [
+        ("-o", &config.output),
+        ("--report", &config.report),
+        ("--perfetto", &config.perfetto),
+    ];
+    let mut seen: Vec<(&str, &Path, FileKey)> = Vec::new();
+    for (option, path) in outputs {
+        let Some(path) = path.as_deref() else {
+            continue;
+        };
+        let Some(key) = file_key(path) else {
+            continue;
+        };
+        if let Some((first, first_path, _)) = seen.iter().find(|(_, _, k)| *k == key) {
+            let name = |p: &Path| shown(p.as_os_str().as_bytes());
+            return Err((
+                format!(
+                    "{first} {} and {option} {}: the same file; give each output its own",
+                    name(first_path),
+                    name(path)
+                ),
+                1,
+            ));
+        }
+        seen.push((option, path, key));
+    }
+    Ok(())
+}
+
+/// What names one file: its inode if it exists, else its directory's real path and its name.
+#[derive(PartialEq)]
+enum FileKey {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+/// None for a device, which several outputs may share.
+fn file_key(path: &Path) -> Option<FileKey> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    if let Ok(m) = std::fs::metadata(path) {
+        return (!m.file_type().is_char_device()).then(|| FileKey::Inode(m.dev(), m.ino()));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    Some(FileKey::Path(dir.join(path.file_name()?)))
+}
+
 fn sink(config: &Config) -> Result<Sink, Failure> {
     let Some(path) = &config.output else {
         return Ok(Sink::Stderr);
     };
-    let name = shown(path.as_os_str().as_bytes());
+    let name = format!("-o {}", shown(path.as_os_str().as_bytes()));
     match std::fs::File::create(path) {
-        Ok(f) => Ok(Sink::File(f, name)),
+        Ok(f) => {
+            let regular = f.metadata().is_ok_and(|m| m.is_file());
+            Ok(Sink::File(f, name, regular.then(|| path.clone())))
+        }
         Err(e) => Err((format!("{name}: {}", error_text(&e)), 1)),
     }
+}
+
+/// Whether the trace goes where the traced programs may write too: a terminal, or the file or
+/// pipe that sigtrace's stdout or stderr is (the command inherits them). There a line must be
+/// written before the program runs on, or its own output lands before or inside the line. Not
+/// /dev/null and other devices nobody reads back.
+fn shared(sink: &Sink) -> bool {
+    use std::io::IsTerminal;
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let stat = |fd: std::os::fd::BorrowedFd| {
+        let meta = std::fs::File::from(fd.try_clone_to_owned().ok()?)
+            .metadata()
+            .ok()?;
+        Some((meta.dev(), meta.ino(), meta.file_type().is_char_device()))
+    };
+    let out = match sink {
+        Sink::Stderr if io::stderr().is_terminal() => return true,
+        Sink::File(f, ..) if f.is_terminal() => return true,
+        Sink::Stderr => stat(io::stderr().as_fd()),
+        Sink::File(f, ..) => stat(f.as_fd()),
+    };
+    let Some((dev, ino, device)) = out else {
+        return false;
+    };
+    let same = |s: Option<(u64, u64, bool)>| s.is_some_and(|(d, i, _)| (d, i) == (dev, ino));
+    !device && (same(stat(io::stdout().as_fd())) || same(stat(io::stderr().as_fd())))
 }
 
 /// The filter only with -f, as strace allows --seccomp-bpf only with -f: every child inherits

@@ -109,24 +109,30 @@ fn verdicts_name_parent_command_and_sender() {
 }
 
 #[test]
-fn end_after_a_failed_exec() {
+fn end_when_the_command_cannot_start() {
     let dir = tempdir("json-noexec");
     let script = dir.join("not-executable");
     std::fs::write(&script, "#!/bin/sh\n").unwrap();
-    let out = run(sigtrace().arg("--json").arg(&script));
-    assert_eq!(out.code(), 126);
-    let end = stream(&out.stderr, "stream on stderr").pop().unwrap();
-    assert!(end["verdict"].is_null(), "{end}");
-    assert_eq!(end["status"], 126);
-    let error = end["error"].as_str().unwrap();
-    assert!(error.starts_with("cannot execute "), "{error}");
-    // With -o, stderr is free for the line that says it.
-    let file = dir.join("t.json");
-    let out = run(sigtrace().arg("--json").arg("-o").arg(&file).arg(&script));
-    assert_eq!(out.code(), 126);
-    assert_eq!(out.stderr, format!("sigtrace: {error}\n"));
-    let end = stream(&std::fs::read_to_string(&file).unwrap(), "in a file").pop();
-    assert_eq!(end.unwrap()["error"], error);
+    let not_found = std::path::PathBuf::from("no-such-command-xyz");
+    for (cmd, status, said) in [
+        (&script, 126, "cannot execute "),
+        (&not_found, 127, "no-such-command-xyz: command not found"),
+    ] {
+        let out = run(sigtrace().arg("--json").arg(cmd));
+        assert_eq!(out.code(), status);
+        let end = stream(&out.stderr, "stream on stderr").pop().unwrap();
+        assert!(end["verdict"].is_null(), "{end}");
+        assert_eq!(end["status"], status);
+        let error = end["error"].as_str().unwrap();
+        assert!(error.starts_with(said), "{error}");
+        // With -o, stderr is free for the line that says it.
+        let file = dir.join("t.json");
+        let out = run(sigtrace().arg("--json").arg("-o").arg(&file).arg(cmd));
+        assert_eq!(out.code(), status);
+        assert_eq!(out.stderr, format!("sigtrace: {error}\n"));
+        let end = stream(&std::fs::read_to_string(&file).unwrap(), "in a file").pop();
+        assert_eq!(end.unwrap()["error"], error);
+    }
 }
 
 /// `sigtrace --json EXTRA -p PID`, then SIGINT once it traces PID.

@@ -421,14 +421,14 @@ fn report_written_after_a_detach() {
 fn unwritable_report_path_fails_before_tracing() {
     let dir = tempdir("badpath");
     let marker = dir.join("ran");
-    for flag in ["--report", "--perfetto"] {
+    for flag in ["--report", "--perfetto", "-o"] {
         let out = run(sigtrace()
             .args([flag, "/nonexistent/dir/out", "touch"])
             .arg(&marker));
         assert_eq!(out.code(), 1);
         assert_eq!(
             out.stderr,
-            "sigtrace: /nonexistent/dir/out: No such file or directory\n"
+            format!("sigtrace: {flag} /nonexistent/dir/out: No such file or directory\n")
         );
         assert!(!marker.exists(), "the command must not run");
     }

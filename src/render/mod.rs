@@ -19,7 +19,9 @@ use std::io::{self, Write};
 /// Where trace lines go.
 pub enum Sink {
     Stderr,
-    File(std::fs::File, String),
+    /// -o: the file, its name as error lines show it, and its path when it is a regular file
+    /// (removed if it cannot be written whole).
+    File(std::fs::File, String, Option<std::path::PathBuf>),
 }
 
 /// How lines are printed: the options strace's users type (-t/-tt/-ttt, -r, -q, -c, colour,
@@ -71,6 +73,9 @@ pub trait Printer: Send {
     fn end(&mut self, ev: &Event, main: Option<&Verdict>, out: &mut String);
     /// Whether the table of every process ends the output (the text's summary).
     fn ends_with_table(&self) -> bool;
+    /// Nothing more comes for now: what is held back (an open syscall line) is written; with
+    /// `whole`, only as whole lines.
+    fn idle(&mut self, _whole: bool, _out: &mut String) {}
 }
 
 /// Where a printer's chatter goes.
@@ -126,7 +131,10 @@ pub enum Summary {
 pub struct Renderer {
     printer: Box<dyn Printer>,
     out: Box<dyn Write + Send>,
-    out_name: String,
+    /// `-o NAME` (None: stderr).
+    out_name: Option<String>,
+    /// The -o file to remove if a write fails.
+    out_path: Option<std::path::PathBuf>,
     trace_on_stderr: bool,
     quiet: bool,
     summary: Summary,
@@ -235,14 +243,16 @@ impl Rows {
 
 impl Renderer {
     pub fn new(printer: Box<dyn Printer>, sink: Sink, options: &Options) -> Renderer {
-        let (out, out_name, trace_on_stderr): (Box<dyn Write + Send>, _, _) = match sink {
-            Sink::Stderr => (Box::new(Patient(io::stderr())), "stderr".to_string(), true),
-            Sink::File(f, name) => (Box::new(Patient(f)), name, false),
-        };
+        let (out, out_name, out_path, trace_on_stderr): (Box<dyn Write + Send>, _, _, _) =
+            match sink {
+                Sink::Stderr => (Box::new(Patient(io::stderr())), None, None, true),
+                Sink::File(f, name, path) => (Box::new(Patient(f)), Some(name), path, false),
+            };
         Renderer {
             printer,
             out: Box::new(io::BufWriter::with_capacity(64 * 1024, out)),
             out_name,
+            out_path,
             trace_on_stderr,
             quiet: options.quiet,
             summary: options.summary,
@@ -263,7 +273,8 @@ impl Renderer {
 
     /// Drains the channel (batches of events) until every sender is gone, flushing whenever it
     /// runs dry.
-    pub fn run(mut self, rx: Receiver<Vec<Event>>, bell: &Doorbell) {
+    /// Returns whether every file named on the command line was written whole.
+    pub fn run(mut self, rx: Receiver<Vec<Event>>, bell: &Doorbell) -> bool {
         bell.answered_by(std::thread::current());
         // Whether anything came since the last nap: then nap again, else sleep until rung.
         let mut busy = false;
@@ -272,6 +283,7 @@ impl Renderer {
                 Ok(batch) => batch,
                 Err(TryRecvError::Disconnected) => break,
                 Err(TryRecvError::Empty) => {
+                    self.write_held(false);
                     self.flush();
                     bell.dozing(busy);
                     match rx.try_recv() {
@@ -295,15 +307,9 @@ impl Renderer {
                 }
             };
             busy = true;
-            for ev in &batch {
-                self.render(ev);
-            }
+            self.render_all(&batch);
         }
-        self.finish();
-        self.flush();
-        if let Some(p) = self.pictures.take() {
-            p.write();
-        }
+        self.close_all()
     }
 
     fn render(&mut self, ev: &Event) {
@@ -357,9 +363,9 @@ impl Renderer {
         if self.printer.note(ev, note, &mut self.line) == Chatter::Stream {
             return self.write_line();
         }
-        // Chatter goes to stderr; keep it in order with trace lines written there.
+        // Chatter goes to stderr: where the trace goes too, it is a line of the trace.
         if self.trace_on_stderr {
-            self.flush();
+            return self.write_line();
         }
         let _ = Patient(io::stderr()).write_all(self.line.as_bytes());
     }
@@ -402,13 +408,69 @@ impl Renderer {
     }
 
     /// Reports a broken output once; tracing goes on so the traced command is not disturbed.
+    /// A -o file is an error for sigtrace's status, and what was written of it is removed.
     fn fail(&mut self, e: io::Error) {
         self.broken = true;
+        let why = crate::text::error_text(&e);
+        let Some(name) = &self.out_name else {
+            let _ = writeln!(
+                Patient(io::stderr()),
+                "sigtrace: writing the trace to stderr: {why}; the trace stops here, the command runs on",
+            );
+            return;
+        };
+        let removed = match self.out_path.as_ref().map(std::fs::remove_file) {
+            Some(Ok(())) => " (removed)",
+            _ => "",
+        };
         let _ = writeln!(
             Patient(io::stderr()),
-            "sigtrace: writing the trace to {}: {}; the trace stops here, the command runs on",
-            self.out_name,
-            crate::text::error_text(&e)
+            "sigtrace: {name}: {why}; the trace stops here{removed}, the command runs on",
         );
+    }
+
+    /// Whether every file named on the command line was written whole.
+    fn written(&self) -> bool {
+        !(self.broken && self.out_name.is_some())
+    }
+
+    /// Nothing more comes for now: an open syscall line is written (`Printer::idle`).
+    fn write_held(&mut self, whole: bool) {
+        self.line.clear();
+        self.printer.idle(whole, &mut self.line);
+        self.write_line();
+    }
+
+    fn render_all(&mut self, batch: &[Event]) {
+        for ev in batch {
+            self.render(ev);
+        }
+    }
+
+    /// After the last event: the table, the flush, the pictures. False when a file named on
+    /// the command line could not be written.
+    fn close_all(mut self) -> bool {
+        self.write_held(true);
+        self.finish();
+        self.flush();
+        let pictures = self.pictures.take().is_none_or(pictures::Pictures::write);
+        self.written() && pictures
+    }
+}
+
+/// On the tracer's thread: each batch written at once.
+impl crate::channel::Consumer for Renderer {
+    fn take(&mut self, batch: &[Event]) {
+        self.render_all(batch);
+        self.flush();
+    }
+
+    fn idle(&mut self) {
+        self.write_held(true);
+        self.flush();
+    }
+
+    fn close(self: Box<Self>) -> bool {
+        self.close_all()
     }
 }

@@ -5,12 +5,78 @@ use crate::event::Event;
 use crate::verdict::Verdict;
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// A file to write at the end, with its name as error messages show it.
+/// A file to write at the end: written beside its place (`temp`) and renamed there once whole,
+/// so that a failure leaves no partial file; a device or pipe is written in place.
 struct Target {
     file: File,
+    /// `--report NAME`, as error lines show it.
     name: String,
+    path: PathBuf,
+    /// The file being written, until it is renamed to `path` (removed if it never is).
+    temp: Option<PathBuf>,
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+}
+
+/// Opens the file to write now, so that a bad path is an error before anything is traced.
+fn create(path: Option<&Path>, option: &str) -> Result<Option<Target>, String> {
+    let Some(path) = path else { return Ok(None) };
+    let name = format!("{option} {}", crate::text::escape(&path.to_string_lossy()));
+    let fail = |e: std::io::Error| format!("{name}: {}", crate::text::error_text(&e));
+    // A link is replaced where it points, not by the new file.
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+        let file = File::create(&path).map_err(fail)?;
+        return Ok(Some(Target {
+            file,
+            name,
+            path,
+            temp: None,
+        }));
+    }
+    let mut temp = path.clone().into_os_string();
+    temp.push(format!(".sigtrace-{}.tmp", std::process::id()));
+    let temp = PathBuf::from(temp);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .map_err(fail)?;
+    Ok(Some(Target {
+        file,
+        name,
+        path,
+        temp: Some(temp),
+    }))
+}
+
+impl Target {
+    /// Writes the file whole, then puts it in place; false after a failure, said on stderr.
+    fn write(mut self, what: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>) -> bool {
+        let written = (|| {
+            let mut out = BufWriter::with_capacity(256 * 1024, &self.file);
+            what(&mut out)?;
+            out.into_inner().map_err(|e| e.into_error())?;
+            match self.temp.take() {
+                Some(temp) => std::fs::rename(&temp, &self.path).inspect_err(|_| {
+                    self.temp = Some(temp);
+                }),
+                None => Ok(()),
+            }
+        })();
+        if let Err(e) = &written {
+            crate::msg::warn(&format!("{}: {}", self.name, crate::text::error_text(e)));
+        }
+        written.is_ok()
+    }
 }
 
 pub struct Pictures {
@@ -19,24 +85,14 @@ pub struct Pictures {
     perfetto: Option<Target>,
 }
 
-/// Creates (truncates) a file now, so that a bad path is an error before anything is traced.
-fn create(path: Option<&Path>) -> Result<Option<Target>, String> {
-    let Some(path) = path else { return Ok(None) };
-    let name = crate::text::escape(&path.to_string_lossy());
-    match File::create(path) {
-        Ok(file) => Ok(Some(Target { file, name })),
-        Err(e) => Err(format!("{name}: {}", crate::text::error_text(&e))),
-    }
-}
-
 impl Pictures {
     /// None when neither file was asked for; Err(`<path>: <why>`) when one cannot be created.
     pub fn open(
         report: Option<&Path>,
         perfetto: Option<&Path>,
     ) -> Result<Option<Pictures>, String> {
-        let report = create(report)?;
-        let perfetto = create(perfetto)?;
+        let report = create(report, "--report")?;
+        let perfetto = create(perfetto, "--perfetto")?;
         if report.is_none() && perfetto.is_none() {
             return Ok(None);
         }
@@ -55,20 +111,16 @@ impl Pictures {
         self.collector.verdict(v);
     }
 
-    /// Writes both files; a failure is one line on stderr (the trace itself is done).
-    pub fn write(self) {
+    /// Writes both files; false when one could not be written (said on stderr; nothing of it
+    /// is left).
+    pub fn write(self) -> bool {
         let trace = self.collector.finish();
-        if let Some(t) = self.report {
-            let mut out = BufWriter::with_capacity(256 * 1024, t.file);
-            if let Err(e) = super::report::write(&trace, &mut out) {
-                crate::msg::warn(&format!("{}: {}", t.name, crate::text::error_text(&e)));
-            }
-        }
-        if let Some(t) = self.perfetto {
-            let mut out = BufWriter::with_capacity(256 * 1024, t.file);
-            if let Err(e) = super::perfetto::write(&trace, &mut out) {
-                crate::msg::warn(&format!("{}: {}", t.name, crate::text::error_text(&e)));
-            }
-        }
+        let report = self
+            .report
+            .is_none_or(|t| t.write(|out| super::report::write(&trace, out)));
+        let perfetto = self
+            .perfetto
+            .is_none_or(|t| t.write(|out| super::perfetto::write(&trace, out)));
+        report && perfetto
     }
 }

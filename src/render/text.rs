@@ -28,10 +28,13 @@ pub struct TextFormat {
     /// The summary table ends the trace (-f, -c).
     table: bool,
     last: Option<Instant>,
-    /// The task whose syscall line is still open (entry printed, exit not yet), and that
-    /// line's length so far.
+    /// The task whose syscall line is still open (entry seen, exit not yet), the part of that
+    /// line not written yet, and the length of the part written.
     open: Option<(i32, u32)>,
+    pending: String,
     col: usize,
+    /// How many tasks were traced at the open line's entry.
+    ntasks: usize,
 }
 
 /// strace pads a syscall's `= result` to this column.
@@ -50,7 +53,9 @@ impl TextFormat {
             table: o.summary != super::Summary::None,
             last: None,
             open: None,
+            pending: String::new(),
             col: 0,
+            ntasks: 0,
         }
     }
 
@@ -95,7 +100,11 @@ impl TextFormat {
         if let EventKind::SyscallEntry(call) = &ev.kind {
             args::entry(&spec(call.nr), call, self.clk_tck, out);
             self.open = Some((ev.tid, call.nr));
-            self.col = out.len() - start;
+            self.pending.clear();
+            self.pending.push_str(&out[start..]);
+            out.truncate(start);
+            self.col = 0;
+            self.ntasks = ev.ntasks;
             return true;
         }
         self.body(ev, start, out);
@@ -189,7 +198,10 @@ impl TextFormat {
     fn resume(&mut self, ev: &Event, nr: u32, out: &mut String) -> usize {
         if self.open == Some((ev.tid, nr)) {
             self.open = None;
-            return out.len();
+            let start = out.len();
+            out.push_str(&self.pending);
+            self.pending.clear();
+            return start;
         }
         self.close_open(out);
         let start = out.len();
@@ -199,11 +211,29 @@ impl TextFormat {
         start
     }
 
-    fn close_open(&mut self, out: &mut String) {
+    /// Ends the open syscall line with ` <unfinished ...>`, if any: another line comes first.
+    pub fn close_open(&mut self, out: &mut String) {
         if self.open.take().is_some() {
+            out.push_str(&self.pending);
+            self.pending.clear();
             out.push_str(" <unfinished ...>\n");
             self.col = 0;
         }
+    }
+
+    /// Nothing more to write for now (the tracer waits for the next stop): the open syscall
+    /// line is written so far, as strace writes it; with `whole`, where another traced task
+    /// may write in the meantime, it is ended with ` <unfinished ...>` instead.
+    pub fn idle(&mut self, whole: bool, out: &mut String) {
+        if self.open.is_none() {
+            return;
+        }
+        if whole && self.ntasks > 1 {
+            return self.close_open(out);
+        }
+        self.col += self.pending.len();
+        out.push_str(&self.pending);
+        self.pending.clear();
     }
 
     /// `) `, spaces up to column 40, `= `.
@@ -321,6 +351,10 @@ impl super::Printer for TextFormat {
     }
 
     fn note(&mut self, ev: &Event, n: &Note, out: &mut String) -> super::Chatter {
+        // Chatter goes to stderr: where the trace goes too, it never lands inside a line.
+        if !self.to_file {
+            self.close_open(out);
+        }
         note(ev, n, out);
         super::Chatter::Stderr
     }
@@ -330,6 +364,10 @@ impl super::Printer for TextFormat {
 
     fn ends_with_table(&self) -> bool {
         self.table
+    }
+
+    fn idle(&mut self, whole: bool, out: &mut String) {
+        TextFormat::idle(self, whole, out);
     }
 }
 

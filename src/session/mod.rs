@@ -1,7 +1,7 @@
 //! One run of sigtrace: the tracer on this thread, the renderer and signal threads, the channel between them, the exit status.
 mod signals;
 
-use crate::channel::Doorbell;
+use crate::channel::{Doorbell, Outlet};
 use crate::cli::{self, Config, Parsed, Target};
 use crate::event::Event;
 use crate::msg::warn;
@@ -40,7 +40,17 @@ fn run(config: Config) -> Result<i32, Failure> {
     let mut plan = Plan::new(&config)?;
     let saved = sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
     let control = Arc::new(tracer::Control::default());
-    let (mut tracer, rx, bell) = tracer(&config, &plan, control.clone());
+    let setup = tracer::Setup {
+        follow: config.follow,
+        options: plan.options,
+        trace: config.trace,
+        mode: plan.mode,
+        stacks: config.stacks,
+    };
+    let options = plan::print_options(&config);
+    let renderer = render::Renderer::new(plan::printer(&config, &options), plan.sink, &options)
+        .with_pictures(plan.pictures.take());
+    let (mut tracer, renderer) = tracer(setup, control.clone(), renderer, plan.inline);
     let (kernel, senders) = crate::kernel::source(config.kernel_record, tracer.targets());
     tracer.add_source(kernel);
     tracer.use_senders(senders);
@@ -49,14 +59,11 @@ fn run(config: Config) -> Result<i32, Failure> {
     let held = plan
         .launch
         .take()
-        .map(|cmd| spawn(cmd, plan.options, &saved))
-        .transpose()?;
+        .map(|cmd| cmd.and_then(|cmd| spawn(cmd, plan.options, &saved)));
     // The renderer and the signal thread run before anything is attached: attaching queues
     // events (a bounded channel), and a SIGINT must be taken while attaching thousands of pids.
-    let options = plan::print_options(&config);
-    let renderer = render::Renderer::new(plan::printer(&config, &options), plan.sink, &options)
-        .with_pictures(plan.pictures.take());
-    let render_thread = std::thread::spawn(move || renderer.run(rx, &bell));
+    let render_thread =
+        renderer.map(|(renderer, rx, bell)| std::thread::spawn(move || renderer.run(rx, &bell)));
     signals::spawn_signal_thread(control);
     if let Target::Attach(pids) = &config.target
         && let Err(msg) = tracer.attach_all(pids)
@@ -65,9 +72,18 @@ fn run(config: Config) -> Result<i32, Failure> {
     }
 
     let mut shown = String::new();
-    if let Some((child, name)) = held {
-        tracer.adopt_launched(child);
-        shown = name;
+    match held {
+        Some(Ok((child, name))) => {
+            tracer.adopt_launched(child);
+            shown = name;
+        }
+        // The output ends as when the command cannot be executed: an end event with the error.
+        Some(Err((msg, status))) => {
+            tracer.end(status, Some(msg.clone()));
+            let failure = ended_early(tracer, render_thread, (msg, status));
+            return json_on_stderr(&config, Err(failure));
+        }
+        None => {}
     }
     let result = tracer.run();
     let killed = match (&result, &config.target) {
@@ -79,38 +95,56 @@ fn run(config: Config) -> Result<i32, Failure> {
         Ok(s) => tracer.end(*s, None),
         Err((msg, s)) => tracer.end(*s, Some(msg.clone())),
     }
-    tracer.close_output();
-    let _ = render_thread.join();
+    let written = close(&mut tracer, render_thread);
     if let Some(sig) = killed {
         reraise(tracer, sig);
     }
     match status {
-        // A JSON stream on stderr says it in its end event, and nothing but JSON goes there.
+        // A file named on the command line that could not be written (said already) fails a
+        // run that would have succeeded.
+        Ok(0) if !written => Ok(1),
+        status => json_on_stderr(&config, status),
+    }
+}
+
+/// A JSON stream on stderr says a failure in its end event, and nothing but JSON goes there.
+fn json_on_stderr(config: &Config, status: Result<i32, Failure>) -> Result<i32, Failure> {
+    match status {
         Err((_, s)) if config.json && config.output.is_none() => Ok(s),
         status => status,
     }
 }
 
-/// The tracer, with the channel's receiving end and its doorbell for the renderer.
+/// A renderer thread to start, with its end of the channel and its doorbell.
+type RenderThread = (render::Renderer, Receiver<Vec<Event>>, Arc<Doorbell>);
+
+/// The tracer, and the renderer's thread to start: where the output is shared with the traced
+/// programs (`inline`), the renderer runs on the tracer's thread instead, writing before
+/// each resume.
 fn tracer(
-    config: &Config,
-    plan: &Plan,
+    setup: tracer::Setup,
     control: Arc<tracer::Control>,
-) -> (Tracer, Receiver<Vec<Event>>, Arc<Doorbell>) {
-    let (tx, rx) = crossbeam_channel::bounded(tracer::CHANNEL);
+    renderer: render::Renderer,
+    inline: bool,
+) -> (Tracer, Option<RenderThread>) {
+    if inline {
+        let out = Outlet::Inline(Box::new(renderer));
+        return (Tracer::new(setup, control, out), None);
+    }
+    let (tx, rx) = crossbeam_channel::bounded(crate::channel::CHANNEL);
     let bell = Arc::new(Doorbell::default());
-    let setup = tracer::Setup {
-        follow: config.follow,
-        options: plan.options,
-        trace: config.trace,
-        mode: plan.mode,
-        stacks: config.stacks,
-    };
-    let output = tracer::Output {
+    let out = Outlet::Thread {
         tx,
         bell: bell.clone(),
     };
-    (Tracer::new(setup, control, output), rx, bell)
+    (Tracer::new(setup, control, out), Some((renderer, rx, bell)))
+}
+
+/// Ends the output; false when a file named on the command line could not be written.
+fn close(tracer: &mut Tracer, render_thread: Option<std::thread::JoinHandle<bool>>) -> bool {
+    let inline = tracer.close_output();
+    let thread = render_thread.is_none_or(|t| t.join().unwrap_or(false));
+    inline && thread
 }
 
 /// As strace does: the command's parent sees the death by signal it would have seen. The
@@ -124,11 +158,10 @@ fn reraise(tracer: Tracer, sig: crate::signal::Signal) {
 /// A failure after the renderer started: it ends before the error line is written.
 fn ended_early(
     mut tracer: Tracer,
-    render_thread: std::thread::JoinHandle<()>,
+    render_thread: Option<std::thread::JoinHandle<bool>>,
     failure: Failure,
 ) -> Failure {
-    tracer.close_output();
-    let _ = render_thread.join();
+    close(&mut tracer, render_thread);
     failure
 }
 

@@ -14,7 +14,6 @@ use crate::signal::Signal;
 use crate::source::Upto;
 use crate::sys::Tid;
 use crate::syscalls::{NR_EXECVE, NR_EXECVEAT, SyscallSet};
-use crossbeam_channel::Sender;
 use launch::Launch;
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -22,10 +21,7 @@ use std::sync::{Arc, Mutex};
 pub use syscalls::watched;
 use tasks::Task;
 
-/// Events handed to the renderer at once at most (a storm never blocks to flush them).
-const BATCH: usize = 256;
-/// Batches the channel holds.
-pub const CHANNEL: usize = 16;
+use crate::channel::{BATCH, Outlet};
 
 /// Control signals sigtrace itself received, handed from the signal thread to the tracer.
 #[derive(Default)]
@@ -106,8 +102,7 @@ pub struct Tracer {
     procs: procs::Procs,
     control: Arc<Control>,
     /// None once the output is closed (`close_output`): events are dropped from then on.
-    tx: Option<Sender<Vec<Event>>>,
-    bell: Arc<crate::channel::Doorbell>,
+    out: Option<Outlet>,
     /// Events not yet handed to the renderer.
     batch: Vec<Event>,
     /// Events stay in `batch` whatever its length (while attaching).
@@ -144,14 +139,8 @@ pub struct Setup {
     pub stacks: bool,
 }
 
-/// Where the tracer's events go: the channel to the renderer and its doorbell.
-pub struct Output {
-    pub tx: Sender<Vec<Event>>,
-    pub bell: Arc<crate::channel::Doorbell>,
-}
-
 impl Tracer {
-    pub fn new(setup: Setup, control: Arc<Control>, output: Output) -> Tracer {
+    pub fn new(setup: Setup, control: Arc<Control>, out: Outlet) -> Tracer {
         let Setup {
             follow,
             options,
@@ -159,7 +148,6 @@ impl Tracer {
             mode,
             stacks,
         } = setup;
-        let Output { tx, bell } = output;
         Tracer {
             tasks: HashMap::new(),
             ahead_of_parent: HashSet::new(),
@@ -175,8 +163,7 @@ impl Tracer {
             mode,
             procs: procs::Procs::new(mode != SyscallMode::Off),
             control,
-            tx: Some(tx),
-            bell,
+            out: Some(out),
             batch: Vec::new(),
             holding: false,
             passed: Vec::new(),
@@ -244,17 +231,28 @@ impl Tracer {
     }
 
     /// Sends what is pending to the renderer and closes the channel; later events are dropped.
-    pub fn close_output(&mut self) {
+    /// False when the renderer, on this thread, could not write a file named on the command
+    /// line.
+    pub fn close_output(&mut self) -> bool {
         self.send_batch();
-        self.tx = None;
-        self.bell.ring_now();
+        self.out.take().is_none_or(Outlet::close)
     }
 
     /// Drops what is pending and closes the channel: nothing more is shown.
     pub fn discard_output(&mut self) {
         self.batch.clear();
-        self.tx = None;
-        self.bell.ring();
+        if let Some(out) = self.out.take() {
+            out.close();
+        }
+    }
+
+    /// Before a task runs again: with an inline output, its events are written now, before
+    /// the program can write its own output after them (a handler's line after its signal's).
+    fn write_before_resume(&mut self) {
+        if !self.batch.is_empty() && !self.holding && self.out.as_ref().is_some_and(Outlet::inline)
+        {
+            self.send_batch();
+        }
     }
 
     fn emit(&mut self, pid: Tid, tid: Tid, kind: EventKind) {
@@ -281,21 +279,12 @@ impl Tracer {
 
     fn send_batch(&mut self) {
         self.take_sources(Upto::Read);
-        let Some(tx) = &self.tx else {
+        let Some(out) = &mut self.out else {
             self.batch.clear();
             return;
         };
         if !self.batch.is_empty() {
-            // The renderer only goes away when sigtrace is ending anyway.
-            // A full batch, or a channel filling up while the renderer naps: wake it now
-            // rather than block in send until its nap ends.
-            let full = self.batch.len() >= BATCH || tx.len() >= CHANNEL / 2;
-            let _ = tx.send(std::mem::take(&mut self.batch));
-            if full {
-                self.bell.ring_now();
-            } else {
-                self.bell.ring();
-            }
+            out.send(std::mem::take(&mut self.batch));
         }
     }
 

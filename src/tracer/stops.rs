@@ -127,6 +127,9 @@ impl Tracer {
             return Ok(stop);
         }
         self.send_batch();
+        if let Some(out) = &mut self.out {
+            out.idle();
+        }
         let stop = sys::wait_any();
         self.spin.learn(start.elapsed());
         stop
@@ -238,6 +241,7 @@ impl Tracer {
     }
 
     pub(super) fn resume(&mut self, tid: Tid, how: Resume) {
+        self.write_before_resume();
         let Some(task) = self.tasks.get(&tid) else {
             return;
         };

@@ -1,0 +1,185 @@
+//! The output surface: whole lines on a terminal shared with the traced program, write failures, one file per output.
+mod common;
+use common::*;
+use regex::Regex;
+use std::process::Command;
+
+fn have(tool: &str) -> bool {
+    Command::new(tool).arg("--version").output().is_ok()
+}
+
+/// sigtrace on a pty (script(1)), its lines and the program's on the same terminal.
+fn on_a_terminal(flags: &str, args: &str) -> Vec<String> {
+    let cmd = format!(
+        "{} --color=never {flags} -- {} {args}",
+        env!("CARGO_BIN_EXE_sigtrace"),
+        prog("chatty").display()
+    );
+    let out = run(Command::new("script").args(["-q", "-e", "-c", &cmd, "/dev/null"]));
+    assert_eq!(out.code(), 0, "{}", out.stdout);
+    out.stdout.lines().map(|l| l.replace('\r', "")).collect()
+}
+
+/// Every line is whole: the program's own (`<<X>>`) alone on its line, chatter alone on its
+/// line; and the n-th handler line comes after the n-th signal line.
+fn assert_whole(lines: &[String], signals: usize) {
+    let text = lines.join("\n");
+    let own = Regex::new(r"^<<[A-Z]>>$").unwrap();
+    let chatter = Regex::new(r"^sigtrace: Process \d+ attached$").unwrap();
+    let syscall = Regex::new(r"(\) += .*|<unfinished \.\.\.>)$").unwrap();
+    let (mut delivered, mut handled) = (0, 0);
+    for l in lines {
+        assert!(
+            !l.contains("<<") || own.is_match(l),
+            "the program's output inside a line: {l:?}\n{text}"
+        );
+        assert!(
+            !l.contains("Process ") || chatter.is_match(l),
+            "chatter inside a line: {l:?}\n{text}"
+        );
+        if l.contains("kill(") || l.contains("rt_sigreturn(") {
+            assert!(syscall.is_match(l), "a cut syscall line: {l:?}\n{text}");
+        }
+        delivered += l.contains("--- SIGUSR1 {") as usize;
+        if l == "<<H>>" {
+            handled += 1;
+            assert!(
+                handled <= delivered,
+                "a handler's output before its signal's line\n{text}"
+            );
+        }
+    }
+    assert_eq!((delivered, handled), (signals, signals), "{text}");
+}
+
+/// Whether script(1) is there; else the test is skipped.
+fn have_script() -> bool {
+    let there = have("script");
+    if !there {
+        skip("script(1) from util-linux is not installed");
+    }
+    there
+}
+
+#[test]
+fn lines_are_whole_and_before_the_programs_output_on_a_terminal() {
+    if !have_script() {
+        return;
+    }
+    for _ in 0..50 {
+        assert_whole(&on_a_terminal("", ""), 3);
+    }
+}
+
+#[test]
+fn chatter_never_lands_inside_a_line_with_f() {
+    if !have_script() {
+        return;
+    }
+    for _ in 0..50 {
+        let lines = on_a_terminal("-f -e trace=%signal,%process", "2");
+        assert_eq!(
+            lines.iter().filter(|l| l.ends_with(" attached")).count(),
+            2,
+            "{lines:?}"
+        );
+        assert_whole(&lines, 9);
+    }
+}
+
+/// Runs `sigtrace OPTION DIR/FILE -- PROG ARG` with an 8 KiB file system at DIR (a mount
+/// namespace of its own): sigtrace fails with status 1, says `OPTION DIR/FILE: No space left
+/// on device`, and leaves nothing in DIR.
+fn assert_nothing_left_on_a_full_fs(option: &str, file: &str, prog: &str, arg: &str) {
+    if !nix::unistd::geteuid().is_root() || !have("unshare") {
+        return skip("needs root and unshare(1) to mount a small file system");
+    }
+    let dir = tempdir("fullfs");
+    let (d, path) = (dir.display(), common::prog(prog));
+    let script = format!(
+        "mount -t tmpfs -o size=8k tmpfs {d} || exit 99; {} -q {option} {d}/{file} -- {} {arg} \
+         >/dev/null; echo status=$?; ls -A {d}",
+        env!("CARGO_BIN_EXE_sigtrace"),
+        path.display()
+    );
+    let out = run(Command::new("unshare").args(["-m", "sh", "-c", &script]));
+    if out.code() == 99 {
+        return skip("cannot mount a tmpfs here");
+    }
+    assert_eq!(out.stdout, "status=1\n", "{}", out.stderr);
+    let said = format!("sigtrace: {option} {d}/{file}: No space left on device");
+    assert!(out.stderr.contains(&said), "{}", out.stderr);
+}
+
+#[test]
+fn a_report_that_does_not_fit_is_an_error_and_no_file() {
+    assert_nothing_left_on_a_full_fs("--report", "r.html", "chatty", "");
+}
+
+#[test]
+fn a_trace_file_that_does_not_fit_is_an_error_and_removed() {
+    assert_nothing_left_on_a_full_fs("-o", "t.out", "storm", "3000");
+}
+
+#[test]
+fn a_full_device_fails_the_run_and_names_the_option() {
+    for (option, flags) in [
+        ("-o", vec!["-o", "/dev/full"]),
+        ("--report", vec!["-o", "/dev/null", "--report", "/dev/full"]),
+        (
+            "--perfetto",
+            vec!["-o", "/dev/null", "--perfetto", "/dev/full"],
+        ),
+    ] {
+        let out = run(sigtrace().args(&flags).arg("true"));
+        assert_eq!(out.code(), 1, "{option}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!(
+                "sigtrace: {option} /dev/full: No space left on device"
+            )),
+            "{}",
+            out.stderr
+        );
+    }
+    // The command's own failure stands.
+    let out = run(sigtrace().args(["-o", "/dev/full", "sh", "-c", "exit 3"]));
+    assert_eq!(out.code(), 3, "{}", out.stderr);
+}
+
+#[test]
+fn one_file_for_two_outputs_is_refused_before_anything_is_written() {
+    let dir = tempdir("samefile");
+    let ran = dir.join("ran");
+    let same = dir.join("same.out");
+    // The same file by another path.
+    let also = format!("../{}/same.out", dir.file_name().unwrap().to_string_lossy());
+    for (a, b) in [
+        ("-o", "--report"),
+        ("--report", "--perfetto"),
+        ("-o", "--perfetto"),
+    ] {
+        let out = run(sigtrace()
+            .current_dir(&dir)
+            .args([a, "same.out", b, &also, "touch"])
+            .arg(&ran));
+        assert_eq!(out.code(), 1, "{}", out.stderr);
+        assert_eq!(
+            out.stderr,
+            format!(
+                "sigtrace: {a} same.out and {b} {also}: the same file; give each output its own\n"
+            )
+        );
+        assert!(
+            !ran.exists() && !same.exists(),
+            "something ran or was written"
+        );
+    }
+    // An existing file is known by its inode, whatever the path; a device may be shared.
+    std::fs::write(&same, "").unwrap();
+    let out = run(sigtrace()
+        .current_dir(&dir)
+        .args(["-o", "same.out", "--report", &also, "true"]));
+    assert_eq!(out.code(), 1, "{}", out.stderr);
+    let out = run(sigtrace().args(["-o", "/dev/null", "--report", "/dev/null", "true"]));
+    assert_eq!(out.code(), 0, "{}", out.stderr);
+}
