@@ -96,9 +96,19 @@ pub fn sender(pid: i32, chain: bool) -> Option<Sender> {
         uid: uid(pid),
         comm,
         cmdline: cmdline(pid).unwrap_or_default(),
+        exe: exe(pid),
         ancestry: if chain { ancestry(ppid) } else { Vec::new() },
-        ..Sender::default()
+        exited: None,
     })
+}
+
+/// The program it runs (/proc/PID/exe; empty where unreadable: a kernel thread, another
+/// user's process without ptrace rights).
+pub fn exe(pid: i32) -> Vec<u8> {
+    use std::os::unix::ffi::OsStringExt;
+    fs::read_link(format!("/proc/{pid}/exe"))
+        .map(|p| p.into_os_string().into_vec())
+        .unwrap_or_default()
 }
 
 /// argv joined with spaces (empty for a zombie or a kernel thread).

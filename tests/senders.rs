@@ -422,3 +422,56 @@ fn text_and_json_name_senders_alike() {
         }
     }
 }
+
+/// Without the kernel's record (sigtrace as nobody), a `kill` gone before sigtrace could read
+/// it is named by its pid and uid, and the verdict says once what would have named it.
+#[test]
+fn unprivileged_a_gone_sender_says_once_what_would_name_it() {
+    use std::os::unix::fs::PermissionsExt;
+    if !nix::unistd::geteuid().is_root() {
+        skip("needs root to become nobody");
+        return;
+    }
+    let dir = tempdir("nobody");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (file, count) = (dir.join("t.txt"), dir.join("count"));
+    let tracer = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_sigtrace"))
+        .arg("-o")
+        .arg(&file)
+        .arg(prog("termcount"))
+        .args([count.to_str().unwrap(), "2"])
+        .spawn()
+        .unwrap();
+    let _guard = KillOnDrop(tracer.id());
+    let mut target = 0;
+    wait_for("the traced handler", || {
+        target = find_process(tracer.id(), &prog("termcount"));
+        target != 0 && tracer_of(target) != 0 && catches(target, libc::SIGTERM)
+    });
+    let st = tracer_of(target);
+    let mut kills = Vec::new();
+    for i in 1..=2 {
+        // sigtrace is held stopped while the kill runs and is reaped: it is gone when read.
+        signal(st, SIGSTOP);
+        wait_for("sigtrace to stop", || state(st) == 'T');
+        kills.push(kill("-TERM", target));
+        wait_for("the delivery to wait", || state(target) == 't');
+        signal(st, SIGCONT);
+        wait_for("the handler to count it", || {
+            std::fs::read_to_string(&count).is_ok_and(|c| c.trim() == i.to_string())
+        });
+    }
+    finish(tracer, "sigtrace as nobody");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let line = verdict_line(&text);
+    assert!(
+        line.contains(&format!(
+            "from {} (uid 0; exited before it could be read)",
+            kills[1]
+        )),
+        "{line}"
+    );
+    assert_eq!(line.matches("would name it").count(), 1, "{line}");
+}

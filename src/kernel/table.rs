@@ -47,6 +47,7 @@ impl Proc for ProcFs {
         Some(Entry {
             ppid,
             comm,
+            exe: crate::procfs::exe(pid),
             uid: crate::procfs::uid(pid),
             ..Entry::default()
         })
