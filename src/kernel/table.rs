@@ -7,6 +7,9 @@ use std::time::Duration;
 /// Ended processes kept for the senders and parent chains still to describe, at most: a
 /// signal is described when its record is read or at its delivery, milliseconds after.
 pub const ENDED_MAX: usize = 4096;
+/// Live processes held before those /proc no longer shows are dropped (their exit record
+/// lost with a full ring); then again each time the count doubles.
+pub const LIVE_SWEEP: usize = 65536;
 /// Steps of a parent chain, at most.
 const CHAIN_MAX: usize = 32;
 /// A comm's bytes at most (TASK_COMM_LEN, its NUL left out).
@@ -36,6 +39,8 @@ pub trait Proc {
     fn read(&self, pid: i32) -> Option<Entry>;
     /// A live process's argv, joined with spaces.
     fn cmdline(&self, pid: i32) -> Option<Vec<u8>>;
+    /// Whether process `pid` exists.
+    fn exists(&self, pid: i32) -> bool;
 }
 
 /// /proc itself.
@@ -56,6 +61,10 @@ impl Proc for ProcFs {
     fn cmdline(&self, pid: i32) -> Option<Vec<u8>> {
         crate::procfs::cmdline(pid)
     }
+
+    fn exists(&self, pid: i32) -> bool {
+        crate::procfs::exists(pid)
+    }
 }
 
 pub struct Table<P: Proc = ProcFs> {
@@ -66,6 +75,8 @@ pub struct Table<P: Proc = ProcFs> {
     proc: P,
     /// sigtrace's pid: a parent chain stops there (it is no news that sigtrace launched it).
     me: i32,
+    /// How many live processes are held before the next sweep.
+    sweep_at: usize,
 }
 
 impl<P: Proc> Table<P> {
@@ -76,6 +87,7 @@ impl<P: Proc> Table<P> {
             order: VecDeque::new(),
             proc,
             me,
+            sweep_at: LIVE_SWEEP,
         }
     }
 
@@ -117,6 +129,11 @@ impl<P: Proc> Table<P> {
             sent_ns: None,
         };
         self.live.insert(pid, child);
+        if self.live.len() >= self.sweep_at {
+            let proc = &self.proc;
+            self.live.retain(|&pid, _| proc.exists(pid));
+            self.sweep_at = LIVE_SWEEP.max(2 * self.live.len());
+        }
     }
 
     /// Process `pid` exec'd `program`: the kernel names it after the program's file.
@@ -238,6 +255,9 @@ mod tests {
         fn cmdline(&self, pid: i32) -> Option<Vec<u8>> {
             self.0.get(&pid).map(|(_, c)| c.as_bytes().to_vec())
         }
+        fn exists(&self, pid: i32) -> bool {
+            self.0.contains_key(&pid)
+        }
     }
 
     fn proc_with(list: &[(i32, i32, &str, &'static str)]) -> Fake {
@@ -336,5 +356,10 @@ mod tests {
         assert_eq!(t.len(), (4, ENDED_MAX));
         assert!(t.describe(1000, 5).is_none(), "the oldest forgotten");
         assert_eq!(t.describe(999, 5), None, "unknown to the table and /proc");
+        // Processes whose end was never read (lost with a full ring) go when /proc has none.
+        for pid in 100_000..100_000 + LIVE_SWEEP as i32 {
+            t.forked(7, 11, pid, b"x".to_vec());
+        }
+        assert!(t.len().0 < 10, "{:?}", t.len());
     }
 }
