@@ -81,6 +81,12 @@ struct Args {
     /// Print the man page or a shell completion script, then exit
     #[arg(long = "generate", value_name = "WHAT", value_parser = ["man", "bash", "zsh", "fish"], exclusive = true)]
     generate: Option<String>,
+    /// Put VAR=VAL in the command's environment, or remove VAR from it (repeatable), as strace
+    #[arg(short = 'E', long = "env", value_name = "VAR[=VAL]")]
+    env: Vec<OsString>,
+    /// Kill every traced process if sigtrace itself dies (PTRACE_O_EXITKILL), as strace 6.x
+    #[arg(long = "kill-on-exit")]
+    kill_on_exit: bool,
     /// No trace lines: only the table of every traced process and how it ended, at the end
     #[arg(short = 'c', long = "summary-only")]
     summary_only: bool,
@@ -115,6 +121,10 @@ pub struct Config {
     pub quiet: bool,
     /// -qq: no `+++ exited with N +++` lines either.
     pub quiet_exits: bool,
+    /// -E VAR=VAL / -E VAR: the command's environment changed so.
+    pub env: Vec<OsString>,
+    /// --kill-on-exit: the traced processes die with sigtrace.
+    pub kill_on_exit: bool,
     /// -c: the verdict table (with --json: verdict and end events) and nothing else.
     pub summary_only: bool,
     pub json: bool,
@@ -213,6 +223,8 @@ fn config(args: Args) -> Result<Config, String> {
         kernel_record: !args.no_kernel_record,
         quiet: args.quiet > 0,
         quiet_exits: args.quiet > 1,
+        env: args.env,
+        kill_on_exit: args.kill_on_exit,
         summary_only: args.summary_only,
         json: args.json,
         stacks: args.stacks,

@@ -7,9 +7,9 @@ use crate::sys;
 use crate::syscalls::{NR_CLONE, NR_CLONE3, NR_EXECVE};
 use crate::text::{error_text, escape_bytes_cut};
 use crate::tracer::SyscallMode;
-use std::ffi::{CString, OsString};
+use std::ffi::{CString, OsStr, OsString};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 /// A failure before tracing starts: the line to print, and sigtrace's exit status.
@@ -28,12 +28,10 @@ pub struct Plan {
     pub launch: Option<Result<Command, Failure>>,
 }
 
-/// The command to launch: its resolved path, argv, name as shown, and its seccomp filter.
+/// The command to launch, and its name as shown.
 pub struct Command {
-    pub path: CString,
-    pub argv: Vec<CString>,
+    pub exec: sys::Exec,
     pub shown: String,
-    pub filter: Option<Vec<libc::sock_filter>>,
 }
 
 impl Plan {
@@ -51,7 +49,7 @@ impl Plan {
         };
         Ok(Plan {
             mode,
-            options: options(config.follow, mode),
+            options: options(config.follow, mode, config.kill_on_exit),
             sink,
             inline,
             pictures,
@@ -186,15 +184,51 @@ fn command(argv: &[OsString], config: &Config, mode: SyscallMode) -> Result<Comm
     // clone and clone3 always stop: a CLONE_UNTRACED child is made traced (tracer/syscalls.rs).
     stops.insert(NR_CLONE);
     stops.insert(NR_CLONE3);
-    Ok(Command {
+    let exec = sys::Exec {
         path: cstring(path.as_os_str().as_bytes())?,
         argv: argv
             .iter()
             .map(|a| cstring(a.as_bytes()))
             .collect::<Result<_, _>>()?,
-        shown: shown(argv[0].as_bytes()),
         filter: (mode == SyscallMode::Seccomp).then(|| seccomp::program(&seccomp::filter(&stops))),
+        env: environment(&config.env)?,
+    };
+    Ok(Command {
+        exec,
+        shown: shown(argv[0].as_bytes()),
     })
+}
+
+/// sigtrace's environment with -E's changes, as strace makes them: `VAR=VAL` sets VAR,
+/// `VAR` removes it; None when there are none.
+fn environment(changes: &[OsString]) -> Result<Option<Vec<CString>>, Failure> {
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    let mut env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    for change in changes {
+        let bytes = change.as_bytes();
+        let (var, val) = match bytes.iter().position(|&b| b == b'=') {
+            Some(i) => (&bytes[..i], Some(&bytes[i + 1..])),
+            None => (bytes, None),
+        };
+        if var.is_empty() {
+            return Err((format!("-E {}: no variable name", shown(bytes)), 1));
+        }
+        env.retain(|(k, _)| k.as_bytes() != var);
+        if let Some(val) = val {
+            env.push((OsStr::from_bytes(var).into(), OsStr::from_bytes(val).into()));
+        }
+    }
+    env.into_iter()
+        .map(|(k, v)| {
+            let mut kv = k.into_vec();
+            kv.push(b'=');
+            kv.extend(v.into_vec());
+            CString::new(kv).map_err(|_| ("-E: a value may not contain NUL bytes".to_string(), 1))
+        })
+        .collect::<Result<_, _>>()
+        .map(Some)
 }
 
 fn resolve(cmd: &OsString) -> Result<PathBuf, Failure> {
@@ -225,7 +259,7 @@ fn is_executable(p: &Path) -> bool {
 /// The ptrace options for every tracee. A seccomp filter (only with -f) makes the command die
 /// with sigtrace rather than run on with a filter whose RET_TRACE fails its syscalls with ENOSYS
 /// when no tracer is there.
-fn options(follow: bool, mode: SyscallMode) -> i32 {
+fn options(follow: bool, mode: SyscallMode, kill_on_exit: bool) -> i32 {
     // No PTRACE_O_TRACEEXIT: a stop more per task, for nothing the exit status does not tell.
     let mut o = sys::opt::TRACESYSGOOD | sys::opt::TRACECLONE | sys::opt::TRACEEXEC;
     if follow {
@@ -233,6 +267,9 @@ fn options(follow: bool, mode: SyscallMode) -> i32 {
     }
     if mode == SyscallMode::Seccomp {
         o |= sys::opt::TRACESECCOMP | sys::opt::EXITKILL;
+    }
+    if kill_on_exit {
+        o |= sys::opt::EXITKILL;
     }
     o
 }

@@ -407,16 +407,17 @@ fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
 /// With `filter`, the child installs it as a seccomp filter just before exec (setting
 /// no_new_privs first when it lacks CAP_SYS_ADMIN); if that fails it execs unfiltered and the
 /// tracer notices (`has_seccomp_filter`).
-pub fn spawn_held(
-    path: &CString,
-    argv: &[CString],
-    saved: &SavedSignals,
-    options: i32,
-    filter: Option<&[libc::sock_filter]>,
-) -> io::Result<HeldChild> {
-    let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
-    ptrs.push(std::ptr::null());
-    let insns = filter.unwrap_or(&[]);
+pub fn spawn_held(cmd: &Exec, saved: &SavedSignals, options: i32) -> io::Result<HeldChild> {
+    let nul_ended = |v: &[CString]| -> Vec<*const libc::c_char> {
+        v.iter()
+            .map(|a| a.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect()
+    };
+    let ptrs = nul_ended(&cmd.argv);
+    let envp = cmd.env.as_deref().map(nul_ended);
+    let path = &cmd.path;
+    let insns = cmd.filter.as_deref().unwrap_or(&[]);
     let prog = libc::sock_fprog {
         len: insns.len() as u16,
         filter: insns.as_ptr() as *mut libc::sock_filter,
@@ -435,6 +436,7 @@ pub fn spawn_held(
                 prog: &prog,
                 path,
                 argv: &ptrs,
+                envp: envp.as_deref(),
             };
             // SAFETY: as above; `child` holds only what was prepared before the fork.
             unsafe { child.exec() }
@@ -454,6 +456,15 @@ pub fn spawn_held(
     })
 }
 
+/// What `spawn_held` executes: the resolved path, argv, the seccomp filter to install, and the
+/// environment when it is not sigtrace's own.
+pub struct Exec {
+    pub path: CString,
+    pub argv: Vec<CString>,
+    pub filter: Option<Vec<libc::sock_filter>>,
+    pub env: Option<Vec<CString>>,
+}
+
 /// The forked child's side of `spawn_held`, all prepared before the fork.
 struct Child<'a> {
     go: OwnedFd,
@@ -462,6 +473,8 @@ struct Child<'a> {
     prog: &'a libc::sock_fprog,
     path: &'a CString,
     argv: &'a [*const libc::c_char],
+    /// The environment when it is not sigtrace's (-E).
+    envp: Option<&'a [*const libc::c_char]>,
 }
 
 impl Child<'_> {
@@ -498,7 +511,10 @@ impl Child<'_> {
                     set(self.prog);
                 }
             }
-            libc::execv(self.path.as_ptr(), self.argv.as_ptr());
+            match self.envp {
+                Some(envp) => libc::execve(self.path.as_ptr(), self.argv.as_ptr(), envp.as_ptr()),
+                None => libc::execv(self.path.as_ptr(), self.argv.as_ptr()),
+            };
             let _ = write_i32(&self.exec_error, *libc::__errno_location());
             libc::_exit(127);
         }

@@ -294,6 +294,9 @@ fn sigtrace_killed_in_launch_mode_does_what_the_readme_says() {
         (&[][..], true),
         (&["-e", "trace=none"][..], true),
         (&["-f", "--no-seccomp"][..], true),
+        // --kill-on-exit: the command dies with sigtrace whatever the mode, as strace 6.x's.
+        (&["--kill-on-exit"][..], false),
+        (&["-f", "--no-seccomp", "--kill-on-exit"][..], false),
     ] {
         let (mut tracer, target, _file) = launch_ready(flags, &prog("waiter"), &["sleep"], |p| {
             catches(p, libc::SIGUSR2)

@@ -231,3 +231,27 @@ fn a_senders_command_line_is_shown_once() {
         "{text}"
     );
 }
+
+#[test]
+fn env_changes_the_commands_environment_as_strace_does() {
+    // The execve line counts the variables; the command prints what it got.
+    same_addresses();
+    let flags = [
+        "-E",
+        "SIGTRACE_TEST_SET=1",
+        "-E",
+        "HOME",
+        "-E",
+        "PATH=/bin:/usr/bin",
+    ];
+    let script = "echo \"${SIGTRACE_TEST_SET-unset} ${HOME-unset} $PATH\"";
+    let t = assert_same_as_strace(&flags, std::path::Path::new("/bin/sh"), &["-c", script]);
+    assert!(t[0].starts_with("execve(\"/bin/sh\""), "{t:#?}");
+    let out = run(sigtrace().args(flags).args(["-q", "/bin/sh", "-c", script]));
+    assert_eq!(out.stdout, "1 unset /bin:/usr/bin\n");
+    let out = run(sigtrace().args(["-E", "=1", "true"]));
+    assert_eq!(
+        (out.code(), out.stderr.as_str()),
+        (1, "sigtrace: -E =1: no variable name\n")
+    );
+}

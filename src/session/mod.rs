@@ -193,7 +193,7 @@ fn spawn(
     options: i32,
     saved: &sys::SavedSignals,
 ) -> Result<(sys::HeldChild, String), Failure> {
-    let child = sys::spawn_held(&cmd.path, &cmd.argv, saved, options, cmd.filter.as_deref())
+    let child = sys::spawn_held(&cmd.exec, saved, options)
         .map_err(|e| (format!("cannot start {}: {}", cmd.shown, error_text(&e)), 1))?;
     Ok((child, cmd.shown))
 }
