@@ -84,6 +84,9 @@ struct Args {
     /// Put VAR=VAL in the command's environment, or remove VAR from it (repeatable), as strace
     #[arg(short = 'E', long = "env", value_name = "VAR[=VAL]")]
     env: Vec<OsString>,
+    /// Show at most N bytes of a string, and N entries of an argv (default 32), as strace
+    #[arg(short = 's', long = "string-limit", value_name = "N", default_value_t = crate::syscalls::MAX_STRLEN)]
+    string_limit: usize,
     /// Kill every traced process if sigtrace itself dies (PTRACE_O_EXITKILL), as strace 6.x
     #[arg(long = "kill-on-exit")]
     kill_on_exit: bool,
@@ -125,6 +128,8 @@ pub struct Config {
     pub env: Vec<OsString>,
     /// --kill-on-exit: the traced processes die with sigtrace.
     pub kill_on_exit: bool,
+    /// -s N: strings and argv shown up to N.
+    pub string_limit: usize,
     /// -c: the verdict table (with --json: verdict and end events) and nothing else.
     pub summary_only: bool,
     pub json: bool,
@@ -225,6 +230,7 @@ fn config(args: Args) -> Result<Config, String> {
         quiet_exits: args.quiet > 1,
         env: args.env,
         kill_on_exit: args.kill_on_exit,
+        string_limit: args.string_limit,
         summary_only: args.summary_only,
         json: args.json,
         stacks: args.stacks,

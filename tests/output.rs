@@ -255,3 +255,16 @@ fn env_changes_the_commands_environment_as_strace_does() {
         (1, "sigtrace: -E =1: no variable name\n")
     );
 }
+
+#[test]
+fn string_limit_cuts_strings_and_argv_as_strace_does() {
+    same_addresses();
+    let script =
+        "exec /bin/true aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa b c d e f g";
+    for n in ["5", "32", "100"] {
+        let flags = ["-s", n, "-e", "trace=execve"];
+        let t = assert_same_as_strace(&flags, std::path::Path::new("/bin/sh"), &["-c", script]);
+        let cut = t.iter().any(|l| l.contains(", ...]"));
+        assert_eq!(cut, n == "5", "-s {n}: {t:#?}");
+    }
+}

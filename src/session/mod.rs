@@ -46,6 +46,7 @@ fn run(config: Config) -> Result<i32, Failure> {
         trace: config.trace,
         mode: plan.mode,
         stacks: config.stacks,
+        string_limit: config.string_limit,
     };
     let options = plan::print_options(&config);
     let renderer = render::Renderer::new(plan::printer(&config, &options), plan.sink, &options)

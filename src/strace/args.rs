@@ -9,7 +9,7 @@ use crate::decode::signal::{SigAction, StackT, Timespec};
 use crate::decode::wait::{Rusage, WaitStatus};
 use crate::event::{ArgStr, ArgvEnd, Mem, Syscall};
 use crate::signal::Signal;
-use crate::syscalls::{Arg, Kind, MAX_STRLEN, Memory, Ret, Spec, Value};
+use crate::syscalls::{Arg, Kind, Memory, Ret, Spec, Value};
 use crate::text::{error_text, quote};
 use std::fmt::Write;
 
@@ -242,9 +242,8 @@ fn argv(items: &[ArgStr], end: ArgvEnd, out: &mut String) {
         }
         match &item.text {
             Some((bytes, complete)) => {
-                let shown = &bytes[..bytes.len().min(MAX_STRLEN)];
-                quote(shown, out);
-                if !complete || bytes.len() > shown.len() {
+                quote(bytes, out);
+                if !complete {
                     out.push_str("...");
                 }
             }

@@ -10,7 +10,7 @@ use crate::decode::signal::{SIGACTION_SIZE, SIGSET_SIZE, STACK_T_SIZE, TIMESPEC_
 use crate::decode::wait::{RUSAGE_SHOWN, RUSAGE_SIZE, STATUS_SIZE};
 use crate::event::{ArgStr, ArgvEnd, Mem};
 use crate::sys::{self, Tid};
-use crate::syscalls::{Arg, Kind, MAX_STRLEN, Memory};
+use crate::syscalls::{Arg, Kind, Memory};
 
 const PATH_MAX: usize = 4096;
 /// Offset of uc_sigmask from the stack pointer at rt_sigreturn's entry on x86_64: the frame
@@ -32,8 +32,15 @@ pub fn frame_rax(pid: Tid, sp: u64) -> Option<i64> {
 }
 
 /// Fills one Mem per argument of `args` that points to memory (at most three per phase).
-/// `rval` is the return value at syscall exit, None at entry.
-pub fn fetch(pid: Tid, spec_args: &[Arg], args: &[u64; 6], sp: u64, rval: Option<i64>) -> [Mem; 3] {
+/// `rval` is the return value at syscall exit, None at entry; `limit`: strace's -s.
+pub fn fetch(
+    pid: Tid,
+    spec_args: &[Arg],
+    args: &[u64; 6],
+    sp: u64,
+    rval: Option<i64>,
+    limit: usize,
+) -> [Mem; 3] {
     let mut mem: [Mem; 3] = Default::default();
     // What a call returned a pid for (wait4) is only filled in then; what a failed call
     // would have filled in is shown as its address (strace's umove_or_printaddr).
@@ -67,7 +74,7 @@ pub fn fetch(pid: Tid, spec_args: &[Arg], args: &[u64; 6], sp: u64, rval: Option
                 Some((s, done)) => Mem::Str(s, done),
                 None => Mem::Fault,
             }),
-            Memory::Argv => nonnull(addr, || argv(pid, addr)),
+            Memory::Argv => nonnull(addr, || argv(pid, addr, limit)),
             Memory::EnvCount => nonnull(addr, || count(pid, addr)),
             Memory::WaitStatus if got_pid => nonnull(addr, || bytes(pid, addr, STATUS_SIZE)),
             Memory::WaitRusage if got_pid => nonnull(addr, || rusage(pid, addr)),
@@ -209,8 +216,9 @@ fn word(pid: Tid, addr: u64) -> Option<u64> {
     (sys::read_mem(pid, addr, &mut w).ok()? == 8).then(|| u64::from_ne_bytes(w))
 }
 
-/// strace's printargv: up to MAX_STRLEN strings of up to MAX_STRLEN bytes each.
-fn argv(pid: Tid, addr: u64) -> Mem {
+/// strace's printargv: up to `limit` strings of up to `limit` bytes each (-s), each marked
+/// incomplete when it goes on.
+fn argv(pid: Tid, addr: u64, limit: usize) -> Mem {
     let mut items = Vec::new();
     let mut at = addr;
     loop {
@@ -224,14 +232,16 @@ fn argv(pid: Tid, addr: u64) -> Mem {
         if p == 0 {
             return Mem::Argv(items, ArgvEnd::Null);
         }
-        if items.len() >= MAX_STRLEN {
+        if items.len() >= limit {
             return Mem::Argv(items, ArgvEnd::More);
         }
         // One byte more than shown, to know whether the string goes on.
-        items.push(ArgStr {
-            ptr: p,
-            text: cstr(pid, p, MAX_STRLEN + 1),
+        let text = cstr(pid, p, limit + 1).map(|(mut s, done)| {
+            let whole = done && s.len() <= limit;
+            s.truncate(limit);
+            (s, whole)
         });
+        items.push(ArgStr { ptr: p, text });
         at = at.wrapping_add(8);
     }
 }

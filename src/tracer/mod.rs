@@ -122,6 +122,8 @@ pub struct Tracer {
     sources: crate::source::Sources,
     /// The kernel's process table, which names senders gone before their signal's delivery.
     senders: Option<crate::kernel::Senders>,
+    /// -s: strings and argv read up to this.
+    string_limit: usize,
     /// A task that a traced call sent SIGCONT, until it takes it (`stops::await_sigcont`).
     awaiting_cont: Option<Tid>,
     /// Where polling for the next stop pays (`stops::wait`).
@@ -139,6 +141,8 @@ pub struct Setup {
     pub mode: SyscallMode,
     /// -k: a stack with each shown syscall and signal.
     pub stacks: bool,
+    /// -s: strings and argv shown up to this.
+    pub string_limit: usize,
 }
 
 impl Tracer {
@@ -149,6 +153,7 @@ impl Tracer {
             trace,
             mode,
             stacks,
+            string_limit,
         } = setup;
         Tracer {
             tasks: HashMap::new(),
@@ -178,6 +183,7 @@ impl Tracer {
             entry_stacks: HashMap::new(),
             spin: stops::Spin::new(),
             awaiting_cont: None,
+            string_limit,
         }
     }
 

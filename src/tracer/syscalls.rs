@@ -70,13 +70,20 @@ impl Tracer {
         }
         let spec = sc::spec(nr);
         let mem = if in_set || nr != NR_RT_SIGACTION {
-            fetch::fetch(pid, spec.entry, &info.args, info.sp, None)
+            fetch::fetch(
+                pid,
+                spec.entry,
+                &info.args,
+                info.sp,
+                None,
+                self.string_limit,
+            )
         } else {
             let act = sc::Arg {
                 idx: 1,
                 kind: sc::Kind::Memory(sc::Memory::SigAction),
             };
-            fetch::fetch(pid, &[act], &info.args, 0, None)
+            fetch::fetch(pid, &[act], &info.args, 0, None, self.string_limit)
         };
         let act = match &mem[0] {
             Mem::Bytes { len, data } if nr == NR_RT_SIGACTION => data
@@ -221,7 +228,15 @@ impl Tracer {
         rval: i64,
         is_error: bool,
     ) {
-        let mem = fetch::fetch(pid, sc::spec(entry.nr).exit, &entry.args, sp, Some(rval));
+        let limit = self.string_limit;
+        let mem = fetch::fetch(
+            pid,
+            sc::spec(entry.nr).exit,
+            &entry.args,
+            sp,
+            Some(rval),
+            limit,
+        );
         let call = Syscall {
             nr: entry.nr,
             args: entry.args,
