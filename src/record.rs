@@ -285,11 +285,17 @@ impl Recorder {
                 core,
                 comm,
                 oom,
+                reason: None,
             };
             (kind, RunEnd::Killed(sig))
         } else {
             let code = libc::WEXITSTATUS(status);
-            (EventKind::Exited { code, comm }, RunEnd::Exited(code))
+            let kind = EventKind::Exited {
+                code,
+                comm,
+                in_handler: None,
+            };
+            (kind, RunEnd::Exited(code))
         };
         if pid == self.main {
             self.outcome = Some(end);
@@ -397,6 +403,7 @@ impl Recorder {
             info,
             from,
             disposition: d,
+            reason: None,
         };
         let mut ev = event(pid, k.target_tid.unwrap_or(pid), kind);
         ev.time = time;

@@ -72,6 +72,36 @@ impl SigInfo {
         self.raw[12..16] == RECORDED
     }
 
+    /// A read signalfd's struct signalfd_siginfo (signalfd(2)) as the siginfo it stands for:
+    /// number, errno, code, sender, a child's status and times, a fault's address, a value.
+    pub fn from_signalfd(ssi: &[u8; SIGINFO_SIZE]) -> SigInfo {
+        let mut raw = [0u8; SIGINFO_SIZE];
+        let mut copy = |from: usize, to: usize, len: usize| {
+            raw[to..to + len].copy_from_slice(&ssi[from..from + len]);
+        };
+        // ssi_signo, ssi_errno, ssi_code: the siginfo's first three ints.
+        copy(0, 0, 12);
+        let signo = i32::from_ne_bytes(ssi[0..4].try_into().expect("4 bytes"));
+        let code = i32::from_ne_bytes(ssi[8..12].try_into().expect("4 bytes"));
+        let fault = matches!(
+            signo,
+            libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGTRAP
+        ) && code > 0;
+        if fault {
+            copy(72, U, 8); // ssi_addr
+        } else {
+            copy(12, U, 8); // ssi_pid, ssi_uid
+        }
+        if signo == libc::SIGCHLD && code > 0 {
+            copy(40, U + 8, 4); // ssi_status
+            copy(56, U + 16, 8); // ssi_utime
+            copy(64, U + 24, 8); // ssi_stime
+        } else if !fault {
+            copy(48, U + 8, 8); // ssi_ptr: the value sent
+        }
+        SigInfo { raw }
+    }
+
     fn i32_at(&self, off: usize) -> i32 {
         i32::from_ne_bytes(self.raw[off..off + 4].try_into().expect("4 bytes"))
     }

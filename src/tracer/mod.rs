@@ -124,6 +124,8 @@ pub struct Tracer {
     senders: Option<crate::kernel::Senders>,
     /// Where polling for the next stop pays (`stops::wait`).
     spin: stops::Spin,
+    /// The CPU time wait4 gave for the task it reported last (a process's, when it ended).
+    reaped_cpu: std::time::Duration,
 }
 
 /// What the tracer is asked to do, from the plan.
@@ -175,6 +177,7 @@ impl Tracer {
             stacks: stacks.then(crate::stack::Stacks::new),
             entry_stacks: HashMap::new(),
             spin: stops::Spin::new(),
+            reaped_cpu: std::time::Duration::ZERO,
         }
     }
 

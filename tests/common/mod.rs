@@ -580,6 +580,19 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// Whether `tool` is on PATH; the calling test is marked skipped when not (it must return).
+pub fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        skip(&format!("{tool} is not installed"));
+    }
+    found
+}
+
 /// Marks the calling test as skipped, with the reason on stderr: `scripts/test.sh` counts it
 /// as skipped, not passed. The test must return right after.
 pub fn skip(reason: &str) {
