@@ -46,6 +46,7 @@ fn bench(c: &mut Criterion) {
                 info: user,
                 from: sigtrace::event::Origin::NoSender,
                 disposition: sigtrace::event::Disposition::Default,
+                reason: None,
             },
             stack: None,
         };
@@ -67,6 +68,7 @@ fn bench(c: &mut Criterion) {
                 info: user,
                 from: sigtrace::event::Origin::NoSender,
                 disposition: sigtrace::event::Disposition::Default,
+                reason: None,
             },
             stack: None,
         };

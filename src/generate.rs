@@ -87,6 +87,7 @@ pub fn generate(what: &str, cmd: clap::Command) -> String {
                 .render(&mut out)
                 .expect("writing to memory");
             out.extend_from_slice(causes_section().as_bytes());
+            out.extend_from_slice(reasons_section().as_bytes());
         }
         shell => {
             let shell: Shell = shell.parse().expect("clap checked the value");
@@ -101,9 +102,31 @@ pub fn generate(what: &str, cmd: clap::Command) -> String {
 
 /// The man page's CAUSES section, from the one list of causes.
 fn causes_section() -> String {
-    let mut roff = String::from(".SH CAUSES\nEach verdict names one cause:\n");
-    for c in crate::verdict::Cause::ALL.iter() {
-        roff.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", c.as_str(), c.meaning()));
+    let causes = crate::verdict::Cause::ALL
+        .iter()
+        .map(|c| (c.as_str(), c.meaning()));
+    section("CAUSES", "Each verdict names one cause:", causes)
+}
+
+/// The man page's KERNEL REASONS section, from the one list of reasons.
+fn reasons_section() -> String {
+    let intro = "A signal the kernel generated or dropped carries what in the kernel did it (JSON: kernel_reason):";
+    section(
+        "KERNEL REASONS",
+        intro,
+        crate::event::reason::REASONS.iter().copied(),
+    )
+}
+
+/// A man page section listing names in bold, each with its meaning.
+fn section<'a>(
+    title: &str,
+    intro: &str,
+    items: impl Iterator<Item = (&'a str, &'a str)>,
+) -> String {
+    let mut roff = format!(".SH {title}\n{intro}\n");
+    for (name, meaning) in items {
+        roff.push_str(&format!(".TP\n\\fB{name}\\fR\n{meaning}\n"));
     }
     roff
 }

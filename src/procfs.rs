@@ -168,6 +168,86 @@ pub fn pgrp_and_session(pid: i32) -> Option<(i32, i32)> {
     Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
 }
 
+/// Fields of /proc/PID/stat from the ppid on: proc(5)'s field N at N-4 (ppid 0, pgrp 1,
+/// session 2, utime 10, stime 11, policy 37).
+fn stat_fields(pid: i32) -> Option<Vec<i64>> {
+    let stat = read(&format!("/proc/{pid}/stat"))?;
+    let (_, rest) = split_stat(&stat)?;
+    Some(
+        rest.split_whitespace()
+            .skip(1)
+            .map(|f| f.parse().unwrap_or(0))
+            .collect(),
+    )
+}
+
+/// A process as the orphaned-group rule needs it: state, parent, group, session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Member {
+    pub pid: i32,
+    pub state: char,
+    pub ppid: i32,
+    pub pgrp: i32,
+    pub session: i32,
+}
+
+pub fn member(pid: i32) -> Option<Member> {
+    let f = stat_fields(pid)?;
+    Some(Member {
+        pid,
+        state: state(pid)?,
+        ppid: *f.first()? as i32,
+        pgrp: *f.get(1)? as i32,
+        session: *f.get(2)? as i32,
+    })
+}
+
+/// Every process of process group `pgrp`.
+pub fn group_members(pgrp: i32) -> Vec<Member> {
+    all_pids()
+        .into_iter()
+        .filter_map(member)
+        .filter(|m| m.pgrp == pgrp)
+        .collect()
+}
+
+/// The CPU time every thread of `pid` has used (schedstat's run time, in ns: the count the
+/// kernel checks RLIMIT_CPU against, where /proc/PID/stat's ticks fall short of it).
+pub fn cpu_time(pid: i32) -> Option<std::time::Duration> {
+    let ns: u64 = tasks(pid)
+        .ok()?
+        .into_iter()
+        .filter_map(|t| {
+            read_text(&format!("/proc/{pid}/task/{t}/schedstat"))?
+                .split_whitespace()
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum();
+    (ns > 0).then(|| std::time::Duration::from_nanos(ns))
+}
+
+/// Whether `pid` runs under a real-time scheduling policy (SCHED_FIFO, SCHED_RR).
+pub fn realtime(pid: i32) -> bool {
+    stat_fields(pid)
+        .and_then(|f| f.get(37).copied())
+        .is_some_and(|p| p == 1 || p == 2)
+}
+
+/// /proc/PID/limits: the limits whose end the kernel signals.
+pub fn limits(pid: i32) -> Option<crate::event::reason::Limits> {
+    Some(crate::event::reason::Limits::parse(&read_text(&format!(
+        "/proc/{pid}/limits"
+    ))?))
+}
+
+/// Whether descriptor `fd` of `pid` is a signalfd.
+pub fn is_signalfd(pid: i32, fd: i32) -> bool {
+    fs::read_link(format!("/proc/{pid}/fd/{fd}"))
+        .is_ok_and(|l| l.as_os_str() == "anon_inode:[signalfd]")
+}
+
 /// Whether `sig` is pending for `pid`, for the process (ShdPnd) or its main thread (SigPnd).
 pub fn pending(pid: i32, sig: i32) -> bool {
     let Some(text) = read_text(&format!("/proc/{pid}/status")) else {

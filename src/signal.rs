@@ -108,12 +108,21 @@ impl Signal {
         }
     }
 
-    /// SIGTERM, SIGINT, SIGQUIT, SIGHUP: the signals that ask a process to end, what a
-    /// supervisor sends before its SIGKILL.
+    /// Whether its purpose is to ask a process to end (DESIGN §1b), so that a handled one
+    /// followed by the exit is its cause: TERM, INT, QUIT; HUP (also a reload's: a cause
+    /// only with status 129); ABRT (a supervisor's timeout: gunicorn's arbiter aborts a worker);
+    /// XCPU (the CPU time limit's warning before its SIGKILL); PWR (power failure: init shuts
+    /// down). USR1/2, ALRM, CHLD, WINCH, URG, IO, VTALRM, PROF have other purposes.
     pub fn is_termination_request(self) -> bool {
         matches!(
             self.0,
-            libc::SIGTERM | libc::SIGINT | libc::SIGQUIT | libc::SIGHUP
+            libc::SIGTERM
+                | libc::SIGINT
+                | libc::SIGQUIT
+                | libc::SIGHUP
+                | libc::SIGABRT
+                | libc::SIGXCPU
+                | libc::SIGPWR
         )
     }
 

@@ -11,6 +11,7 @@ use nix::unistd::Pid;
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::time::Duration;
 
 pub type Tid = i32;
 
@@ -160,32 +161,40 @@ pub fn getsiginfo(tid: Tid) -> io::Result<[u8; SIGINFO_SIZE]> {
     Ok(buf)
 }
 
-/// waitpid(-1, __WALL): the next (tid, raw status) of any tracee. libc's: nix's WaitStatus
-/// cannot hold a stop by a real-time signal.
-pub fn wait_any() -> io::Result<(Tid, i32)> {
-    let mut status = 0;
-    // SAFETY: `status` is a live i32 the kernel writes to.
-    let tid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
-    if tid == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok((tid, status))
+/// wait4(-1, __WALL): the next (tid, raw status) of any tracee, with the CPU time (user and
+/// system) that wait4's rusage gives for a task that ended (zero for a stop). libc's: nix's
+/// WaitStatus cannot hold a stop by a real-time signal.
+pub fn wait_any() -> io::Result<(Tid, i32, Duration)> {
+    match wait4(-1, libc::__WALL)? {
+        Some(w) => Ok(w),
+        None => Err(io::Error::from_raw_os_error(libc::EAGAIN)),
     }
 }
 
-/// waitpid(-1, __WALL | WNOHANG): None when no task has anything to report yet.
-pub fn wait_any_now() -> io::Result<Option<(Tid, i32)>> {
-    wait_now(-1)
+/// wait4(-1, __WALL | WNOHANG): None when no task has anything to report yet.
+pub fn wait_any_now() -> io::Result<Option<(Tid, i32, Duration)>> {
+    wait4(-1, libc::__WALL | libc::WNOHANG)
 }
 
-/// waitpid(tid, __WALL | WNOHANG) (-1: any task): None when it has nothing to report yet.
-pub fn wait_now(tid: Tid) -> io::Result<Option<(Tid, i32)>> {
+/// wait4(tid, __WALL | WNOHANG): that task's next report, None when it has none yet.
+pub fn wait_task_now(tid: Tid) -> io::Result<Option<(Tid, i32, Duration)>> {
+    wait4(tid, libc::__WALL | libc::WNOHANG)
+}
+
+fn wait4(pid: Tid, flags: i32) -> io::Result<Option<(Tid, i32, Duration)>> {
     let mut status = 0;
-    // SAFETY: `status` is a live i32 the kernel writes to.
-    match unsafe { libc::waitpid(tid, &mut status, libc::__WALL | libc::WNOHANG) } {
+    // SAFETY: rusage is plain integers, valid zeroed.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `status` and `usage` are live values the kernel writes to.
+    match unsafe { libc::wait4(pid, &mut status, flags, &mut usage) } {
         -1 => Err(io::Error::last_os_error()),
         0 => Ok(None),
-        tid => Ok(Some((tid, status))),
+        tid => {
+            let tv = |t: libc::timeval| {
+                Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+            };
+            Ok(Some((tid, status, tv(usage.ru_utime) + tv(usage.ru_stime))))
+        }
     }
 }
 
@@ -407,7 +416,7 @@ fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
 /// With `filter`, the child installs it as a seccomp filter just before exec (setting
 /// no_new_privs first when it lacks CAP_SYS_ADMIN); if that fails it execs unfiltered and the
 /// tracer notices (`has_seccomp_filter`).
-pub fn spawn_held(cmd: &Exec, saved: &SavedSignals, options: i32) -> io::Result<HeldChild> {
+pub fn spawn_held(cmd: &Exec, saved: &SavedSignals, options: Option<i32>) -> io::Result<HeldChild> {
     let nul_ended = |v: &[CString]| -> Vec<*const libc::c_char> {
         v.iter()
             .map(|a| a.as_ptr())
@@ -444,7 +453,8 @@ pub fn spawn_held(cmd: &Exec, saved: &SavedSignals, options: i32) -> io::Result<
         nix::unistd::ForkResult::Parent { child } => child,
     };
     drop((go_r, err_w));
-    if let Err(e) = seize(pid.as_raw(), options) {
+    // Without options (the record mode) it is never traced.
+    if let Some(Err(e)) = options.map(|o| seize(pid.as_raw(), o)) {
         let _ = nsig::kill(pid, nsig::Signal::SIGKILL);
         let _ = nix::sys::wait::waitpid(pid, None);
         return Err(e);
@@ -622,4 +632,17 @@ pub fn unwind_regs(tid: Tid) -> io::Result<UnwindRegs> {
 #[cfg(not(target_arch = "x86_64"))]
 pub fn unwind_regs(_tid: Tid) -> io::Result<UnwindRegs> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
+}
+
+/// Whether `fd` is readable within `timeout_ms` (-1: wait; a signal ends the wait early).
+pub fn readable(fd: std::os::fd::RawFd, timeout_ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `p` is one live pollfd; poll only reads its fd number (an invalid one is
+    // reported in revents, not dereferenced).
+    let n = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+    n > 0 && p.revents & libc::POLLIN != 0
 }

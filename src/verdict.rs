@@ -2,6 +2,7 @@
 
 use crate::decode::siginfo::{self as si, SigInfo};
 use crate::event::Stack;
+use crate::event::reason::{KernelReason, LeaderEnd};
 use crate::event::{
     Disposition, Event, EventKind, Oom, Origin, Sender, Source, Stamp, Syscall, Target,
 };
@@ -41,16 +42,19 @@ causes! {
     SelfExit: "self-exit", "#2e7d32",
         "it called exit or exit_group with no external signal behind it";
     ExternalSignal: "external-signal", "#d32f2f",
-        "another process sent the fatal signal, or a request to end that the process handled \
-         and then exited (graceful shutdown)";
+        "another process sent the fatal signal, or a request to end (TERM, INT, QUIT, ABRT, \
+         XCPU, PWR; HUP with status 129) that the process handled or took with sigtimedwait or \
+         a signalfd and then exited (graceful shutdown); or any signal whose handler exited";
     SelfSignal: "self-signal", "#ef6c00",
         "it signalled itself or its own process group (raise, abort, kill 0)";
     Crash: "crash", "#6a1b9a",
         "a fault signal the kernel generated for the faulting instruction";
     Terminal: "terminal", "#1565c0",
-        "SIGINT, SIGQUIT, SIGHUP or SIGTSTP from its terminal (Ctrl-C, a hangup)";
+        "SIGINT, SIGQUIT, SIGHUP or SIGTSTP from its terminal (Ctrl-C, a hangup, the session \
+         leader's end hanging up the foreground group); never without a terminal";
     Kernel: "kernel", "#00838f",
-        "another signal the kernel made: a broken pipe, a resource limit, a timer";
+        "another signal the kernel made, with its reason: a broken pipe, a resource limit \
+         (RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_RTTIME), an orphaned stopped process group, a timer";
     Oom: "oom", "#ad1457", "SIGKILL from the out-of-memory killer";
     Sigkill: "sigkill", "#37474f",
         "a SIGKILL whose sender nothing could name (the verdict says what would)";
@@ -107,6 +111,8 @@ pub struct SignalRecord {
     pub info: SigInfo,
     pub from: Origin,
     pub disposition: Disposition,
+    /// What in the kernel sent it or drops it, as the tracer established it.
+    pub reason: Option<KernelReason>,
     /// The traced kill-family call that sent it, when a traced process did.
     pub call: Option<Arc<KillCall>>,
     /// With -k: the receiving task's stack at the delivery.
@@ -155,6 +161,10 @@ pub struct Verdict {
     pub kernel: KernelNotes,
     /// Why the kernel's record was not read, when it was not.
     pub kernel_off: Option<Off>,
+    /// What in the kernel ended it, for a signal the kernel generated (or its trigger's).
+    pub kernel_reason: Option<KernelReason>,
+    /// It exited inside the handler of its trigger (before the handler's rt_sigreturn).
+    pub in_handler: bool,
 }
 
 /// Signals the kernel's record saw go where ptrace cannot follow: (signal, how many).
@@ -208,6 +218,8 @@ struct History {
     caught_own: HashMap<i32, SignalRecord>,
     /// The last signal it caught, whatever it was.
     last_handled: Option<SignalRecord>,
+    /// The last signal of each number it caught or took, for an exit inside a handler.
+    handled: HashMap<i32, SignalRecord>,
     /// Termination requests received, in order (at most EARLIER_MAX).
     requests: Vec<SignalRecord>,
     /// Its process group, from its context lines.
@@ -221,6 +233,15 @@ struct History {
     /// Its parent and command line, from its context lines.
     ppid: Option<i32>,
     argv: Vec<Vec<u8>>,
+}
+
+/// What the end event itself says, beside its outcome.
+#[derive(Default)]
+struct End {
+    comm: Option<Arc<[u8]>>,
+    oom: Option<Oom>,
+    reason: Option<KernelReason>,
+    in_handler: Option<Signal>,
 }
 
 /// How many earlier termination requests a verdict keeps.
@@ -239,6 +260,8 @@ pub struct Fold {
     /// Names of traced processes (from their context), for a traced sender that ended before
     /// the kernel's record of its signal was read.
     names: HashMap<i32, Vec<u8>>,
+    /// How traced processes ended, for a session leader's end named in its group's verdicts.
+    ended: HashMap<i32, LeaderEnd>,
 }
 
 /// Signals whose default action ends the process (signal(7): Term and Core).
@@ -256,8 +279,14 @@ fn is_fault(sig: Signal) -> bool {
     )
 }
 
+/// From the terminal: a terminal's SI_KERNEL signal that the tracer did not find another
+/// reason for (an orphaned group's SIGHUP, one to a process without a terminal).
 fn from_terminal(r: &SignalRecord) -> bool {
     terminal_signal(&r.info)
+        && matches!(
+            r.reason,
+            None | Some(KernelReason::Terminal | KernelReason::SessionLeaderExit { .. })
+        )
 }
 
 /// SIGINT, SIGQUIT, SIGHUP or SIGTSTP from the terminal (si_code SI_KERNEL).
@@ -296,7 +325,8 @@ impl Fold {
                 info,
                 from,
                 disposition,
-            } => self.delivered(ev, info, from, *disposition),
+                reason,
+            } => self.delivered(ev, info, from, *disposition, reason.clone()),
             EventKind::SignalSent {
                 sig,
                 target,
@@ -333,20 +363,36 @@ impl Fold {
             }
             EventKind::Kernel(r) => self.kernel_record(ev.pid, r),
             EventKind::KernelOff(off) => self.kernel_off = Some(off.clone()),
-            EventKind::Exited { code, comm } if ev.tid == ev.pid => {
-                return Some(self.end(ev, Outcome::Exited(*code), comm.clone(), None));
+            EventKind::Exited {
+                code,
+                comm,
+                in_handler,
+            } if ev.tid == ev.pid => {
+                let end = End {
+                    comm: comm.clone(),
+                    in_handler: *in_handler,
+                    ..End::default()
+                };
+                return Some(self.end(ev, Outcome::Exited(*code), end));
             }
             EventKind::Killed {
                 sig,
                 core,
                 comm,
                 oom,
+                reason,
             } if ev.tid == ev.pid => {
                 let outcome = Outcome::Killed {
                     sig: *sig,
                     core: *core,
                 };
-                return Some(self.end(ev, outcome, comm.clone(), oom.clone()));
+                let end = End {
+                    comm: comm.clone(),
+                    oom: oom.clone(),
+                    reason: reason.clone(),
+                    in_handler: None,
+                };
+                return Some(self.end(ev, outcome, end));
             }
             _ => {}
         }
@@ -356,6 +402,8 @@ impl Fold {
     fn kernel_record(&mut self, pid: i32, r: &Record) {
         match r {
             Record::Lost(n) => self.lost += n,
+            // The delivery itself reaches the fold as a signal event.
+            Record::Delivered { .. } => {}
             Record::OomVictim { .. } => self.procs.entry(pid).or_default().oom_victim = true,
             Record::Signal(s) => {
                 let h = self.procs.entry(pid).or_default();
@@ -370,7 +418,14 @@ impl Fold {
         }
     }
 
-    fn delivered(&mut self, ev: &Event, info: &SigInfo, from: &Origin, d: Disposition) {
+    fn delivered(
+        &mut self,
+        ev: &Event,
+        info: &SigInfo,
+        from: &Origin,
+        d: Disposition,
+        reason: Option<KernelReason>,
+    ) {
         let sig = info.signo();
         let pgrp = self.procs.get(&ev.pid).and_then(|h| h.pgrp);
         let call = from
@@ -382,10 +437,17 @@ impl Fold {
             info: *info,
             from: from.clone(),
             disposition: d,
+            reason,
             call,
             stack: ev.stack.clone(),
         };
         let h = self.procs.entry(ev.pid).or_default();
+        if matches!(d, Disposition::Caught | Disposition::Taken(_)) {
+            if h.handled.len() >= 64 {
+                h.handled.clear();
+            }
+            h.handled.insert(sig.0, r.clone());
+        }
         if sig.is_termination_request() {
             if h.requests.len() >= EARLIER_MAX {
                 h.requests.remove(0);
@@ -395,7 +457,7 @@ impl Fold {
         match d {
             // SIGCHLD, SIGWINCH and the like say nothing of why a process ended: only a
             // handled signal whose default would have ended it is context (a reload's SIGHUP).
-            Disposition::Caught if terminates(sig) => {
+            Disposition::Caught | Disposition::Taken(_) if terminates(sig) => {
                 h.last_handled = Some(r.clone());
                 if external(&r, ev.pid) {
                     h.caught.insert(sig.0, r);
@@ -406,7 +468,7 @@ impl Fold {
             Disposition::Default => {
                 h.fatal.insert(sig.0, r);
             }
-            Disposition::Caught | Disposition::Ignored { .. } => {}
+            Disposition::Caught | Disposition::Taken(_) | Disposition::Ignored { .. } => {}
         }
     }
 
@@ -433,13 +495,13 @@ impl Fold {
             .cloned()
     }
 
-    fn end(
-        &mut self,
-        ev: &Event,
-        outcome: Outcome,
-        comm: Option<Arc<[u8]>>,
-        oom: Option<Oom>,
-    ) -> Verdict {
+    fn end(&mut self, ev: &Event, outcome: Outcome, end: End) -> Verdict {
+        let End {
+            comm,
+            oom,
+            reason,
+            in_handler,
+        } = end;
         let h = self.procs.remove(&ev.pid).unwrap_or_default();
         let mut v = Verdict {
             time: ev.time,
@@ -458,14 +520,25 @@ impl Fold {
             stack: None,
             kernel: h.notes.clone(),
             kernel_off: self.kernel_off.clone(),
+            kernel_reason: None,
+            in_handler: false,
         };
         v.kernel.lost = self.lost;
         v.kernel.oom_victim = h.oom_victim;
         match outcome {
+            Outcome::Exited(_) if let Some(r) = in_handler.and_then(|s| h.handled.get(&s.0)) => {
+                // An exit inside a handler: that handler's signal is the cause, whatever it is.
+                let cause = classify(r, v.pid);
+                set_trigger(&mut v, cause, r.clone());
+                v.in_handler = true;
+            }
             Outcome::Exited(code) => on_exit(&mut v, &h, code),
-            Outcome::Killed { sig, .. } if sig.0 == libc::SIGKILL => self.sigkilled(&mut v, &h),
+            Outcome::Killed { sig, .. } if sig.0 == libc::SIGKILL => {
+                self.sigkilled(&mut v, &h, reason)
+            }
             Outcome::Killed { sig, .. } => on_kill(&mut v, &h, sig),
         }
+        self.kernel_reason(&mut v);
         let trigger_time = v.trigger.as_ref().map(|t| t.time.mono);
         v.earlier = h
             .requests
@@ -483,18 +556,60 @@ impl Fold {
             Outcome::Killed { .. } => v.trigger.as_ref().and_then(|t| t.stack.clone()),
         });
         v.argv = h.argv;
+        self.remember_end(&v);
         v
+    }
+
+    /// The kernel's reason behind the verdict: its trigger's (a session leader's end filled
+    /// in from what was seen of it), or its cause's own.
+    fn kernel_reason(&self, v: &mut Verdict) {
+        let from_trigger = v.trigger.as_ref().and_then(|t| t.reason.clone());
+        let reason = match (v.cause, from_trigger) {
+            (_, Some(KernelReason::SessionLeaderExit { leader, comm, .. })) => {
+                Some(KernelReason::SessionLeaderExit {
+                    leader,
+                    comm,
+                    ended: self.ended.get(&leader).cloned(),
+                })
+            }
+            (Cause::Kernel | Cause::Terminal | Cause::Crash, Some(r)) => Some(r),
+            (Cause::Oom, _) => Some(KernelReason::Oom),
+            (Cause::Terminal, None) => Some(KernelReason::Terminal),
+            (Cause::Kernel, None) if v.outcome.signal() == Some(Signal(libc::SIGPIPE)) => {
+                Some(KernelReason::BrokenPipe)
+            }
+            _ => v.kernel_reason.take(),
+        };
+        v.kernel_reason = reason;
+    }
+
+    /// How a traced process ended, kept (a few thousand at most) for the verdicts of its
+    /// session's foreground group, which the kernel hangs up when a session leader ends.
+    fn remember_end(&mut self, v: &Verdict) {
+        if self.ended.len() >= 4096 {
+            self.ended.clear();
+        }
+        let by =
+            v.by.as_ref()
+                .and_then(|(o, _)| o.process())
+                .map(|s| (s.pid, s.comm.clone()));
+        let end = LeaderEnd {
+            status: v.outcome.status(),
+            signal: v.outcome.signal().map(|s| s.0),
+            by,
+        };
+        self.ended.insert(v.pid, end);
     }
 
     /// A SIGKILL, whose delivery ptrace never shows: the OOM killer's evidence, or the traced
     /// call that sent it.
-    fn sigkilled(&self, v: &mut Verdict, h: &History) {
+    fn sigkilled(&self, v: &mut Verdict, h: &History, reason: Option<KernelReason>) {
         if v.oom.as_ref().is_some_and(Oom::is_oom) || h.oom_victim {
             v.cause = Cause::Oom;
             return;
         }
         let Some(call) = self.call_to(v.pid, h.pgrp, Signal(libc::SIGKILL), None) else {
-            v.cause = sigkill_from_record(v, h, &self.names);
+            v.cause = sigkill_from_record(v, h, &self.names, reason);
             return;
         };
         if call.sender.pid == v.pid {
@@ -508,12 +623,30 @@ impl Fold {
 }
 
 /// The cause of a SIGKILL no traced call sent, from the kernel's record of it: who sent it
-/// (`by`), or the kernel itself (SI_KERNEL); `sigkill` when the record has none.
-fn sigkill_from_record(v: &mut Verdict, h: &History, names: &HashMap<i32, Vec<u8>>) -> Cause {
-    let Some(k) = h.kernel.iter().rev().find(|k| k.sig == libc::SIGKILL) else {
-        return Cause::Sigkill;
+/// (`by`), or the kernel itself (SI_KERNEL) for `reason` (a limit the tracer saw reached);
+/// `sigkill` when neither says.
+fn sigkill_from_record(
+    v: &mut Verdict,
+    h: &History,
+    names: &HashMap<i32, Vec<u8>>,
+    reason: Option<KernelReason>,
+) -> Cause {
+    let record = h.kernel.iter().rev().find(|k| k.sig == libc::SIGKILL);
+    let by_kernel = record.is_none_or(|k| k.code == si::SI_KERNEL);
+    let Some(k) = record.filter(|_| !by_kernel || reason.is_none()) else {
+        // A limit it reached, which the record (when read) does not contradict.
+        return match reason {
+            Some(r) => {
+                v.kernel_reason = Some(r);
+                Cause::Kernel
+            }
+            None => Cause::Sigkill,
+        };
     };
     if k.code == si::SI_KERNEL {
+        v.kernel_reason = Some(KernelReason::Unestablished {
+            checked: "not the OOM killer's victim; its CPU time under RLIMIT_CPU's hard limit",
+        });
         return Cause::Kernel;
     }
     if k.sender_pid == v.pid {
@@ -532,25 +665,38 @@ fn sigkill_from_record(v: &mut Verdict, h: &History, names: &HashMap<i32, Vec<u8
 }
 
 /// A sender nothing at the delivery could name (gone before sigtrace could read it, or in
-/// another pid namespace), named from the kernel's record of the signal.
+/// another pid namespace), named from the kernel's record of the signal: for the verdict's
+/// sender and for each earlier request.
 fn name_gone_sender(v: &mut Verdict, h: &History) {
-    let pid = match &v.by {
-        Some((Origin::Process(s), _)) if s.is_unread() => Some(s.pid),
-        // A pid of the receiver's namespace is not one of sigtrace's: any sender of it will do.
-        Some((Origin::OtherNamespace { .. } | Origin::Untranslated { .. }, _)) => None,
-        _ => return,
-    };
-    let Some(sig) = v.trigger.as_ref().map(|t| t.info.signo().0) else {
-        return;
-    };
-    let found = h
-        .kernel
-        .iter()
-        .rev()
-        .find(|k| k.sig == sig && k.sender.is_some() && pid.is_none_or(|p| p == k.sender_pid));
-    if let Some(s) = found.and_then(|k| k.sender.clone()) {
+    if let (Some((from, _)), Some(t)) = (&v.by, &v.trigger)
+        && let Some(s) = record_sender(h, from, t)
+    {
         v.by = Some((Origin::Process(s), Source::KernelRecord));
     }
+    for r in &mut v.earlier {
+        if let Some(s) = record_sender(h, &r.from, r) {
+            r.from = Origin::Process(s);
+        }
+    }
+}
+
+/// The sender the kernel's record names for the delivery `r` of a signal from `from`, when
+/// the siginfo could not: the latest record of that signal before it.
+fn record_sender(h: &History, from: &Origin, r: &SignalRecord) -> Option<Arc<Sender>> {
+    let pid = match from {
+        Origin::Process(s) if s.is_unread() => Some(s.pid),
+        // A pid of the receiver's namespace is not one of sigtrace's: any sender of it will do.
+        Origin::OtherNamespace { .. } | Origin::Untranslated { .. } => None,
+        _ => return None,
+    };
+    let sig = r.info.signo().0;
+    h.kernel
+        .iter()
+        .rev()
+        // Generated before it was delivered (a millisecond of slack for the clocks' conversion).
+        .filter(|k| k.time.mono <= r.time.mono + std::time::Duration::from_millis(1))
+        .find(|k| k.sig == sig && k.sender.is_some() && pid.is_none_or(|p| p == k.sender_pid))
+        .and_then(|k| k.sender.clone())
 }
 
 /// An exit: a handled termination request (or signal N with status 128+N) is its cause; any
@@ -669,11 +815,24 @@ pub mod testing {
     }
 
     pub fn signal(f: &mut Fold, pid: i32, signo: i32, code: i32, from: Origin, d: Disposition) {
+        signal_for(f, pid, (signo, code), from, d, None);
+    }
+
+    /// A signal (number, si_code) with the kernel's reason the tracer found for it.
+    pub fn signal_for(
+        f: &mut Fold,
+        pid: i32,
+        (signo, code): (i32, i32),
+        from: Origin,
+        d: Disposition,
+        reason: Option<KernelReason>,
+    ) {
         let info = build(signo, code, &[(16, 0x10, 8)]);
         let kind = EventKind::Signal {
             info,
             from,
             disposition: d,
+            reason,
         };
         assert!(f.observe(&ev(pid, kind)).is_none());
     }
@@ -684,6 +843,7 @@ pub mod testing {
             EventKind::Exited {
                 code,
                 comm: Some(Arc::from(&b"java"[..])),
+                in_handler: None,
             },
         ))
         .unwrap()
@@ -695,6 +855,7 @@ pub mod testing {
             core: false,
             comm: None,
             oom,
+            reason: None,
         };
         f.observe(&ev(pid, kind)).unwrap()
     }
@@ -760,6 +921,69 @@ mod tests {
         // A handled SIGUSR1 it sent itself is no request to end.
         signal(&mut f, 43, 10, si::SI_USER, sender(43), Disposition::Caught);
         assert_eq!(exited(&mut f, 43, 3).cause, Cause::SelfExit);
+    }
+
+    #[test]
+    fn requests_to_end_taken_or_handled_and_exits_inside_handlers() {
+        let mut f = Fold::default();
+        let taken = Disposition::Taken(crate::event::Taker::Sigtimedwait);
+        signal(&mut f, 42, 15, si::SI_USER, sender(99), taken);
+        assert_eq!(exited(&mut f, 42, 0).cause, Cause::ExternalSignal);
+        // SIGABRT asks to end; SIGUSR1 does not, unless the exit is inside its handler.
+        signal(&mut f, 43, 6, si::SI_USER, sender(99), Disposition::Caught);
+        assert_eq!(exited(&mut f, 43, 1).cause, Cause::ExternalSignal);
+        signal(&mut f, 44, 10, si::SI_USER, sender(99), Disposition::Caught);
+        assert_eq!(exited(&mut f, 44, 3).cause, Cause::SelfExit);
+        signal(&mut f, 45, 10, si::SI_USER, sender(99), Disposition::Caught);
+        let kind = EventKind::Exited {
+            code: 3,
+            comm: None,
+            in_handler: Some(Signal(10)),
+        };
+        let v = f.observe(&ev(45, kind)).unwrap();
+        assert_eq!((v.cause, v.in_handler), (Cause::ExternalSignal, true));
+    }
+
+    #[test]
+    fn a_kernel_sighup_is_the_terminal_only_with_a_terminal_reason() {
+        let mut f = Fold::default();
+        let hup = (libc::SIGHUP, si::SI_KERNEL);
+        let orphaned = KernelReason::OrphanedPgrp {
+            pgrp: 42,
+            parent: Some((41, b"sh".to_vec())),
+        };
+        signal_for(
+            &mut f,
+            42,
+            hup,
+            Origin::NoSender,
+            Disposition::Default,
+            Some(orphaned.clone()),
+        );
+        let v = killed(&mut f, 42, libc::SIGHUP, None);
+        assert_eq!((v.cause, v.kernel_reason), (Cause::Kernel, Some(orphaned)));
+        // The session leader's end: the fold says how the leader ended.
+        record(&mut f, 7, 9, SignalResult::Delivered, 0);
+        assert_eq!(killed(&mut f, 7, 9, None).cause, Cause::ExternalSignal);
+        let leader = KernelReason::SessionLeaderExit {
+            leader: 7,
+            comm: b"sh".to_vec(),
+            ended: None,
+        };
+        signal_for(
+            &mut f,
+            43,
+            hup,
+            Origin::NoSender,
+            Disposition::Default,
+            Some(leader),
+        );
+        let v = killed(&mut f, 43, libc::SIGHUP, None);
+        assert_eq!(v.cause, Cause::Terminal);
+        let Some(KernelReason::SessionLeaderExit { ended: Some(e), .. }) = v.kernel_reason else {
+            panic!("{:?}", v.kernel_reason)
+        };
+        assert_eq!((e.signal, e.by.map(|b| b.0)), (Some(9), Some(99)));
     }
 
     #[test]

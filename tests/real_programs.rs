@@ -63,18 +63,6 @@ fn python() -> Option<PathBuf> {
     None
 }
 
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        skip(&format!("{tool} is not installed"));
-    }
-    found
-}
-
 fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }

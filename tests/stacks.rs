@@ -151,7 +151,7 @@ fn ours(prog: &Path, nrs: &[u64]) -> Vec<Shown> {
     let start = Instant::now();
     loop {
         assert!(start.elapsed() < TIMEOUT, "{} did not end", prog.display());
-        let (tid, status) = sys::wait_any().unwrap();
+        let (tid, status, _) = sys::wait_any().unwrap();
         if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
             if tid == pid {
                 break;

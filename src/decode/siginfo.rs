@@ -42,11 +42,63 @@ impl std::fmt::Debug for SigInfo {
     }
 }
 
+/// The mark of a siginfo made from the kernel's record, in the 4 bytes of padding before the
+/// union, which the kernel always clears (clear_siginfo).
+const RECORDED: [u8; 4] = *b"rec\0";
+
 /// The union starts at byte 16: three ints and 4 bytes of padding before it on 64-bit ABIs.
 const U: usize = 16;
 
 impl SigInfo {
     pub fn from_bytes(raw: [u8; SIGINFO_SIZE]) -> SigInfo {
+        SigInfo { raw }
+    }
+
+    /// The siginfo of a signal as the kernel's record describes it: signo, code, and for a code
+    /// that names a sender its pid and uid (the kill layout); nothing else is known of it.
+    pub fn sent(signo: i32, code: i32, pid: i32, uid: u32) -> SigInfo {
+        let mut raw = [0; SIGINFO_SIZE];
+        raw[12..16].copy_from_slice(&RECORDED);
+        raw[0..4].copy_from_slice(&signo.to_ne_bytes());
+        raw[8..12].copy_from_slice(&code.to_ne_bytes());
+        raw[U..U + 4].copy_from_slice(&pid.to_ne_bytes());
+        raw[U + 4..U + 8].copy_from_slice(&uid.to_ne_bytes());
+        SigInfo { raw }
+    }
+
+    /// Made from the kernel's record (`sent`): only signo, code, and a sender's pid and uid are
+    /// known, not the fields a delivered siginfo carries (a fault's address, a timer's id).
+    pub fn recorded(&self) -> bool {
+        self.raw[12..16] == RECORDED
+    }
+
+    /// A read signalfd's struct signalfd_siginfo (signalfd(2)) as the siginfo it stands for:
+    /// number, errno, code, sender, a child's status and times, a fault's address, a value.
+    pub fn from_signalfd(ssi: &[u8; SIGINFO_SIZE]) -> SigInfo {
+        let mut raw = [0u8; SIGINFO_SIZE];
+        let mut copy = |from: usize, to: usize, len: usize| {
+            raw[to..to + len].copy_from_slice(&ssi[from..from + len]);
+        };
+        // ssi_signo, ssi_errno, ssi_code: the siginfo's first three ints.
+        copy(0, 0, 12);
+        let signo = i32::from_ne_bytes(ssi[0..4].try_into().expect("4 bytes"));
+        let code = i32::from_ne_bytes(ssi[8..12].try_into().expect("4 bytes"));
+        let fault = matches!(
+            signo,
+            libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGTRAP
+        ) && code > 0;
+        if fault {
+            copy(72, U, 8); // ssi_addr
+        } else {
+            copy(12, U, 8); // ssi_pid, ssi_uid
+        }
+        if signo == libc::SIGCHLD && code > 0 {
+            copy(40, U + 8, 4); // ssi_status
+            copy(56, U + 16, 8); // ssi_utime
+            copy(64, U + 24, 8); // ssi_stime
+        } else if !fault {
+            copy(48, U + 8, 8); // ssi_ptr: the value sent
+        }
         SigInfo { raw }
     }
 

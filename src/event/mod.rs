@@ -2,13 +2,14 @@
 
 mod context;
 mod kernel;
+pub mod reason;
 mod sender;
 mod stack;
 mod stamp;
 mod syscall;
 
 pub use context::{ARGV_MAX, Context};
-pub use kernel::{KernelSignal, Off, Record, SignalResult};
+pub use kernel::{Handler, KernelSignal, Off, Record, SignalResult};
 pub use sender::{Exited, Sender};
 pub use stack::{Frame, Stack};
 pub use stamp::{Clock, Stamp};
@@ -16,6 +17,7 @@ pub use syscall::{ArgStr, ArgvEnd, Mem, Syscall};
 
 use crate::decode::siginfo::SigInfo;
 use crate::signal::Signal;
+use reason::KernelReason;
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -39,17 +41,26 @@ pub enum EventKind {
         info: SigInfo,
         from: Origin,
         disposition: Disposition,
+        /// What in the kernel sent it or drops it, when the kernel did.
+        reason: Option<KernelReason>,
     },
     /// The task entered a group-stop.
     Stopped(Signal),
-    /// The task exited; for a thread group leader, the process's name then.
-    Exited { code: i32, comm: Option<Arc<[u8]>> },
+    /// The task exited; for a thread group leader, the process's name then, and the signal
+    /// whose handler made the exit call (before the handler's rt_sigreturn).
+    Exited {
+        code: i32,
+        comm: Option<Arc<[u8]>>,
+        in_handler: Option<Signal>,
+    },
     Killed {
         sig: Signal,
         core: bool,
         comm: Option<Arc<[u8]>>,
         /// For SIGKILL: what the out-of-memory evidence says.
         oom: Option<Oom>,
+        /// For SIGKILL: a resource limit it reached (the CPU time it used at its end).
+        reason: Option<KernelReason>,
     },
     /// Once per process, at launch, attach or fork: where it sits among processes.
     Context(Arc<Context>),
@@ -180,6 +191,27 @@ pub enum Disposition {
         since_exec: bool,
     },
     Caught,
+    /// Blocked, and accepted by a call instead of delivered: the signal's effect is the
+    /// program's to decide.
+    Taken(Taker),
+}
+
+/// The call that accepted a blocked signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taker {
+    /// rt_sigtimedwait (sigwaitinfo, sigtimedwait, sigwait).
+    Sigtimedwait,
+    /// A read of a signalfd.
+    Signalfd,
+}
+
+impl Taker {
+    pub fn call(self) -> &'static str {
+        match self {
+            Taker::Sigtimedwait => "rt_sigtimedwait",
+            Taker::Signalfd => "a signalfd read",
+        }
+    }
 }
 
 /// Evidence about the out-of-memory killer, read when a process died of SIGKILL.

@@ -57,7 +57,7 @@ pub struct Sig {
     pub from: u32,
 }
 
-pub const DISPOSITIONS: [&str; 3] = ["default", "caught", "ignored"];
+pub const DISPOSITIONS: [&str; 4] = ["default", "caught", "ignored", "taken"];
 
 /// The whole trace as the page and the Perfetto file draw it.
 #[derive(Debug, Default)]
@@ -133,6 +133,7 @@ impl Collector {
                 info,
                 from,
                 disposition,
+                ..
             } => self.signal(ev, t, info, from, *disposition),
             // A successful exec: the exit carries the entry, with the argv read then.
             EventKind::SyscallExit {
@@ -241,6 +242,7 @@ impl Collector {
                 Disposition::Default => 0,
                 Disposition::Caught => 1,
                 Disposition::Ignored { .. } => 2,
+                Disposition::Taken(_) => 3,
             },
             line: self.intern(line),
             from: self.intern(words),
@@ -394,6 +396,7 @@ mod tests {
                 comm: b"sh".to_vec(),
                 ..Sender::default()
             })),
+            reason: None,
             disposition: Disposition::Default,
         }
     }
@@ -441,6 +444,7 @@ mod tests {
             core: false,
             comm: Some(b"sleep".as_slice().into()),
             oom: None,
+            reason: None,
         };
         let t = collect(vec![
             ev(10, context(1, "sh")),

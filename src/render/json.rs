@@ -5,6 +5,7 @@
 
 use crate::decode::siginfo::SigInfo;
 use crate::event::Context;
+use crate::event::reason::KernelReason;
 use crate::event::{Disposition, Event, EventKind, Note, Origin, Sender, Source, Syscall};
 use crate::strace::args;
 use crate::strace::signal::siginfo;
@@ -136,7 +137,47 @@ fn disposition(d: Disposition) -> &'static str {
         Disposition::Default => "default",
         Disposition::Ignored { .. } => "ignored",
         Disposition::Caught => "caught",
+        Disposition::Taken(_) => "taken",
     }
+}
+
+/// `kernel_reason`: the reason's name with its figures.
+fn kernel_reason(r: &KernelReason) -> serde_json::Value {
+    use serde_json::json;
+    let who = |p: &Option<(i32, Vec<u8>)>| {
+        p.as_ref()
+            .map(|(pid, comm)| json!({"pid": pid, "comm": text(comm)}))
+    };
+    let mut v = match r {
+        KernelReason::RlimitCpu { hard, limit, used } => json!({
+            "hard": hard,
+            "limit_s": limit,
+            "cpu_s": used.map(|u| u.as_secs_f64()),
+        }),
+        KernelReason::RlimitFsize { limit } => json!({ "limit_bytes": limit }),
+        KernelReason::RlimitRttime { hard, limit } => json!({ "hard": hard, "limit_us": limit }),
+        KernelReason::OrphanedPgrp { pgrp, parent } => json!({
+            "pgrp": pgrp,
+            "parent": who(parent),
+        }),
+        KernelReason::SessionLeaderExit {
+            leader,
+            comm,
+            ended,
+        } => json!({
+            "leader": { "pid": leader, "comm": text(comm) },
+            "leader_status": ended.as_ref().map(|e| e.status),
+            "leader_signal": ended.as_ref().and_then(|e| e.signal).map(|s| crate::signal::Signal(s).to_string()),
+            "leader_by": ended.as_ref().and_then(|e| who(&e.by)),
+        }),
+        KernelReason::Unestablished { checked } => json!({ "checked": checked }),
+        KernelReason::Oom
+        | KernelReason::Terminal
+        | KernelReason::BrokenPipe
+        | KernelReason::PidnsInitDiscard => json!({}),
+    };
+    v["name"] = r.name().into();
+    v
 }
 
 /// -k's frames (a marker frame has an empty module and says in `symbol` why the stack ends).
@@ -165,12 +206,16 @@ struct SignalJson {
     event: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     ignored_since_exec: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kernel_reason: Option<serde_json::Value>,
     pid: i32,
     sender: Option<SenderJson>,
     signal: String,
     signo: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
     stack: Option<Vec<FrameJson>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    taken_by: Option<&'static str>,
     text: String,
     tid: i32,
     time: f64,
@@ -257,6 +302,8 @@ struct Call {
 struct EarlierJson {
     by: Option<SenderJson>,
     disposition: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kernel_reason: Option<serde_json::Value>,
     signal: String,
     time: f64,
 }
@@ -285,6 +332,9 @@ struct VerdictJson {
     comm: String,
     earlier: Vec<EarlierJson>,
     event: &'static str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    exit_in_handler: bool,
+    kernel_reason: Option<serde_json::Value>,
     outcome: &'static str,
     pid: i32,
     ppid: Option<i32>,
@@ -344,7 +394,14 @@ impl JsonFormat {
         }
     }
 
-    fn signal(&self, at: At, info: &SigInfo, from: &Origin, d: Disposition) -> SignalJson {
+    fn signal(
+        &self,
+        at: At,
+        info: &SigInfo,
+        from: &Origin,
+        d: Disposition,
+        reason: Option<&KernelReason>,
+    ) -> SignalJson {
         let mut text = format!("--- {} ", info.signo());
         siginfo(info, self.clk_tck, &mut text);
         text.push_str(" ---");
@@ -358,11 +415,16 @@ impl JsonFormat {
                 Disposition::Ignored { since_exec } => Some(since_exec),
                 _ => None,
             },
+            kernel_reason: reason.map(kernel_reason),
             pid: at.pid,
             sender: origin(from),
             signal: info.signo().to_string(),
             signo: info.signo().0,
             stack: None,
+            taken_by: match d {
+                Disposition::Taken(t) => Some(t.call()),
+                _ => None,
+            },
             text,
             tid: at.tid,
             time: at.time,
@@ -381,8 +443,9 @@ impl JsonFormat {
                 info,
                 from,
                 disposition,
+                reason,
             } => {
-                let mut json = self.signal(at, info, from, *disposition);
+                let mut json = self.signal(at, info, from, *disposition, reason.as_ref());
                 json.stack = stack(ev.stack.as_ref());
                 line(&json, out)
             }
@@ -536,7 +599,7 @@ impl JsonFormat {
                 pid: v.pid,
                 tid: t.tid,
             };
-            let mut json = self.signal(at, &t.info, &t.from, t.disposition);
+            let mut json = self.signal(at, &t.info, &t.from, t.disposition, t.reason.as_ref());
             json.stack = stack(t.stack.as_ref());
             json
         });
@@ -557,6 +620,8 @@ impl JsonFormat {
             comm: text(&v.comm),
             earlier: v.earlier.iter().map(earlier).collect(),
             event: "verdict",
+            exit_in_handler: v.in_handler,
+            kernel_reason: v.kernel_reason.as_ref().map(kernel_reason),
             outcome,
             pid: v.pid,
             ppid: v.ppid,
@@ -575,6 +640,7 @@ fn earlier(r: &SignalRecord) -> EarlierJson {
     EarlierJson {
         by: origin(&r.from),
         disposition: disposition(r.disposition),
+        kernel_reason: r.reason.as_ref().map(kernel_reason),
         signal: r.info.signo().to_string(),
         time: r.time.wall.as_secs_f64(),
     }

@@ -1,6 +1,7 @@
 //! The text printer: strace's lines (pid prefixes, timestamps, ends and stops, chatter) and sigtrace's sentences (senders, dispositions, verdicts).
 
 use crate::decode::siginfo::SigInfo;
+use crate::event::reason::KernelReason;
 use crate::event::{
     Clock, Disposition, Event, EventKind, Note, Oom, Origin, Sender, Source, Stamp,
 };
@@ -101,6 +102,20 @@ impl TextFormat {
                 relayed(*sig, from, passed, out);
                 return true;
             }
+            // Taken by a call whose own line shows it: only sigtrace's line.
+            EventKind::Signal {
+                info,
+                from,
+                disposition: d @ Disposition::Taken(_),
+                reason,
+            } => {
+                self.close_open(out);
+                let line = out.len();
+                annotation(info, from, *d, reason.as_ref(), out);
+                self.paint(out, line, Paint::Note);
+                out.push('\n');
+                return true;
+            }
             _ => {
                 self.close_open(out);
                 let start = out.len();
@@ -136,7 +151,15 @@ impl TextFormat {
                 info,
                 from,
                 disposition,
-            } => self.signal(info, from, *disposition, ev.stack.as_ref(), out),
+                reason,
+            } => self.signal(
+                info,
+                from,
+                *disposition,
+                reason.as_ref(),
+                ev.stack.as_ref(),
+                out,
+            ),
             EventKind::Stopped(sig) => {
                 let _ = write!(out, "--- stopped by {sig} ---");
             }
@@ -187,6 +210,7 @@ impl TextFormat {
         info: &SigInfo,
         from: &Origin,
         d: Disposition,
+        reason: Option<&KernelReason>,
         stack: Option<&crate::event::Stack>,
         out: &mut String,
     ) {
@@ -201,8 +225,8 @@ impl TextFormat {
         }
         let line = out.len();
         match self.once(from) {
-            Some(short) => annotation(info, &short, d, out),
-            None => annotation(info, from, d, out),
+            Some(short) => annotation(info, &short, d, reason, out),
+            None => annotation(info, from, d, reason, out),
         }
         self.paint(out, line, Paint::Note);
     }
@@ -653,8 +677,12 @@ fn earlier_one(r: &SignalRecord, known: &[Option<i32>]) -> String {
         Origin::Process(p) if known.contains(&Some(p.pid)) => s.push_str("from the same sender"),
         from => describe_from(&r.info, from, &mut s),
     }
-    if let Disposition::Ignored { .. } = r.disposition {
-        s.push_str(" (ignored)");
+    match (r.disposition, &r.reason) {
+        (Disposition::Ignored { .. }, Some(reason @ KernelReason::PidnsInitDiscard)) => {
+            let _ = write!(s, " (ignored: {})", reason_words(reason, r.info.signo()));
+        }
+        (Disposition::Ignored { .. }, _) => s.push_str(" (ignored)"),
+        _ => {}
     }
     s
 }
@@ -687,6 +715,10 @@ fn trigger(v: &Verdict, t: &SignalRecord, s: &mut String) {
         Cause::SelfSignal => {
             let _ = write!(s, " after {sig} it sent itself");
         }
+        // The kernel's record has no fault address.
+        Cause::Crash if t.info.recorded() => {
+            let _ = write!(s, " after {sig} ({})", code_text(&t.info));
+        }
         Cause::Crash => {
             let _ = write!(
                 s,
@@ -701,6 +733,14 @@ fn trigger(v: &Verdict, t: &SignalRecord, s: &mut String) {
                 " after {sig} (it wrote to a pipe or socket with no reader)"
             );
         }
+        // The reason says it in the cause's words.
+        Cause::Kernel | Cause::Terminal
+            if t.reason
+                .as_ref()
+                .is_some_and(|r| *r != KernelReason::Terminal) =>
+        {
+            let _ = write!(s, " after {sig}");
+        }
         _ => {
             let _ = write!(s, " after {sig} ");
             match &v.by {
@@ -713,6 +753,34 @@ fn trigger(v: &Verdict, t: &SignalRecord, s: &mut String) {
 
 /// The cause, in words (every cause has its own arm: a new one must be worded here).
 fn cause_text(v: &Verdict) -> String {
+    let sig = v
+        .trigger
+        .as_ref()
+        .map(|t| t.info.signo())
+        .or(v.outcome.signal())
+        .unwrap_or(Signal(0));
+    let taken = v.trigger.as_ref().and_then(|t| match t.disposition {
+        Disposition::Taken(by) => Some(by.call()),
+        _ => None,
+    });
+    match (v.cause, v.outcome, &v.kernel_reason) {
+        (Cause::Kernel, _, Some(r)) if !matches!(r, KernelReason::BrokenPipe) => {
+            reason_words(r, sig)
+        }
+        (Cause::Terminal, _, Some(r @ KernelReason::SessionLeaderExit { .. })) => {
+            format!("terminal: {}", reason_words(r, sig))
+        }
+        (c, Outcome::Exited(_), _) if let Some(call) = taken => {
+            format!("{}, taken by {call}", c.as_str().replace('-', " "))
+        }
+        (_, Outcome::Exited(_), _) if v.in_handler => {
+            format!("{} (it exited inside the handler)", cause_words(v))
+        }
+        _ => cause_words(v),
+    }
+}
+
+fn cause_words(v: &Verdict) -> String {
     let exited = matches!(v.outcome, Outcome::Exited(_));
     match v.cause {
         Cause::SelfExit => "self exit".into(),
@@ -773,11 +841,27 @@ pub fn kill_call(call: &crate::event::Syscall, tck: u64) -> String {
 }
 
 /// The line after a signal's: what it does, and who sent it.
-fn annotation(info: &SigInfo, from: &Origin, d: Disposition, out: &mut String) {
+fn annotation(
+    info: &SigInfo,
+    from: &Origin,
+    d: Disposition,
+    reason: Option<&KernelReason>,
+    out: &mut String,
+) {
     let sig = info.signo();
     let _ = write!(out, "sigtrace: {sig} ");
     match d {
         Disposition::Caught => out.push_str("caught by a handler"),
+        Disposition::Taken(t) => {
+            let _ = write!(out, "taken by {} (blocked, not delivered)", t.call());
+        }
+        Disposition::Ignored { .. } if reason == Some(&KernelReason::PidnsInitDiscard) => {
+            let _ = write!(
+                out,
+                "ignored ({})",
+                reason_words(&KernelReason::PidnsInitDiscard, sig)
+            );
+        }
         Disposition::Ignored { since_exec: true } => {
             out.push_str("ignored (ignored since exec: the disposition was inherited)")
         }
@@ -787,7 +871,85 @@ fn annotation(info: &SigInfo, from: &Origin, d: Disposition, out: &mut String) {
         }
     }
     out.push_str("; ");
-    describe_from(info, from, out);
+    match (from, reason) {
+        (_, None | Some(KernelReason::PidnsInitDiscard | KernelReason::Terminal)) => {
+            describe_from(info, from, out)
+        }
+        (Origin::NoSender, Some(r)) => {
+            let _ = write!(out, "from the kernel: {}", reason_words(r, sig));
+        }
+        (_, Some(r)) => {
+            describe_from(info, from, out);
+            let _ = write!(out, " (the kernel: {})", reason_words(r, sig));
+        }
+    }
+}
+
+/// A kernel reason in words, with its figures; `sig` is the signal it explains.
+pub fn reason_words(r: &KernelReason, sig: Signal) -> String {
+    let hard = |h: bool| if h { "hard" } else { "soft" };
+    match r {
+        KernelReason::RlimitCpu {
+            hard: h,
+            limit,
+            used,
+        } => {
+            let used = used.map_or_else(String::new, |u| {
+                format!(" after {:.2} s of CPU", u.as_secs_f64())
+            });
+            format!(
+                "CPU time limit (ulimit -t {limit} s, {}) reached{used}",
+                hard(*h)
+            )
+        }
+        KernelReason::RlimitFsize { limit } => {
+            format!("file size limit (ulimit -f: {limit} bytes) reached by a write")
+        }
+        KernelReason::RlimitRttime { hard: h, limit } => format!(
+            "real-time CPU limit (RLIMIT_RTTIME {limit} µs, {}) reached without blocking",
+            hard(*h)
+        ),
+        KernelReason::Oom => "the out-of-memory killer".into(),
+        KernelReason::OrphanedPgrp { pgrp, parent } => {
+            let parent = match parent {
+                Some((pid, comm)) => format!("parent {pid} ({}) exited", escape_bytes(comm)),
+                None => "its last parent in the session exited".into(),
+            };
+            format!("its process group {pgrp} was orphaned ({parent}) while it was stopped")
+        }
+        KernelReason::SessionLeaderExit {
+            leader,
+            comm,
+            ended,
+        } => {
+            let how = match ended {
+                Some(e) => match (e.signal, &e.by) {
+                    (None, _) => format!("exited with {}", e.status),
+                    (Some(s), None) => format!("was killed by {}", Signal(s)),
+                    (Some(s), Some((pid, c))) => format!(
+                        "was killed by {} from {pid} ({})",
+                        Signal(s),
+                        escape_bytes(c)
+                    ),
+                },
+                None => "ended".into(),
+            };
+            format!(
+                "its session leader {leader} ({}) {how}; the kernel hung up its foreground group",
+                escape_bytes(comm)
+            )
+        }
+        KernelReason::Terminal => "the terminal".into(),
+        KernelReason::BrokenPipe => "it wrote to a pipe or socket with no reader".into(),
+        KernelReason::PidnsInitDiscard => {
+            format!("pid 1 of its pid namespace has no handler for {sig}: the kernel discards it")
+        }
+        KernelReason::Unestablished { checked } => {
+            format!(
+                "a signal the kernel generated for a reason not established (checked: {checked})"
+            )
+        }
+    }
 }
 
 /// signal(7)'s default action, in words.
@@ -906,6 +1068,7 @@ mod tests {
         let exit = EventKind::Exited {
             code: 0,
             comm: None,
+            in_handler: None,
         };
         f.line(&syscall_event(exit, 8, 2), &mut out);
         f.line(

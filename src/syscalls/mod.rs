@@ -516,6 +516,15 @@ pub const NR_KILL: u32 = nr_of("kill");
 /// x86_64's setsid and setpgid, which move a process to another session or group.
 pub const NR_SETSID: u32 = nr_of("setsid");
 pub const NR_SETPGID: u32 = nr_of("setpgid");
+/// x86_64's calls that take a blocked signal instead of its delivery: rt_sigtimedwait, a read
+/// of a descriptor made by signalfd or signalfd4.
+pub const NR_RT_SIGTIMEDWAIT: u32 = nr_of("rt_sigtimedwait");
+pub const NR_READ: u32 = nr_of("read");
+pub const NR_SIGNALFD: u32 = nr_of("signalfd");
+pub const NR_SIGNALFD4: u32 = nr_of("signalfd4");
+/// x86_64's setrlimit and prlimit64, which change the limits whose end the kernel signals.
+pub const NR_SETRLIMIT: u32 = nr_of("setrlimit");
+pub const NR_PRLIMIT64: u32 = nr_of("prlimit64");
 /// x86_64's clone and clone3, whose CLONE_UNTRACED sigtrace's seccomp filter cannot allow.
 pub const NR_CLONE: u32 = nr_of("clone");
 pub const NR_CLONE3: u32 = nr_of("clone3");

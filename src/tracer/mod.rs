@@ -42,7 +42,7 @@ impl Control {
             .iter()
             .any(|c| crate::sys::DETACH_SIGNALS.contains(&c.sig))
     }
-    fn take(&self) -> Vec<crate::sys::ControlSignal> {
+    pub fn take(&self) -> Vec<crate::sys::ControlSignal> {
         std::mem::take(&mut *self.pending.lock().expect("control lock"))
     }
 }
@@ -128,6 +128,8 @@ pub struct Tracer {
     awaiting_cont: Option<Tid>,
     /// Where polling for the next stop pays (`stops::wait`).
     spin: stops::Spin,
+    /// The CPU time wait4 gave for the task it reported last (a process's, when it ended).
+    reaped_cpu: std::time::Duration,
 }
 
 /// What the tracer is asked to do, from the plan.
@@ -184,6 +186,7 @@ impl Tracer {
             spin: stops::Spin::new(),
             awaiting_cont: None,
             string_limit,
+            reaped_cpu: std::time::Duration::ZERO,
         }
     }
 

@@ -2,6 +2,7 @@
 
 use crate::decode::siginfo::{self as si, SigInfo};
 use crate::decode::signal::{SA_RESETHAND, SIG_DFL, SIG_IGN};
+use crate::event::reason::{KernelReason, Limits};
 use crate::event::{Disposition, Oom, Origin, Sender};
 use crate::kernel::Senders;
 use crate::procfs;
@@ -26,6 +27,15 @@ struct ProcState {
     ns: Option<(u64, Vec<i32>)>,
     /// Where it sits and what it runs, as last read (a child forked from it starts there).
     context: Option<Arc<crate::event::Context>>,
+    /// Its CPU, file size and real-time limits, as last read (at its start, after a traced
+    /// setrlimit or prlimit64; a child inherits them).
+    limits: Option<Limits>,
+    /// In a group-stop, and no SIGCONT delivered since.
+    stopped: bool,
+    /// Descriptors it made with signalfd (checked again at each read).
+    signalfds: Vec<i32>,
+    /// The signal whose handler made its exit call, before the handler's rt_sigreturn.
+    exit_in_handler: Option<Signal>,
 }
 
 #[derive(Default)]
@@ -101,6 +111,7 @@ impl Procs {
             ign_at_exec: ign,
             oom_base: procfs::oom_kills(pid),
             ns: self.namespace(pid),
+            limits: procfs::limits(pid),
             ..Default::default()
         };
         self.map.insert(pid, state);
@@ -112,6 +123,8 @@ impl Procs {
             Some(mut state) => {
                 state.ns = self.namespace(child);
                 state.context = None;
+                state.stopped = false;
+                state.exit_in_handler = None;
                 self.map.insert(child, state);
             }
             None => self.start(child),
@@ -126,6 +139,155 @@ impl Procs {
         s.changed = 0;
         s.ign_at_exec = s.ign;
         self.senders.remove(&pid);
+    }
+
+    /// Its limits changed (setrlimit, prlimit64): read again.
+    pub fn limits_changed(&mut self, pid: Tid) {
+        if let Some(s) = self.map.get_mut(&pid) {
+            s.limits = procfs::limits(pid);
+        }
+    }
+
+    /// Its limits, as last read.
+    pub fn limits(&self, pid: Tid) -> Option<Limits> {
+        self.map.get(&pid)?.limits
+    }
+
+    /// It entered a group-stop (true), or a SIGCONT was delivered to it (false).
+    pub fn set_stopped(&mut self, pid: Tid, stopped: bool) {
+        if let Some(s) = self.map.get_mut(&pid) {
+            s.stopped = stopped;
+        }
+    }
+
+    /// A signalfd it made.
+    pub fn add_signalfd(&mut self, pid: Tid, fd: i32) {
+        let s = self.map.entry(pid).or_default();
+        if !s.signalfds.contains(&fd) && s.signalfds.len() < 64 {
+            s.signalfds.push(fd);
+        }
+    }
+
+    /// Whether `fd` is a signalfd it made (and still is: descriptors are reused).
+    pub fn is_signalfd(&self, pid: Tid, fd: u64) -> bool {
+        let fd = fd as i32;
+        self.map
+            .get(&pid)
+            .is_some_and(|s| s.signalfds.contains(&fd))
+            && procfs::is_signalfd(pid, fd)
+    }
+
+    pub fn set_exit_in_handler(&mut self, pid: Tid, sig: Signal) {
+        if let Some(s) = self.map.get_mut(&pid) {
+            s.exit_in_handler = Some(sig);
+        }
+    }
+
+    pub fn exit_in_handler(&self, pid: Tid) -> Option<Signal> {
+        self.map.get(&pid)?.exit_in_handler
+    }
+
+    /// pid 1 of its pid namespace: signal(7)'s init rule, the kernel drops a signal it has no
+    /// handler for (SIGKILL and SIGSTOP from an ancestor namespace excepted).
+    pub fn ns_init(&self, pid: Tid) -> bool {
+        pid == 1
+            || self
+                .map
+                .get(&pid)
+                .and_then(|s| s.ns.as_ref())
+                .is_some_and(|(_, nspid)| nspid.last() == Some(&1))
+    }
+
+    /// Its own pid as its namespace numbers it (what si_pid holds for a signal it sent itself).
+    fn own_nspid(&self, pid: Tid) -> i32 {
+        self.map
+            .get(&pid)
+            .and_then(|s| s.ns.as_ref())
+            .and_then(|(_, nspid)| nspid.last().copied())
+            .unwrap_or(pid)
+    }
+
+    /// What in the kernel sent the signal `info` that `pid` is stopped for, from what can be
+    /// read now: its limits and CPU time, its group, session and terminal.
+    pub fn kernel_reason(&self, pid: Tid, info: &SigInfo) -> Option<KernelReason> {
+        let (sig, code) = (info.signo().0, info.code());
+        let own = code == si::SI_USER && info.pid() == self.own_nspid(pid);
+        let limits = self.limits(pid).unwrap_or_default();
+        match sig {
+            libc::SIGXCPU if code == si::SI_KERNEL => Some(cpu_reason(pid, &limits)),
+            libc::SIGXFSZ if own => limits
+                .fsize
+                .soft
+                .map(|limit| KernelReason::RlimitFsize { limit }),
+            libc::SIGPIPE if own => Some(KernelReason::BrokenPipe),
+            libc::SIGHUP if code == si::SI_KERNEL => Some(self.hangup_reason(pid)),
+            libc::SIGINT | libc::SIGQUIT | libc::SIGTSTP if code == si::SI_KERNEL => {
+                Some(match self.context(pid).map(|c| c.tty.is_some()) {
+                    Some(false) => KernelReason::Unestablished {
+                        checked: "no controlling terminal",
+                    },
+                    _ => KernelReason::Terminal,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// A SIGHUP the kernel sent: a terminal's hangup reaches the session leader; the session
+    /// leader's end, the foreground group; an orphaned group, every member of a group with a
+    /// stopped member (then SIGCONT).
+    fn hangup_reason(&self, pid: Tid) -> KernelReason {
+        let Some(ctx) = self.context(pid) else {
+            return KernelReason::Unestablished {
+                checked: "its process group and session were not read",
+            };
+        };
+        if pid == ctx.session {
+            return match ctx.tty {
+                Some(_) => KernelReason::Terminal,
+                None => KernelReason::Unestablished {
+                    checked: "a session leader without a controlling terminal",
+                },
+            };
+        }
+        let members = procfs::group_members(ctx.pgrp);
+        // A traced member is always in a ptrace stop ('t') when read: what it was in is
+        // kept; an untraced one is 'T' in a group-stop.
+        let stopped = members.iter().any(|m| match self.map.get(&m.pid) {
+            Some(s) => s.stopped,
+            None => m.state == 'T',
+        }) || self.map.get(&pid).is_some_and(|s| s.stopped);
+        if stopped && orphaned(ctx.pgrp, &members) {
+            let moved = procfs::member(pid).is_none_or(|m| m.ppid != ctx.ppid);
+            let parent = moved.then(|| (ctx.ppid, ctx.parent_comm.clone()));
+            return KernelReason::OrphanedPgrp {
+                pgrp: ctx.pgrp,
+                parent,
+            };
+        }
+        let leader = ctx.session;
+        let leader_gone = procfs::member(leader)
+            .is_none_or(|m| matches!(m.state, 'Z' | 'X') || m.session != leader);
+        match (&ctx.tty, leader_gone) {
+            (Some(_), true) => {
+                let comm = self
+                    .exited
+                    .get(&leader)
+                    .map(|c| c.to_vec())
+                    .or_else(|| (ctx.ppid == leader).then(|| ctx.parent_comm.clone()))
+                    .or_else(|| procfs::comm_bytes(leader))
+                    .unwrap_or_default();
+                KernelReason::SessionLeaderExit {
+                    leader,
+                    comm,
+                    ended: None,
+                }
+            }
+            (Some(_), false) => KernelReason::Terminal,
+            (None, _) => KernelReason::Unestablished {
+                checked: "no controlling terminal; not its session's leader; its process group not orphaned with a stopped member",
+            },
+        }
     }
 
     /// A successful rt_sigaction(sig, act) with act's handler and flags.
@@ -308,6 +470,39 @@ impl Procs {
     pub fn knows(&self, pid: Tid) -> bool {
         self.map.contains_key(&pid)
     }
+}
+
+/// The SIGXCPU of RLIMIT_CPU's soft limit, or of RLIMIT_RTTIME's for a real-time task: the
+/// only two senders of an SI_KERNEL SIGXCPU, told apart by which limit is set and the
+/// scheduling policy. The CPU time is said, not compared: the kernel checks the limit against
+/// CPU time counted at ticks, which no interface gives and a busy machine can put well ahead
+/// of the run time schedstat counts.
+fn cpu_reason(pid: Tid, limits: &Limits) -> KernelReason {
+    let rt = limits.rttime.soft.filter(|_| procfs::realtime(pid));
+    match (limits.cpu.soft, rt) {
+        (Some(limit), None) => KernelReason::RlimitCpu {
+            hard: false,
+            limit,
+            used: procfs::cpu_time(pid),
+        },
+        (None, Some(limit)) => KernelReason::RlimitRttime { hard: false, limit },
+        (Some(_), Some(_)) => KernelReason::Unestablished {
+            checked: "both RLIMIT_CPU and RLIMIT_RTTIME are set for a real-time task",
+        },
+        (None, None) => KernelReason::Unestablished {
+            checked: "no RLIMIT_CPU, no real-time policy with RLIMIT_RTTIME",
+        },
+    }
+}
+
+/// A process group is orphaned when no member's parent is in another group of the same
+/// session (init's children excepted, as the kernel's will_become_orphaned_pgrp has it).
+fn orphaned(pgrp: i32, members: &[procfs::Member]) -> bool {
+    members.iter().all(|m| {
+        m.ppid <= 1
+            || matches!(m.state, 'Z' | 'X')
+            || procfs::member(m.ppid).is_none_or(|p| p.pgrp == pgrp || p.session != m.session)
+    })
 }
 
 /// A sender whose pid means nothing in sigtrace's namespace (it is another namespace's): the

@@ -117,7 +117,8 @@ impl Tracer {
 
     /// Handles every stop waitpid has ready now, without blocking.
     fn take_ready_stops(&mut self) {
-        while let Ok(Some((tid, status))) = sys::wait_any_now() {
+        while let Ok(Some((tid, status, cpu))) = sys::wait_any_now() {
+            self.reaped_cpu = cpu;
             match super::wait::classify(status) {
                 Ok(stop) => self.handle(tid, stop),
                 Err(_) => break,

@@ -5,9 +5,11 @@ use super::wait::{self, PtraceEvent, Stop};
 use super::{RunEnd, SyscallMode, Tracer};
 use crate::decode::clone::CLONE_THREAD;
 use crate::decode::siginfo::SigInfo;
-use crate::event::{EventKind, Note};
+use crate::event::reason::KernelReason;
+use crate::event::{Disposition, EventKind, Note};
 use crate::msg::warn;
 use crate::procfs;
+use crate::signal::DefaultAction;
 use crate::signal::Signal;
 use crate::sys::{self, Tid};
 use crate::text::error_text;
@@ -113,26 +115,29 @@ impl Tracer {
         let start = std::time::Instant::now();
         if self.spin.pays() {
             loop {
-                if let Some(stop) = sys::wait_any_now()? {
+                if let Some((tid, status, cpu)) = sys::wait_any_now()? {
                     self.spin.learn(start.elapsed());
-                    return Ok(stop);
+                    self.reaped_cpu = cpu;
+                    return Ok((tid, status));
                 }
                 if start.elapsed() >= std::time::Duration::from_micros(SPIN_US) {
                     break;
                 }
                 std::hint::spin_loop();
             }
-        } else if let Some(stop) = sys::wait_any_now()? {
+        } else if let Some((tid, status, cpu)) = sys::wait_any_now()? {
             self.spin.learn(start.elapsed());
-            return Ok(stop);
+            self.reaped_cpu = cpu;
+            return Ok((tid, status));
         }
         self.send_batch();
         if let Some(out) = &mut self.out {
             out.idle();
         }
-        let stop = sys::wait_any();
+        let (tid, status, cpu) = sys::wait_any()?;
         self.spin.learn(start.elapsed());
-        stop
+        self.reaped_cpu = cpu;
+        Ok((tid, status))
     }
 
     pub(super) fn handle(&mut self, tid: Tid, stop: Stop) {
@@ -153,7 +158,11 @@ impl Tracer {
         }
         match stop {
             Stop::Exited(code) => {
-                let ev = EventKind::Exited { code, comm: None };
+                let ev = EventKind::Exited {
+                    code,
+                    comm: None,
+                    in_handler: None,
+                };
                 self.ended(tid, pid, ev, RunEnd::Exited(code))
             }
             Stop::Killed { sig, core } => {
@@ -162,6 +171,7 @@ impl Tracer {
                     core,
                     comm: None,
                     oom: None,
+                    reason: None,
                 };
                 self.ended(tid, pid, ev, RunEnd::Killed(sig))
             }
@@ -170,6 +180,7 @@ impl Tracer {
                 // While detaching, a group-stop is the answer to our PTRACE_INTERRUPT of a task
                 // that was already stopped and reported so; it is not news.
                 if !self.tasks[&tid].unwanted {
+                    self.procs.set_stopped(pid, true);
                     self.emit(pid, tid, EventKind::Stopped(sig));
                 }
                 self.resume(tid, Resume::Listen);
@@ -189,11 +200,36 @@ impl Tracer {
                 let info = SigInfo::from_bytes(raw);
                 let from = self.procs.sender(&info, pid, self.senders.as_ref());
                 let from = self.relayed_from(pid, sig.0, info.pid(), from);
-                let disposition = self.procs.disposition(pid, sig);
+                let mut disposition = self.procs.disposition(pid, sig);
+                let mut reason = self.procs.kernel_reason(pid, &info);
+                if sig.0 == libc::SIGCONT {
+                    self.procs.set_stopped(pid, false);
+                }
+                match disposition {
+                    // signal(7): "the only signals that can be sent to process ID 1, the init
+                    // process, are those for which init has explicitly installed signal
+                    // handlers"; under ptrace the kernel drops it after this stop.
+                    Disposition::Default
+                        if matches!(
+                            sig.default_action(),
+                            DefaultAction::Term | DefaultAction::Core | DefaultAction::Stop
+                        ) && sig.0 != libc::SIGSTOP
+                            && self.procs.ns_init(pid) =>
+                    {
+                        disposition = Disposition::Ignored { since_exec: false };
+                        reason = Some(KernelReason::PidnsInitDiscard);
+                    }
+                    Disposition::Caught => self.entered_handler(tid, sig),
+                    _ => {}
+                }
+                if let Some(KernelReason::SessionLeaderExit { leader, .. }) = reason {
+                    self.leader_end_first(leader);
+                }
                 let ev = EventKind::Signal {
                     info,
                     from,
                     disposition,
+                    reason,
                 };
                 self.emit(pid, tid, ev);
                 // Every signal-delivery-stop is a real signal under PTRACE_SEIZE: re-inject it.
@@ -205,6 +241,48 @@ impl Tracer {
                 warn(&format!("pid {tid}: PTRACE_GETSIGINFO: {}", error_text(&e)));
                 self.resume(tid, Resume::Cont(sig.0));
             }
+        }
+    }
+
+    /// The kernel hangs up the foreground group while the session leader is still ending
+    /// (do_exit: the terminal before the parent's notice), so the group's stops may come
+    /// first: a traced leader's end is taken now (waiting up to 100 ms), for the group's
+    /// verdicts to say how it ended.
+    fn leader_end_first(&mut self, leader: Tid) {
+        if !self.tasks.contains_key(&leader) {
+            return;
+        }
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_millis(100) {
+            match sys::wait_task_now(leader) {
+                Ok(Some((tid, status, cpu))) => {
+                    self.reaped_cpu = cpu;
+                    if let Ok(stop) = wait::classify(status) {
+                        let ended = matches!(stop, Stop::Exited(_) | Stop::Killed { .. });
+                        self.handle(tid, stop);
+                        if ended {
+                            return;
+                        }
+                    }
+                }
+                Ok(None) => std::thread::sleep(std::time::Duration::from_millis(1)),
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// A handler is about to run on this task: kept with the stack pointer it interrupts, so
+    /// that an exit call made below it is known to be inside the handler (one that left by
+    /// longjmp is above it).
+    fn entered_handler(&mut self, tid: Tid, sig: Signal) {
+        let Ok(info) = sys::syscall_info(tid) else {
+            return;
+        };
+        if let Some(t) = self.tasks.get_mut(&tid) {
+            if t.handlers.len() >= 16 {
+                t.handlers.remove(0);
+            }
+            t.handlers.push((sig, info.sp));
         }
     }
 
@@ -258,8 +336,11 @@ impl Tracer {
         self.awaiting_cont = Some(tid);
         let start = std::time::Instant::now();
         while self.awaiting_cont == Some(tid) && start.elapsed() < AWAIT_STOP {
-            match sys::wait_now(tid) {
-                Ok(Some((tid, status))) => self.take(tid, status),
+            match sys::wait_task_now(tid) {
+                Ok(Some((tid, status, cpu))) => {
+                    self.reaped_cpu = cpu;
+                    self.take(tid, status)
+                }
                 Ok(None) => std::thread::yield_now(),
                 Err(_) => break,
             }

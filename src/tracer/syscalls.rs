@@ -7,7 +7,9 @@ use super::stops::Resume;
 use super::tasks::InSyscall;
 use crate::decode::AUDIT_ARCH_X86_64;
 use crate::decode::clone::CLONE_UNTRACED;
+use crate::decode::siginfo::{SIGINFO_SIZE, SigInfo};
 use crate::decode::signal::SigAction;
+use crate::event::{Disposition, Taker};
 use crate::event::{EventKind, Mem, Syscall, Target};
 use crate::msg::warn;
 use crate::procfs;
@@ -15,8 +17,9 @@ use crate::signal::Signal;
 use crate::sys::{self, Tid};
 use crate::syscalls::SyscallSet;
 use crate::syscalls::{
-    self as sc, NR_CLONE, NR_CLONE3, NR_EXECVE, NR_EXECVEAT, NR_KILL, NR_RT_SIGACTION,
-    NR_RT_SIGRETURN, NR_SETPGID, NR_SETSID,
+    self as sc, NR_CLONE, NR_CLONE3, NR_EXECVE, NR_EXECVEAT, NR_EXIT_GROUP, NR_KILL, NR_PRLIMIT64,
+    NR_READ, NR_RT_SIGACTION, NR_RT_SIGRETURN, NR_RT_SIGTIMEDWAIT, NR_SETPGID, NR_SETRLIMIT,
+    NR_SETSID, NR_SIGNALFD, NR_SIGNALFD4,
 };
 use crate::text::error_text;
 
@@ -62,7 +65,10 @@ impl Tracer {
             self.spin.last = super::stops::Spin::EXEC_ENTRY;
         }
         let in_set = self.trace.contains(nr);
-        let watched = self.watched.contains(nr);
+        // A read is looked at only on a signalfd (and only without the filter, which stops
+        // no read).
+        let watched = self.watched.contains(nr)
+            || (nr == NR_READ && self.procs.is_signalfd(pid, info.args[0]));
         let task = self.tasks.get_mut(&tid).expect("known task");
         // Already entered at the seccomp stop, or a syscall sigtrace does not look at.
         if task.insyscall.is_some() || info.arch != AUDIT_ARCH_X86_64 || !(in_set || watched) {
@@ -108,6 +114,11 @@ impl Tracer {
         }
         if in_set {
             self.emit(pid, tid, EventKind::SyscallEntry(call));
+        }
+        match nr {
+            NR_RT_SIGRETURN => self.left_handler(tid),
+            NR_EXIT_GROUP => self.exit_call(tid, pid, info.sp),
+            _ => {}
         }
         if nr == NR_RT_SIGRETURN && in_set && self.mode == SyscallMode::Seccomp {
             self.sigreturn_at_entry(tid, pid, info.sp);
@@ -183,6 +194,7 @@ impl Tracer {
             (NR_SETPGID | NR_SETSID, _) => Some(pid),
             _ => None,
         };
+        let (nr, args) = (call.nr, call.args);
         if let Some(entry) = call.entry {
             self.show_exit(tid, pid, entry, info.sp, info.rval, info.is_error);
         }
@@ -190,7 +202,75 @@ impl Tracer {
             self.moved(moved);
         }
         if !info.is_error {
-            self.after_sigcont(pid, call.nr, call.args);
+            self.kernel_rules_exit(tid, pid, nr, &args, info.rval);
+            self.after_sigcont(pid, nr, args);
+        }
+    }
+
+    /// After a successful call: a signal it took (rt_sigtimedwait, a signalfd read), a
+    /// signalfd it made, limits it changed.
+    fn kernel_rules_exit(&mut self, tid: Tid, pid: Tid, nr: u32, args: &[u64; 6], rval: i64) {
+        match nr {
+            NR_RT_SIGTIMEDWAIT if rval > 0 && args[1] != 0 => {
+                let mut raw = [0u8; SIGINFO_SIZE];
+                if let Ok(SIGINFO_SIZE) = sys::read_mem(pid, args[1], &mut raw) {
+                    self.taken(tid, pid, SigInfo::from_bytes(raw), Taker::Sigtimedwait);
+                }
+            }
+            NR_READ if rval >= SIGINFO_SIZE as i64 => {
+                // At most a few: a reader asks for one or a handful at a time.
+                let n = (rval as usize / SIGINFO_SIZE).min(8);
+                let mut buf = vec![0u8; n * SIGINFO_SIZE];
+                let read = sys::read_mem(pid, args[1], &mut buf).unwrap_or(0);
+                for chunk in buf[..read - read % SIGINFO_SIZE].chunks_exact(SIGINFO_SIZE) {
+                    let ssi: &[u8; SIGINFO_SIZE] = chunk.try_into().expect("chunk size");
+                    self.taken(tid, pid, SigInfo::from_signalfd(ssi), Taker::Signalfd);
+                }
+            }
+            NR_SIGNALFD | NR_SIGNALFD4 => self.procs.add_signalfd(pid, rval as i32),
+            NR_SETRLIMIT => self.procs.limits_changed(pid),
+            NR_PRLIMIT64 if args[2] != 0 => {
+                let target = match args[0] as i32 {
+                    0 => pid,
+                    p => p,
+                };
+                self.procs.limits_changed(target);
+            }
+            _ => {}
+        }
+    }
+
+    /// A blocked signal a call accepted: received as a delivered one is, its sender read now.
+    fn taken(&mut self, tid: Tid, pid: Tid, info: SigInfo, by: Taker) {
+        let from = self.procs.sender(&info, pid, self.senders.as_ref());
+        let reason = self.procs.kernel_reason(pid, &info);
+        let ev = EventKind::Signal {
+            info,
+            from,
+            disposition: Disposition::Taken(by),
+            reason,
+        };
+        self.emit(pid, tid, ev);
+    }
+
+    /// rt_sigreturn: the innermost handler on this task returns.
+    fn left_handler(&mut self, tid: Tid) {
+        if let Some(t) = self.tasks.get_mut(&tid) {
+            t.handlers.pop();
+        }
+    }
+
+    /// exit_group at stack pointer `sp`: inside a handler when below the stack pointer its
+    /// delivery interrupted (a handler left by longjmp is above it, and is forgotten).
+    fn exit_call(&mut self, tid: Tid, pid: Tid, sp: u64) {
+        let Some(t) = self.tasks.get_mut(&tid) else {
+            return;
+        };
+        while t.handlers.last().is_some_and(|&(_, at)| sp >= at) {
+            t.handlers.pop();
+        }
+        if let Some(&(sig, _)) = t.handlers.last() {
+            self.procs.set_exit_in_handler(pid, sig);
         }
     }
 
@@ -262,6 +342,19 @@ pub fn watched() -> SyscallSet {
     set.insert(NR_RT_SIGACTION);
     set.insert(NR_SETSID);
     set.insert(NR_SETPGID);
+    // The kernel's rules (DESIGN §1b): a handler's end and an exit inside one, signals taken
+    // without delivery, the limits whose end the kernel signals.
+    for nr in [
+        NR_RT_SIGRETURN,
+        NR_EXIT_GROUP,
+        NR_RT_SIGTIMEDWAIT,
+        NR_SIGNALFD,
+        NR_SIGNALFD4,
+        NR_SETRLIMIT,
+        NR_PRLIMIT64,
+    ] {
+        set.insert(nr);
+    }
     for nr in (0..sc::MAX_NR).filter(|&nr| sc::spec(nr).sends.is_some()) {
         set.insert(nr);
     }

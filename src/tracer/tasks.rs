@@ -22,6 +22,9 @@ pub(super) struct Task {
     pub(super) comm: Option<Arc<[u8]>>,
     /// The flags of the clone or clone3 it is making (seen at its entry, with the filter).
     pub(super) clone_flags: Option<u64>,
+    /// The handlers running on it, innermost last: their signal and the stack pointer the
+    /// delivery interrupted.
+    pub(super) handlers: Vec<(crate::signal::Signal, u64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +47,7 @@ impl Task {
             insyscall: None,
             comm: None,
             clone_flags: None,
+            handlers: Vec::new(),
         }
     }
 }
@@ -165,12 +169,24 @@ impl Tracer {
         if tid == pid {
             let name = self.tasks.get_mut(&tid).and_then(|t| t.comm.take());
             match &mut kind {
-                EventKind::Exited { comm, .. } => *comm = name.clone(),
-                EventKind::Killed { comm, oom, sig, .. } => {
+                EventKind::Exited {
+                    comm, in_handler, ..
+                } => {
                     *comm = name.clone();
-                    // Before `ended`, which drops the process's oom_kill baseline.
+                    *in_handler = self.procs.exit_in_handler(pid);
+                }
+                EventKind::Killed {
+                    comm,
+                    oom,
+                    sig,
+                    reason,
+                    ..
+                } => {
+                    *comm = name.clone();
+                    // Before `ended`, which drops the process's oom_kill baseline and limits.
                     if sig.0 == libc::SIGKILL {
                         *oom = Some(self.procs.oom(pid));
+                        *reason = self.cpu_limit_reached(pid);
                     }
                 }
                 _ => {}
@@ -190,6 +206,22 @@ impl Tracer {
         self.remove_task(tid);
     }
 
+    /// RLIMIT_CPU's hard limit, whose SIGKILL's delivery ptrace never shows: set, and the CPU
+    /// time wait4 gives at its end at least half of it (the kernel checks against CPU time
+    /// counted at ticks, which a busy machine puts ahead of the run time wait4 reports). The
+    /// fold takes it unless the kernel's record names another sender.
+    fn cpu_limit_reached(&self, pid: Tid) -> Option<crate::event::reason::KernelReason> {
+        let limit = self.procs.limits(pid)?.cpu.hard?;
+        let used = self.reaped_cpu;
+        (used.as_secs_f64() >= limit as f64 * 0.5).then_some(
+            crate::event::reason::KernelReason::RlimitCpu {
+                hard: true,
+                limit,
+                used: Some(used),
+            },
+        )
+    }
+
     pub(super) fn exec(&mut self, tid: Tid, pid: Tid) {
         if self.procs.knows(pid) {
             self.procs.exec(pid);
@@ -200,6 +232,9 @@ impl Tracer {
         let first = tid == self.main_pid && self.command_execed(pid);
         if !first && self.tasks.get(&tid).is_some_and(|t| t.visible) {
             self.execed(tid, pid);
+        }
+        if let Some(t) = self.tasks.get_mut(&tid) {
+            t.handlers.clear();
         }
         let old = sys::geteventmsg(tid).map(|m| m as Tid).unwrap_or(tid);
         if old != tid {

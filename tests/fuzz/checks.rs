@@ -87,6 +87,7 @@ pub fn siginfo(data: &[u8]) {
         info,
         from: Origin::NoSender,
         disposition: Disposition::Default,
+        reason: None,
     })]);
 }
 
