@@ -88,6 +88,8 @@ pub fn generate(what: &str, cmd: clap::Command) -> String {
                 .expect("writing to memory");
             out.extend_from_slice(causes_section().as_bytes());
             out.extend_from_slice(reasons_section().as_bytes());
+            out.extend_from_slice(senders_section().as_bytes());
+            out.extend_from_slice(include_str!("generate.man").as_bytes());
         }
         shell => {
             let shell: Shell = shell.parse().expect("clap checked the value");
@@ -116,6 +118,16 @@ fn reasons_section() -> String {
         intro,
         crate::event::reason::REASONS.iter().copied(),
     )
+}
+
+/// The man page's SENDERS section, from the one list of sources.
+fn senders_section() -> String {
+    let sources = crate::event::Source::ALL
+        .iter()
+        .map(|s| (s.as_str(), s.meaning()));
+    let intro =
+        "A sender is named from one of these sources (JSON: by.source):";
+    section("SENDERS", intro, sources)
 }
 
 /// A man page section listing names in bold, each with its meaning.

@@ -268,3 +268,42 @@ fn string_limit_cuts_strings_and_argv_as_strace_does() {
         assert_eq!(cut, n == "5", "-s {n}: {t:#?}");
     }
 }
+
+#[test]
+fn the_man_page_says_more_than_the_options() {
+    if !have("man") {
+        return skip("man is not installed");
+    }
+    let dir = tempdir("man");
+    let page = dir.join("sigtrace.1");
+    let out = run(sigtrace().args(["--generate", "man"]));
+    std::fs::write(&page, out.stdout).unwrap();
+    let shown = run(Command::new("man")
+        .env("MANWIDTH", "200")
+        .arg("-l")
+        .arg(&page));
+    assert!(shown.status.success(), "{}", shown.stderr);
+    let text = Regex::new(".\x08").unwrap().replace_all(&shown.stdout, "");
+    for heading in [
+        "CAUSES",
+        "SENDERS",
+        "JSON EVENTS",
+        "EXIT STATUS",
+        "ENVIRONMENT",
+        "EXAMPLES",
+    ] {
+        assert!(
+            text.contains(&format!("\n{heading}\n")),
+            "{heading} missing:\n{text}"
+        );
+    }
+    for said in [
+        "traced-call",
+        "kernel-record",
+        "NO_COLOR",
+        "sigtrace -p 4242",
+        "re-raises S",
+    ] {
+        assert!(text.contains(said), "{said} missing:\n{text}");
+    }
+}

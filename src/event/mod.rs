@@ -158,6 +158,31 @@ pub enum Source {
 }
 
 impl Source {
+    pub const ALL: [Source; 4] = [
+        Source::Siginfo,
+        Source::TracedCall,
+        Source::KernelRecord,
+        Source::PassedOn,
+    ];
+
+    /// How a sender is known this way, in words (the man page).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Source::Siginfo => {
+                "the delivered signal's siginfo: si_pid (translated from the receiver's pid namespace) and si_uid, the sender's /proc read at the delivery stop"
+            }
+            Source::TracedCall => {
+                "a kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo or pidfd_send_signal call a traced process made, matched to the delivery by target, signal and time (how a SIGKILL's sender is known: ptrace never sees its siginfo)"
+            }
+            Source::KernelRecord => {
+                "the kernel's record of the signal's generation (the signal:signal_generate tracepoint, as root or with CAP_PERFMON): any sender, traced or not, in any pid namespace, and what became of the signal"
+            }
+            Source::PassedOn => {
+                "the signal was sent to sigtrace, which passed it on to the command: the sender is who sent it to sigtrace"
+            }
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Siginfo => "siginfo",
