@@ -26,11 +26,44 @@ _sigtrace_values() {
     return 0
 }
 
+# The index of COMMAND's first word (past `--`, options and their values), or -1 if the words
+# before the cursor hold none yet.
+_sigtrace_command_at() {
+    local i w takes_value=0
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        w="${COMP_WORDS[i]}"
+        if ((takes_value)); then
+            takes_value=0
+        elif [[ "$w" == -- ]]; then
+            echo $((i + 1))
+            return
+        elif [[ "$w" == -[oepsEub] || "$w" == --@(output|attach|report|perfetto|color|generate|env|string-limit|user|trace|signal) ]]; then
+            takes_value=1
+        elif [[ "$w" == = ]]; then
+            takes_value=1
+        elif [[ "$w" != -* ]]; then
+            echo "$i"
+            return
+        fi
+    done
+    echo -1
+}
+
 _sigtrace_complete() {
     local cword=$COMP_CWORD
     local cur="${COMP_WORDS[cword]}" prev="${COMP_WORDS[cword-1]}"
     local prev2="${COMP_WORDS[cword-2]}" prev3="${COMP_WORDS[cword-3]}"
-    if [[ "$prev" == -e && "$cur" == *=* ]]; then
+    local at
+    at=$(_sigtrace_command_at)
+    if ((at >= 0 && cword > at)); then
+        # The command's own arguments: files, as bash completes them by default.
+        COMPREPLY=()
+    elif ((at == cword)) || [[ "$prev" == -- ]] || { ((at < 0)) && [[ "$cur" != -* && "$prev" != -[oepsEub] && "$prev" != --* && "$prev" != = ]]; }; then
+        COMPREPLY=($(compgen -c -- "$cur"))
+    elif [[ "$prev" == -p || "$prev" == --attach ]]; then
+        local pids=(/proc/[0-9]*)
+        COMPREPLY=($(compgen -W "${pids[*]#/proc/}" -- "$cur"))
+    elif [[ "$prev" == -e && "$cur" == *=* ]]; then
         # One word: -e trace=kill,tg
         _sigtrace_values "${cur%%=*}" "${cur#*=}" || return 0
         COMPREPLY=("${COMPREPLY[@]/#/${cur%%=*}=}")

@@ -125,8 +125,7 @@ fn senders_section() -> String {
     let sources = crate::event::Source::ALL
         .iter()
         .map(|s| (s.as_str(), s.meaning()));
-    let intro =
-        "A sender is named from one of these sources (JSON: by.source):";
+    let intro = "A sender is named from one of these sources (JSON: by.source):";
     section("SENDERS", intro, sources)
 }
 

@@ -307,3 +307,27 @@ fn the_man_page_says_more_than_the_options() {
         assert!(text.contains(said), "{said} missing:\n{text}");
     }
 }
+
+#[test]
+fn bash_completes_commands_and_pids() {
+    if Command::new("bash").arg("--version").output().is_err() {
+        return skip("bash is not installed");
+    }
+    let dir = tempdir("bash-cmd");
+    let script = dir.join("sigtrace.bash");
+    std::fs::write(&script, run(sigtrace().args(["--generate", "bash"])).stdout).unwrap();
+    let complete = |words: &str| bash_complete(&script, words);
+    for words in [
+        "sigtrace -- slee",
+        "sigtrace slee",
+        "sigtrace -f -o out.txt slee",
+    ] {
+        assert!(complete(words).contains(&"sleep".into()), "{words}");
+    }
+    // The command's own arguments are not commands.
+    assert!(!complete("sigtrace sleep slee").contains(&"sleep".into()));
+    // -p: the running processes' pids (bash shows no names beside them).
+    let me = std::process::id().to_string();
+    assert!(complete("sigtrace -p ''").contains(&me));
+    assert!(complete("sigtrace -f -p ''").contains(&me));
+}

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{prog, run, sigtrace, skip, tempdir};
+use common::{bash_complete, prog, run, sigtrace, skip, tempdir};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -477,20 +477,6 @@ fn man_page_shows_every_option() {
         assert!(text.contains(&opt), "{opt} missing from the man page");
     }
     assert!(text.contains("-e <EXPR>") && text.contains("Exit status"));
-}
-
-/// Calls the function bash's `complete` registered for sigtrace, with these words.
-fn bash_complete(script: &Path, words: &str) -> Vec<String> {
-    let code = format!(
-        r#"source {}; f=$(complete -p sigtrace | sed 's/.*-F \([^ ]*\).*/\1/')
-COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))
-"$f" sigtrace "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
-printf '%s\n' "${{COMPREPLY[@]}}""#,
-        script.display()
-    );
-    let out = run(Command::new("bash").args(["--norc", "-c", &code]));
-    assert!(out.status.success(), "{}", out.stderr);
-    out.stdout.lines().map(String::from).collect()
 }
 
 #[test]

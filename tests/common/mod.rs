@@ -619,3 +619,17 @@ pub fn in_syscall(pid: u32, nr: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/syscall"))
         .is_ok_and(|s| s.split_whitespace().next() == Some(&nr.to_string()))
 }
+
+/// Calls the function bash's `complete` registered for sigtrace, with these words.
+pub fn bash_complete(script: &Path, words: &str) -> Vec<String> {
+    let code = format!(
+        r#"source {}; f=$(complete -p sigtrace | sed 's/.*-F \([^ ]*\).*/\1/')
+COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))
+"$f" sigtrace "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
+printf '%s\n' "${{COMPREPLY[@]}}""#,
+        script.display()
+    );
+    let out = run(Command::new("bash").args(["--norc", "-c", &code]));
+    assert!(out.status.success(), "{}", out.stderr);
+    out.stdout.lines().map(String::from).collect()
+}
