@@ -3,6 +3,7 @@
 # nothing done at them), under sigtrace and under strace, alternating runs; prints medians and
 # ratios in one table. Usage: scripts/bench.sh [RUNS] (default 5).
 # scripts/bench.sh RUNS kernel: only (g), the cost of the kernel's record of signals (as root).
+# scripts/bench.sh RUNS record: only (r), the record mode (--no-ptrace) against untraced (as root).
 # BASE=older/sigtrace scripts/bench.sh RUNS table: only (t), the cost of its process table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +58,32 @@ kernel_record() {
       printf "%-16s %8.2fs %8.2fs %7.3fx %6.2fs/%.2fs %7.3fx %s-%s\n", n, a, b, b/a, ca, cb, cb/ca, lo, hi }'
   done
 }
+# (r) the record mode (--no-ptrace: no stop at all) against the untraced program and against
+# its floor: perf merely counting signal_generate and signal_deliver (as root).
+record_mode() {
+  [ "$(id -u)" = 0 ] || { echo "(r) not root: the record mode needs the kernel's record" >&2; return; }
+  local floor=()
+  command -v perf >/dev/null && floor=(perf stat -a -e signal:signal_generate,signal:signal_deliver -o /dev/null --)
+  printf '\n%-20s %9s %9s %9s %9s %9s\n' "record mode" untraced record "perf stat" rec/untr perf/untr
+  for w in "a 2M getppid|$bin/getppid 2000000" "b 200k SIGUSR1|$bin/storm 200000" \
+           "d 300 fork+exec|$bin/forkexec 300" "s true (start, exit)|true"; do
+    IFS='|' read -r name cmd <<<"$w"
+    for f in r0 r1 r2; do : >"$bin/$f"; done
+    for _ in $(seq "$runs"); do
+      # The last run's kernel record may still be closing (left to a child of sigtrace's).
+      while pgrep -x sigtrace >/dev/null; do sleep 0.01; done
+      s=$(now); $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r0"
+      s=$(now); $sig -q --no-ptrace -o /dev/null $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r1"
+      if [ ${#floor[@]} -gt 0 ]; then
+        s=$(now); "${floor[@]}" $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r2"
+      else echo 0 >>"$bin/r2"; fi
+    done
+    awk -v n="$name" -v a="$(median <"$bin/r0")" -v b="$(median <"$bin/r1")" -v c="$(median <"$bin/r2")" 'BEGIN {
+      printf "%-20s %8.3fs %8.3fs %8.3fs %8.2fx %8.2fx\n", n, a/1e6, b/1e6, c/1e6, b/a, c/a }'
+  done
+}
 if [ "${2:-}" = kernel ]; then kernel_record; exit; fi
+if [ "${2:-}" = record ]; then record_mode; exit; fi
 
 # Wall time of each run, and CPU time (user + system, the traced command's included).
 timed() { # wall-file cpu-file command...
@@ -181,3 +207,4 @@ printf '%s\n' "${fds[@]:1}" | sort -n | awk -v first="${fds[0]:-?}" '{a[NR]=$1} 
   printf "%-18s open fds: %s to %s over %d samples after the first (%s; 20,000 children)\n", "i fds", a[1], a[NR], NR, first }'
 
 kernel_record
+record_mode

@@ -13,6 +13,7 @@ session
 plan
 cli
 generate
+record
 tracer
 kernel
 render

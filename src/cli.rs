@@ -63,6 +63,9 @@ struct Args {
     /// Do not read the kernel's signal tracepoint even where allowed
     #[arg(long = "no-kernel-record")]
     no_kernel_record: bool,
+    /// Record mode: no ptrace at all; signals, forks, execs and exits of the whole tree from the kernel's record (root or CAP_PERFMON); no syscall lines, no stacks
+    #[arg(long = "no-ptrace")]
+    no_ptrace: bool,
     /// JSON Lines instead of text: one object per event
     #[arg(long = "json")]
     json: bool,
@@ -112,6 +115,8 @@ pub struct Config {
     pub seccomp: bool,
     /// Read the kernel's record of signals where allowed (not `--no-kernel-record`).
     pub kernel_record: bool,
+    /// --no-ptrace: the record mode.
+    pub record: bool,
     pub quiet: bool,
     /// -c: the verdict table (with --json: verdict and end events) and nothing else.
     pub summary_only: bool,
@@ -165,11 +170,15 @@ where
 fn config(args: Args) -> Result<Config, String> {
     let mut signals = SignalSet::ALL;
     let mut trace = SyscallSet::default_set();
+    let mut trace_given = !args.trace.is_empty();
     for e in &args.expr {
         let (qual, set) = e.split_once('=').unwrap_or(("trace", e));
         match qual {
             "signal" | "signals" | "s" => signals = SignalSet::parse(set)?,
-            "trace" | "t" => trace = SyscallSet::parse(set)?,
+            "trace" | "t" => {
+                trace = SyscallSet::parse(set)?;
+                trace_given = true;
+            }
             _ => {
                 return Err(format!(
                     "invalid -e qualifier '{}' (known: trace, signal)",
@@ -183,6 +192,9 @@ fn config(args: Args) -> Result<Config, String> {
     }
     for t in &args.trace {
         trace = SyscallSet::parse(t)?;
+    }
+    if args.no_ptrace {
+        trace = no_ptrace(&args, trace_given.then_some(trace))?;
     }
     let pids = parse_pids(&args.attach)?;
     let target = match (pids.is_empty(), args.command.is_empty()) {
@@ -209,6 +221,7 @@ fn config(args: Args) -> Result<Config, String> {
         trace,
         seccomp: !args.no_seccomp,
         kernel_record: !args.no_kernel_record,
+        record: args.no_ptrace,
         quiet: args.quiet > 0,
         summary_only: args.summary_only,
         json: args.json,
@@ -223,6 +236,20 @@ fn config(args: Args) -> Result<Config, String> {
         report: args.report,
         perfetto: args.perfetto,
     })
+}
+
+/// What record mode cannot do, refused with the reason: the syscall set it traces (none).
+fn no_ptrace(args: &Args, trace: Option<SyscallSet>) -> Result<SyscallSet, String> {
+    if args.stacks {
+        return Err("--no-ptrace: -k reads each stack at a ptrace stop, and this mode makes none (drop one of them)".into());
+    }
+    if trace.is_some_and(|t| !t.is_empty()) {
+        return Err("--no-ptrace: syscall lines (-e trace=) need a ptrace stop at each call, and this mode makes none (drop one of them)".into());
+    }
+    if args.no_kernel_record {
+        return Err("--no-ptrace: this mode is made of the kernel's record, which --no-kernel-record turns off (drop one of them)".into());
+    }
+    Ok(SyscallSet::NONE)
 }
 
 /// `-p 1,2 -p "3 4"`: pids as strace takes them.

@@ -10,6 +10,7 @@ pub mod kernel;
 pub mod msg;
 pub mod plan;
 pub mod procfs;
+pub mod record;
 pub mod render;
 pub mod seccomp;
 pub mod session;

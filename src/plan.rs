@@ -159,7 +159,9 @@ fn shared(sink: &Sink) -> bool {
 /// kill family names a SIGKILL's sender) stop even with `-e trace=none`.
 fn mode(config: &Config) -> SyscallMode {
     let launch = matches!(config.target, Target::Launch(_));
-    if launch && config.follow && config.seccomp && sys::seccomp_available() {
+    if config.record {
+        SyscallMode::Off
+    } else if launch && config.follow && config.seccomp && sys::seccomp_available() {
         SyscallMode::Seccomp
     } else if config.trace.is_empty() {
         SyscallMode::Off

@@ -420,7 +420,7 @@ pub fn spawn_held(
     path: &CString,
     argv: &[CString],
     saved: &SavedSignals,
-    options: i32,
+    options: Option<i32>,
     filter: Option<&[libc::sock_filter]>,
 ) -> io::Result<HeldChild> {
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
@@ -451,7 +451,8 @@ pub fn spawn_held(
         nix::unistd::ForkResult::Parent { child } => child,
     };
     drop((go_r, err_w));
-    if let Err(e) = seize(pid.as_raw(), options) {
+    // Without options (the record mode) it is never traced.
+    if let Some(Err(e)) = options.map(|o| seize(pid.as_raw(), o)) {
         let _ = nsig::kill(pid, nsig::Signal::SIGKILL);
         let _ = nix::sys::wait::waitpid(pid, None);
         return Err(e);
@@ -615,4 +616,17 @@ pub fn unwind_regs(tid: Tid) -> io::Result<UnwindRegs> {
 #[cfg(not(target_arch = "x86_64"))]
 pub fn unwind_regs(_tid: Tid) -> io::Result<UnwindRegs> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
+}
+
+/// Whether `fd` is readable within `timeout_ms` (-1: wait; a signal ends the wait early).
+pub fn readable(fd: std::os::fd::RawFd, timeout_ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `p` is one live pollfd; poll only reads its fd number (an invalid one is
+    // reported in revents, not dereferenced).
+    let n = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+    n > 0 && p.revents & libc::POLLIN != 0
 }

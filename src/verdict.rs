@@ -402,6 +402,8 @@ impl Fold {
     fn kernel_record(&mut self, pid: i32, r: &Record) {
         match r {
             Record::Lost(n) => self.lost += n,
+            // The delivery itself reaches the fold as a signal event.
+            Record::Delivered { .. } => {}
             Record::OomVictim { .. } => self.procs.entry(pid).or_default().oom_victim = true,
             Record::Signal(s) => {
                 let h = self.procs.entry(pid).or_default();

@@ -42,12 +42,34 @@ impl std::fmt::Debug for SigInfo {
     }
 }
 
+/// The mark of a siginfo made from the kernel's record, in the 4 bytes of padding before the
+/// union, which the kernel always clears (clear_siginfo).
+const RECORDED: [u8; 4] = *b"rec\0";
+
 /// The union starts at byte 16: three ints and 4 bytes of padding before it on 64-bit ABIs.
 const U: usize = 16;
 
 impl SigInfo {
     pub fn from_bytes(raw: [u8; SIGINFO_SIZE]) -> SigInfo {
         SigInfo { raw }
+    }
+
+    /// The siginfo of a signal as the kernel's record describes it: signo, code, and for a code
+    /// that names a sender its pid and uid (the kill layout); nothing else is known of it.
+    pub fn sent(signo: i32, code: i32, pid: i32, uid: u32) -> SigInfo {
+        let mut raw = [0; SIGINFO_SIZE];
+        raw[12..16].copy_from_slice(&RECORDED);
+        raw[0..4].copy_from_slice(&signo.to_ne_bytes());
+        raw[8..12].copy_from_slice(&code.to_ne_bytes());
+        raw[U..U + 4].copy_from_slice(&pid.to_ne_bytes());
+        raw[U + 4..U + 8].copy_from_slice(&uid.to_ne_bytes());
+        SigInfo { raw }
+    }
+
+    /// Made from the kernel's record (`sent`): only signo, code, and a sender's pid and uid are
+    /// known, not the fields a delivered siginfo carries (a fault's address, a timer's id).
+    pub fn recorded(&self) -> bool {
+        self.raw[12..16] == RECORDED
     }
 
     /// A read signalfd's struct signalfd_siginfo (signalfd(2)) as the siginfo it stands for:

@@ -35,8 +35,36 @@ pub enum Record {
         time: Stamp,
         pid: i32,
     },
+    /// A signal delivered to a thread of process `pid`, to what its disposition was then
+    /// (record mode only: under ptrace the delivery stop shows it).
+    Delivered {
+        time: Stamp,
+        pid: i32,
+        tid: i32,
+        sig: i32,
+        handler: Handler,
+    },
     /// The ring buffer overflowed: this many records were lost.
     Lost(u64),
+}
+
+/// The disposition a signal met at delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handler {
+    Default,
+    Ignored,
+    Caught,
+}
+
+impl Handler {
+    /// From a sa_handler value: SIG_DFL (0), SIG_IGN (1), or a function.
+    pub fn from_raw(h: u64) -> Handler {
+        match h {
+            0 => Handler::Default,
+            1 => Handler::Ignored,
+            _ => Handler::Caught,
+        }
+    }
 }
 
 impl Record {
@@ -45,6 +73,7 @@ impl Record {
         match self {
             Record::Signal(s) => (s.target_pid, s.target_tid.unwrap_or(s.target_pid)),
             Record::OomVictim { pid, .. } => (*pid, *pid),
+            Record::Delivered { pid, tid, .. } => (*pid, *tid),
             Record::Lost(_) => (0, 0),
         }
     }
@@ -52,7 +81,7 @@ impl Record {
     pub fn time(&self) -> Stamp {
         match self {
             Record::Signal(s) => s.time,
-            Record::OomVictim { time, .. } => *time,
+            Record::OomVictim { time, .. } | Record::Delivered { time, .. } => *time,
             Record::Lost(_) => Stamp::now(),
         }
     }

@@ -9,7 +9,7 @@ mod stamp;
 mod syscall;
 
 pub use context::{ARGV_MAX, Context};
-pub use kernel::{KernelSignal, Off, Record, SignalResult};
+pub use kernel::{Handler, KernelSignal, Off, Record, SignalResult};
 pub use sender::{Exited, Sender};
 pub use stack::{Frame, Stack};
 pub use stamp::{Clock, Stamp};

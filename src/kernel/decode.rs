@@ -36,6 +36,14 @@ pub enum Sample {
     },
     /// The ring buffer was full: this many samples were dropped.
     Lost(u64),
+    /// A signal being delivered to task `tid` of `pid`, to this handler (the record mode).
+    Delivered {
+        time_ns: u64,
+        pid: i32,
+        tid: i32,
+        sig: i32,
+        handler: u64,
+    },
     /// A process (not a thread) was made by `parent`; `comm` is its parent's, copied.
     Forked {
         time_ns: u64,
@@ -65,7 +73,8 @@ impl Sample {
             Sample::OomVictim { time_ns, .. }
             | Sample::Forked { time_ns, .. }
             | Sample::Exec { time_ns, .. }
-            | Sample::Exit { time_ns, .. } => *time_ns,
+            | Sample::Exit { time_ns, .. }
+            | Sample::Delivered { time_ns, .. } => *time_ns,
             Sample::Lost(_) => 0,
         }
     }
@@ -135,6 +144,16 @@ fn sample(b: &[u8], layouts: &Layouts) -> Option<Sample> {
             group: i32_at(raw, g.group)? != 0,
             result: SignalResult::from_raw(i32_at(raw, g.result)?),
         }));
+    }
+    if let Some(d) = layouts.deliver.filter(|d| d.id == id) {
+        // signal_deliver runs in the receiving task: the sample's pid and tid are its.
+        return Some(Sample::Delivered {
+            time_ns,
+            pid: sender_pid,
+            tid: sender_tid,
+            sig: i32_at(raw, d.sig)?,
+            handler: u64_at(raw, d.handler)?,
+        });
     }
     if let Some(v) = layouts.victim.filter(|v| v.id == id) {
         return Some(Sample::OomVictim {
@@ -238,7 +257,7 @@ pub mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tracepoint::{Exec, Exit, Generate, Layouts, NewTask, Victim};
+    use super::super::tracepoint::{Deliver, Exec, Exit, Generate, Layouts, NewTask, Victim};
     use super::*;
 
     fn layouts() -> Layouts {
@@ -269,7 +288,32 @@ mod tests {
                     group_dead: Some(32),
                 },
             }),
+            deliver: Some(Deliver {
+                id: 262,
+                sig: 8,
+                handler: 24,
+            }),
         }
+    }
+
+    /// signal_deliver runs in the receiving task: the sample's pid and tid name it.
+    #[test]
+    fn a_delivery_sample() {
+        let mut raw = vec![0u8; 40];
+        raw[0..2].copy_from_slice(&262u16.to_ne_bytes());
+        raw[8..12].copy_from_slice(&15i32.to_ne_bytes());
+        raw[24..32].copy_from_slice(&0x5555_0000u64.to_ne_bytes());
+        let rec = testing::sample(4242, 4243, 9, &raw);
+        assert_eq!(
+            decode(&rec, &layouts()),
+            Some(Sample::Delivered {
+                time_ns: 9,
+                pid: 4242,
+                tid: 4243,
+                sig: 15,
+                handler: 0x5555_0000
+            })
+        );
     }
 
     #[test]

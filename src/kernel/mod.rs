@@ -7,6 +7,7 @@
 //! so perf, trace-cmd or another sigtrace run alongside; and the sample's pid/tid are in the
 //! opener's pid namespace. tracefs is only read (the tracepoint's id and field offsets).
 
+pub mod connector;
 pub mod decode;
 pub mod table;
 pub mod tracepoint;
@@ -37,9 +38,16 @@ const LATEST: usize = 64;
 /// The traced tasks (tid -> thread group), shared with the tracer, which adds each new task.
 /// Ended tasks are kept: their last records (the SIGKILL that ended them) may be read after.
 #[derive(Debug, Clone, Default)]
-pub struct Targets(Arc<Mutex<HashMap<i32, i32>>>);
+pub struct Targets(Arc<Mutex<HashMap<i32, i32>>>, bool);
 
 impl Targets {
+    /// The record mode's: every signal is kept (no ptrace sees any of them), for whichever
+    /// task, since a task is followed only once its fork is read, which may come after its
+    /// first signals; the record mode keeps those of the tasks it follows.
+    pub fn every() -> Targets {
+        Targets(Arc::default(), true)
+    }
+
     pub fn add(&self, tid: i32, pid: i32) {
         self.0.lock().expect("targets lock").insert(tid, pid);
     }
@@ -96,12 +104,18 @@ pub fn start(targets: Targets) -> Result<Reader, Off> {
         return Err(Off::NotPermitted);
     }
     let layouts = tracepoint::load().map_err(Off::Unavailable)?;
-    let (events, cpus) = open_all(&layouts).map_err(Off::Unavailable)?;
-    let fds = [&events.prompt, &events.bulk, &events.victims, &events.tasks]
-        .into_iter()
-        .flatten()
-        .map(|fd| fd.as_raw_fd())
-        .collect();
+    let (events, cpus) = open_all(&layouts, targets.1).map_err(Off::Unavailable)?;
+    let fds = [
+        &events.prompt,
+        &events.bulk,
+        &events.victims,
+        &events.tasks,
+        &events.delivers,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|fd| fd.as_raw_fd())
+    .collect();
     let shared = Arc::new(Shared {
         layouts,
         targets,
@@ -165,19 +179,22 @@ struct Events {
     bulk: Vec<OwnedFd>,
     victims: Vec<OwnedFd>,
     tasks: Vec<OwnedFd>,
+    /// signal_deliver, in the record mode only (no ptrace stop shows a disposition there).
+    delivers: Vec<OwnedFd>,
 }
 
 /// Opens the events on every CPU, and maps the rings.
-fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Cpu>), String> {
+fn open_all(layouts: &Layouts, every: bool) -> Result<(Events, Vec<Cpu>), String> {
     let mut events = Events {
         prompt: Vec::new(),
         bulk: Vec::new(),
         victims: Vec::new(),
         tasks: Vec::new(),
+        delivers: Vec::new(),
     };
     let mut rings = Vec::new();
     let what = |e: std::io::Error| format!("perf_event_open: {}", crate::text::error_text(&e));
-    let filter = kernel_filter(nix::unistd::gettid().as_raw());
+    let filter = kernel_filter(nix::unistd::gettid().as_raw(), every);
     let id = layouts.generate.id;
     let cpus = online_cpus();
     let ncpus = cpus.len();
@@ -205,6 +222,13 @@ fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Cpu>), String> {
                 .tasks
                 .extend(open_tasks(t, cpu, &prompt).map_err(what)?);
         }
+        // Never a wake-up of its own: the record mode reads at every tick.
+        if let Some(d) = layouts.deliver.filter(|_| every) {
+            let deliver = perf::open_tracepoint(d.id, cpu, false, true).map_err(what)?;
+            let _ = perf::set_filter(&deliver, &format!("sig != {}", libc::SIGCHLD));
+            perf::set_output(&deliver, &prompt).map_err(what)?;
+            events.delivers.push(deliver);
+        }
         events.prompt.push(prompt);
         events.bulk.push(bulk);
     }
@@ -223,7 +247,12 @@ fn open_all(layouts: &Layouts) -> Result<(Events, Vec<Cpu>), String> {
 ///   SI_QUEUE from sigqueue) but SIGKILL and the termination requests: their siginfo names the
 ///   sender to ptrace, and a storm of them would otherwise cost a sample each. One that was
 ///   not delivered as sent (merged, ignored, the queue full) is kept: ptrace cannot see that.
-fn kernel_filter(tracer: i32) -> String {
+///
+/// With `every` (the record mode, where no ptrace sees anything) all but SIGCHLD are kept.
+fn kernel_filter(tracer: i32, every: bool) -> String {
+    if every {
+        return format!("sig != {}", libc::SIGCHLD);
+    }
     let requests: Vec<String> = (1..32)
         .filter(|&s| s == libc::SIGKILL || Signal(s).is_termination_request())
         .map(|s| format!("sig == {s}"))
@@ -435,6 +464,19 @@ impl Shared {
                 time: ctx.stamp(time_ns),
                 pid: self.targets.group_of(pid)?,
             }),
+            Sample::Delivered {
+                time_ns,
+                pid,
+                tid,
+                sig,
+                handler,
+            } => Some(Record::Delivered {
+                time: ctx.stamp(time_ns),
+                pid,
+                tid,
+                sig,
+                handler: crate::event::Handler::from_raw(handler),
+            }),
             _ => None,
         }
     }
@@ -442,8 +484,12 @@ impl Shared {
     /// A signal to a traced process, when it says what ptrace does not; and whether its
     /// sender is to be named.
     fn signal(&self, s: SignalSample, ctx: &Drain) -> Option<(KernelSignal, bool)> {
-        let target_pid = self.targets.group_of(s.target)?;
-        let sender_traced = self.targets.group_of(s.sender_tid).is_some();
+        let every = self.targets.1;
+        let target_pid = match self.targets.group_of(s.target) {
+            None if every => s.target,
+            group => group?,
+        };
+        let sender_traced = !every && self.targets.group_of(s.sender_tid).is_some();
         let request = s.sig == libc::SIGKILL || Signal(s.sig).is_termination_request();
         // A traced process's signals to traced processes are delivered under ptrace's eyes;
         // only what ptrace cannot see is kept (a signal storm stays cheap).

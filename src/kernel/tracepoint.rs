@@ -9,7 +9,8 @@ const VICTIM: &str = "events/oom/mark_victim/format";
 const NEWTASK: &str = "events/task/task_newtask/format";
 const EXEC: &str = "events/sched/sched_process_exec/format";
 const EXIT: &str = "events/sched/sched_process_exit/format";
-const FILES: [&str; 5] = [GENERATE, VICTIM, NEWTASK, EXEC, EXIT];
+const DELIVER: &str = "events/signal/signal_deliver/format";
+const FILES: [&str; 6] = [GENERATE, VICTIM, NEWTASK, EXEC, EXIT, DELIVER];
 
 /// A tracepoint's id and its fields: (name, offset, size) in the raw record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +153,16 @@ pub struct Layouts {
     pub generate: Generate,
     pub victim: Option<Victim>,
     pub task: Option<TaskLayouts>,
+    pub deliver: Option<Deliver>,
+}
+
+/// Where signal_deliver keeps the signal and the handler it is delivered to (SIG_DFL 0,
+/// SIG_IGN 1, else a function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deliver {
+    pub id: u64,
+    pub sig: usize,
+    pub handler: usize,
 }
 
 /// Reads the format files from a mounted tracefs (or debugfs), else, as root, from a tracefs
@@ -161,7 +172,7 @@ pub fn load() -> Result<Layouts, String> {
         Some(m) => FILES.map(|f| std::fs::read(format!("{m}/{f}")).ok()),
         None => read_private()?,
     };
-    let [generate, victim, newtask, exec, exit] =
+    let [generate, victim, newtask, exec, exit, deliver] =
         texts.map(|t| Format::parse(&String::from_utf8_lossy(&t?)));
     let generate = generate
         .as_ref()
@@ -177,10 +188,18 @@ pub fn load() -> Result<Layouts, String> {
         (Some(n), Some(e), Some(x)) => TaskLayouts::from_formats(n, e, x),
         _ => None,
     };
+    let deliver = deliver.as_ref().and_then(|f| {
+        Some(Deliver {
+            id: f.id,
+            sig: f.offset("sig", 4)?,
+            handler: f.offset("sa_handler", 8)?,
+        })
+    });
     Ok(Layouts {
         generate,
         victim,
         task,
+        deliver,
     })
 }
 
@@ -221,13 +240,13 @@ fn mounted() -> Result<Option<String>, String> {
     Ok(None)
 }
 
-fn read_private() -> Result<[Option<Vec<u8>>; 5], String> {
+fn read_private() -> Result<[Option<Vec<u8>>; 6], String> {
     let files = FILES.map(|f| format!("{}/{f}", MOUNTS[0]));
     let paths: Vec<&str> = files.iter().map(String::as_str).collect();
     let got = perf::read_private_tracefs(&paths)
         .map_err(|e: io::Error| format!("tracefs is not mounted and could not be: {e}"))?;
     let mut it = got.into_iter();
-    Ok([(); 5].map(|_| it.next().flatten()))
+    Ok([(); 6].map(|_| it.next().flatten()))
 }
 
 #[cfg(test)]

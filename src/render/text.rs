@@ -647,6 +647,10 @@ fn trigger(v: &Verdict, t: &SignalRecord, s: &mut String) {
         Cause::SelfSignal => {
             let _ = write!(s, " after {sig} it sent itself");
         }
+        // The kernel's record has no fault address.
+        Cause::Crash if t.info.recorded() => {
+            let _ = write!(s, " after {sig} ({})", code_text(&t.info));
+        }
         Cause::Crash => {
             let _ = write!(
                 s,

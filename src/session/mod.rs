@@ -39,6 +39,9 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
 fn run(config: Config) -> Result<i32, Failure> {
     let mut plan = Plan::new(&config)?;
     let saved = sys::setup_signals().map_err(|e| (format!("signals: {}", error_text(&e)), 1))?;
+    if config.record {
+        return record(&config, plan, &saved);
+    }
     let control = Arc::new(tracer::Control::default());
     let setup = tracer::Setup {
         follow: config.follow,
@@ -59,7 +62,7 @@ fn run(config: Config) -> Result<i32, Failure> {
     let held = plan
         .launch
         .take()
-        .map(|cmd| cmd.and_then(|cmd| spawn(cmd, plan.options, &saved)));
+        .map(|cmd| cmd.and_then(|cmd| spawn(cmd, Some(plan.options), &saved)));
     // The renderer and the signal thread run before anything is attached: attaching queues
     // events (a bounded channel), and a SIGINT must be taken while attaching thousands of pids.
     let render_thread =
@@ -104,6 +107,67 @@ fn run(config: Config) -> Result<i32, Failure> {
         // run that would have succeeded.
         Ok(0) if !written => Ok(1),
         status => json_on_stderr(&config, status),
+    }
+}
+
+/// The record mode (`--no-ptrace`): the same renderer, fed by the recorder instead of the
+/// tracer; the same exit status.
+fn record(config: &Config, mut plan: Plan, saved: &sys::SavedSignals) -> Result<i32, Failure> {
+    let control = Arc::new(tracer::Control::default());
+    let (tx, rx) = crossbeam_channel::bounded(crate::channel::CHANNEL);
+    let bell = Arc::new(Doorbell::default());
+    let mut recorder = crate::record::Recorder::new(control.clone(), tx, bell.clone());
+    let held = plan
+        .launch
+        .take()
+        .map(|cmd| cmd.and_then(|cmd| spawn(cmd, None, saved)));
+    let options = plan::print_options(config);
+    let renderer = render::Renderer::new(plan::printer(config, &options), plan.sink, &options)
+        .with_pictures(plan.pictures.take());
+    let render_thread = std::thread::spawn(move || renderer.run(rx, &bell));
+    signals::spawn_signal_thread(control);
+    let close = |mut recorder: crate::record::Recorder| {
+        recorder.close_output();
+        render_thread.join().unwrap_or(false)
+    };
+    let mut shown = String::new();
+    let started = match (held, &config.target) {
+        (Some(Ok((child, name))), _) => {
+            shown = name;
+            recorder.launch(child)
+        }
+        (Some(Err((msg, status))), _) => {
+            recorder.end(status, Some(msg.clone()));
+            close(recorder);
+            return json_on_stderr(config, Err((msg, status)));
+        }
+        (None, Target::Attach(pids)) => {
+            if let Err(msg) = recorder.attach(pids) {
+                close(recorder);
+                return Err((msg, 1));
+            }
+            Ok(())
+        }
+        (None, Target::Launch(_)) => unreachable!("the plan holds the command to launch"),
+    };
+    let result = started.map(|()| recorder.run());
+    let killed = match (&result, &config.target) {
+        (Ok(tracer::RunEnd::Killed(sig)), Target::Launch(_)) => Some(*sig),
+        _ => None,
+    };
+    let status = status_of(result, &shown);
+    match &status {
+        Ok(s) => recorder.end(*s, None),
+        Err((msg, s)) => recorder.end(*s, Some(msg.clone())),
+    }
+    // The recorder's sources hand over what they hold when dropped, before a re-raise.
+    let written = close(recorder);
+    if let Some(sig) = killed {
+        sys::reraise(sig.0);
+    }
+    match status {
+        Ok(0) if !written => Ok(1),
+        status => json_on_stderr(config, status),
     }
 }
 
@@ -187,10 +251,11 @@ fn status_of(
     }
 }
 
-/// Forks the command, seized and held before exec; returns it with its name as shown.
+/// Forks the command, held before exec (and seized with `options`, unless in the record
+/// mode); returns it with its name as shown.
 fn spawn(
     cmd: plan::Command,
-    options: i32,
+    options: Option<i32>,
     saved: &sys::SavedSignals,
 ) -> Result<(sys::HeldChild, String), Failure> {
     let child = sys::spawn_held(&cmd.path, &cmd.argv, saved, options, cmd.filter.as_deref())

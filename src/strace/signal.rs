@@ -260,7 +260,12 @@ pub fn siginfo(info: &SigInfo, tck: u64, out: &mut String) {
             None => write!(out, ", si_errno={}", e as u32),
         };
     }
-    if info.from_user() {
+    if info.recorded() {
+        // Only the sender is known of a signal rebuilt from the kernel's record.
+        if si::sent_by_process(code) {
+            source(out, info);
+        }
+    } else if info.from_user() {
         user_fields(info, out);
     } else {
         kernel_fields(info, tck, out);

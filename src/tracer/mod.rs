@@ -42,7 +42,7 @@ impl Control {
             .iter()
             .any(|c| crate::sys::DETACH_SIGNALS.contains(&c.sig))
     }
-    fn take(&self) -> Vec<crate::sys::ControlSignal> {
+    pub fn take(&self) -> Vec<crate::sys::ControlSignal> {
         std::mem::take(&mut *self.pending.lock().expect("control lock"))
     }
 }

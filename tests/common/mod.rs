@@ -14,7 +14,54 @@ pub const TIMEOUT: Duration = Duration::from_secs(60);
 
 pub fn sigtrace() -> Command {
     same_addresses();
-    Command::new(env!("CARGO_BIN_EXE_sigtrace"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sigtrace"));
+    if RECORD.get() {
+        cmd.arg("--no-ptrace");
+    }
+    cmd
+}
+
+thread_local! {
+    /// The calling test runs sigtrace in the record mode (`--no-ptrace`).
+    static RECORD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Makes every sigtrace the calling test starts run in the record mode; false (and the test
+/// counted as skipped) where that mode cannot read the kernel's record (not root).
+pub fn record_mode() -> bool {
+    if !nix::unistd::geteuid().is_root() {
+        skip("the record mode needs the kernel's record: root or CAP_PERFMON");
+        return false;
+    }
+    RECORD.set(true);
+    true
+}
+
+/// Whether the calling test runs sigtrace in the record mode.
+pub fn recording() -> bool {
+    RECORD.get()
+}
+
+/// Runs each named test (a `fn()` in scope) twice, under ptrace and in the record mode: the
+/// same scenario must come to the same verdict however it is watched.
+#[macro_export]
+macro_rules! both_modes {
+    ($($name:ident),* $(,)?) => {
+        mod ptrace {
+            $(#[test]
+            fn $name() {
+                super::$name()
+            })*
+        }
+        mod record {
+            $(#[test]
+            fn $name() {
+                if super::common::record_mode() {
+                    super::$name()
+                }
+            })*
+        }
+    };
 }
 
 /// Turns address-space randomisation off for every process the calling test thread starts

@@ -1,0 +1,610 @@
+//! Record mode (`--no-ptrace`): the command's whole tree followed without a single ptrace stop; its signals from the kernel's record, its forks, execs and ends from the proc connector, merged in time order into the events every printer and the fold take.
+
+use crate::channel::Doorbell;
+use crate::decode::siginfo::{self, SigInfo};
+use crate::event::{
+    Disposition, Event, EventKind, Handler, KernelSignal, Off, Oom, Origin, Record, Sender,
+    SignalResult, Stamp,
+};
+use crate::kernel::connector::{Change, Connector};
+use crate::kernel::{Reader, Targets};
+use crate::signal::Signal;
+use crate::sys::{self, ControlSignal};
+use crate::tracer::{Control, ExecFailed, RunEnd};
+use crossbeam_channel::Sender as Tx;
+use std::collections::{HashMap, HashSet};
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long the loop sleeps at most between two reads (the kernel's record is read then too).
+const TICK_MS: i32 = 20;
+/// A group kill that reached sigtrace reaches the command within the sender's one kill() call:
+/// how long to look for it in the kernel's record before passing the signal on.
+const GROUP_KILL_WINDOW: Duration = Duration::from_millis(20);
+/// Signals generated and not yet delivered kept at most (a blocked signal may never be).
+const UNDELIVERED_MAX: usize = 4096;
+
+/// One thing that happened, from either source, placed in time.
+enum Item {
+    Change(Stamp, Change),
+    Record(Record),
+}
+
+impl Item {
+    fn at(&self) -> Instant {
+        match self {
+            Item::Change(t, _) => t.mono,
+            Item::Record(r) => r.time().mono,
+        }
+    }
+}
+
+pub struct Recorder {
+    reader: Option<Reader>,
+    targets: Targets,
+    connector: Option<Connector>,
+    control: Arc<Control>,
+    tx: Option<Tx<Vec<Event>>>,
+    bell: Arc<Doorbell>,
+    batch: Vec<Event>,
+    /// Followed tasks (tid -> thread group).
+    tasks: HashMap<i32, i32>,
+    /// Followed processes not ended yet.
+    alive: HashSet<i32>,
+    /// Names, from each process's latest context.
+    names: HashMap<i32, Arc<[u8]>>,
+    /// Read and not yet due (stamped after the latest read began).
+    pending: Vec<Item>,
+    /// The command (launch) or the first pid (attach).
+    main: i32,
+    launched: bool,
+    /// The command's status, once its end is seen.
+    outcome: Option<RunEnd>,
+    reaped: bool,
+    nprocs: usize,
+    /// Each followed process's memory cgroup OOM-kill count when it was first seen.
+    oom_base: HashMap<i32, (u64, String)>,
+    /// Signals generated for followed processes, not delivered yet (oldest first).
+    undelivered: Vec<KernelSignal>,
+    /// Signals passed on to the command, not yet seen in the record: (signal, who sent it to
+    /// sigtrace).
+    passed: Vec<(i32, Arc<Sender>)>,
+    detach: bool,
+}
+
+impl Recorder {
+    /// Opens the sources; says at once which facts will be missing and why.
+    pub fn new(control: Arc<Control>, tx: Tx<Vec<Event>>, bell: Arc<Doorbell>) -> Recorder {
+        let targets = Targets::every();
+        let mut batch = Vec::new();
+        let reader = match crate::kernel::start(targets.clone()) {
+            Ok(r) => Some(r),
+            Err(off) => {
+                crate::msg::warn(&format!(
+                    "--no-ptrace: no signal will be seen, only how each process ended: {}",
+                    unreadable(&off)
+                ));
+                batch.push(event(0, 0, EventKind::KernelOff(off)));
+                None
+            }
+        };
+        let connector = match Connector::open() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                crate::msg::warn(&format!(
+                    "--no-ptrace: only the command itself is followed, not its children ({e})"
+                ));
+                None
+            }
+        };
+        Recorder {
+            reader,
+            targets,
+            connector,
+            control,
+            tx: Some(tx),
+            bell,
+            batch,
+            tasks: HashMap::new(),
+            alive: HashSet::new(),
+            names: HashMap::new(),
+            pending: Vec::new(),
+            main: 0,
+            launched: false,
+            outcome: None,
+            reaped: false,
+            nprocs: 0,
+            passed: Vec::new(),
+            undelivered: Vec::new(),
+            oom_base: HashMap::new(),
+            detach: false,
+        }
+    }
+
+    /// Lets the held command exec, and follows it.
+    pub fn launch(&mut self, child: sys::HeldChild) -> Result<(), ExecFailed> {
+        let pid = child.pid();
+        self.launched = true;
+        self.follow(pid, pid);
+        let (_, exec_error) = child.release();
+        if let Some(errno) = exec_errno(exec_error) {
+            self.alive.remove(&pid);
+            let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+            self.reaped = true;
+            return Err(ExecFailed(std::io::Error::from_raw_os_error(errno)));
+        }
+        self.context(pid, false);
+        Ok(())
+    }
+
+    /// Follows running processes (and their threads, and their children from now on).
+    pub fn attach(&mut self, pids: &[i32]) -> Result<(), String> {
+        for &pid in pids {
+            if crate::procfs::tgid(pid) != Some(pid) {
+                return Err(format!("attach: {pid}: no such process"));
+            }
+        }
+        for &pid in pids {
+            for tid in crate::procfs::tasks(pid).unwrap_or_default() {
+                self.tasks.insert(tid, pid);
+                self.targets.add(tid, pid);
+            }
+            self.follow(pid, pid);
+            self.context(pid, false);
+        }
+        self.main = pids[0];
+        Ok(())
+    }
+
+    fn follow(&mut self, tid: i32, pid: i32) {
+        self.tasks.insert(tid, pid);
+        self.targets.add(tid, pid);
+        if tid == pid && self.alive.insert(pid) {
+            if let Some(base) = crate::procfs::oom_kills(pid) {
+                self.oom_base.insert(pid, base);
+            }
+            self.nprocs += 1;
+            if self.main == 0 {
+                self.main = pid;
+            }
+        }
+    }
+
+    /// Runs until every followed process has ended (or, attached, until told to let go).
+    pub fn run(&mut self) -> RunEnd {
+        while !self.alive.is_empty() && !self.detach {
+            self.wait();
+            self.take_control();
+            self.read(false);
+            self.reap();
+            self.send();
+        }
+        // What came between the last read and the end.
+        self.read(true);
+        if let Some(c) = self.connector.as_ref().filter(|c| c.lost > 0) {
+            crate::msg::warn(&format!(
+                "--no-ptrace: {} messages of the proc connector were lost (its socket was full): some processes' ends may be missing",
+                c.lost
+            ));
+        }
+        if self.detach {
+            return RunEnd::Detached;
+        }
+        self.outcome.unwrap_or(RunEnd::Detached)
+    }
+
+    /// Sleeps until the connector has news, a tick passes or a signal wakes this thread.
+    fn wait(&self) {
+        match &self.connector {
+            Some(c) => _ = sys::readable(c.fd(), TICK_MS),
+            None => std::thread::sleep(Duration::from_millis(TICK_MS as u64)),
+        }
+    }
+
+    /// Reads both sources and handles, in time order, everything stamped before this read
+    /// began (a later item waits: another CPU's ring may still hold what came before it).
+    /// With `all`, everything.
+    fn read(&mut self, all: bool) {
+        let began = (Stamp::now(), crate::sys::perf::monotonic_ns());
+        if let Some(c) = &mut self.connector {
+            let mut changes = Vec::new();
+            c.read(&mut changes);
+            self.pending.extend(
+                changes
+                    .into_iter()
+                    .map(|ch| Item::Change(stamp(began, ch.time_ns()), ch)),
+            );
+        }
+        if let Some(r) = &self.reader {
+            self.pending.extend(r.take().into_iter().map(Item::Record));
+        }
+        self.pending.sort_by_key(Item::at);
+        let due = if all {
+            self.pending.len()
+        } else {
+            self.pending.partition_point(|i| i.at() <= began.0.mono)
+        };
+        let later = self.pending.split_off(due);
+        for item in std::mem::replace(&mut self.pending, later) {
+            match item {
+                Item::Change(t, ch) => self.change(t, ch),
+                Item::Record(r) => self.record(r),
+            }
+        }
+    }
+
+    fn change(&mut self, time: Stamp, ch: Change) {
+        match ch {
+            Change::Fork {
+                parent, tid, pid, ..
+            } if (self.alive.contains(&parent) || self.tasks.contains_key(&pid))
+                && !self.tasks.contains_key(&tid) =>
+            {
+                self.follow(tid, pid);
+                if tid == pid {
+                    self.context(pid, false);
+                }
+            }
+            Change::Exec { pid, .. } if self.alive.contains(&pid) => self.context(pid, true),
+            Change::Exit {
+                tid, pid, status, ..
+            } if self.tasks.contains_key(&tid) => {
+                if tid == pid && self.alive.remove(&pid) {
+                    let sig = libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status));
+                    self.flush_undelivered(pid, sig);
+                    self.ended(time, pid, status);
+                }
+                self.tasks.remove(&tid);
+            }
+            Change::Fork { .. } | Change::Exec { .. } | Change::Exit { .. } => {}
+        }
+    }
+
+    /// A process's end, from its wait status.
+    fn ended(&mut self, time: Stamp, pid: i32, status: i32) {
+        // A process too short-lived for /proc is named by the kernel's process table.
+        let comm = self.names.get(&pid).cloned().or_else(|| {
+            let s = self.reader.as_ref()?.senders().describe(pid)?;
+            Some(Arc::from(s.comm.as_slice()))
+        });
+        let base = self.oom_base.remove(&pid);
+        let (kind, end) = if libc::WIFSIGNALED(status) {
+            let sig = Signal(libc::WTERMSIG(status));
+            let core = libc::WCOREDUMP(status);
+            // The memory cgroup's OOM kills since it was followed.
+            let oom = (sig.0 == libc::SIGKILL).then(|| Oom {
+                cgroup: base.and_then(|(before, file)| {
+                    let after = crate::procfs::oom_kill_count(&file)?;
+                    Some((file, before, after))
+                }),
+                kmsg: crate::procfs::kmsg_oom_killed(pid),
+            });
+            let kind = EventKind::Killed {
+                sig,
+                core,
+                comm,
+                oom,
+                reason: None,
+            };
+            (kind, RunEnd::Killed(sig))
+        } else {
+            let code = libc::WEXITSTATUS(status);
+            let kind = EventKind::Exited {
+                code,
+                comm,
+                in_handler: None,
+            };
+            (kind, RunEnd::Exited(code))
+        };
+        if pid == self.main {
+            self.outcome = Some(end);
+        }
+        let mut ev = event(pid, pid, kind);
+        ev.time = time;
+        self.emit(ev);
+    }
+
+    /// A record about a followed process: for the fold as it is; a signal's line comes at its
+    /// delivery, with the disposition it met (an ignored one at once; a merged or dropped one
+    /// is said in the verdict).
+    fn record(&mut self, r: Record) {
+        let pid = match &r {
+            Record::Signal(k) => self
+                .tasks
+                .get(&k.target_tid.unwrap_or(k.target_pid))
+                .copied(),
+            Record::OomVictim { pid, .. } => self.tasks.get(pid).copied(),
+            Record::Delivered { tid, .. } => self.tasks.get(tid).copied(),
+            Record::Lost(_) => Some(0),
+        };
+        let Some(pid) = pid else {
+            return;
+        };
+        match r {
+            Record::Delivered {
+                time,
+                tid,
+                sig,
+                handler,
+                ..
+            } => self.delivered(time, pid, tid, sig, handler),
+            Record::Signal(mut k) => {
+                k.target_pid = pid;
+                match k.result {
+                    SignalResult::Ignored => {
+                        let d = Disposition::Ignored { since_exec: false };
+                        let line = self.signal_line(k.time, pid, &k, d);
+                        self.emit(line);
+                    }
+                    SignalResult::Delivered => {
+                        if self.undelivered.len() == UNDELIVERED_MAX {
+                            self.undelivered.remove(0);
+                        }
+                        self.undelivered.push(k.clone());
+                    }
+                    _ => {}
+                }
+                let tid = k.target_tid.unwrap_or(pid);
+                let mut ev = event(pid, tid, EventKind::Kernel(Record::Signal(k)));
+                ev.time = ev_time(&ev);
+                self.emit(ev);
+            }
+            other => {
+                let mut ev = event(pid, pid, EventKind::Kernel(other));
+                ev.time = ev_time(&ev);
+                self.emit(ev);
+            }
+        }
+    }
+
+    /// A delivery: the line of the signal generated for it, with the disposition it met.
+    fn delivered(&mut self, time: Stamp, pid: i32, tid: i32, sig: i32, handler: Handler) {
+        let Some(i) = self.undelivered.iter().position(|k| {
+            k.sig == sig && k.target_pid == pid && k.target_tid.is_none_or(|t| t == tid)
+        }) else {
+            return;
+        };
+        let k = self.undelivered.remove(i);
+        let d = match handler {
+            Handler::Default => Disposition::Default,
+            Handler::Ignored => Disposition::Ignored { since_exec: false },
+            Handler::Caught => Disposition::Caught,
+        };
+        let mut line = self.signal_line(time, pid, &k, d);
+        line.tid = tid;
+        self.emit(line);
+    }
+
+    /// At a process's end by signal `sig`: that signal's line, when no delivery record showed
+    /// it (a signal whose default action ends the group is delivered as SIGKILL to every
+    /// thread: complete_signal(), get_signal()).
+    fn flush_undelivered(&mut self, pid: i32, sig: Option<i32>) {
+        let (mine, rest) = std::mem::take(&mut self.undelivered)
+            .into_iter()
+            .partition::<Vec<_>, _>(|k| k.target_pid == pid);
+        self.undelivered = rest;
+        if let Some(k) = mine.into_iter().rev().find(|k| Some(k.sig) == sig) {
+            let line = self.signal_line(k.time, pid, &k, Disposition::Default);
+            self.emit(line);
+        }
+    }
+
+    fn signal_line(&mut self, time: Stamp, pid: i32, k: &KernelSignal, d: Disposition) -> Event {
+        let from = self.origin(k);
+        let uid = from.process().and_then(|s| s.uid).unwrap_or(0);
+        let sender = if siginfo::sent_by_process(k.code) {
+            k.sender_pid
+        } else {
+            0
+        };
+        let info = SigInfo::sent(k.sig, k.code, sender, uid);
+        let kind = EventKind::Signal {
+            info,
+            from,
+            disposition: d,
+            reason: None,
+        };
+        let mut ev = event(pid, k.target_tid.unwrap_or(pid), kind);
+        ev.time = time;
+        ev
+    }
+
+    /// Who sent it: named by the kernel's record, or, when sigtrace passed it on, whoever
+    /// sent it to sigtrace.
+    fn origin(&mut self, k: &KernelSignal) -> Origin {
+        if !siginfo::sent_by_process(k.code) {
+            return Origin::NoSender;
+        }
+        if k.sender_pid == sys::own_pid()
+            && let Some(i) = self.passed.iter().position(|(s, _)| *s == k.sig)
+        {
+            return Origin::PassedOn(self.passed.remove(i).1);
+        }
+        match &k.sender {
+            Some(s) => Origin::Process(s.clone()),
+            None => Origin::Process(Arc::new(Sender {
+                pid: k.sender_pid,
+                ..Sender::default()
+            })),
+        }
+    }
+
+    /// The context line of a process just followed, or (`exec`) its new program.
+    fn context(&mut self, pid: i32, exec: bool) {
+        let names = &self.names;
+        let Some(mut ctx) = crate::procfs::context(pid, &|p| names.get(&p).cloned()) else {
+            return;
+        };
+        ctx.exec = exec;
+        self.names.insert(pid, Arc::from(ctx.comm.as_slice()));
+        self.emit(event(pid, pid, EventKind::Context(Arc::new(ctx))));
+    }
+
+    /// The command is sigtrace's child: reaped here (its end came through the connector,
+    /// or, without one, from here).
+    fn reap(&mut self) {
+        if !self.launched || self.reaped {
+            return;
+        }
+        use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+        let status = match waitpid(
+            nix::unistd::Pid::from_raw(self.main),
+            Some(WaitPidFlag::WNOHANG),
+        ) {
+            Ok(WaitStatus::Exited(_, code)) => code << 8,
+            Ok(WaitStatus::Signaled(_, sig, core)) => sig as i32 | if core { 0x80 } else { 0 },
+            Ok(_) => return,
+            Err(_) => {
+                self.reaped = true;
+                return;
+            }
+        };
+        self.reaped = true;
+        if self.connector.is_none() && self.alive.remove(&self.main) {
+            self.ended(Stamp::now(), self.main, status);
+        }
+    }
+
+    /// Signals sent to sigtrace: passed on to the command (launch), or a detach (attach).
+    fn take_control(&mut self) {
+        for c in self.control.take() {
+            if !self.launched {
+                self.detach |= sys::DETACH_SIGNALS.contains(&c.sig);
+            } else if self.outcome.is_none() {
+                self.relay(c);
+            }
+        }
+    }
+
+    /// Passes `c` on unless the command got it by itself: from the terminal (SI_KERNEL) or in
+    /// the same group kill, which the kernel's record shows.
+    fn relay(&mut self, c: ControlSignal) {
+        let from = crate::procfs::sender(c.pid, true).map(Arc::new);
+        let sender = from.unwrap_or_else(|| Arc::new(Sender::unread(c.pid, c.uid)));
+        let passed = if c.code == siginfo::SI_KERNEL {
+            Err("the terminal sends it to the command's process group too")
+        } else if self.reached_by_itself(&c) {
+            Err("the same kill reached the command's process group too")
+        } else {
+            match nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(self.main),
+                nix::sys::signal::Signal::try_from(c.sig).ok(),
+            ) {
+                Ok(()) => {
+                    self.passed.push((c.sig, sender.clone()));
+                    Ok(())
+                }
+                Err(_) => Err("the command could not be signalled"),
+            }
+        };
+        let kind = EventKind::Relayed {
+            sig: Signal(c.sig),
+            from: Origin::Process(sender),
+            passed,
+        };
+        self.emit(event(self.main, self.main, kind));
+    }
+
+    /// Whether the kernel's record shows `c`'s sender sending the same signal to the
+    /// command, within the window of one group kill.
+    fn reached_by_itself(&mut self, c: &ControlSignal) -> bool {
+        let Some(reader) = &self.reader else {
+            return false;
+        };
+        let deadline = Instant::now() + GROUP_KILL_WINDOW;
+        loop {
+            let records = reader.take();
+            let seen = records.iter().any(|r| {
+                matches!(r, Record::Signal(k) if k.sig == c.sig && k.sender_pid == c.pid && k.target_pid == self.main)
+            });
+            self.pending.extend(records.into_iter().map(Item::Record));
+            if seen {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    fn emit(&mut self, mut ev: Event) {
+        ev.ntasks = self.tasks.len();
+        self.batch.push(ev);
+    }
+
+    fn send(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        match &self.tx {
+            Some(tx) => {
+                let _ = tx.send(std::mem::take(&mut self.batch));
+                self.bell.ring();
+            }
+            None => self.batch.clear(),
+        }
+    }
+
+    /// The last event: sigtrace's status and how many processes were followed.
+    pub fn end(&mut self, status: i32, error: Option<String>) {
+        let end = EventKind::End {
+            status,
+            processes: self.nprocs,
+            error,
+        };
+        self.emit(event(self.main, self.main, end));
+    }
+
+    pub fn close_output(&mut self) {
+        self.send();
+        self.tx = None;
+        self.bell.ring_now();
+    }
+}
+
+fn event(pid: i32, tid: i32, kind: EventKind) -> Event {
+    Event {
+        time: Stamp::now(),
+        pid,
+        tid,
+        ntasks: 0,
+        kind,
+        stack: None,
+    }
+}
+
+fn ev_time(ev: &Event) -> Stamp {
+    match &ev.kind {
+        EventKind::Kernel(r) => r.time(),
+        _ => ev.time,
+    }
+}
+
+/// A CLOCK_MONOTONIC time as a Stamp, from a (stamp, ns) pair read together.
+fn stamp((now, now_ns): (Stamp, u64), ns: u64) -> Stamp {
+    let age = Duration::from_nanos(now_ns.saturating_sub(ns));
+    Stamp {
+        wall: now.wall.saturating_sub(age),
+        mono: now.mono.checked_sub(age).unwrap_or(now.mono),
+    }
+}
+
+/// What the record mode lacks without the kernel's record, and what would give it.
+fn unreadable(off: &Off) -> String {
+    match off {
+        Off::NotPermitted => "the kernel's record of signals needs root or CAP_PERFMON".into(),
+        Off::Disabled => "the kernel's record was turned off".into(),
+        Off::Unavailable(why) => format!("the kernel's record is unavailable here ({why})"),
+    }
+}
+
+/// The errno a failed exec wrote, or None when the exec closed the pipe.
+fn exec_errno(pipe: OwnedFd) -> Option<i32> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let _ = std::fs::File::from(pipe).read_to_end(&mut buf);
+    let bytes: [u8; 4] = buf.get(..4)?.try_into().ok()?;
+    Some(i32::from_ne_bytes(bytes))
+}

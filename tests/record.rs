@@ -1,0 +1,163 @@
+//! The record mode (`--no-ptrace`): what only it sees (signals the kernel ignored at generation), that nothing of the run is ever traced, and what it refuses.
+mod common;
+use common::*;
+use nix::sys::signal::Signal::{SIGINT, SIGKILL, SIGTERM, SIGUSR2};
+use serde_json::Value;
+use std::path::Path;
+
+fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l:?}")))
+        .collect()
+}
+
+/// The record mode, where it can run (else the test is counted as skipped).
+fn recorder() -> Option<std::process::Command> {
+    record_mode().then(sigtrace)
+}
+
+#[test]
+fn pid_1_of_a_namespace_ignores_sigterm_and_the_record_says_so() {
+    let Some(mut tracer) = recorder() else {
+        return;
+    };
+    tracer.arg("--json");
+    let sleep = std::fs::canonicalize("/bin/sleep").unwrap();
+    let args = ["--pid", "--fork", sleep.to_str().unwrap(), "100"];
+    let (child, target, file) =
+        launch_ready_with(tracer, Path::new("/usr/bin/unshare"), &args, |_| true);
+    // The sleep, pid 1 of its namespace, in a nanosleep.
+    let mut sleeper = 0;
+    wait_for("sleep as pid 1 of its namespace", || {
+        sleeper = descendants(target)
+            .into_iter()
+            .find(|&p| comm(p) == "sleep")
+            .unwrap_or(0);
+        sleeper != 0 && in_syscall(sleeper, libc::SYS_clock_nanosleep as u32)
+    });
+    signal(sleeper, SIGTERM);
+    wait_for("the ignored SIGTERM in the trace", || {
+        std::fs::read_to_string(&file)
+            .unwrap_or_default()
+            .contains("\"SIGTERM\"")
+    });
+    signal(sleeper, SIGKILL);
+    let _ = finish(child, "sigtrace");
+    let ev = json_lines(&std::fs::read_to_string(&file).unwrap());
+    let term = ev
+        .iter()
+        .find(|e| e["event"] == "signal" && e["signal"] == "SIGTERM")
+        .expect("the SIGTERM's signal event");
+    assert_eq!(term["pid"], sleeper);
+    assert_eq!(term["disposition"], "ignored", "{term}");
+    assert_eq!(term["sender"]["pid"], std::process::id());
+    let v = ev
+        .iter()
+        .find(|e| e["event"] == "verdict" && e["pid"] == sleeper)
+        .expect("the sleep's verdict");
+    assert_eq!(v["cause"], "external-signal", "{v}");
+    assert_eq!(v["signal"], "SIGKILL");
+    assert_eq!(v["by"]["pid"], std::process::id());
+    let s = v["summary"].as_str().unwrap();
+    assert!(s.contains("SIGTERM from the same sender (ignored)"), "{s}");
+}
+
+#[test]
+fn a_background_jobs_ignored_sigint_is_shown_ignored_and_nothing_is_ever_traced() {
+    let Some(mut tracer) = recorder() else {
+        return;
+    };
+    tracer.arg("--json");
+    let waiter = prog("waiter");
+    // A non-interactive shell starts its background job with SIGINT ignored.
+    let script = format!("{} & wait", waiter.display());
+    let (child, shell, file) =
+        launch_ready_with(tracer, Path::new("/bin/sh"), &["-c", &script], |_| true);
+    let mut job = 0;
+    wait_for("the background job", || {
+        job = descendants(shell)
+            .into_iter()
+            .find(|&p| comm(p).starts_with("waiter"))
+            .unwrap_or(0);
+        job != 0 && catches(job, libc::SIGUSR2)
+    });
+    // Nothing of the run is traced: the record mode makes no ptrace stop.
+    for p in [shell, job] {
+        assert_eq!(tracer_of(p), 0, "pid {p} is traced");
+    }
+    signal(job, SIGINT);
+    wait_for("the SIGINT in the trace", || {
+        std::fs::read_to_string(&file)
+            .unwrap_or_default()
+            .contains("\"SIGINT\"")
+    });
+    signal(job, SIGUSR2);
+    assert_eq!(finish(child, "sigtrace").code(), 0);
+    let ev = json_lines(&std::fs::read_to_string(&file).unwrap());
+    let int = ev
+        .iter()
+        .find(|e| e["event"] == "signal" && e["signal"] == "SIGINT")
+        .unwrap();
+    assert_eq!(int["disposition"], "ignored", "{int}");
+    assert_eq!(int["pid"], job);
+    let usr2 = ev
+        .iter()
+        .find(|e| e["event"] == "signal" && e["signal"] == "SIGUSR2")
+        .unwrap();
+    assert_eq!(usr2["disposition"], "caught", "{usr2}");
+    let end = ev.last().unwrap();
+    assert_eq!(
+        (&end["event"], &end["processes"]),
+        (&"end".into(), &2.into())
+    );
+}
+
+#[test]
+fn what_needs_a_stop_is_refused_with_the_reason() {
+    for (args, says) in [
+        (&["-k"][..], "-k reads each stack at a ptrace stop"),
+        (
+            &["-e", "trace=kill"][..],
+            "syscall lines (-e trace=) need a ptrace stop",
+        ),
+        (
+            &["--trace=%signal"][..],
+            "syscall lines (-e trace=) need a ptrace stop",
+        ),
+        (&["--no-kernel-record"][..], "made of the kernel's record"),
+    ] {
+        let out = run(sigtrace().arg("--no-ptrace").args(args).arg("true"));
+        assert_eq!(out.code(), 1, "{args:?}");
+        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+        assert!(
+            out.stderr.starts_with("sigtrace: --no-ptrace: ") && out.stderr.contains(says),
+            "{}",
+            out.stderr
+        );
+    }
+    // -e trace=none asks for no syscall line: allowed.
+    let out = run(sigtrace().args(["--no-ptrace", "-q", "-e", "trace=none", "true"]));
+    assert!(!out.stderr.contains("--no-ptrace:"), "{}", out.stderr);
+}
+
+#[test]
+fn a_command_that_cannot_run_fails_as_under_ptrace() {
+    if !record_mode() {
+        return;
+    }
+    let out = run(sigtrace().arg("no-such-command-here"));
+    assert_eq!(out.code(), 127);
+    assert!(
+        out.stderr
+            .contains("no-such-command-here: command not found"),
+        "{}",
+        out.stderr
+    );
+    let out = run(sigtrace().arg("/etc/passwd"));
+    assert_eq!(out.code(), 126);
+    assert!(
+        out.stderr.contains("cannot execute /etc/passwd"),
+        "{}",
+        out.stderr
+    );
+}
