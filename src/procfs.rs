@@ -248,6 +248,17 @@ pub fn is_signalfd(pid: i32, fd: i32) -> bool {
         .is_ok_and(|l| l.as_os_str() == "anon_inode:[signalfd]")
 }
 
+/// The signalfds `pid` has open (at most 64).
+pub fn signalfds(pid: i32) -> Vec<i32> {
+    let Ok(dir) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|&fd| is_signalfd(pid, fd))
+        .take(64)
+        .collect()
+}
+
 /// Whether `sig` is pending for `pid`, for the process (ShdPnd) or its main thread (SigPnd).
 pub fn pending(pid: i32, sig: i32) -> bool {
     let Some(text) = read_text(&format!("/proc/{pid}/status")) else {

@@ -2,6 +2,7 @@
 
 use crate::channel::Doorbell;
 use crate::decode::siginfo::{self, SigInfo};
+use crate::event::reason::KernelReason;
 use crate::event::{
     Disposition, Event, EventKind, Handler, KernelSignal, Off, Oom, Origin, Record, Sender,
     SignalResult, Stamp,
@@ -334,7 +335,14 @@ impl Recorder {
                 match k.result {
                     SignalResult::Ignored => {
                         let d = Disposition::Ignored { since_exec: false };
-                        let line = self.signal_line(k.time, pid, &k, d);
+                        let mut line = self.signal_line(k.time, pid, &k, d);
+                        // signal(7): pid 1 of a pid namespace takes only the signals it has a
+                        // handler for; the kernel discarded this one when it was sent.
+                        if ns_init(pid)
+                            && let EventKind::Signal { reason, .. } = &mut line.kind
+                        {
+                            *reason = Some(KernelReason::PidnsInitDiscard);
+                        }
                         self.emit(line);
                     }
                     SignalResult::Delivered => {
@@ -589,6 +597,11 @@ fn stamp((now, now_ns): (Stamp, u64), ns: u64) -> Stamp {
         wall: now.wall.saturating_sub(age),
         mono: now.mono.checked_sub(age).unwrap_or(now.mono),
     }
+}
+
+/// Whether `pid` is pid 1 of a pid namespace below sigtrace's.
+fn ns_init(pid: i32) -> bool {
+    crate::procfs::nspid(pid).is_some_and(|n| n.len() > 1 && n.last() == Some(&1))
 }
 
 /// What the record mode lacks without the kernel's record, and what would give it.

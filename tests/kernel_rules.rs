@@ -131,30 +131,16 @@ fn a_sigwaitinfo_supervisor_names_its_sender() {
     assert_eq!(v["by"]["pid"], me(), "{v:#}");
 }
 
-#[test]
-fn a_signalfd_reader_takes_sigterm() {
-    let reader = prog("sigfdread");
-    let dir = tempdir("sigfd");
-    let file = dir.join("t.txt");
-    let child = spawn(
-        sigtrace()
-            .arg("-o")
-            .arg(&file)
-            .arg(&reader)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped()),
-    );
-    let _guard = KillOnDrop(child.id());
-    let mut target = 0;
-    wait_for("the reader in read", || {
-        target = find_process(child.id(), &reader);
-        target != 0 && tracer_of(target) != 0 && in_syscall(target, libc::SYS_read as u32)
+/// A signalfd reader blocked in read under `sigtrace ARGS` (started by `start`) gets SIGTERM.
+fn signalfd_reader(tracer: Child, reader: u32, file: &Path, ready: impl Fn() -> bool) -> String {
+    let _guard = KillOnDrop(tracer.id());
+    wait_for("the reader in read, traced", || {
+        tracer_of(reader) != 0 && in_syscall(reader, libc::SYS_read as u32) && ready()
     });
-    signal(target, SIGTERM);
-    let out = finish(child, "sigtrace sigfdread");
+    signal(reader, SIGTERM);
+    let out = finish(tracer, "sigtrace sigfdread");
     assert_eq!(out.code(), 0, "{}", out.stderr);
-    let text = std::fs::read_to_string(&file).unwrap();
+    let text = std::fs::read_to_string(file).unwrap();
     assert!(
         text.contains(&format!(
             "sigtrace: SIGTERM taken by a signalfd read (blocked, not delivered); from {} (",
@@ -164,13 +150,57 @@ fn a_signalfd_reader_takes_sigterm() {
     );
     let verdict = text
         .lines()
-        .find(|l| l.starts_with(&format!("sigtrace: {target} (")) && l.contains(") exited with 0"))
+        .find(|l| l.starts_with(&format!("sigtrace: {reader} (")) && l.contains(") exited with 0"))
         .unwrap_or_else(|| panic!("{text}"));
     assert!(
         verdict.contains(&format!("after SIGTERM from {} (", me()))
             && verdict.ends_with("external signal, taken by a signalfd read"),
         "{verdict}"
     );
+    text
+}
+
+#[test]
+fn a_signalfd_reader_takes_sigterm() {
+    let reader = prog("sigfdread");
+    let file = tempdir("sigfd").join("t.txt");
+    let child = spawn(sigtrace().arg("-o").arg(&file).arg(&reader));
+    let mut target = 0;
+    wait_for("the reader", || {
+        target = find_process(child.id(), &reader);
+        target != 0
+    });
+    signalfd_reader(child, target, &file, || true);
+}
+
+#[test]
+fn an_attached_signalfd_reader_takes_sigterm() {
+    let reader = prog("sigfdread");
+    let mut untraced = spawn(&mut Command::new(&reader));
+    let _guard = KillOnDrop(untraced.id());
+    let pid = untraced.id();
+    wait_for("the reader in read", || {
+        in_syscall(pid, libc::SYS_read as u32)
+    });
+    let file = tempdir("sigfd").join("t.txt");
+    let child = spawn(
+        sigtrace()
+            .args(["-o"])
+            .arg(&file)
+            .args(["-p", &pid.to_string()]),
+    );
+    // Its context line is written once sigtrace knows the process.
+    let attached = || {
+        std::fs::read_to_string(&file)
+            .unwrap_or_default()
+            .contains(&format!("sigtrace: {pid} ("))
+    };
+    let text = signalfd_reader(child, pid, &file, attached);
+    assert!(
+        !text.contains("signalfd4("),
+        "made before the attach: {text}"
+    );
+    let _ = untraced.wait();
 }
 
 /// pid 1 of a namespace (sleep, no handler) gets SIGTERM, which the kernel drops; then SIGKILL.

@@ -58,8 +58,13 @@ fn pid_1_of_a_namespace_ignores_sigterm_and_the_record_says_so() {
     assert_eq!(v["cause"], "external-signal", "{v}");
     assert_eq!(v["signal"], "SIGKILL");
     assert_eq!(v["by"]["pid"], std::process::id());
+    assert_eq!(
+        term["kernel_reason"]["name"], "pidns-init-discard",
+        "{term}"
+    );
     let s = v["summary"].as_str().unwrap();
-    assert!(s.contains("SIGTERM from the same sender (ignored)"), "{s}");
+    assert!(s.contains("SIGTERM from the same sender"), "{s}");
+    assert!(s.contains("pid 1 of its pid namespace"), "{s}");
 }
 
 #[test]

@@ -112,6 +112,8 @@ impl Procs {
             oom_base: procfs::oom_kills(pid),
             ns: self.namespace(pid),
             limits: procfs::limits(pid),
+            // Made before sigtrace saw it (attached): its reads are looked at too.
+            signalfds: procfs::signalfds(pid),
             ..Default::default()
         };
         self.map.insert(pid, state);
