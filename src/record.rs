@@ -192,7 +192,7 @@ impl Recorder {
             self.read(false);
             self.reap();
             ticks += 1;
-            if ticks % SWEEP_TICKS == 0 {
+            if ticks.is_multiple_of(SWEEP_TICKS) {
                 self.sweep();
             }
             self.send();
