@@ -70,8 +70,9 @@ record_mode() {
     IFS='|' read -r name cmd <<<"$w"
     for f in r0 r1 r2; do : >"$bin/$f"; done
     for _ in $(seq "$runs"); do
-      # The last run's kernel record may still be closing (left to a child of sigtrace's).
-      while pgrep -x sigtrace >/dev/null; do sleep 0.01; done
+      # The last run's kernel record may still be closing (left to a child of sigtrace's,
+      # which has the same command line).
+      while pgrep -f -- "$sig -q --no-ptrace" >/dev/null; do sleep 0.01; done
       s=$(now); $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r0"
       s=$(now); $sig -q --no-ptrace -o /dev/null $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r1"
       if [ ${#floor[@]} -gt 0 ]; then

@@ -23,6 +23,8 @@ const TICK_MS: i32 = 20;
 /// A group kill that reached sigtrace reaches the command within the sender's one kill() call:
 /// how long to look for it in the kernel's record before passing the signal on.
 const GROUP_KILL_WINDOW: Duration = Duration::from_millis(20);
+/// Every this many ticks (a second), followed processes gone from /proc are looked for.
+const SWEEP_TICKS: u32 = 50;
 /// Signals generated and not yet delivered kept at most (a blocked signal may never be).
 const UNDELIVERED_MAX: usize = 4096;
 
@@ -64,6 +66,12 @@ pub struct Recorder {
     outcome: Option<RunEnd>,
     reaped: bool,
     nprocs: usize,
+    /// The command's wait status, once reaped.
+    main_status: Option<i32>,
+    /// Followed processes whose end the connector lost.
+    ends_lost: usize,
+    /// Followed processes the last sweep found gone with no end read.
+    suspects: HashSet<i32>,
     /// Each followed process's memory cgroup OOM-kill count when it was first seen.
     oom_base: HashMap<i32, (u64, String)>,
     /// Signals generated for followed processes, not delivered yet (oldest first).
@@ -119,6 +127,9 @@ impl Recorder {
             passed: Vec::new(),
             undelivered: Vec::new(),
             oom_base: HashMap::new(),
+            main_status: None,
+            ends_lost: 0,
+            suspects: HashSet::new(),
             detach: false,
         }
     }
@@ -174,19 +185,24 @@ impl Recorder {
 
     /// Runs until every followed process has ended (or, attached, until told to let go).
     pub fn run(&mut self) -> RunEnd {
+        let mut ticks = 0u32;
         while !self.alive.is_empty() && !self.detach {
             self.wait();
             self.take_control();
             self.read(false);
             self.reap();
+            ticks += 1;
+            if ticks.is_multiple_of(SWEEP_TICKS) {
+                self.sweep();
+            }
             self.send();
         }
         // What came between the last read and the end.
         self.read(true);
-        if let Some(c) = self.connector.as_ref().filter(|c| c.lost > 0) {
+        if self.ends_lost > 0 {
             crate::msg::warn(&format!(
-                "--no-ptrace: {} messages of the proc connector were lost (its socket was full): some processes' ends may be missing",
-                c.lost
+                "--no-ptrace: the proc connector lost the end of {} processes (its socket was full): they have no verdict",
+                self.ends_lost
             ));
         }
         if self.detach {
@@ -471,6 +487,42 @@ impl Recorder {
         self.reaped = true;
         if self.connector.is_none() && self.alive.remove(&self.main) {
             self.ended(Stamp::now(), self.main, status);
+        } else {
+            self.main_status = Some(status);
+        }
+    }
+
+    /// A process whose end the connector lost (its socket was full) would be waited for
+    /// forever: one gone from /proc, its end not among what is read, is let go (the command
+    /// with the status its reaping gave; another with none, counted and said).
+    fn sweep(&mut self) {
+        let pending: HashSet<i32> = self
+            .pending
+            .iter()
+            .filter_map(|i| match i {
+                Item::Change(_, Change::Exit { pid, .. }) => Some(*pid),
+                _ => None,
+            })
+            .collect();
+        let gone: HashSet<i32> = self
+            .alive
+            .iter()
+            .copied()
+            .filter(|&p| {
+                !pending.contains(&p)
+                    && matches!(crate::procfs::state(p), None | Some('Z') | Some('X'))
+            })
+            .collect();
+        // Gone at two sweeps in a row: its end, had it been sent, would have been read.
+        let suspects = std::mem::replace(&mut self.suspects, gone);
+        let lost: Vec<i32> = self.suspects.intersection(&suspects).copied().collect();
+        for pid in lost {
+            self.suspects.remove(&pid);
+            self.alive.remove(&pid);
+            match self.main_status.filter(|_| pid == self.main) {
+                Some(status) => self.ended(Stamp::now(), pid, status),
+                None => self.ends_lost += 1,
+            }
         }
     }
 

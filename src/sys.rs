@@ -646,3 +646,24 @@ pub fn readable(fd: std::os::fd::RawFd, timeout_ms: i32) -> bool {
     let n = unsafe { libc::poll(&mut p, 1, timeout_ms) };
     n > 0 && p.revents & libc::POLLIN != 0
 }
+
+/// Raises a socket's receive buffer to `bytes`, past net.core.rmem_max where sigtrace may
+/// (SO_RCVBUFFORCE: CAP_NET_ADMIN), else as far as that allows.
+pub fn grow_recv_buffer(fd: std::os::fd::RawFd, bytes: i32) {
+    for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+        // SAFETY: `bytes` is a live c_int whose size is passed; the kernel only reads it, and an
+        // invalid fd is an error, not a dereference.
+        let r = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                opt,
+                (&bytes as *const i32).cast(),
+                std::mem::size_of::<i32>() as libc::socklen_t,
+            )
+        };
+        if r == 0 {
+            return;
+        }
+    }
+}

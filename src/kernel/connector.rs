@@ -63,8 +63,8 @@ impl Connector {
             Groups::new_bitmask(CnMsgIdx::Proc.into()),
         )
         .map_err(|e| what(&e))?;
-        // Room for bursts between two reads (a fork storm).
-        let _ = socket.set_recv_buffer_size(4 << 20);
+        // Room for bursts between two reads (a fork storm anywhere on the host).
+        crate::sys::grow_recv_buffer(socket.as_raw_fd(), 8 << 20);
         let listen = CnMsgBuilder::default()
             .idx(CnMsgIdx::Proc)
             .val(CnMsgVal::Proc)
