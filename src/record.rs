@@ -4,8 +4,8 @@ use crate::channel::Doorbell;
 use crate::decode::siginfo::{self, SigInfo};
 use crate::event::reason::KernelReason;
 use crate::event::{
-    Disposition, Event, EventKind, Handler, KernelSignal, Off, Oom, Origin, Record, Sender,
-    SignalResult, Stamp,
+    Context, Disposition, Event, EventKind, Handler, KernelSignal, Off, Oom, Origin, Record,
+    Sender, SignalResult, Stamp,
 };
 use crate::kernel::connector::{Change, Connector};
 use crate::kernel::{Reader, Targets};
@@ -66,6 +66,8 @@ pub struct Recorder {
     outcome: Option<RunEnd>,
     reaped: bool,
     nprocs: usize,
+    /// Each followed process's latest context (until its end).
+    contexts: HashMap<i32, Arc<Context>>,
     /// The command's wait status, once reaped.
     main_status: Option<i32>,
     /// Followed processes whose end the connector lost.
@@ -127,6 +129,7 @@ impl Recorder {
             passed: Vec::new(),
             undelivered: Vec::new(),
             oom_base: HashMap::new(),
+            contexts: HashMap::new(),
             main_status: None,
             ends_lost: 0,
             suspects: HashSet::new(),
@@ -280,6 +283,7 @@ impl Recorder {
 
     /// A process's end, from its wait status.
     fn ended(&mut self, time: Stamp, pid: i32, status: i32) {
+        self.contexts.remove(&pid);
         // A process too short-lived for /proc is named by the kernel's process table.
         let comm = self.names.get(&pid).cloned().or_else(|| {
             let s = self.reader.as_ref()?.senders().describe(pid)?;
@@ -457,12 +461,30 @@ impl Recorder {
     /// The context line of a process just followed, or (`exec`) its new program.
     fn context(&mut self, pid: i32, exec: bool) {
         let names = &self.names;
-        let Some(mut ctx) = crate::procfs::context(pid, &|p| names.get(&p).cloned()) else {
+        let read = crate::procfs::context(pid, &|p| names.get(&p).cloned());
+        let Some(mut ctx) = read.or_else(|| self.exec_from_record(pid).filter(|_| exec)) else {
             return;
         };
         ctx.exec = exec;
         self.names.insert(pid, Arc::from(ctx.comm.as_slice()));
-        self.emit(event(pid, pid, EventKind::Context(Arc::new(ctx))));
+        let ctx = Arc::new(ctx);
+        self.contexts.insert(pid, ctx.clone());
+        self.emit(event(pid, pid, EventKind::Context(ctx)));
+    }
+
+    /// A process that exec'd and ended before /proc could be read: its place as last read,
+    /// its new name and program from the kernel's process table.
+    fn exec_from_record(&self, pid: i32) -> Option<Context> {
+        let before = self.contexts.get(&pid)?;
+        let s = self.reader.as_ref()?.senders().describe(pid)?;
+        if s.exe.is_empty() {
+            return None;
+        }
+        Some(Context {
+            comm: s.comm,
+            argv: vec![s.exe],
+            ..Context::clone(before)
+        })
     }
 
     /// The command is sigtrace's child: reaped here (its end came through the connector,
