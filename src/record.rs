@@ -374,15 +374,9 @@ impl Recorder {
                     _ => {}
                 }
                 let tid = k.target_tid.unwrap_or(pid);
-                let mut ev = event(pid, tid, EventKind::Kernel(Record::Signal(k)));
-                ev.time = ev_time(&ev);
-                self.emit(ev);
+                self.emit_record(pid, tid, Record::Signal(k));
             }
-            other => {
-                let mut ev = event(pid, pid, EventKind::Kernel(other));
-                ev.time = ev_time(&ev);
-                self.emit(ev);
-            }
+            other => self.emit_record(pid, pid, other),
         }
     }
 
@@ -611,6 +605,14 @@ impl Recorder {
         }
     }
 
+    /// A kernel record for the fold, at the time it was generated.
+    fn emit_record(&mut self, pid: i32, tid: i32, r: Record) {
+        let time = r.time();
+        let mut ev = event(pid, tid, EventKind::Kernel(r));
+        ev.time = time;
+        self.emit(ev);
+    }
+
     fn emit(&mut self, mut ev: Event) {
         ev.ntasks = self.tasks.len();
         self.batch.push(ev);
@@ -654,13 +656,6 @@ fn event(pid: i32, tid: i32, kind: EventKind) -> Event {
         ntasks: 0,
         kind,
         stack: None,
-    }
-}
-
-fn ev_time(ev: &Event) -> Stamp {
-    match &ev.kind {
-        EventKind::Kernel(r) => r.time(),
-        _ => ev.time,
     }
 }
 

@@ -89,26 +89,14 @@ fn run(config: Config) -> Result<i32, Failure> {
         }
         None => {}
     }
-    let result = tracer.run();
-    let killed = match (&result, &config.target) {
-        (Ok(tracer::RunEnd::Killed(sig)), Target::Launch(_)) => Some(*sig),
-        _ => None,
-    };
-    let status = status_of(result, &shown);
-    match &status {
-        Ok(s) => tracer.end(*s, None),
-        Err((msg, s)) => tracer.end(*s, Some(msg.clone())),
-    }
+    let (status, killed) = ended(tracer.run(), &config, &shown);
+    let (code, error) = end_event(&status);
+    tracer.end(code, error);
     let written = close(&mut tracer, render_thread);
     if let Some(sig) = killed {
         reraise(tracer, sig);
     }
-    match status {
-        // A file named on the command line that could not be written (said already) fails a
-        // run that would have succeeded.
-        Ok(0) if !written => Ok(1),
-        status => json_on_stderr(&config, status),
-    }
+    final_status(&config, status, written)
 }
 
 /// The record mode (`--no-ptrace`): the same renderer, fed by the recorder instead of the
@@ -151,21 +139,46 @@ fn record(config: &Config, mut plan: Plan, saved: &sys::SavedSignals) -> Result<
         }
         (None, Target::Launch(_)) => unreachable!("the plan holds the command to launch"),
     };
-    let result = started.map(|()| recorder.run());
-    let killed = match (&result, &config.target) {
-        (Ok(tracer::RunEnd::Killed(sig)), Target::Launch(_)) => Some(*sig),
-        _ => None,
-    };
-    let status = status_of(result, &shown);
-    match &status {
-        Ok(s) => recorder.end(*s, None),
-        Err((msg, s)) => recorder.end(*s, Some(msg.clone())),
-    }
+    let (status, killed) = ended(started.map(|()| recorder.run()), config, &shown);
+    let (code, error) = end_event(&status);
+    recorder.end(code, error);
     // The recorder's sources hand over what they hold when dropped, before a re-raise.
     let written = close(recorder);
     if let Some(sig) = killed {
         sys::reraise(sig.0);
     }
+    final_status(config, status, written)
+}
+
+/// sigtrace's status for how the run ended, and the signal to re-raise (a launched command
+/// killed by one).
+fn ended(
+    result: Result<tracer::RunEnd, tracer::ExecFailed>,
+    config: &Config,
+    shown: &str,
+) -> (Result<i32, Failure>, Option<crate::signal::Signal>) {
+    let killed = match (&result, &config.target) {
+        (Ok(tracer::RunEnd::Killed(sig)), Target::Launch(_)) => Some(*sig),
+        _ => None,
+    };
+    (status_of(result, shown), killed)
+}
+
+/// The `end` event's status and error.
+fn end_event(status: &Result<i32, Failure>) -> (i32, Option<String>) {
+    match status {
+        Ok(s) => (*s, None),
+        Err((msg, s)) => (*s, Some(msg.clone())),
+    }
+}
+
+/// A file named on the command line that could not be written (said already) fails a run
+/// that would have succeeded.
+fn final_status(
+    config: &Config,
+    status: Result<i32, Failure>,
+    written: bool,
+) -> Result<i32, Failure> {
     match status {
         Ok(0) if !written => Ok(1),
         status => json_on_stderr(config, status),
