@@ -54,7 +54,6 @@ both_modes!(
     crash,
     sigpipe_is_the_kernel_not_a_self_signal,
     graceful_exit_143_after_external_sigterm_names_the_sender,
-    shell_reraise_is_external,
     follow_summary_table,
     process_context_line,
     oom_in_a_small_memory_cgroup,
@@ -158,6 +157,7 @@ fn graceful_exit_143_after_external_sigterm_names_the_sender() {
     }
 }
 
+#[test]
 fn shell_reraise_is_external() {
     // The shell traps SIGTERM, then re-raises it on itself: the root cause is the sender.
     let script = "trap 'kill $!; trap - TERM; kill -TERM $$' TERM; sleep 100 & wait";
