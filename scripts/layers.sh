@@ -17,6 +17,7 @@ record
 tracer
 kernel
 render
+watch
 verdict
 strace stack seccomp procfs source channel
 msg

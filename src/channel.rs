@@ -2,7 +2,7 @@
 
 use crate::event::Event;
 use crossbeam_channel::Sender;
-use std::sync::atomic::{AtomicU8, Ordering::SeqCst, fence};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::SeqCst, fence};
 use std::sync::{Arc, OnceLock};
 use std::thread::Thread;
 use std::time::Duration;
@@ -104,6 +104,8 @@ const ASLEEP: u8 = 2;
 pub struct Doorbell {
     state: AtomicU8,
     renderer: OnceLock<Thread>,
+    /// The output file is to be opened again (SIGHUP in the watch mode).
+    reopen: AtomicBool,
 }
 
 impl Doorbell {
@@ -120,6 +122,17 @@ impl Doorbell {
         {
             self.unpark();
         }
+    }
+
+    /// Asks the renderer to open its output file again, and wakes it.
+    pub fn ask_reopen(&self) {
+        self.reopen.store(true, SeqCst);
+        self.ring_now();
+    }
+
+    /// Whether the output file is to be opened again (once per request).
+    pub fn take_reopen(&self) -> bool {
+        self.reopen.swap(false, SeqCst)
     }
 
     /// After a full batch or the channel's close: wakes the renderer even from a nap.

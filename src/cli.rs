@@ -4,6 +4,7 @@ use crate::event::Clock;
 use crate::signal::SignalSet;
 use crate::syscalls::SyscallSet;
 use crate::text::{escape_input, escape_message};
+use crate::watch::Filter;
 use clap::{ArgAction, Parser, ValueHint};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -21,7 +22,7 @@ use std::path::PathBuf;
         Exit status: the traced command's own. When a signal kills the command, sigtrace \
         re-raises it on itself, so a shell sees 128+N as without sigtrace. sigtrace's own \
         failures print one line, sigtrace: WHAT: WHY, and exit non-zero.",
-    override_usage = "sigtrace [OPTIONS] [--] COMMAND [ARGS...]\n       sigtrace [OPTIONS] -p PID [-p PID ...]"
+    override_usage = "sigtrace [OPTIONS] [--] COMMAND [ARGS...]\n       sigtrace [OPTIONS] -p PID [-p PID ...]\n       sigtrace --watch [FILTERS]"
 )]
 struct Args {
     /// Attach to a running process and all its threads (repeatable; commas or spaces separate pids)
@@ -66,6 +67,21 @@ struct Args {
     /// Record mode: no ptrace at all; signals, forks, execs and exits of the whole tree from the kernel's record (root or CAP_PERFMON); no syscall lines, no stacks
     #[arg(long = "no-ptrace")]
     no_ptrace: bool,
+    /// Watch mode: every process on the host until interrupted, one verdict per process that ends (those the filters select), on stdout; no ptrace (root or CAP_PERFMON)
+    #[arg(long = "watch")]
+    watch: bool,
+    /// With --watch: only processes with this command name (comm; repeatable)
+    #[arg(long = "comm", value_name = "NAME")]
+    comm: Vec<String>,
+    /// With --watch: only processes of this user (a name or a number; repeatable)
+    #[arg(long = "uid", value_name = "USER")]
+    uid: Vec<String>,
+    /// With --watch: only processes in this cgroup or below it (/system.slice/app.service), or whose cgroup path contains this container id (repeatable)
+    #[arg(long = "cgroup", value_name = "PATH|ID")]
+    cgroup: Vec<String>,
+    /// With --watch: only ends by a signal: killed by one, or exited after a termination request
+    #[arg(long = "killed")]
+    killed: bool,
     /// JSON Lines instead of text: one object per event
     #[arg(long = "json")]
     json: bool,
@@ -112,6 +128,8 @@ pub enum Color {
 pub enum Target {
     Launch(Vec<OsString>),
     Attach(Vec<i32>),
+    /// --watch: every process on the host, the verdicts the filter selects.
+    Watch(Filter),
 }
 
 #[derive(Debug, Clone)]
@@ -151,7 +169,7 @@ pub struct Config {
 
 /// What parsing decided: run with a Config, or print help/version text and exit 0.
 pub enum Parsed {
-    Run(Config),
+    Run(Box<Config>),
     Print(String),
 }
 
@@ -181,7 +199,7 @@ where
             <Args as clap::CommandFactory>::command(),
         )));
     }
-    config(args).map(Parsed::Run)
+    config(args).map(|c| Parsed::Run(Box::new(c)))
 }
 
 fn config(args: Args) -> Result<Config, String> {
@@ -210,11 +228,19 @@ fn config(args: Args) -> Result<Config, String> {
     for t in &args.trace {
         trace = SyscallSet::parse(t)?;
     }
-    if args.no_ptrace {
+    if args.no_ptrace || args.watch {
         trace = no_ptrace(&args, trace_given.then_some(trace))?;
+    }
+    let filters = !(args.comm.is_empty() && args.uid.is_empty() && args.cgroup.is_empty());
+    if !args.watch && (filters || args.killed) {
+        return Err(
+            "--comm, --uid, --cgroup and --killed select what --watch writes: give --watch too"
+                .into(),
+        );
     }
     let pids = parse_pids(&args.attach)?;
     let target = match (pids.is_empty(), args.command.is_empty()) {
+        _ if args.watch => Target::Watch(watch(&args, pids, signals)?),
         (true, true) => {
             return Err(
                 "must have COMMAND to run or -p PID to attach (see sigtrace --help)".into(),
@@ -238,7 +264,7 @@ fn config(args: Args) -> Result<Config, String> {
         trace,
         seccomp: !args.no_seccomp,
         kernel_record: !args.no_kernel_record,
-        record: args.no_ptrace,
+        record: args.no_ptrace || args.watch,
         quiet: args.quiet > 0,
         quiet_exits: args.quiet > 1,
         env: args.env,
@@ -259,18 +285,81 @@ fn config(args: Args) -> Result<Config, String> {
     })
 }
 
-/// What record mode cannot do, refused with the reason: the syscall set it traces (none).
+/// What the record and watch modes cannot do, refused with the reason: the syscall set they
+/// trace (none).
 fn no_ptrace(args: &Args, trace: Option<SyscallSet>) -> Result<SyscallSet, String> {
+    let mode = if args.watch { "--watch" } else { "--no-ptrace" };
     if args.stacks {
-        return Err("--no-ptrace: -k reads each stack at a ptrace stop, and this mode makes none (drop one of them)".into());
+        return Err(format!(
+            "{mode}: -k reads each stack at a ptrace stop, and this mode makes none (drop one of them)"
+        ));
     }
     if trace.is_some_and(|t| !t.is_empty()) {
-        return Err("--no-ptrace: syscall lines (-e trace=) need a ptrace stop at each call, and this mode makes none (drop one of them)".into());
+        return Err(format!(
+            "{mode}: syscall lines (-e trace=) need a ptrace stop at each call, and this mode makes none (drop one of them)"
+        ));
     }
     if args.no_kernel_record {
-        return Err("--no-ptrace: this mode is made of the kernel's record, which --no-kernel-record turns off (drop one of them)".into());
+        return Err(format!(
+            "{mode}: this mode is made of the kernel's record, which --no-kernel-record turns off (drop one of them)"
+        ));
     }
     Ok(SyscallSet::NONE)
+}
+
+/// --watch's filter, and what it refuses: a command, and the outputs that grow with the run.
+fn watch(args: &Args, pids: Vec<i32>, signals: SignalSet) -> Result<Filter, String> {
+    let refused = [
+        (
+            !args.command.is_empty(),
+            "--watch takes no COMMAND: it watches every process (--comm NAME selects some)",
+        ),
+        (
+            args.summary_only,
+            "--watch takes no -c: it never ends by itself, each verdict is written as it comes",
+        ),
+        (
+            args.report.is_some(),
+            "--watch takes no --report: the page is drawn at the end of a run, and a watch does not end",
+        ),
+        (
+            args.perfetto.is_some(),
+            "--watch takes no --perfetto: the file is written at the end of a run, and a watch does not end",
+        ),
+    ];
+    if let Some((_, why)) = refused.iter().find(|(given, _)| *given) {
+        return Err(why.to_string());
+    }
+    let uids = args
+        .uid
+        .iter()
+        .map(|u| user_id(u))
+        .collect::<Result<Vec<u32>, String>>()?;
+    if let Some(c) = args.cgroup.iter().find(|c| c.is_empty()) {
+        return Err(format!(
+            "--cgroup '{}': an empty path or id",
+            escape_input(c)
+        ));
+    }
+    Ok(Filter {
+        pids,
+        comms: args.comm.iter().map(|c| c.as_bytes().to_vec()).collect(),
+        uids,
+        cgroups: args.cgroup.clone(),
+        signals: (signals != SignalSet::ALL).then_some(signals),
+        killed: args.killed,
+    })
+}
+
+/// A user named or numbered, as the password database knows it.
+fn user_id(user: &str) -> Result<u32, String> {
+    if let Ok(uid) = user.parse::<u32>() {
+        return Ok(uid);
+    }
+    match nix::unistd::User::from_name(user) {
+        Ok(Some(u)) => Ok(u.uid.as_raw()),
+        _ => Err(format!("--uid '{}': no such user", escape_input(user))),
+    }
 }
 
 /// `-p 1,2 -p "3 4"`: pids as strace takes them.
@@ -308,7 +397,7 @@ mod tests {
 
     fn run(args: &[&str]) -> Result<Config, String> {
         match parse(std::iter::once("sigtrace").chain(args.iter().copied()))? {
-            Parsed::Run(c) => Ok(c),
+            Parsed::Run(c) => Ok(*c),
             Parsed::Print(_) => Err("printed".into()),
         }
     }

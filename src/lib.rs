@@ -23,5 +23,6 @@ pub mod syscalls;
 pub mod text;
 pub mod tracer;
 pub mod verdict;
+pub mod watch;
 
 pub use session::main_with_args;

@@ -45,7 +45,7 @@ impl Plan {
         let mode = mode(config);
         let launch = match &config.target {
             Target::Launch(argv) => Some(command(argv, config, mode)),
-            Target::Attach(_) => None,
+            Target::Attach(_) | Target::Watch(_) => None,
         };
         Ok(Plan {
             mode,
@@ -112,11 +112,19 @@ fn file_key(path: &Path) -> Option<FileKey> {
 }
 
 fn sink(config: &Config) -> Result<Sink, Failure> {
+    let watch = matches!(config.target, Target::Watch(_));
     let Some(path) = &config.output else {
-        return Ok(Sink::Stderr);
+        return Ok(if watch { Sink::Stdout } else { Sink::Stderr });
     };
     let name = format!("-o {}", shown(path.as_os_str().as_bytes()));
-    match std::fs::File::create(path) {
+    // A watch's log is appended to, as a service restarted writes on where it stopped.
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .append(watch)
+        .truncate(!watch)
+        .open(path);
+    match opened {
         Ok(f) => {
             let regular = f.metadata().is_ok_and(|m| m.is_file());
             Ok(Sink::File(f, name, regular.then(|| path.clone())))
@@ -142,6 +150,7 @@ fn shared(sink: &Sink) -> bool {
     let out = match sink {
         Sink::Stderr if io::stderr().is_terminal() => return true,
         Sink::File(f, ..) if f.is_terminal() => return true,
+        Sink::Stdout => return false,
         Sink::Stderr => stat(io::stderr().as_fd()),
         Sink::File(f, ..) => stat(f.as_fd()),
     };
@@ -294,6 +303,7 @@ pub fn print_options(config: &Config) -> render::Options {
         signals: config.signals,
         pid_column: to_file && (config.follow || several),
         to_file,
+        watch: matches!(config.target, Target::Watch(_)),
     }
 }
 

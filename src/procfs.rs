@@ -54,6 +54,20 @@ pub fn tgid(tid: i32) -> Option<i32> {
     status_field(tid, "Tgid")?.parse().ok()
 }
 
+/// Its real uid, and whether it is pid 1 of a pid namespace below ours (NSpid), from one read.
+pub fn owner(pid: i32) -> Option<(Option<u32>, bool)> {
+    let text = read_text(&format!("/proc/{pid}/status"))?;
+    let field = |name: &str| {
+        text.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k == name).then(|| v.split_whitespace().collect::<Vec<&str>>())
+        })
+    };
+    let uid = field("Uid").and_then(|v| v.first()?.parse().ok());
+    let init = field("NSpid").is_some_and(|v| v.len() > 1 && v.last() == Some(&"1"));
+    Some((uid, init))
+}
+
 /// The real uid that owns the process.
 pub fn uid(pid: i32) -> Option<u32> {
     status_field(pid, "Uid")?
@@ -63,11 +77,61 @@ pub fn uid(pid: i32) -> Option<u32> {
         .ok()
 }
 
+/// Its cgroup, as /proc/PID/cgroup says (`cgroup_path`).
+pub fn cgroup(pid: i32) -> Option<String> {
+    cgroup_path(&read_text(&format!("/proc/{pid}/cgroup"))?)
+}
+
+/// The path that places a process: the unified hierarchy's (`0::/system.slice/app.service`);
+/// on a v1 or hybrid host, where that says `/`, systemd's own hierarchy's, else the memory
+/// controller's, else any hierarchy's that is not the root.
+pub fn cgroup_path(text: &str) -> Option<String> {
+    let lines: Vec<(&str, &str)> = text
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, ':');
+            let (_, kind, path) = (parts.next()?, parts.next()?, parts.next()?);
+            Some((kind, path))
+        })
+        .collect();
+    let placed = |kind: &str| {
+        lines
+            .iter()
+            .find(|(k, p)| *k == kind && *p != "/")
+            .map(|(_, p)| p.to_string())
+    };
+    placed("")
+        .or_else(|| placed("name=systemd"))
+        .or_else(|| placed("memory"))
+        .or_else(|| {
+            lines
+                .iter()
+                .find(|(_, p)| *p != "/")
+                .map(|(_, p)| p.to_string())
+        })
+        .or_else(|| lines.first().map(|(_, p)| p.to_string()))
+}
+
 /// The one-letter state of /proc/PID/stat (R, S, T, t, Z, ...).
 pub fn state(pid: i32) -> Option<char> {
     let stat = read_text(&format!("/proc/{pid}/stat"))?;
     // comm may hold spaces and parentheses: the state follows the last ')'.
     stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// Whether `pid` lives and has not begun to exit: not a zombie, and without PF_EXITING in
+/// the flags of /proc/PID/stat (set at the start of do_exit(), before anything is let go).
+pub fn running(pid: i32) -> bool {
+    const PF_EXITING: u64 = 0x4;
+    let Some(stat) = read(&format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let Some((_, rest)) = split_stat(&stat) else {
+        return false;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let flags = fields.get(6).and_then(|f| f.parse::<u64>().ok());
+    !matches!(fields.first(), Some(&"Z") | Some(&"X")) && flags.is_some_and(|f| f & PF_EXITING == 0)
 }
 
 pub fn comm(pid: i32) -> Option<String> {
@@ -340,6 +404,8 @@ pub fn context(pid: i32, known: &dyn Fn(i32) -> Option<Arc<[u8]>>) -> Option<Con
         tty: tty_name(tty_nr as u32),
         argv: argv(pid),
         exec: false,
+        uid: None,
+        cgroup: None,
     })
 }
 
@@ -442,6 +508,23 @@ pub fn kmsg_oom_killed(pid: i32) -> Option<bool> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cgroup_paths_v2_v1_and_hybrid() {
+        let path = |t: &str| super::cgroup_path(t).unwrap();
+        assert_eq!(
+            path("0::/system.slice/app.service\n"),
+            "/system.slice/app.service"
+        );
+        let hybrid = "9:name=systemd:/system.slice/a.service\n4:memory:/m\n0::/\n";
+        assert_eq!(path(hybrid), "/system.slice/a.service");
+        assert_eq!(
+            path("9:name=systemd:/\n4:memory:/docker/4f2a\n0::/\n"),
+            "/docker/4f2a"
+        );
+        assert_eq!(path("9:name=systemd:/\n0::/\n"), "/");
+        assert_eq!(super::cgroup_path(""), None);
+    }
+
     #[test]
     fn tty_names() {
         assert_eq!(super::tty_name(0), None);

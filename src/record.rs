@@ -23,8 +23,10 @@ const TICK_MS: i32 = 20;
 /// A group kill that reached sigtrace reaches the command within the sender's one kill() call:
 /// how long to look for it in the kernel's record before passing the signal on.
 const GROUP_KILL_WINDOW: Duration = Duration::from_millis(20);
-/// Every this many ticks (a second), followed processes gone from /proc are looked for.
+/// Every this many ticks (a second), followed processes gone from /proc are looked for; in the
+/// watch mode, which follows every process on the host, every ten seconds.
 const SWEEP_TICKS: u32 = 50;
+const HOST_SWEEP_TICKS: u32 = 500;
 /// Signals generated and not yet delivered kept at most (a blocked signal may never be).
 const UNDELIVERED_MAX: usize = 4096;
 
@@ -81,19 +83,38 @@ pub struct Recorder {
     /// Signals passed on to the command, not yet seen in the record: (signal, who sent it to
     /// sigtrace).
     passed: Vec<(i32, Arc<Sender>)>,
+    /// Attached: let go; watching: stop.
     detach: bool,
+    /// The watch mode: every process on the host, until told to stop.
+    host: bool,
+    /// Followed processes that are pid 1 of a pid namespace.
+    inits: HashSet<i32>,
+    /// Why the proc connector could not be opened, for the watch mode, which cannot do without.
+    connector_error: Option<String>,
+    /// Records the kernel's rings had no room for, and how many of them were said.
+    lost: (u64, u64),
+    /// Ends the connector lost that were said.
+    ends_said: usize,
 }
 
 impl Recorder {
     /// Opens the sources; says at once which facts will be missing and why.
-    pub fn new(control: Arc<Control>, tx: Tx<Vec<Event>>, bell: Arc<Doorbell>) -> Recorder {
+    /// `host`: the watch mode.
+    pub fn new(
+        control: Arc<Control>,
+        tx: Tx<Vec<Event>>,
+        bell: Arc<Doorbell>,
+        host: bool,
+    ) -> Recorder {
+        let what = if host { "--watch" } else { "--no-ptrace" };
+        let mut connector_error = None;
         let targets = Targets::every();
         let mut batch = Vec::new();
         let reader = match crate::kernel::start(targets.clone()) {
             Ok(r) => Some(r),
             Err(off) => {
                 crate::msg::warn(&format!(
-                    "--no-ptrace: no signal will be seen, only how each process ended: {}",
+                    "{what}: no signal will be seen, only how each process ended: {}",
                     unreadable(&off)
                 ));
                 batch.push(event(0, 0, EventKind::KernelOff(off)));
@@ -102,9 +123,13 @@ impl Recorder {
         };
         let connector = match Connector::open() {
             Ok(c) => Some(c),
+            Err(e) if host => {
+                connector_error = Some(e);
+                None
+            }
             Err(e) => {
                 crate::msg::warn(&format!(
-                    "--no-ptrace: only the command itself is followed, not its children ({e})"
+                    "{what}: only the command itself is followed, not its children ({e})"
                 ));
                 None
             }
@@ -134,7 +159,28 @@ impl Recorder {
             ends_lost: 0,
             suspects: HashSet::new(),
             detach: false,
+            host,
+            connector_error,
+            inits: HashSet::new(),
+            lost: (0, 0),
+            ends_said: 0,
         }
+    }
+
+    /// The watch mode: every process on the host now, and every one made from now on.
+    pub fn watch(&mut self) -> Result<(), String> {
+        if let Some(e) = self.connector_error.take() {
+            return Err(format!(
+                "--watch: the proc connector cannot be opened ({e}): no process's end would be seen"
+            ));
+        }
+        for pid in crate::procfs::all_pids() {
+            for tid in crate::procfs::tasks(pid).unwrap_or_default() {
+                self.follow(tid, pid);
+            }
+            self.context(pid, false);
+        }
+        Ok(())
     }
 
     /// Lets the held command exec, and follows it.
@@ -174,9 +220,13 @@ impl Recorder {
 
     fn follow(&mut self, tid: i32, pid: i32) {
         self.tasks.insert(tid, pid);
-        self.targets.add(tid, pid);
+        if !self.host {
+            self.targets.add(tid, pid);
+        }
         if tid == pid && self.alive.insert(pid) {
-            if let Some(base) = crate::procfs::oom_kills(pid) {
+            // The watch names OOM kills from the kernel's record (oom:mark_victim) rather than
+            // read every new process's memory cgroup.
+            if let Some(base) = crate::procfs::oom_kills(pid).filter(|_| !self.host) {
                 self.oom_base.insert(pid, base);
             }
             self.nprocs += 1;
@@ -189,25 +239,25 @@ impl Recorder {
     /// Runs until every followed process has ended (or, attached, until told to let go).
     pub fn run(&mut self) -> RunEnd {
         let mut ticks = 0u32;
-        while !self.alive.is_empty() && !self.detach {
+        let sweep = if self.host {
+            HOST_SWEEP_TICKS
+        } else {
+            SWEEP_TICKS
+        };
+        while (self.host || !self.alive.is_empty()) && !self.detach {
             self.wait();
             self.take_control();
             self.read(false);
             self.reap();
             ticks += 1;
-            if ticks.is_multiple_of(SWEEP_TICKS) {
+            if ticks.is_multiple_of(sweep) {
                 self.sweep();
             }
             self.send();
         }
         // What came between the last read and the end.
         self.read(true);
-        if self.ends_lost > 0 {
-            crate::msg::warn(&format!(
-                "--no-ptrace: the proc connector lost the end of {} processes (its socket was full): they have no verdict",
-                self.ends_lost
-            ));
-        }
+        self.say_losses();
         if self.detach {
             return RunEnd::Detached;
         }
@@ -258,12 +308,12 @@ impl Recorder {
         match ch {
             Change::Fork {
                 parent, tid, pid, ..
-            } if (self.alive.contains(&parent) || self.tasks.contains_key(&pid))
+            } if (self.host || self.alive.contains(&parent) || self.tasks.contains_key(&pid))
                 && !self.tasks.contains_key(&tid) =>
             {
                 self.follow(tid, pid);
                 if tid == pid {
-                    self.context(pid, false);
+                    self.forked(parent, pid);
                 }
             }
             Change::Exec { pid, .. } if self.alive.contains(&pid) => self.context(pid, true),
@@ -284,8 +334,9 @@ impl Recorder {
     /// A process's end, from its wait status.
     fn ended(&mut self, time: Stamp, pid: i32, status: i32) {
         self.contexts.remove(&pid);
+        self.inits.remove(&pid);
         // A process too short-lived for /proc is named by the kernel's process table.
-        let comm = self.names.get(&pid).cloned().or_else(|| {
+        let comm = self.names.remove(&pid).or_else(|| {
             let s = self.reader.as_ref()?.senders().describe(pid)?;
             Some(Arc::from(s.comm.as_slice()))
         });
@@ -342,6 +393,11 @@ impl Recorder {
         let Some(pid) = pid else {
             return;
         };
+        // A watch says a loss when it happens, not in every verdict from then on.
+        if let (true, Record::Lost(n)) = (self.host, &r) {
+            self.lost.0 += n;
+            return;
+        }
         match r {
             Record::Delivered {
                 time,
@@ -358,7 +414,7 @@ impl Recorder {
                         let mut line = self.signal_line(k.time, pid, &k, d);
                         // signal(7): pid 1 of a pid namespace takes only the signals it has a
                         // handler for; the kernel discarded this one when it was sent.
-                        if ns_init(pid)
+                        if (k.target_ns_init || self.inits.contains(&pid) || ns_init(pid))
                             && let EventKind::Signal { reason, .. } = &mut line.kind
                         {
                             *reason = Some(KernelReason::PidnsInitDiscard);
@@ -452,6 +508,31 @@ impl Recorder {
         }
     }
 
+    /// A process just forked: in the watch mode, its parent's context is its own (fork(2):
+    /// the same program, group, session, terminal and user), read again at its exec; but its
+    /// cgroup is read now, its own or (gone already) its parent's: the parent may have moved
+    /// since its own context was read (a service manager's child moves, then forks or execs).
+    /// Else its own is read.
+    fn forked(&mut self, parent: i32, pid: i32) {
+        let Some(from) = self.contexts.get(&parent).filter(|_| self.host) else {
+            return self.context(pid, false);
+        };
+        let cgroup = live_cgroup(pid)
+            .or_else(|| live_cgroup(parent))
+            .map(Arc::from)
+            .or_else(|| from.cgroup.clone());
+        let ctx = Arc::new(Context {
+            ppid: parent,
+            parent_comm: from.comm.clone(),
+            exec: false,
+            cgroup,
+            ..Context::clone(from)
+        });
+        self.names.insert(pid, Arc::from(ctx.comm.as_slice()));
+        self.contexts.insert(pid, ctx.clone());
+        self.emit(event(pid, pid, EventKind::Context(ctx)));
+    }
+
     /// The context line of a process just followed, or (`exec`) its new program.
     fn context(&mut self, pid: i32, exec: bool) {
         let names = &self.names;
@@ -460,6 +541,20 @@ impl Recorder {
             return;
         };
         ctx.exec = exec;
+        // Whether it is a namespace's pid 1 is read while it lives: the kernel's record of a
+        // signal it discarded may be read after its end.
+        let (uid, init) = crate::procfs::owner(pid).unwrap_or_default();
+        if init {
+            self.inits.insert(pid);
+        }
+        if self.host {
+            let before = self.contexts.get(&pid);
+            ctx.uid = uid.or(ctx.uid).or_else(|| before?.uid);
+            ctx.cgroup = live_cgroup(pid)
+                .map(Arc::from)
+                .or(ctx.cgroup)
+                .or_else(|| before?.cgroup.clone());
+        }
         self.names.insert(pid, Arc::from(ctx.comm.as_slice()));
         let ctx = Arc::new(ctx);
         self.contexts.insert(pid, ctx.clone());
@@ -535,17 +630,47 @@ impl Recorder {
         for pid in lost {
             self.suspects.remove(&pid);
             self.alive.remove(&pid);
+            self.contexts.remove(&pid);
+            self.names.remove(&pid);
+            self.inits.remove(&pid);
+            self.tasks.retain(|_, p| *p != pid);
             match self.main_status.filter(|_| pid == self.main) {
                 Some(status) => self.ended(Stamp::now(), pid, status),
                 None => self.ends_lost += 1,
             }
         }
+        if self.host {
+            self.say_losses();
+        }
     }
 
-    /// Signals sent to sigtrace: passed on to the command (launch), or a detach (attach).
+    /// Says once what was lost since it was last said: the kernel's records, the connector's
+    /// ends.
+    fn say_losses(&mut self) {
+        let what = if self.host { "--watch" } else { "--no-ptrace" };
+        if self.ends_lost > self.ends_said {
+            crate::msg::warn(&format!(
+                "{what}: the proc connector lost the end of {} processes (its socket was full): they have no verdict",
+                self.ends_lost - self.ends_said
+            ));
+            self.ends_said = self.ends_lost;
+        }
+        if self.lost.0 > self.lost.1 {
+            crate::msg::warn(&format!(
+                "{what}: the kernel's record lost {} records (its ring was full): verdicts until now may lack a signal",
+                self.lost.0 - self.lost.1
+            ));
+            self.lost.1 = self.lost.0;
+        }
+    }
+
+    /// Signals sent to sigtrace: passed on to the command (launch), a detach (attach), a stop
+    /// or (SIGHUP) the output opened again (watch).
     fn take_control(&mut self) {
         for c in self.control.take() {
-            if !self.launched {
+            if self.host && c.sig == libc::SIGHUP {
+                self.bell.ask_reopen();
+            } else if !self.launched {
                 self.detach |= sys::DETACH_SIGNALS.contains(&c.sig);
             } else if self.outcome.is_none() {
                 self.relay(c);
@@ -666,6 +791,13 @@ fn stamp((now, now_ns): (Stamp, u64), ns: u64) -> Stamp {
         wall: now.wall.saturating_sub(age),
         mono: now.mono.checked_sub(age).unwrap_or(now.mono),
     }
+}
+
+/// The cgroup of a process that has not begun to exit: cgroup_exit() moves an exiting task
+/// to the root cgroup on a v1 host, which says nothing of where it was.
+fn live_cgroup(pid: i32) -> Option<String> {
+    let path = crate::procfs::cgroup(pid)?;
+    crate::procfs::running(pid).then_some(path)
 }
 
 /// Whether `pid` is pid 1 of a pid namespace below sigtrace's.

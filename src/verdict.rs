@@ -141,6 +141,9 @@ pub struct Verdict {
     pub ppid: Option<i32>,
     /// Its command line then (empty when unknown).
     pub argv: Vec<Vec<u8>>,
+    /// Its uid and cgroup then, where they were read (the watch mode).
+    pub uid: Option<u32>,
+    pub cgroup: Option<Arc<str>>,
     pub outcome: Outcome,
     pub cause: Cause,
     /// The sender, for external signals, and how it was known.
@@ -233,6 +236,10 @@ struct History {
     /// Its parent and command line, from its context lines.
     ppid: Option<i32>,
     argv: Vec<Vec<u8>>,
+    uid: Option<u32>,
+    cgroup: Option<Arc<str>>,
+    /// When it was last touched (the fold's count of touches), to forget the stalest first.
+    touched: u64,
 }
 
 /// What the end event itself says, beside its outcome.
@@ -249,9 +256,15 @@ const EARLIER_MAX: usize = 8;
 /// How many recent kill-family calls are kept to link deliveries and SIGKILLs to.
 const CALLS_MAX: usize = 512;
 
+/// Processes the fold keeps a history of at most: a process whose end was never read (the
+/// proc connector lost it) must not hold memory for ever in a watch that runs for days.
+const PROCS_MAX: usize = 65536;
+
 #[derive(Default)]
 pub struct Fold {
     procs: HashMap<i32, History>,
+    /// Touches of histories so far.
+    touches: u64,
     /// Kill-family calls by traced processes, oldest first.
     calls: VecDeque<Arc<KillCall>>,
     kernel_off: Option<Off>,
@@ -346,10 +359,12 @@ impl Fold {
                 }));
             }
             EventKind::Context(ctx) => {
-                let h = self.procs.entry(ev.pid).or_default();
+                let h = self.history(ev.pid);
                 h.pgrp = Some(ctx.pgrp);
                 h.ppid = Some(ctx.ppid);
                 h.argv.clone_from(&ctx.argv);
+                h.uid = ctx.uid;
+                h.cgroup.clone_from(&ctx.cgroup);
                 // Bounded: a fork storm must not grow it without end.
                 if self.names.len() >= 4096 {
                     self.names.clear();
@@ -359,7 +374,7 @@ impl Fold {
             EventKind::SyscallEntry(call)
                 if ev.stack.is_some() && matches!(call.nr, NR_EXIT | NR_EXIT_GROUP) =>
             {
-                self.procs.entry(ev.pid).or_default().exit_stack = ev.stack.clone();
+                self.history(ev.pid).exit_stack = ev.stack.clone();
             }
             EventKind::Kernel(r) => self.kernel_record(ev.pid, r),
             EventKind::KernelOff(off) => self.kernel_off = Some(off.clone()),
@@ -399,14 +414,28 @@ impl Fold {
         None
     }
 
+    /// The history of `pid`, made if need be; at PROCS_MAX, the stalest half is forgotten.
+    fn history(&mut self, pid: i32) -> &mut History {
+        if self.procs.len() >= PROCS_MAX && !self.procs.contains_key(&pid) {
+            let mut ages: Vec<u64> = self.procs.values().map(|h| h.touched).collect();
+            let (_, median, _) = ages.select_nth_unstable(PROCS_MAX / 2);
+            let median = *median;
+            self.procs.retain(|_, h| h.touched > median);
+        }
+        self.touches += 1;
+        let h = self.procs.entry(pid).or_default();
+        h.touched = self.touches;
+        h
+    }
+
     fn kernel_record(&mut self, pid: i32, r: &Record) {
         match r {
             Record::Lost(n) => self.lost += n,
             // The delivery itself reaches the fold as a signal event.
             Record::Delivered { .. } => {}
-            Record::OomVictim { .. } => self.procs.entry(pid).or_default().oom_victim = true,
+            Record::OomVictim { .. } => self.history(pid).oom_victim = true,
             Record::Signal(s) => {
-                let h = self.procs.entry(pid).or_default();
+                let h = self.history(pid);
                 h.notes.add(s);
                 if s.sig == libc::SIGKILL || Signal(s.sig).is_termination_request() {
                     if h.kernel.len() == KERNEL_KEPT {
@@ -441,7 +470,7 @@ impl Fold {
             call,
             stack: ev.stack.clone(),
         };
-        let h = self.procs.entry(ev.pid).or_default();
+        let h = self.history(ev.pid);
         if matches!(d, Disposition::Caught | Disposition::Taken(_)) {
             if h.handled.len() >= 64 {
                 h.handled.clear();
@@ -509,6 +538,8 @@ impl Fold {
             comm: comm.unwrap_or_else(|| Arc::from(&b"?"[..])),
             ppid: h.ppid,
             argv: Vec::new(),
+            uid: h.uid,
+            cgroup: h.cgroup.clone(),
             outcome,
             cause: Cause::Unknown,
             by: None,
@@ -879,6 +910,7 @@ pub mod testing {
             code: si::SI_USER,
             group: true,
             result,
+            target_ns_init: false,
         });
         assert!(f.observe(&ev(pid, EventKind::Kernel(r))).is_none());
     }
@@ -1061,6 +1093,8 @@ mod tests {
             tty: None,
             argv: argv.iter().map(|a| a.to_vec()).collect(),
             exec,
+            uid: None,
+            cgroup: None,
         };
         let seen = ctx(b"sh", &[b"sh", b"-c", b"x"], false);
         assert!(

@@ -15,6 +15,9 @@ pub struct Context {
     /// Read again at an exec: a new program in the same place (no line of its own, the
     /// verdict takes its name and arguments).
     pub exec: bool,
+    /// Its real uid and cgroup (v2 path), read where a filter asks for them (the watch mode).
+    pub uid: Option<u32>,
+    pub cgroup: Option<std::sync::Arc<str>>,
 }
 
 /// How much of a command line a Context keeps.

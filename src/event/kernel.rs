@@ -24,6 +24,10 @@ pub struct KernelSignal {
     pub code: i32,
     pub group: bool,
     pub result: SignalResult,
+    /// For an ignored one: the target was pid 1 of a pid namespace below sigtrace's, as /proc
+    /// said when the record was read (the kernel discards what such a process has no handler
+    /// for).
+    pub target_ns_init: bool,
 }
 
 /// One record of the kernel's.

@@ -34,6 +34,8 @@ const RING_PAGES: usize = 256;
 const MIN_RING_PAGES: usize = 4;
 /// Signals whose sender was named, kept for a sender the siginfo gives in another namespace.
 const LATEST: usize = 64;
+/// Records read and not taken yet, kept at most (about 30 MB).
+const QUEUE_MAX: usize = 1 << 18;
 
 /// The traced tasks (tid -> thread group), shared with the tracer, which adds each new task.
 /// Ended tasks are kept: their last records (the SIGKILL that ended them) may be read after.
@@ -439,15 +441,27 @@ impl Shared {
                 other => queue.extend(self.record(other, &ctx)),
             }
         }
-        // Described once, with this read's ends applied: a sender that ended says so.
+        // Described once, with this read's ends applied: a sender that ended says so; once
+        // per read (a storm's sender is one process: its /proc is read once, not per signal).
+        let mut described: HashMap<i32, Option<Arc<Sender>>> = HashMap::new();
         for (i, pid, at) in unnamed {
             if let Record::Signal(k) = &mut queue[i] {
-                k.sender = table.describe(pid, at).map(Arc::new);
+                k.sender = described
+                    .entry(pid)
+                    .or_insert_with(|| table.describe(pid, at).map(Arc::new))
+                    .clone();
                 if latest.len() == LATEST {
                     latest.pop_front();
                 }
                 latest.push_back((k.target_pid, k.sig, pid));
             }
+        }
+        // Bounded, whatever the reader's taker does: what it has not taken in time is lost,
+        // and counted as the rings' own losses are.
+        if queue.len() > QUEUE_MAX {
+            let over = queue.len() - QUEUE_MAX;
+            queue.drain(..over);
+            queue.push(Record::Lost(over as u64));
         }
         if queue.len() > before {
             self.queued.store(true, Ordering::Release);
@@ -462,7 +476,10 @@ impl Shared {
             Sample::Lost(n) => Some(Record::Lost(n)),
             Sample::OomVictim { time_ns, pid } => Some(Record::OomVictim {
                 time: ctx.stamp(time_ns),
-                pid: self.targets.group_of(pid)?,
+                pid: match self.targets.group_of(pid) {
+                    None if self.targets.1 => pid,
+                    group => group?,
+                },
             }),
             Sample::Delivered {
                 time_ns,
@@ -512,6 +529,9 @@ impl Shared {
             code: s.code,
             group: s.group,
             result: s.result,
+            // Read while the target is most likely alive still: it may end soon after.
+            target_ns_init: s.result == SignalResult::Ignored
+                && procfs::nspid(s.target).is_some_and(|n| n.len() > 1 && n.last() == Some(&1)),
         };
         Some((k, named))
     }

@@ -384,6 +384,8 @@ mod tests {
             tty: None,
             argv: vec![comm.as_bytes().to_vec()],
             exec: false,
+            uid: None,
+            cgroup: None,
         }))
     }
 

@@ -328,6 +328,9 @@ struct VerdictJson {
     by: Option<SenderJson>,
     call: Option<Call>,
     cause: &'static str,
+    /// Where it was read (the watch mode): its cgroup's path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cgroup: Option<String>,
     code: Option<i32>,
     comm: String,
     earlier: Vec<EarlierJson>,
@@ -346,6 +349,8 @@ struct VerdictJson {
     tid: i32,
     time: f64,
     trigger: Option<SignalJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uid: Option<u32>,
 }
 
 /// The last line of every stream: how sigtrace ends, and the main process's verdict.
@@ -616,6 +621,7 @@ impl JsonFormat {
                 time: c.time.wall.as_secs_f64(),
             }),
             cause: v.cause.as_str(),
+            cgroup: v.cgroup.as_deref().map(|g| text(g.as_bytes())),
             code,
             comm: text(&v.comm),
             earlier: v.earlier.iter().map(earlier).collect(),
@@ -632,6 +638,7 @@ impl JsonFormat {
             tid: v.pid,
             time: v.time.wall.as_secs_f64(),
             trigger,
+            uid: v.uid,
         }
     }
 }

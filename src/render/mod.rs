@@ -19,6 +19,8 @@ use std::io::{self, Write};
 /// Where trace lines go.
 pub enum Sink {
     Stderr,
+    /// The watch mode's default: its verdicts are the output.
+    Stdout,
     /// -o: the file, its name as error lines show it, and its path when it is a regular file
     /// (removed if it cannot be written whole).
     File(std::fs::File, String, Option<std::path::PathBuf>),
@@ -44,6 +46,8 @@ pub struct Options {
     pub pid_column: bool,
     /// Trace lines go to a file (strace then never prints `[pid N] `).
     pub to_file: bool,
+    /// --watch: verdicts only, each a line of its own with its time and cgroup.
+    pub watch: bool,
 }
 
 impl Default for Options {
@@ -58,6 +62,7 @@ impl Default for Options {
             signals: crate::signal::SignalSet::ALL,
             pid_column: false,
             to_file: false,
+            watch: false,
         }
     }
 }
@@ -152,6 +157,8 @@ pub struct Renderer {
     first: Option<i32>,
     /// The main process, from the `end` event.
     main: Option<i32>,
+    /// --watch: the verdicts to write (no trace lines).
+    watch: Option<crate::watch::Filter>,
 }
 
 /// Rows of the summary table kept in full: the first ones and the last ones (the command's own
@@ -249,6 +256,7 @@ impl Renderer {
         let (out, out_name, out_path, trace_on_stderr): (Box<dyn Write + Send>, _, _, _) =
             match sink {
                 Sink::Stderr => (Box::new(Patient(io::stderr())), None, None, true),
+                Sink::Stdout => (Box::new(Patient(io::stdout())), None, None, false),
                 Sink::File(f, name, path) => (Box::new(Patient(f)), Some(name), path, false),
             };
         Renderer {
@@ -266,7 +274,14 @@ impl Renderer {
             pictures: None,
             first: None,
             main: None,
+            watch: None,
         }
+    }
+
+    /// The watch mode: only the verdicts `filter` selects are written.
+    pub fn watching(mut self, filter: crate::watch::Filter) -> Renderer {
+        self.watch = Some(filter);
+        self
     }
 
     pub fn with_pictures(mut self, pictures: Option<pictures::Pictures>) -> Renderer {
@@ -282,6 +297,9 @@ impl Renderer {
         // Whether anything came since the last nap: then nap again, else sleep until rung.
         let mut busy = false;
         loop {
+            if bell.take_reopen() {
+                self.reopen();
+            }
             let batch = match rx.try_recv() {
                 Ok(batch) => batch,
                 Err(TryRecvError::Disconnected) => break,
@@ -336,12 +354,16 @@ impl Renderer {
         if let (Some(p), Some(v)) = (&mut self.pictures, &verdict) {
             p.verdict(v);
         }
-        let only = self.summary == Summary::Only;
+        let only = self.summary == Summary::Only || self.watch.is_some();
         if matches!(role, Role::Trace) && !only {
             self.printer.event(ev, &mut self.line);
         }
+        let wanted = |v: &Verdict| match &self.watch {
+            Some(filter) => filter.matches(v),
+            None => !only || !self.printer.ends_with_table(),
+        };
         if let Some(v) = &verdict
-            && (!only || !self.printer.ends_with_table())
+            && wanted(v)
         {
             self.printer.verdict(v, &mut self.line);
         }
@@ -422,6 +444,13 @@ impl Renderer {
             );
             return;
         };
+        if self.watch.is_some() {
+            let _ = writeln!(
+                Patient(io::stderr()),
+                "sigtrace: {name}: {why}; no verdict is written until sigtrace gets SIGHUP (it opens the file again)",
+            );
+            return;
+        }
         let removed = match self.out_path.as_ref().map(std::fs::remove_file) {
             Some(Ok(())) => " (removed)",
             _ => "",
@@ -430,6 +459,30 @@ impl Renderer {
             Patient(io::stderr()),
             "sigtrace: {name}: {why}; the trace stops here{removed}, the command runs on",
         );
+    }
+
+    /// `-o FILE` closed and opened again (SIGHUP in the watch mode, after a log rotation):
+    /// appended to if it is there still. If it cannot be opened, the old one is kept.
+    fn reopen(&mut self) {
+        let Some(path) = self.out_path.clone() else {
+            return;
+        };
+        self.flush();
+        let name = self.out_name.clone().unwrap_or_default();
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+        {
+            Ok(f) => {
+                self.out = Box::new(io::BufWriter::with_capacity(64 * 1024, Patient(f)));
+                self.broken = false;
+            }
+            Err(e) => crate::msg::warn(&format!(
+                "{name}: cannot open it again ({}); writing on to the file as it was",
+                crate::text::error_text(&e)
+            )),
+        }
     }
 
     /// Whether every file named on the command line was written whole.

@@ -30,6 +30,8 @@ pub struct TextFormat {
     table: bool,
     /// -qq: no `+++ exited with N +++` lines.
     quiet_exits: bool,
+    /// --watch: each verdict a line of its own, with its time and cgroup.
+    watch: bool,
     last: Option<Instant>,
     /// The task whose syscall line is still open (entry seen, exit not yet), the part of that
     /// line not written yet, and the length of the part written.
@@ -61,6 +63,7 @@ impl TextFormat {
             clk_tck: crate::sys::clock_ticks(),
             color: o.color,
             table: o.summary != super::Summary::None,
+            watch: o.watch,
             last: None,
             open: None,
             pending: String::new(),
@@ -385,6 +388,9 @@ impl TextFormat {
 
     /// `sigtrace: 4242 (java) exited with 143 after SIGTERM from ...: external signal, handled`.
     pub fn verdict(&mut self, v: &Verdict, out: &mut String) {
+        if self.watch {
+            return self.watched(v, out);
+        }
         self.close_open(out);
         let line = out.len();
         let _ = write!(
@@ -399,6 +405,28 @@ impl TextFormat {
         if let Some(stack) = &v.stack {
             crate::stack::write_stack(out, stack);
         }
+    }
+}
+
+impl TextFormat {
+    /// `12:03:11 4242 (java, uid 1000, cgroup /system.slice/app.service) killed by ...`: a
+    /// watch's line, the time of day first (-tt, -ttt as given).
+    fn watched(&mut self, v: &Verdict, out: &mut String) {
+        let line = out.len();
+        if self.clock == Clock::None {
+            self.clock = Clock::Seconds;
+        }
+        self.stamp(v.time, out);
+        let _ = write!(out, "{} ({}", v.pid, escape_bytes(&v.comm));
+        if let Some(uid) = v.uid {
+            let _ = write!(out, ", uid {uid}");
+        }
+        if let Some(g) = v.cgroup.as_deref().filter(|g| *g != "/") {
+            let _ = write!(out, ", cgroup {}", escape_bytes(g.as_bytes()));
+        }
+        let _ = write!(out, ") {}", summary(v, self.clk_tck));
+        self.paint(out, line, Paint::Verdict);
+        out.push('\n');
     }
 }
 
@@ -579,7 +607,10 @@ pub fn summary(v: &Verdict, tck: u64) -> String {
     let _ = write!(s, ": {}", cause_text(v));
     if let Some(h) = &v.last_handled {
         let _ = write!(s, " (last handled signal: {} ", h.info.signo());
-        describe_from(&h.info, &h.from, &mut s);
+        match h.from.pid() {
+            Some(p) if p == v.pid => s.push_str("it sent itself"),
+            _ => describe_from(&h.info, &h.from, &mut s),
+        }
         let _ = write!(s, ", handled {} before)", span(seconds(h.time, v.time)));
     }
     kernel_notes(&v.kernel, &mut s);

@@ -17,7 +17,7 @@ use std::sync::Arc;
 /// The whole program: returns sigtrace's exit status.
 pub fn main_with_args(args: Vec<OsString>) -> i32 {
     let config = match cli::parse(args) {
-        Ok(Parsed::Run(c)) => c,
+        Ok(Parsed::Run(c)) => *c,
         Ok(Parsed::Print(text)) => {
             print!("{text}");
             return 0;
@@ -105,14 +105,22 @@ fn record(config: &Config, mut plan: Plan, saved: &sys::SavedSignals) -> Result<
     let control = Arc::new(tracer::Control::default());
     let (tx, rx) = crossbeam_channel::bounded(crate::channel::CHANNEL);
     let bell = Arc::new(Doorbell::default());
-    let mut recorder = crate::record::Recorder::new(control.clone(), tx, bell.clone());
+    let watch = match &config.target {
+        Target::Watch(filter) => Some(filter.clone()),
+        _ => None,
+    };
+    let mut recorder =
+        crate::record::Recorder::new(control.clone(), tx, bell.clone(), watch.is_some());
     let held = plan
         .launch
         .take()
         .map(|cmd| cmd.and_then(|cmd| spawn(cmd, None, saved)));
     let options = plan::print_options(config);
-    let renderer = render::Renderer::new(plan::printer(config, &options), plan.sink, &options)
+    let mut renderer = render::Renderer::new(plan::printer(config, &options), plan.sink, &options)
         .with_pictures(plan.pictures.take());
+    if let Some(filter) = &watch {
+        renderer = renderer.watching(filter.clone());
+    }
     let render_thread = std::thread::spawn(move || renderer.run(rx, &bell));
     signals::spawn_signal_thread(control);
     let close = |mut recorder: crate::record::Recorder| {
@@ -137,6 +145,16 @@ fn record(config: &Config, mut plan: Plan, saved: &sys::SavedSignals) -> Result<
             }
             Ok(())
         }
+        (None, Target::Watch(filter)) => {
+            if let Err(msg) = recorder.watch() {
+                close(recorder);
+                return Err((msg, 1));
+            }
+            if !config.quiet {
+                warn(&watching(filter));
+            }
+            Ok(())
+        }
         (None, Target::Launch(_)) => unreachable!("the plan holds the command to launch"),
     };
     let (status, killed) = ended(started.map(|()| recorder.run()), config, &shown);
@@ -148,6 +166,17 @@ fn record(config: &Config, mut plan: Plan, saved: &sys::SavedSignals) -> Result<
         sys::reraise(sig.0);
     }
     final_status(config, status, written)
+}
+
+/// The line that opens a watch, on stderr.
+fn watching(filter: &crate::watch::Filter) -> String {
+    let what = match filter.describe() {
+        d if d.is_empty() => "every process on this host".to_string(),
+        d => format!("processes on this host with {d}"),
+    };
+    format!(
+        "watching {what}: a verdict for each one that ends; Ctrl-C or SIGTERM stops, SIGHUP opens -o FILE again"
+    )
 }
 
 /// sigtrace's status for how the run ended, and the signal to re-raise (a launched command
