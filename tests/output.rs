@@ -451,3 +451,60 @@ fn b_execve_lets_a_task_go_at_its_exec_as_strace_does() {
     let t = assert_same_as_strace(&flags, sh, &["-c", "exec sh -c 'exit 5'"]);
     assert!(t.last().unwrap().ends_with(" <detached ...>"), "{t:#?}");
 }
+
+#[test]
+fn y_names_each_pid_as_strace_does() {
+    // With -ff each task's lines are in a file of their own, with no pid prefix to tell apart.
+    // childkill's child signals its parent, which never reaps it: both are there to be named
+    // at every line (a SIGCHLD's sender may be reaped before its line: not compared).
+    let name = prog("childkill");
+    let comm: String = name
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .chars()
+        .take(15)
+        .collect();
+    for flags in [&["-Y"][..], &["--decode-pids=comm"]] {
+        let flags = [
+            flags,
+            &["-e", "trace=kill,clone,exit_group", "-e", "signal=!SIGCHLD"],
+        ]
+        .concat();
+        let [(s, _), (t, _)] = split_files(&flags, &name, &[]);
+        assert_eq!(normalize(&t), normalize(&s), "{flags:?}");
+        assert!(
+            t.iter().any(|l| l.contains(&format!("<{comm}>, SIGTERM)"))),
+            "{t:#?}"
+        );
+        assert!(
+            t.iter().any(|l| l.contains(&format!("<{comm}>, si_uid="))),
+            "{t:#?}"
+        );
+    }
+    // The prefix names the task too.
+    let (_, text) = trace(&["-Y", "-f", "-e", "trace=kill"], &name, &[]);
+    let prefix = Regex::new(&format!(r"^\d+<{comm}> +kill\(")).unwrap();
+    assert!(text.lines().any(|l| prefix.is_match(l)), "{text}");
+}
+
+#[test]
+fn decode_pids_pidns_translates_as_strace_does() {
+    if !nix::unistd::geteuid().is_root() || !have("unshare") {
+        return skip("needs root and unshare(1) for a pid namespace");
+    }
+    // A SIGCHLD's sender may be reaped before its line, a fork's child exec'd before the
+    // fork's line: neither is compared.
+    let script = ["-pf", "sh", "-c", "/bin/true & wait; kill -USR1 $$"];
+    let flags = [
+        "--decode-pids=comm,pidns",
+        "-e",
+        "trace=kill",
+        "-e",
+        "signal=!SIGCHLD",
+    ];
+    let [(s, _), (t, _)] = split_files(&flags, std::path::Path::new("/usr/bin/unshare"), &script);
+    assert_eq!(normalize(&t), normalize(&s));
+    let ns = Regex::new(r"^\d+ kill\(1<sh> /\* \d+ in strace's PID NS \*/, SIGUSR1\)").unwrap();
+    assert!(t.iter().any(|l| ns.is_match(l)), "{t:#?}");
+}

@@ -599,6 +599,7 @@ impl crate::source::Source for Reader {
                 ntasks: 0,
                 kind: crate::event::EventKind::Kernel(record),
                 stack: None,
+                names: None,
             }
         }));
     }
@@ -625,6 +626,7 @@ pub fn source(wanted: bool, targets: Targets) -> (Box<dyn crate::source::Source>
                 ntasks: 0,
                 kind: crate::event::EventKind::KernelOff(off),
                 stack: None,
+                names: None,
             }))),
             None,
         ),

@@ -371,6 +371,7 @@ mod tests {
             ntasks: 2,
             kind,
             stack: None,
+            names: None,
         }
     }
 

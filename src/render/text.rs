@@ -7,7 +7,7 @@ use crate::event::{
 };
 use crate::signal::{DefaultAction, Signal, SignalSet};
 use crate::strace::args;
-use crate::strace::signal::siginfo;
+use crate::strace::signal::siginfo_named;
 use crate::syscalls::spec;
 use crate::text::{escape_bytes, escape_bytes_cut};
 use crate::verdict::{Cause, Outcome, SignalRecord, Verdict};
@@ -143,7 +143,7 @@ impl TextFormat {
             }
         };
         if let EventKind::SyscallEntry(call) = &ev.kind {
-            args::entry(&spec(call.nr), call, self.clk_tck, out);
+            args::entry(&spec(call.nr), call, self.clk_tck, ev.names.as_deref(), out);
             self.open = Some((ev.tid, call.nr));
             self.pending.clear();
             self.pending.push_str(&out[start..]);
@@ -171,14 +171,7 @@ impl TextFormat {
                 from,
                 disposition,
                 reason,
-            } => self.signal(
-                info,
-                from,
-                *disposition,
-                reason.as_ref(),
-                ev.stack.as_ref(),
-                out,
-            ),
+            } => self.signal(ev, info, from, *disposition, reason.as_ref(), out),
             EventKind::Stopped(sig) => {
                 let _ = write!(out, "--- stopped by {sig} ---");
             }
@@ -201,9 +194,10 @@ impl TextFormat {
                 ..
             } => {
                 let spec = spec(call.nr);
-                args::exit(&spec, call, self.clk_tck, out);
+                let names = ev.names.as_deref();
+                args::exit(&spec, call, self.clk_tck, names, out);
                 self.result_column(start, out);
-                args::ret(&spec, *ret, *is_error, out);
+                args::ret(&spec, *ret, *is_error, names, out);
             }
             EventKind::SyscallNoReturn { entry } => {
                 if !spec(entry.nr).exit.is_empty() {
@@ -227,20 +221,20 @@ impl TextFormat {
     /// `--- SIGTERM {...} ---`, then the line saying what it does and who sent it.
     fn signal(
         &mut self,
+        ev: &Event,
         info: &SigInfo,
         from: &Origin,
         d: Disposition,
         reason: Option<&KernelReason>,
-        stack: Option<&crate::event::Stack>,
         out: &mut String,
     ) {
         let line = out.len();
         let _ = write!(out, "--- {} ", info.signo());
-        siginfo(info, self.clk_tck, out);
+        siginfo_named(info, self.clk_tck, ev.names.as_deref(), out);
         out.push_str(" ---");
         self.paint(out, line, Paint::Signal);
         out.push('\n');
-        if let Some(stack) = stack {
+        if let Some(stack) = &ev.stack {
             crate::stack::write_stack(out, stack);
         }
         let line = out.len();
@@ -333,10 +327,15 @@ impl TextFormat {
         // Once two tasks are traced, a file's lines carry their pid to the end, as strace's
         // do with -o and several processes: two threads' `exit(0) = ?` must tell apart.
         self.pid_column |= self.to_file && ev.ntasks > 1 && !self.one_task;
+        let own = ev
+            .names
+            .as_ref()
+            .and_then(|n| n.own.as_deref())
+            .unwrap_or("");
         if self.pid_column {
-            let _ = write!(out, "{:<5} ", ev.tid);
+            let _ = write!(out, "{:<5} ", format!("{}{own}", ev.tid));
         } else if ev.ntasks > 1 && !self.to_file {
-            let _ = write!(out, "[pid {:>5}] ", ev.tid);
+            let _ = write!(out, "[pid {:>5}{own}] ", ev.tid);
         }
         self.stamp(ev.time, out);
     }
@@ -855,7 +854,7 @@ fn oom_text(oom: Option<&Oom>) -> String {
 /// The kill-family call that sent a signal, as its strace line begins: `kill(4242, SIGTERM)`.
 pub fn kill_call(call: &crate::event::Syscall, tck: u64) -> String {
     let mut text = String::new();
-    args::entry(&spec(call.nr), call, tck, &mut text);
+    args::entry(&spec(call.nr), call, tck, None, &mut text);
     text.push(')');
     text
 }
@@ -1044,6 +1043,7 @@ mod tests {
             ntasks,
             kind,
             stack: None,
+            names: None,
         }
     }
 
