@@ -393,6 +393,7 @@ impl Shared {
         let ctx = Drain {
             clock: (Stamp::now(), perf::monotonic_ns()),
         };
+        table.new_read();
         let mut n = 0;
         for Cpu { ring, ids, prev } in cpus.iter_mut() {
             let (new, old) = (ids[*active], ids[1 - *active]);
@@ -442,7 +443,7 @@ impl Shared {
         // Described once, with this read's ends applied: a sender that ended says so.
         for (i, pid, at) in unnamed {
             if let Record::Signal(k) = &mut queue[i] {
-                k.sender = table.describe(pid, at).map(Arc::new);
+                k.sender = table.describe_shared(pid, at);
                 if latest.len() == LATEST {
                     latest.pop_front();
                 }
