@@ -564,6 +564,12 @@ impl Senders {
 }
 
 impl Reader {
+    /// The samples the kernel could not write so far (a full ring), as its events count them;
+    /// None where the kernel does not count them (before Linux 6.0).
+    pub fn lost(&self) -> Option<u64> {
+        self.fds.iter().map(|&fd| perf::lost(fd)).sum()
+    }
+
     /// The process table's answers, while this reader runs.
     pub fn senders(&self) -> Senders {
         Senders(self.shared.clone())
