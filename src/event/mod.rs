@@ -93,6 +93,8 @@ pub enum EventKind {
     },
     /// The task ended inside the syscall (exit, exit_group, or killed): `= ?`.
     SyscallNoReturn { entry: Box<Syscall> },
+    /// sigtrace let the task go inside syscall `nr` (-b execve): ` <detached ...>`.
+    LetGo { nr: u32 },
     /// Chatter, shown on stderr unless -q.
     Note(Note),
     /// The kernel's record of a signal generated for this process (or an OOM kill): for the

@@ -475,7 +475,9 @@ impl JsonFormat {
             ),
             // The exit (or the end inside the call) carries the entry.
             // Notes and the end are the renderer's to place.
+            // A `note` event says the task was let go.
             EventKind::SyscallEntry(_)
+            | EventKind::LetGo { .. }
             | EventKind::Note(_)
             | EventKind::End { .. }
             | EventKind::SignalSent { .. }

@@ -23,6 +23,8 @@ pub struct TextFormat {
     pub pid_column: bool,
     /// Trace lines go to a file (strace then never prints `[pid N] `).
     pub to_file: bool,
+    /// The file is one task's (-ff): no pid on any line.
+    one_task: bool,
     pub clk_tck: u64,
     /// ANSI colours (a terminal, --color).
     pub color: bool,
@@ -58,6 +60,7 @@ impl TextFormat {
             quiet_exits: o.quiet_exits,
             pid_column: o.pid_column,
             to_file: o.to_file,
+            one_task: false,
             clk_tck: crate::sys::clock_ticks(),
             color: o.color,
             table: o.summary != super::Summary::None,
@@ -67,6 +70,17 @@ impl TextFormat {
             col: 0,
             ntasks: 0,
             shown_cmdlines: Default::default(),
+        }
+    }
+
+    /// The printer of one task's own file (-ff): no pid column, no colour.
+    pub fn for_one_task(o: &super::Options) -> Self {
+        TextFormat {
+            one_task: true,
+            to_file: true,
+            pid_column: false,
+            color: false,
+            ..TextFormat::new(o)
         }
     }
 
@@ -92,6 +106,11 @@ impl TextFormat {
         let start = match &ev.kind {
             EventKind::SyscallExit { call, .. } => self.resume(ev, call.nr, out),
             EventKind::SyscallNoReturn { entry } => self.resume(ev, entry.nr, out),
+            EventKind::LetGo { nr } => {
+                self.resume(ev, *nr, out);
+                out.push_str(" <detached ...>\n");
+                return true;
+            }
             EventKind::Context(ctx) => {
                 self.close_open(out);
                 context(ev.pid, ctx, out);
@@ -194,6 +213,7 @@ impl TextFormat {
                 out.push('?');
             }
             EventKind::SyscallEntry(_)
+            | EventKind::LetGo { .. }
             | EventKind::Note(_)
             | EventKind::Context(_)
             | EventKind::Relayed { .. }
@@ -312,7 +332,7 @@ impl TextFormat {
     fn leader(&mut self, ev: &Event, out: &mut String) {
         // Once two tasks are traced, a file's lines carry their pid to the end, as strace's
         // do with -o and several processes: two threads' `exit(0) = ?` must tell apart.
-        self.pid_column |= self.to_file && ev.ntasks > 1;
+        self.pid_column |= self.to_file && ev.ntasks > 1 && !self.one_task;
         if self.pid_column {
             let _ = write!(out, "{:<5} ", ev.tid);
         } else if ev.ntasks > 1 && !self.to_file {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 /// The whole program: returns sigtrace's exit status.
 pub fn main_with_args(args: Vec<OsString>) -> i32 {
     let config = match cli::parse(args) {
-        Ok(Parsed::Run(c)) => c,
+        Ok(Parsed::Run(c)) => *c,
         Ok(Parsed::Print(text)) => {
             print!("{text}");
             return 0;
@@ -50,6 +50,7 @@ fn run(config: Config) -> Result<i32, Failure> {
         mode: plan.mode,
         stacks: config.stacks,
         string_limit: config.string_limit,
+        detach_on_exec: config.detach_on_exec,
     };
     let options = plan::print_options(&config);
     let renderer = render::Renderer::new(plan::printer(&config, &options), plan.sink, &options)

@@ -126,6 +126,8 @@ pub struct Tracer {
     senders: Option<crate::kernel::Senders>,
     /// -s: strings and argv read up to this.
     string_limit: usize,
+    /// -b execve.
+    detach_on_exec: bool,
     /// A task that a traced call sent SIGCONT, until it takes it (`stops::await_sigcont`).
     awaiting_cont: Option<Tid>,
     /// Where polling for the next stop pays (`stops::wait`).
@@ -147,6 +149,8 @@ pub struct Setup {
     pub stacks: bool,
     /// -s: strings and argv shown up to this.
     pub string_limit: usize,
+    /// -b execve: a task is let go at its exec (the command's first excepted).
+    pub detach_on_exec: bool,
 }
 
 impl Tracer {
@@ -158,6 +162,7 @@ impl Tracer {
             mode,
             stacks,
             string_limit,
+            detach_on_exec,
         } = setup;
         Tracer {
             tasks: HashMap::new(),
@@ -189,6 +194,7 @@ impl Tracer {
             spin: stops::Spin::new(),
             awaiting_cont: None,
             string_limit,
+            detach_on_exec,
             reaped_cpu: std::time::Duration::ZERO,
         }
     }
