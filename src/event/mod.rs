@@ -54,6 +54,21 @@ impl PidNames {
     }
 }
 
+/// What a run's sources could not keep (a full buffer), said at its end: never a silent gap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Losses {
+    /// Records of the kernel's record (its per-CPU rings were full).
+    pub records: u64,
+    /// Messages of the proc connector (forks, execs, ends; the record mode's).
+    pub messages: u64,
+}
+
+impl Losses {
+    pub fn any(&self) -> bool {
+        self.records > 0 || self.messages > 0
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum EventKind {
     /// A signal is being delivered (signal-delivery-stop): who sent it, and what it will do.
@@ -121,6 +136,7 @@ pub enum EventKind {
         status: i32,
         processes: usize,
         error: Option<String>,
+        lost: Losses,
     },
     /// A kill-family call a traced task is making, with what it targets, read at its entry
     /// (a SIGKILL to oneself never returns).

@@ -393,6 +393,7 @@ impl Shared {
         let ctx = Drain {
             clock: (Stamp::now(), perf::monotonic_ns()),
         };
+        table.new_read();
         let mut n = 0;
         for Cpu { ring, ids, prev } in cpus.iter_mut() {
             let (new, old) = (ids[*active], ids[1 - *active]);
@@ -442,7 +443,7 @@ impl Shared {
         // Described once, with this read's ends applied: a sender that ended says so.
         for (i, pid, at) in unnamed {
             if let Record::Signal(k) = &mut queue[i] {
-                k.sender = table.describe(pid, at).map(Arc::new);
+                k.sender = table.describe_shared(pid, at);
                 if latest.len() == LATEST {
                     latest.pop_front();
                 }
@@ -563,6 +564,12 @@ impl Senders {
 }
 
 impl Reader {
+    /// The samples the kernel could not write so far (a full ring), as its events count them;
+    /// None where the kernel does not count them (before Linux 6.0).
+    pub fn lost(&self) -> Option<u64> {
+        self.fds.iter().map(|&fd| perf::lost(fd)).sum()
+    }
+
     /// The process table's answers, while this reader runs.
     pub fn senders(&self) -> Senders {
         Senders(self.shared.clone())

@@ -355,12 +355,20 @@ struct VerdictJson {
 struct EndJson {
     error: Option<String>,
     event: &'static str,
+    lost: LostJson,
     pid: i32,
     processes: usize,
     status: i32,
     tid: i32,
     time: f64,
     verdict: Option<VerdictJson>,
+}
+
+/// What the sources could not keep (a full buffer).
+#[derive(Serialize)]
+struct LostJson {
+    kernel_records: u64,
+    connector_messages: u64,
 }
 
 /// Chatter (attached, detached) as an event of the stream rather than a line on stderr.
@@ -550,6 +558,7 @@ impl JsonFormat {
             status,
             processes,
             error,
+            lost,
         } = &ev.kind
         else {
             return;
@@ -558,6 +567,10 @@ impl JsonFormat {
         let end = EndJson {
             error: error.clone(),
             event: "end",
+            lost: LostJson {
+                kernel_records: lost.records,
+                connector_messages: lost.messages,
+            },
             pid: ev.pid,
             processes,
             status,

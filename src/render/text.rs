@@ -439,8 +439,19 @@ impl super::Printer for TextFormat {
         super::Chatter::Stderr
     }
 
-    /// The text has no end line: the table, or the verdict, said it.
-    fn end(&mut self, _: &Event, _: Option<&Verdict>, _: &mut String) {}
+    /// The text's end says only what was lost (the table, or the verdict, said the rest).
+    fn end(&mut self, ev: &Event, _: Option<&Verdict>, out: &mut String) {
+        if let EventKind::End { lost, .. } = &ev.kind
+            && lost.any()
+        {
+            self.close_open(out);
+            let _ = writeln!(
+                out,
+                "sigtrace: lost {} records of the kernel's record and {} proc connector messages (a full buffer): the trace has gaps there",
+                lost.records, lost.messages
+            );
+        }
+    }
 
     fn ends_with_table(&self) -> bool {
         self.table

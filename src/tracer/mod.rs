@@ -122,6 +122,8 @@ pub struct Tracer {
     targets: crate::kernel::Targets,
     /// The sources of events beside ptrace, drained into each batch.
     sources: crate::source::Sources,
+    /// What the sources lost, for the end event.
+    lost: crate::event::Losses,
     /// The kernel's process table, which names senders gone before their signal's delivery.
     senders: Option<crate::kernel::Senders>,
     /// -s: strings and argv read up to this.
@@ -192,6 +194,7 @@ impl Tracer {
             watched: syscalls::watched(),
             targets: crate::kernel::Targets::default(),
             sources: crate::source::Sources::default(),
+            lost: crate::event::Losses::default(),
             senders: None,
             stacks: stacks.then(crate::stack::Stacks::new),
             entry_stacks: HashMap::new(),
@@ -252,6 +255,7 @@ impl Tracer {
             status,
             processes,
             error,
+            lost: self.lost,
         };
         self.emit(main, main, end);
     }
@@ -338,6 +342,9 @@ impl Tracer {
         self.sources.take(upto, &mut self.batch);
         for ev in &mut self.batch[from..] {
             ev.ntasks = self.nvisible;
+            if let EventKind::Kernel(crate::event::Record::Lost(n)) = ev.kind {
+                self.lost.records += n;
+            }
         }
     }
 }
