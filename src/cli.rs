@@ -34,9 +34,12 @@ struct Args {
         allow_negative_numbers = true
     )]
     attach: Vec<String>,
-    /// Also trace child processes created by fork, vfork and clone
-    #[arg(short = 'f', long = "follow-forks")]
-    follow: bool,
+    /// Also trace child processes created by fork, vfork and clone; -ff with -o PREFIX: each task's lines in its own file, PREFIX.PID, as strace (with --json: one stream in PREFIX, each event carries its pid)
+    #[arg(short = 'f', long = "follow-forks", action = ArgAction::Count)]
+    follow: u8,
+    /// With -o PREFIX: each task's lines in its own file, PREFIX.PID (-ff)
+    #[arg(long = "output-separately")]
+    output_separately: bool,
     /// Write the trace to FILE instead of stderr
     #[arg(short = 'o', long = "output", value_name = "FILE", value_hint = ValueHint::FilePath)]
     output: Option<PathBuf>,
@@ -106,6 +109,18 @@ struct Args {
     /// Show at most N bytes of a string, and N entries of an argv (default 32), as strace
     #[arg(short = 's', long = "string-limit", value_name = "N", default_value_t = crate::syscalls::MAX_STRLEN)]
     string_limit: usize,
+    /// Run the command as USER: its uid, gid and supplementary groups (root only), as strace
+    #[arg(short = 'u', long = "user", value_name = "USER")]
+    user: Option<String>,
+    /// Follow each pid shown by its command name, `<comm>`, as strace (--decode-pids=comm)
+    #[arg(short = 'Y')]
+    decode_comm: bool,
+    /// comm: pids followed by `<comm>` (as -Y); pidns: also by their number in sigtrace's pid namespace where the task's differs; a list takes both
+    #[arg(long = "decode-pids", value_name = "WHAT", value_delimiter = ',', value_parser = ["comm", "pidns"])]
+    decode_pids: Vec<String>,
+    /// Let a task go when it calls execve (the command's own first exec excepted), as strace
+    #[arg(short = 'b', long = "detach-on", value_name = "SYSCALL", value_parser = ["execve"])]
+    detach_on: Option<String>,
     /// Kill every traced process if sigtrace itself dies (PTRACE_O_EXITKILL), as strace 6.x
     #[arg(long = "kill-on-exit")]
     kill_on_exit: bool,
@@ -137,6 +152,8 @@ pub struct Config {
     pub target: Target,
     pub follow: bool,
     pub output: Option<PathBuf>,
+    /// -ff -o PREFIX (text): each task's lines in PREFIX.TID.
+    pub split: bool,
     pub signals: SignalSet,
     pub trace: SyscallSet,
     pub seccomp: bool,
@@ -151,6 +168,12 @@ pub struct Config {
     pub env: Vec<OsString>,
     /// --kill-on-exit: the traced processes die with sigtrace.
     pub kill_on_exit: bool,
+    /// -u USER: the command runs as USER.
+    pub user: Option<String>,
+    /// -b execve: tasks are let go at their exec.
+    pub detach_on_exec: bool,
+    /// -Y, --decode-pids.
+    pub decode_pids: crate::tracer::DecodePids,
     /// -s N: strings and argv shown up to N.
     pub string_limit: usize,
     /// -c: the verdict table (with --json: verdict and end events) and nothing else.
@@ -250,6 +273,10 @@ fn config(args: Args) -> Result<Config, String> {
         (true, false) => Target::Launch(args.command),
         (false, true) => Target::Attach(pids),
     };
+    let separately = args.follow > 1 || args.output_separately;
+    if separately && args.summary_only {
+        return Err("-c and -ff: -c writes no trace lines, and -ff splits them into a file per process (drop one of them)".into());
+    }
     let clock = match args.time {
         0 => Clock::None,
         1 => Clock::Seconds,
@@ -258,7 +285,8 @@ fn config(args: Args) -> Result<Config, String> {
     };
     Ok(Config {
         target,
-        follow: args.follow,
+        follow: args.follow > 0,
+        split: separately && args.output.is_some() && !args.json,
         output: args.output,
         signals,
         trace,
@@ -269,6 +297,12 @@ fn config(args: Args) -> Result<Config, String> {
         quiet_exits: args.quiet > 1,
         env: args.env,
         kill_on_exit: args.kill_on_exit,
+        user: args.user,
+        detach_on_exec: args.detach_on.is_some(),
+        decode_pids: crate::tracer::DecodePids {
+            comm: args.decode_comm || args.decode_pids.iter().any(|d| d == "comm"),
+            pidns: args.decode_pids.iter().any(|d| d == "pidns"),
+        },
         string_limit: args.string_limit,
         summary_only: args.summary_only,
         json: args.json,
@@ -298,6 +332,9 @@ fn no_ptrace(args: &Args, trace: Option<SyscallSet>) -> Result<SyscallSet, Strin
         return Err(format!(
             "{mode}: syscall lines (-e trace=) need a ptrace stop at each call, and this mode makes none (drop one of them)"
         ));
+    }
+    if args.detach_on.is_some() {
+        return Err("--no-ptrace: -b execve lets a traced process go, and this mode traces none (drop one of them)".into());
     }
     if args.no_kernel_record {
         return Err(format!(

@@ -38,7 +38,8 @@ impl Plan {
     pub fn new(config: &Config) -> Result<Plan, Failure> {
         distinct_outputs(config)?;
         let sink = sink(config)?;
-        let inline = shared(&sink);
+        // -ff: each task's lines in a file of its own, which nobody else writes.
+        let inline = !config.split && shared(&sink);
         let pictures =
             render::pictures::Pictures::open(config.report.as_deref(), config.perfetto.as_deref())
                 .map_err(|msg| (msg, 1))?;
@@ -61,8 +62,9 @@ impl Plan {
 /// Refuses one file given to two outputs (`-o t --report t`), before anything is created: each
 /// would overwrite the other. A device (/dev/null) may take several.
 fn distinct_outputs(config: &Config) -> Result<(), Failure> {
+    let trace = if config.split { &None } else { &config.output };
     let outputs = [
-        ("-o", &config.output),
+        ("-o", trace),
         ("--report", &config.report),
         ("--perfetto", &config.perfetto),
     ];
@@ -116,6 +118,10 @@ fn sink(config: &Config) -> Result<Sink, Failure> {
     let Some(path) = &config.output else {
         return Ok(if watch { Sink::Stdout } else { Sink::Stderr });
     };
+    if config.split {
+        probe_prefix(path)?;
+        return Ok(Sink::Stderr);
+    }
     let name = format!("-o {}", shown(path.as_os_str().as_bytes()));
     // A watch's log is appended to, as a service restarted writes on where it stopped.
     let opened = std::fs::OpenOptions::new()
@@ -130,6 +136,32 @@ fn sink(config: &Config) -> Result<Sink, Failure> {
             Ok(Sink::File(f, name, regular.then(|| path.clone())))
         }
         Err(e) => Err((format!("{name}: {}", error_text(&e)), 1)),
+    }
+}
+
+/// -ff -o PREFIX: whether PREFIX.PID files can be made, asked before the command starts with
+/// sigtrace's own pid (no traced task can have it while sigtrace runs).
+fn probe_prefix(prefix: &Path) -> Result<(), Failure> {
+    let probe = render::split::PerTask::path(prefix, std::process::id() as i32);
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err((
+            format!(
+                "-ff -o {}: cannot create {}: {}",
+                shown(prefix.as_os_str().as_bytes()),
+                shown(probe.as_os_str().as_bytes()),
+                error_text(&e)
+            ),
+            1,
+        )),
     }
 }
 
@@ -162,13 +194,19 @@ fn shared(sink: &Sink) -> bool {
 }
 
 /// The filter only with -f, as strace allows --seccomp-bpf only with -f: every child inherits
-/// it, and a child left untraced under RET_TRACE gets ENOSYS. With it, the watched calls (the
+/// it, and a child left untraced under RET_TRACE gets ENOSYS. Not with -b execve either, which
+/// leaves tasks untraced (strace drops its filter there too). With it, the watched calls (the
 /// kill family names a SIGKILL's sender) stop even with `-e trace=none`.
 fn mode(config: &Config) -> SyscallMode {
     let launch = matches!(config.target, Target::Launch(_));
     if config.record {
         SyscallMode::Off
-    } else if launch && config.follow && config.seccomp && sys::seccomp_available() {
+    } else if launch
+        && config.follow
+        && config.seccomp
+        && !config.detach_on_exec
+        && sys::seccomp_available()
+    {
         SyscallMode::Seccomp
     } else if config.trace.is_empty() {
         SyscallMode::Off
@@ -203,6 +241,11 @@ fn command(argv: &[OsString], config: &Config, mode: SyscallMode) -> Result<Comm
             .collect::<Result<_, _>>()?,
         filter: (mode == SyscallMode::Seccomp).then(|| seccomp::program(&seccomp::filter(&stops))),
         env: environment(&config.env)?,
+        user: config
+            .user
+            .as_deref()
+            .map(|name| credentials(name, &path))
+            .transpose()?,
     };
     Ok(Command {
         exec,
@@ -240,6 +283,38 @@ fn environment(changes: &[OsString]) -> Result<Option<Vec<CString>>, Failure> {
         })
         .collect::<Result<_, _>>()
         .map(Some)
+}
+
+/// -u USER's ids, as strace takes them: root only; a set-user-ID (set-group-ID) program runs
+/// with its owner (group) as the effective id.
+fn credentials(name: &str, program: &Path) -> Result<sys::Credentials, Failure> {
+    use std::os::unix::fs::MetadataExt;
+    let fail = |why: String| (format!("-u {}: {why}", shown(name.as_bytes())), 1);
+    if !nix::unistd::geteuid().is_root() || !nix::unistd::getuid().is_root() {
+        return Err(fail("only root can run a command as another user".into()));
+    }
+    let user = match nix::unistd::User::from_name(name) {
+        Ok(Some(u)) => u,
+        Ok(None) => return Err(fail("no such user".into())),
+        Err(e) => return Err(fail(error_text(&e.into()))),
+    };
+    let groups = CString::new(name)
+        .ok()
+        .and_then(|c| nix::unistd::getgrouplist(&c, user.gid).ok())
+        .ok_or_else(|| fail("its groups could not be read".into()))?;
+    let (uid, gid) = (user.uid.as_raw(), user.gid.as_raw());
+    let mode = std::fs::metadata(program).ok();
+    let owner = |bit: u32, id: u32, own: fn(&std::fs::Metadata) -> u32| match &mode {
+        Some(m) if m.mode() & bit != 0 => own(m),
+        _ => id,
+    };
+    Ok(sys::Credentials {
+        uid,
+        gid,
+        euid: owner(libc::S_ISUID, uid, |m| m.uid()),
+        egid: owner(libc::S_ISGID, gid, |m| m.gid()),
+        groups: groups.iter().map(|g| g.as_raw()).collect(),
+    })
 }
 
 fn resolve(cmd: &OsString) -> Result<PathBuf, Failure> {
@@ -309,7 +384,9 @@ pub fn print_options(config: &Config) -> render::Options {
 
 /// Text (strace's lines) or JSON Lines.
 pub fn printer(config: &Config, options: &render::Options) -> Box<dyn render::Printer> {
-    if config.json {
+    if let Some(prefix) = config.output.as_ref().filter(|_| config.split) {
+        Box::new(render::split::PerTask::new(options, prefix.clone()))
+    } else if config.json {
         Box::new(render::json::JsonFormat::new())
     } else {
         Box::new(render::text::TextFormat::new(options))

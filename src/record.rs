@@ -4,8 +4,8 @@ use crate::channel::Doorbell;
 use crate::decode::siginfo::{self, SigInfo};
 use crate::event::reason::KernelReason;
 use crate::event::{
-    Context, Disposition, Event, EventKind, Handler, KernelSignal, Off, Oom, Origin, Record,
-    Sender, SignalResult, Stamp,
+    Context, Disposition, Event, EventKind, Handler, KernelSignal, Losses, Off, Oom, Origin,
+    Record, Sender, SignalResult, Stamp,
 };
 use crate::kernel::connector::{Change, Connector};
 use crate::kernel::{Reader, Targets};
@@ -74,6 +74,8 @@ pub struct Recorder {
     main_status: Option<i32>,
     /// Followed processes whose end the connector lost.
     ends_lost: usize,
+    /// Records the kernel's rings said they lost.
+    records_lost: u64,
     /// Followed processes the last sweep found gone with no end read.
     suspects: HashSet<i32>,
     /// Each followed process's memory cgroup OOM-kill count when it was first seen.
@@ -157,6 +159,7 @@ impl Recorder {
             contexts: HashMap::new(),
             main_status: None,
             ends_lost: 0,
+            records_lost: 0,
             suspects: HashSet::new(),
             detach: false,
             host,
@@ -388,7 +391,10 @@ impl Recorder {
                 .copied(),
             Record::OomVictim { pid, .. } => self.tasks.get(pid).copied(),
             Record::Delivered { tid, .. } => self.tasks.get(tid).copied(),
-            Record::Lost(_) => Some(0),
+            Record::Lost(n) => {
+                self.records_lost += n;
+                Some(0)
+            }
         };
         let Some(pid) = pid else {
             return;
@@ -758,10 +764,18 @@ impl Recorder {
 
     /// The last event: sigtrace's status and how many processes were followed.
     pub fn end(&mut self, status: i32, error: Option<String>) {
+        // A ring's loss is written into it only with its next sample: its events' own count
+        // also has the losses no later sample reported.
+        let counted = self.reader.as_ref().and_then(Reader::lost).unwrap_or(0);
+        let lost = Losses {
+            records: self.records_lost.max(counted),
+            messages: self.connector.as_ref().map_or(0, |c| c.lost),
+        };
         let end = EventKind::End {
             status,
             processes: self.nprocs,
             error,
+            lost,
         };
         self.emit(event(self.main, self.main, end));
     }
@@ -781,6 +795,7 @@ fn event(pid: i32, tid: i32, kind: EventKind) -> Event {
         ntasks: 0,
         kind,
         stack: None,
+        names: None,
     }
 }
 

@@ -446,6 +446,7 @@ pub fn spawn_held(cmd: &Exec, saved: &SavedSignals, options: Option<i32>) -> io:
                 path,
                 argv: &ptrs,
                 envp: envp.as_deref(),
+                user: cmd.user.as_ref(),
             };
             // SAFETY: as above; `child` holds only what was prepared before the fork.
             unsafe { child.exec() }
@@ -473,6 +474,19 @@ pub struct Exec {
     pub argv: Vec<CString>,
     pub filter: Option<Vec<libc::sock_filter>>,
     pub env: Option<Vec<CString>>,
+    /// -u USER: the ids and groups the command runs with.
+    pub user: Option<Credentials>,
+}
+
+/// A user's ids as strace's -u sets them: real ids the user's, effective ids the program
+/// file's owner where it is set-user-ID (set-group-ID), and the user's groups.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub uid: libc::uid_t,
+    pub gid: libc::gid_t,
+    pub euid: libc::uid_t,
+    pub egid: libc::gid_t,
+    pub groups: Vec<libc::gid_t>,
 }
 
 /// The forked child's side of `spawn_held`, all prepared before the fork.
@@ -485,6 +499,7 @@ struct Child<'a> {
     argv: &'a [*const libc::c_char],
     /// The environment when it is not sigtrace's (-E).
     envp: Option<&'a [*const libc::c_char]>,
+    user: Option<&'a Credentials>,
 }
 
 impl Child<'_> {
@@ -507,6 +522,15 @@ impl Child<'_> {
             let mut b = [0u8];
             // EOF when the tracer has seized us (or died: then run untraced, as if launched plainly).
             while nix::unistd::read(&self.go, &mut b) == Err(nix::errno::Errno::EINTR) {}
+            // Groups before the ids: setgroups needs the privilege setreuid gives up.
+            if let Some(u) = self.user
+                && (libc::setgroups(u.groups.len(), u.groups.as_ptr()) != 0
+                    || libc::setregid(u.gid, u.egid) != 0
+                    || libc::setreuid(u.uid, u.euid) != 0)
+            {
+                let _ = write_i32(&self.exec_error, *libc::__errno_location());
+                libc::_exit(127);
+            }
             if self.prog.len > 0 {
                 let set = |p: *const libc::sock_fprog| {
                     libc::prctl(

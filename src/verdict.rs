@@ -831,6 +831,7 @@ pub mod testing {
             ntasks: 1,
             kind,
             stack: None,
+            names: None,
         }
     }
 

@@ -331,3 +331,180 @@ fn bash_completes_commands_and_pids() {
     assert!(complete("sigtrace -p ''").contains(&me));
     assert!(complete("sigtrace -f -p ''").contains(&me));
 }
+
+/// `-ff -o PREFIX` under strace and sigtrace with the same flags: each tool's files, as lines
+/// prefixed `PID ` (the pid from the file's name) for `normalize`, and how many files.
+fn split_files(flags: &[&str], prog: &std::path::Path, args: &[&str]) -> [(Vec<String>, usize); 2] {
+    let dir = tempdir("ff");
+    let set = format!("trace={DEFAULT_SET}");
+    for (tool, mut cmd) in [("s", Command::new("strace")), ("t", sigtrace())] {
+        run(cmd
+            .args(["-ff", "-o", tool, "-e", &set])
+            .args(flags)
+            .arg(prog)
+            .args(args)
+            .current_dir(&dir));
+    }
+    ["s", "t"].map(|tool| {
+        let mut lines = Vec::new();
+        let mut files = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            let Some(pid) = name.strip_prefix(&format!("{tool}.")) else {
+                continue;
+            };
+            assert!(pid.parse::<u32>().is_ok(), "{name}");
+            files += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            lines.extend(all_lines(&text).iter().map(|l| format!("{pid} {l}")));
+        }
+        (lines, files)
+    })
+}
+
+#[test]
+fn ff_writes_a_file_per_task_as_strace_does() {
+    // Processes (chatty's two children) and threads (interleave's, whose lines would split).
+    // Two SIGCHLDs at once may be one: not compared.
+    for (name, args) in [("chatty", &["2"][..]), ("interleave", &[][..])] {
+        let [(s, s_files), (t, t_files)] =
+            split_files(&["-e", "signal=!SIGCHLD"], &prog(name), args);
+        assert!(s_files > 1, "{name}: strace wrote {s_files} files");
+        assert_eq!(t_files, s_files, "{name}: files\n{t:#?}\n{s:#?}");
+        assert_eq!(normalize(&t), normalize(&s), "{name}");
+        // A file is one task's: no line in it is cut for another's.
+        assert!(!t.iter().any(|l| l.contains("<unfinished")), "{t:#?}");
+    }
+    // No file for -c (strace refuses the pair too), and a prefix that cannot be made is said
+    // before the command runs.
+    let out = run(sigtrace().args(["-ff", "-c", "true"]));
+    assert_eq!(out.code(), 1);
+    assert!(
+        out.stderr.starts_with("sigtrace: -c and -ff:"),
+        "{}",
+        out.stderr
+    );
+    let out = run(sigtrace().args(["-ff", "-o", "/nonexistent/t", "sh", "-c", "echo ran"]));
+    assert_eq!((out.code(), out.stdout.as_str()), (1, ""));
+    assert!(
+        out.stderr
+            .starts_with("sigtrace: -ff -o /nonexistent/t: cannot create /nonexistent/t."),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn u_runs_the_command_as_the_user_as_strace_does() {
+    if !nix::unistd::geteuid().is_root() || !have("id") {
+        return skip("-u needs root, and id(1)");
+    }
+    // nobody, and a user with supplementary groups where there is one.
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    let grouped = passwd
+        .lines()
+        .filter_map(|l| l.split(':').next())
+        .find(|u| {
+            let g = run(Command::new("id").args(["-G", u])).stdout;
+            g.split_whitespace().count() > 1 && !g.starts_with("0 ")
+        });
+    let id = std::path::Path::new("/usr/bin/id");
+    // getgroups is not decoded by sigtrace: the groups are compared in id's own output.
+    let calls = "trace=getuid,geteuid,getgid,getegid";
+    for user in std::iter::once("nobody").chain(grouped) {
+        let t = assert_same_as_strace(&["-u", user, "-e", calls], id, &[]);
+        assert!(t.iter().any(|l| l.starts_with("getuid()")), "{t:#?}");
+        let s = run(Command::new("strace").args(["-q", "-o", "/dev/null", "-u", user, "id"]));
+        let me = run(sigtrace().args(["-q", "-o", "/dev/null", "-u", user, "id"]));
+        assert_eq!(me.stdout, s.stdout, "{user}");
+        assert!(!me.stdout.starts_with("uid=0("), "{}", me.stdout);
+    }
+    let out = run(sigtrace().args(["-u", "no-such-user-here", "true"]));
+    assert_eq!(
+        (out.code(), out.stderr.as_str()),
+        (1, "sigtrace: -u no-such-user-here: no such user\n")
+    );
+}
+
+#[test]
+fn b_execve_lets_a_task_go_at_its_exec_as_strace_does() {
+    same_addresses();
+    let sh = std::path::Path::new("/bin/sh");
+    let set = ["-e", "trace=execve,kill,exit_group"];
+    // Children let go at their exec (the command's own first exec is kept), untraced after:
+    // the second child's kill works (no seccomp filter left behind answering ENOSYS).
+    let script = "/bin/true; sh -c 'kill -USR1 $$; exit 3'; exit 4";
+    let flags = [&["-f", "-b", "execve"][..], &set].concat();
+    let t = assert_same_as_strace(&flags, sh, &["-c", script]);
+    let let_go: Vec<&String> = t
+        .iter()
+        .filter(|l| l.ends_with(" <detached ...>"))
+        .collect();
+    assert_eq!(let_go.len(), 2, "{t:#?}");
+    assert!(!t.iter().any(|l| l.contains("kill(")), "{t:#?}");
+    let out = run(sigtrace().args(&flags).args(["-q", "sh", "-c", script]));
+    assert_eq!(out.code(), 4);
+    assert!(!out.stderr.contains("not implemented"), "{}", out.stderr);
+    // The command itself let go at its second exec: status 0, as strace.
+    let flags = [&["-b", "execve"][..], &set].concat();
+    let t = assert_same_as_strace(&flags, sh, &["-c", "exec sh -c 'exit 5'"]);
+    assert!(t.last().unwrap().ends_with(" <detached ...>"), "{t:#?}");
+}
+
+#[test]
+fn y_names_each_pid_as_strace_does() {
+    // With -ff each task's lines are in a file of their own, with no pid prefix to tell apart.
+    // childkill's child signals its parent, which never reaps it: both are there to be named
+    // at every line (a SIGCHLD's sender may be reaped before its line: not compared).
+    let name = prog("childkill");
+    let comm: String = name
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .chars()
+        .take(15)
+        .collect();
+    for flags in [&["-Y"][..], &["--decode-pids=comm"]] {
+        let flags = [
+            flags,
+            &["-e", "trace=kill,clone,exit_group", "-e", "signal=!SIGCHLD"],
+        ]
+        .concat();
+        let [(s, _), (t, _)] = split_files(&flags, &name, &[]);
+        assert_eq!(normalize(&t), normalize(&s), "{flags:?}");
+        assert!(
+            t.iter().any(|l| l.contains(&format!("<{comm}>, SIGTERM)"))),
+            "{t:#?}"
+        );
+        assert!(
+            t.iter().any(|l| l.contains(&format!("<{comm}>, si_uid="))),
+            "{t:#?}"
+        );
+    }
+    // The prefix names the task too.
+    let (_, text) = trace(&["-Y", "-f", "-e", "trace=kill"], &name, &[]);
+    let prefix = Regex::new(&format!(r"^\d+<{comm}> +kill\(")).unwrap();
+    assert!(text.lines().any(|l| prefix.is_match(l)), "{text}");
+}
+
+#[test]
+fn decode_pids_pidns_translates_as_strace_does() {
+    if !nix::unistd::geteuid().is_root() || !have("unshare") {
+        return skip("needs root and unshare(1) for a pid namespace");
+    }
+    // A SIGCHLD's sender may be reaped before its line, a fork's child exec'd before the
+    // fork's line: neither is compared.
+    let script = ["-pf", "sh", "-c", "/bin/true & wait; kill -USR1 $$"];
+    let flags = [
+        "--decode-pids=comm,pidns",
+        "-e",
+        "trace=kill",
+        "-e",
+        "signal=!SIGCHLD",
+    ];
+    let [(s, _), (t, _)] = split_files(&flags, std::path::Path::new("/usr/bin/unshare"), &script);
+    assert_eq!(normalize(&t), normalize(&s));
+    let ns = Regex::new(r"^\d+ kill\(1<sh> /\* \d+ in strace's PID NS \*/, SIGUSR1\)").unwrap();
+    assert!(t.iter().any(|l| ns.is_match(l)), "{t:#?}");
+}

@@ -1,7 +1,7 @@
 //! The record mode (`--no-ptrace`): what only it sees (signals the kernel ignored at generation), that nothing of the run is ever traced, and what it refuses.
 mod common;
 use common::*;
-use nix::sys::signal::Signal::{SIGINT, SIGKILL, SIGTERM, SIGUSR2};
+use nix::sys::signal::Signal::{SIGCONT, SIGINT, SIGKILL, SIGSTOP, SIGTERM, SIGUSR2};
 use serde_json::Value;
 use std::path::Path;
 
@@ -165,4 +165,65 @@ fn a_command_that_cannot_run_fails_as_under_ptrace() {
         "{}",
         out.stderr
     );
+}
+
+/// A storm the reader cannot keep up with (sigtrace stopped while it runs) overflows the
+/// kernel's rings: the `end` event and the text's end say how many records were lost, and
+/// with no loss the text says nothing of it.
+#[test]
+fn records_lost_to_a_full_ring_are_said_at_the_end() {
+    for json in [true, false] {
+        let Some(mut tracer) = recorder() else {
+            return;
+        };
+        if json {
+            tracer.arg("--json");
+        }
+        let fifo = tempdir("lost").join("go");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        // 100,000 signals, two records each: many times a 1 MiB ring.
+        let script = format!(
+            "read go < {}; exec {} 100000",
+            fifo.display(),
+            prog("storm").display()
+        );
+        let (child, shell, file) =
+            launch_ready_with(tracer, Path::new("/bin/sh"), &["-c", &script], |p| {
+                in_syscall(p, libc::SYS_openat as u32)
+            });
+        signal(child.id(), SIGSTOP);
+        wait_for("sigtrace stopped", || state(child.id()) == 'T');
+        std::fs::write(&fifo, "go\n").unwrap();
+        // Its parent, sigtrace, is stopped: the storm stays a zombie once it has ended.
+        wait_for("the storm's end", || state(shell) == 'Z');
+        signal(child.id(), SIGCONT);
+        assert_eq!(finish(child, "sigtrace").code(), 0);
+        let out = std::fs::read_to_string(&file).unwrap();
+        if json {
+            let ev = json_lines(&out);
+            let end = ev.last().unwrap();
+            assert_eq!(end["event"], "end", "{end}");
+            let lost = end["lost"]["kernel_records"].as_u64().unwrap();
+            assert!(lost > 0, "{end}");
+            assert_eq!(end["lost"]["connector_messages"], 0, "{end}");
+        } else {
+            let line = out
+                .lines()
+                .find(|l| l.starts_with("sigtrace: lost "))
+                .unwrap_or_else(|| panic!("{out}"));
+            let n: u64 = line["sigtrace: lost ".len()..]
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(n > 0, "{line}");
+            assert!(
+                line.ends_with("(a full buffer): the trace has gaps there"),
+                "{line}"
+            );
+        }
+    }
+    let out = run(sigtrace().args(["-o", "/dev/stdout", "true"]));
+    assert!(!out.stdout.contains("sigtrace: lost"), "{}", out.stdout);
 }

@@ -32,6 +32,41 @@ pub struct Event {
     /// With -k: the task's stack at a signal's delivery, at a syscall's entry (the exit and
     /// no-return events carry the entry's stack, printed after the completed line).
     pub stack: Option<Stack>,
+    /// With -Y / --decode-pids: what follows each pid the line shows, read while stopped.
+    pub names: Option<Box<PidNames>>,
+}
+
+/// -Y / --decode-pids=comm|pidns: the words strace writes after a pid (`<comm>`, ` /* N in
+/// strace's PID NS */`), for the task itself (its line's prefix) and for the pids in its line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PidNames {
+    pub own: Option<Box<str>>,
+    pub pids: Vec<(i64, Box<str>)>,
+}
+
+impl PidNames {
+    /// What follows `pid` where the line shows it ("" when nothing).
+    pub fn of(&self, pid: i64) -> &str {
+        self.pids
+            .iter()
+            .find(|(p, _)| *p == pid)
+            .map_or("", |(_, s)| s)
+    }
+}
+
+/// What a run's sources could not keep (a full buffer), said at its end: never a silent gap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Losses {
+    /// Records of the kernel's record (its per-CPU rings were full).
+    pub records: u64,
+    /// Messages of the proc connector (forks, execs, ends; the record mode's).
+    pub messages: u64,
+}
+
+impl Losses {
+    pub fn any(&self) -> bool {
+        self.records > 0 || self.messages > 0
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +113,8 @@ pub enum EventKind {
     },
     /// The task ended inside the syscall (exit, exit_group, or killed): `= ?`.
     SyscallNoReturn { entry: Box<Syscall> },
+    /// sigtrace let the task go inside syscall `nr` (-b execve): ` <detached ...>`.
+    LetGo { nr: u32 },
     /// Chatter, shown on stderr unless -q.
     Note(Note),
     /// The kernel's record of a signal generated for this process (or an OOM kill): for the
@@ -99,6 +136,7 @@ pub enum EventKind {
         status: i32,
         processes: usize,
         error: Option<String>,
+        lost: Losses,
     },
     /// A kill-family call a traced task is making, with what it targets, read at its entry
     /// (a SIGKILL to oneself never returns).

@@ -395,6 +395,7 @@ impl Shared {
         let ctx = Drain {
             clock: (Stamp::now(), perf::monotonic_ns()),
         };
+        table.new_read();
         let mut n = 0;
         for Cpu { ring, ids, prev } in cpus.iter_mut() {
             let (new, old) = (ids[*active], ids[1 - *active]);
@@ -441,15 +442,10 @@ impl Shared {
                 other => queue.extend(self.record(other, &ctx)),
             }
         }
-        // Described once, with this read's ends applied: a sender that ended says so; once
-        // per read (a storm's sender is one process: its /proc is read once, not per signal).
-        let mut described: HashMap<i32, Option<Arc<Sender>>> = HashMap::new();
+        // Described once, with this read's ends applied: a sender that ended says so.
         for (i, pid, at) in unnamed {
             if let Record::Signal(k) = &mut queue[i] {
-                k.sender = described
-                    .entry(pid)
-                    .or_insert_with(|| table.describe(pid, at).map(Arc::new))
-                    .clone();
+                k.sender = table.describe_shared(pid, at);
                 if latest.len() == LATEST {
                     latest.pop_front();
                 }
@@ -583,6 +579,12 @@ impl Senders {
 }
 
 impl Reader {
+    /// The samples the kernel could not write so far (a full ring), as its events count them;
+    /// None where the kernel does not count them (before Linux 6.0).
+    pub fn lost(&self) -> Option<u64> {
+        self.fds.iter().map(|&fd| perf::lost(fd)).sum()
+    }
+
     /// The process table's answers, while this reader runs.
     pub fn senders(&self) -> Senders {
         Senders(self.shared.clone())
@@ -619,6 +621,7 @@ impl crate::source::Source for Reader {
                 ntasks: 0,
                 kind: crate::event::EventKind::Kernel(record),
                 stack: None,
+                names: None,
             }
         }));
     }
@@ -645,6 +648,7 @@ pub fn source(wanted: bool, targets: Targets) -> (Box<dyn crate::source::Source>
                 ntasks: 0,
                 kind: crate::event::EventKind::KernelOff(off),
                 stack: None,
+                names: None,
             }))),
             None,
         ),

@@ -2,6 +2,7 @@
 
 use crate::event::{Exited, Sender};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Ended processes kept for the senders and parent chains still to describe, at most: a
@@ -77,6 +78,9 @@ pub struct Table<P: Proc = ProcFs> {
     me: i32,
     /// How many live processes are held before the next sweep.
     sweep_at: usize,
+    /// Senders described since the table last changed or the last read began: (start,
+    /// ended, description). A storm's sender is read from /proc once per read, not per signal.
+    described: HashMap<i32, (u64, bool, Arc<Sender>)>,
 }
 
 impl<P: Proc> Table<P> {
@@ -88,7 +92,13 @@ impl<P: Proc> Table<P> {
             proc,
             me,
             sweep_at: LIVE_SWEEP,
+            described: HashMap::new(),
         }
+    }
+
+    /// A read of the rings begins: what /proc said of a sender is read again.
+    pub fn new_read(&mut self) {
+        self.described.clear();
     }
 
     /// How many processes it holds: (live, ended).
@@ -107,6 +117,7 @@ impl<P: Proc> Table<P> {
 
     /// `parent` made process `pid` (its comm, a copy of the parent's, from the record).
     pub fn forked(&mut self, time_ns: u64, parent: i32, pid: i32, comm: Vec<u8>) {
+        self.described.clear();
         let (exe, uid) = match self.live_entry(parent) {
             Some(p) => (p.exe.clone(), p.uid),
             None => {
@@ -138,6 +149,7 @@ impl<P: Proc> Table<P> {
 
     /// Process `pid` exec'd `program`: the kernel names it after the program's file.
     pub fn exec(&mut self, pid: i32, program: Vec<u8>) {
+        self.described.clear();
         let base = program.rsplit(|&b| b == b'/').next().unwrap_or_default();
         let comm = base[..base.len().min(COMM_MAX)].to_vec();
         if self.live_entry(pid).is_none() {
@@ -158,6 +170,7 @@ impl<P: Proc> Table<P> {
     /// Process `pid` ended, named `comm` then; the oldest ended ones beyond ENDED_MAX are
     /// forgotten.
     pub fn ended(&mut self, time_ns: u64, pid: i32, comm: Vec<u8>) {
+        self.described.clear();
         let mut e = self.live.remove(&pid).unwrap_or_default();
         e.comm = comm;
         e.ended_ns = Some(time_ns);
@@ -173,23 +186,41 @@ impl<P: Proc> Table<P> {
         }
     }
 
-    /// Process `pid` as it was at `at_ns`: the live one unless it was forked after that
-    /// (the pid was reused), then the one that ended; a live one unknown so far from /proc.
-    fn at(&mut self, pid: i32, at_ns: u64) -> Option<Entry> {
-        if let Some(e) = self.live.get(&pid) {
-            if e.start_ns <= at_ns {
-                return Some(e.clone());
-            }
-            return self
-                .ended
-                .get(&pid)
-                .filter(|e| e.start_ns <= at_ns)
-                .cloned();
+    /// Process `pid` as it was at `at_ns`, as far as the table knows it: the live one unless
+    /// it was forked after that (the pid was reused), then the one that ended.
+    fn known(&self, pid: i32, at_ns: u64) -> Option<&Entry> {
+        match self.live.get(&pid) {
+            Some(e) if e.start_ns <= at_ns => Some(e),
+            Some(_) => self.ended.get(&pid).filter(|e| e.start_ns <= at_ns),
+            None => self.ended.get(&pid),
         }
-        if let Some(e) = self.ended.get(&pid) {
-            return Some(e.clone());
+    }
+
+    /// The same, a live one unknown so far read from /proc.
+    fn at(&mut self, pid: i32, at_ns: u64) -> Option<Entry> {
+        if self.live.contains_key(&pid) || self.ended.contains_key(&pid) {
+            return self.known(pid, at_ns).cloned();
         }
         self.live_entry(pid).cloned()
+    }
+
+    /// `describe`, shared by every signal the same sender sent since the table last changed
+    /// and the last read began.
+    pub fn describe_shared(&mut self, pid: i32, at_ns: u64) -> Option<Arc<Sender>> {
+        let life = |t: &Self| {
+            t.known(pid, at_ns)
+                .map(|e| (e.start_ns, e.ended_ns.is_some()))
+        };
+        if let (Some(key), Some((start, ended, s))) = (life(self), self.described.get(&pid))
+            && key == (*start, *ended)
+        {
+            return Some(s.clone());
+        }
+        let s = Arc::new(self.describe(pid, at_ns)?);
+        if let Some((start, ended)) = life(self) {
+            self.described.insert(pid, (start, ended, s.clone()));
+        }
+        Some(s)
     }
 
     /// The sender `pid` of a signal sent at `at_ns`: its comm, program, uid and parent chain
@@ -244,15 +275,16 @@ impl<P: Proc> Table<P> {
 mod tests {
     use super::*;
 
-    /// A /proc that holds only the processes given.
+    /// A /proc that holds only the processes given; counts the argv reads.
     #[derive(Default)]
-    struct Fake(HashMap<i32, (Entry, &'static str)>);
+    struct Fake(HashMap<i32, (Entry, &'static str)>, std::cell::Cell<usize>);
 
     impl Proc for Fake {
         fn read(&self, pid: i32) -> Option<Entry> {
             self.0.get(&pid).map(|(e, _)| e.clone())
         }
         fn cmdline(&self, pid: i32) -> Option<Vec<u8>> {
+            self.1.set(self.1.get() + 1);
             self.0.get(&pid).map(|(_, c)| c.as_bytes().to_vec())
         }
         fn exists(&self, pid: i32) -> bool {
@@ -334,6 +366,30 @@ mod tests {
         t.forked(400, 40, 41, b"bash".to_vec());
         assert_eq!(t.describe(41, 200).unwrap().comm, b"kill");
         assert_eq!(t.describe(41, 450).unwrap().comm, b"bash");
+    }
+
+    /// A storm's sender is read from /proc once per read; a change in the table, or the
+    /// next read, describes it afresh; a reused pid is never given the old description.
+    #[test]
+    fn a_storm_sender_is_described_once_per_read() {
+        let proc = proc_with(&[(40, 1, "bash", "bash"), (41, 40, "storm", "storm 9")]);
+        let mut t = Table::new(proc, 999);
+        t.forked(100, 40, 41, b"bash".to_vec());
+        let first = t.describe_shared(41, 150).unwrap();
+        for at in 151..200 {
+            assert!(Arc::ptr_eq(&first, &t.describe_shared(41, at).unwrap()));
+        }
+        assert_eq!(t.proc.1.get(), 1);
+        t.new_read();
+        let again = t.describe_shared(41, 250).unwrap();
+        assert!(!Arc::ptr_eq(&first, &again));
+        assert_eq!(t.proc.1.get(), 2);
+        t.exec(41, b"/bin/kill".to_vec());
+        assert_eq!(t.describe_shared(41, 260).unwrap().exe, b"/bin/kill");
+        t.ended(300, 41, b"kill".to_vec());
+        t.forked(400, 40, 41, b"bash".to_vec());
+        assert_eq!(t.describe_shared(41, 450).unwrap().comm, b"bash");
+        assert_eq!(t.describe_shared(41, 280).unwrap().comm, b"kill");
     }
 
     #[test]

@@ -6,9 +6,11 @@
 use crate::decode::siginfo::SigInfo;
 use crate::event::Context;
 use crate::event::reason::KernelReason;
-use crate::event::{Disposition, Event, EventKind, Note, Origin, Sender, Source, Syscall};
+use crate::event::{
+    Disposition, Event, EventKind, Note, Origin, PidNames, Sender, Source, Syscall,
+};
 use crate::strace::args;
-use crate::strace::signal::siginfo;
+use crate::strace::signal::siginfo_named;
 use crate::syscalls::spec;
 use crate::verdict::{Outcome, SignalRecord, Verdict};
 use serde::Serialize;
@@ -358,12 +360,20 @@ struct VerdictJson {
 struct EndJson {
     error: Option<String>,
     event: &'static str,
+    lost: LostJson,
     pid: i32,
     processes: usize,
     status: i32,
     tid: i32,
     time: f64,
     verdict: Option<VerdictJson>,
+}
+
+/// What the sources could not keep (a full buffer).
+#[derive(Serialize)]
+struct LostJson {
+    kernel_records: u64,
+    connector_messages: u64,
 }
 
 /// Chatter (attached, detached) as an event of the stream rather than a line on stderr.
@@ -406,9 +416,10 @@ impl JsonFormat {
         from: &Origin,
         d: Disposition,
         reason: Option<&KernelReason>,
+        names: Option<&PidNames>,
     ) -> SignalJson {
         let mut text = format!("--- {} ", info.signo());
-        siginfo(info, self.clk_tck, &mut text);
+        siginfo_named(info, self.clk_tck, names, &mut text);
         text.push_str(" ---");
         let code = crate::strace::signal::code_name(info.code(), info.signo())
             .map_or_else(|| info.code().to_string(), str::to_string);
@@ -450,7 +461,8 @@ impl JsonFormat {
                 disposition,
                 reason,
             } => {
-                let mut json = self.signal(at, info, from, *disposition, reason.as_ref());
+                let names = ev.names.as_deref();
+                let mut json = self.signal(at, info, from, *disposition, reason.as_ref(), names);
                 json.stack = stack(ev.stack.as_ref());
                 line(&json, out)
             }
@@ -472,7 +484,9 @@ impl JsonFormat {
             ),
             // The exit (or the end inside the call) carries the entry.
             // Notes and the end are the renderer's to place.
+            // A `note` event says the task was let go.
             EventKind::SyscallEntry(_)
+            | EventKind::LetGo { .. }
             | EventKind::Note(_)
             | EventKind::End { .. }
             | EventKind::SignalSent { .. }
@@ -484,12 +498,13 @@ impl JsonFormat {
                 ret,
                 is_error,
             } => {
-                let mut json = self.syscall(at, entry, Some(call), Some((*ret, *is_error)));
+                let names = ev.names.as_deref();
+                let mut json = self.syscall(at, entry, Some(call), Some((*ret, *is_error)), names);
                 json.stack = stack(ev.stack.as_ref());
                 line(&json, out)
             }
             EventKind::SyscallNoReturn { entry } => {
-                let mut json = self.syscall(at, entry, None, None);
+                let mut json = self.syscall(at, entry, None, None, ev.names.as_deref());
                 json.stack = stack(ev.stack.as_ref());
                 line(&json, out)
             }
@@ -503,18 +518,19 @@ impl JsonFormat {
         entry: &Syscall,
         exit: Option<&Syscall>,
         ret: Option<(i64, bool)>,
+        names: Option<&PidNames>,
     ) -> SyscallJson {
         let spec = spec(entry.nr);
         let mut text = String::new();
-        args::entry(&spec, entry, self.clk_tck, &mut text);
+        args::entry(&spec, entry, self.clk_tck, names, &mut text);
         let mut args = args::arg_strings(spec.entry, entry, self.clk_tck);
         if let Some(x) = exit {
-            args::exit(&spec, x, self.clk_tck, &mut text);
+            args::exit(&spec, x, self.clk_tck, names, &mut text);
             args.extend(args::arg_strings(spec.exit, x, self.clk_tck));
         }
         text.push_str(") = ");
         match ret {
-            Some((r, e)) => args::ret(&spec, r, e, &mut text),
+            Some((r, e)) => args::ret(&spec, r, e, names, &mut text),
             None => text.push('?'),
         }
         SyscallJson {
@@ -547,6 +563,7 @@ impl JsonFormat {
             status,
             processes,
             error,
+            lost,
         } = &ev.kind
         else {
             return;
@@ -555,6 +572,10 @@ impl JsonFormat {
         let end = EndJson {
             error: error.clone(),
             event: "end",
+            lost: LostJson {
+                kernel_records: lost.records,
+                connector_messages: lost.messages,
+            },
             pid: ev.pid,
             processes,
             status,
@@ -604,7 +625,8 @@ impl JsonFormat {
                 pid: v.pid,
                 tid: t.tid,
             };
-            let mut json = self.signal(at, &t.info, &t.from, t.disposition, t.reason.as_ref());
+            let mut json =
+                self.signal(at, &t.info, &t.from, t.disposition, t.reason.as_ref(), None);
             json.stack = stack(t.stack.as_ref());
             json
         });

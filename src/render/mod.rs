@@ -4,6 +4,7 @@ pub mod json;
 pub mod perfetto;
 pub mod pictures;
 pub mod report;
+pub mod split;
 pub mod summary;
 pub mod text;
 
@@ -84,6 +85,10 @@ pub trait Printer: Send {
     /// Nothing more comes for now: what is held back (an open syscall line) is written; with
     /// `whole`, only as whole lines.
     fn idle(&mut self, _whole: bool, _out: &mut String) {}
+    /// A file of the printer's own that could not be written (-ff), said once: `NAME: why`.
+    fn failure(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// Where a printer's chatter goes.
@@ -117,6 +122,7 @@ fn role(kind: &EventKind) -> Role {
         | EventKind::SyscallEntry(_)
         | EventKind::SyscallExit { .. }
         | EventKind::SyscallNoReturn { .. }
+        | EventKind::LetGo { .. }
         | EventKind::Relayed { .. } => Role::Trace,
         EventKind::Note(_) => Role::Chatter,
         EventKind::Kernel(_) | EventKind::KernelOff(_) | EventKind::SignalSent { .. } => {
@@ -147,6 +153,8 @@ pub struct Renderer {
     quiet: bool,
     summary: Summary,
     broken: bool,
+    /// The printer's own files (-ff) could not all be written.
+    files_broken: bool,
     line: String,
     fold: Fold,
     /// The verdicts for the table (else the main process's only, for the `end` event).
@@ -268,6 +276,7 @@ impl Renderer {
             quiet: options.quiet,
             summary: options.summary,
             broken: false,
+            files_broken: false,
             line: String::with_capacity(256),
             fold: Fold::default(),
             verdicts: Rows::default(),
@@ -430,6 +439,13 @@ impl Renderer {
         {
             self.fail(e);
         }
+        if let Some(what) = self.printer.failure() {
+            self.files_broken = true;
+            let _ = writeln!(
+                Patient(io::stderr()),
+                "sigtrace: {what}; the trace stops here, the command runs on",
+            );
+        }
     }
 
     /// Reports a broken output once; tracing goes on so the traced command is not disturbed.
@@ -487,7 +503,7 @@ impl Renderer {
 
     /// Whether every file named on the command line was written whole.
     fn written(&self) -> bool {
-        !(self.broken && self.out_name.is_some())
+        !(self.files_broken || self.broken && self.out_name.is_some())
     }
 
     /// Nothing more comes for now: an open syscall line is written (`Printer::idle`).

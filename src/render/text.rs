@@ -7,7 +7,7 @@ use crate::event::{
 };
 use crate::signal::{DefaultAction, Signal, SignalSet};
 use crate::strace::args;
-use crate::strace::signal::siginfo;
+use crate::strace::signal::siginfo_named;
 use crate::syscalls::spec;
 use crate::text::{escape_bytes, escape_bytes_cut};
 use crate::verdict::{Cause, Outcome, SignalRecord, Verdict};
@@ -23,6 +23,8 @@ pub struct TextFormat {
     pub pid_column: bool,
     /// Trace lines go to a file (strace then never prints `[pid N] `).
     pub to_file: bool,
+    /// The file is one task's (-ff): no pid on any line.
+    one_task: bool,
     pub clk_tck: u64,
     /// ANSI colours (a terminal, --color).
     pub color: bool,
@@ -60,6 +62,7 @@ impl TextFormat {
             quiet_exits: o.quiet_exits,
             pid_column: o.pid_column,
             to_file: o.to_file,
+            one_task: false,
             clk_tck: crate::sys::clock_ticks(),
             color: o.color,
             table: o.summary != super::Summary::None,
@@ -70,6 +73,17 @@ impl TextFormat {
             col: 0,
             ntasks: 0,
             shown_cmdlines: Default::default(),
+        }
+    }
+
+    /// The printer of one task's own file (-ff): no pid column, no colour.
+    pub fn for_one_task(o: &super::Options) -> Self {
+        TextFormat {
+            one_task: true,
+            to_file: true,
+            pid_column: false,
+            color: false,
+            ..TextFormat::new(o)
         }
     }
 
@@ -95,6 +109,11 @@ impl TextFormat {
         let start = match &ev.kind {
             EventKind::SyscallExit { call, .. } => self.resume(ev, call.nr, out),
             EventKind::SyscallNoReturn { entry } => self.resume(ev, entry.nr, out),
+            EventKind::LetGo { nr } => {
+                self.resume(ev, *nr, out);
+                out.push_str(" <detached ...>\n");
+                return true;
+            }
             EventKind::Context(ctx) => {
                 self.close_open(out);
                 context(ev.pid, ctx, out);
@@ -127,7 +146,7 @@ impl TextFormat {
             }
         };
         if let EventKind::SyscallEntry(call) = &ev.kind {
-            args::entry(&spec(call.nr), call, self.clk_tck, out);
+            args::entry(&spec(call.nr), call, self.clk_tck, ev.names.as_deref(), out);
             self.open = Some((ev.tid, call.nr));
             self.pending.clear();
             self.pending.push_str(&out[start..]);
@@ -155,14 +174,7 @@ impl TextFormat {
                 from,
                 disposition,
                 reason,
-            } => self.signal(
-                info,
-                from,
-                *disposition,
-                reason.as_ref(),
-                ev.stack.as_ref(),
-                out,
-            ),
+            } => self.signal(ev, info, from, *disposition, reason.as_ref(), out),
             EventKind::Stopped(sig) => {
                 let _ = write!(out, "--- stopped by {sig} ---");
             }
@@ -185,9 +197,10 @@ impl TextFormat {
                 ..
             } => {
                 let spec = spec(call.nr);
-                args::exit(&spec, call, self.clk_tck, out);
+                let names = ev.names.as_deref();
+                args::exit(&spec, call, self.clk_tck, names, out);
                 self.result_column(start, out);
-                args::ret(&spec, *ret, *is_error, out);
+                args::ret(&spec, *ret, *is_error, names, out);
             }
             EventKind::SyscallNoReturn { entry } => {
                 if !spec(entry.nr).exit.is_empty() {
@@ -197,6 +210,7 @@ impl TextFormat {
                 out.push('?');
             }
             EventKind::SyscallEntry(_)
+            | EventKind::LetGo { .. }
             | EventKind::Note(_)
             | EventKind::Context(_)
             | EventKind::Relayed { .. }
@@ -210,20 +224,20 @@ impl TextFormat {
     /// `--- SIGTERM {...} ---`, then the line saying what it does and who sent it.
     fn signal(
         &mut self,
+        ev: &Event,
         info: &SigInfo,
         from: &Origin,
         d: Disposition,
         reason: Option<&KernelReason>,
-        stack: Option<&crate::event::Stack>,
         out: &mut String,
     ) {
         let line = out.len();
         let _ = write!(out, "--- {} ", info.signo());
-        siginfo(info, self.clk_tck, out);
+        siginfo_named(info, self.clk_tck, ev.names.as_deref(), out);
         out.push_str(" ---");
         self.paint(out, line, Paint::Signal);
         out.push('\n');
-        if let Some(stack) = stack {
+        if let Some(stack) = &ev.stack {
             crate::stack::write_stack(out, stack);
         }
         let line = out.len();
@@ -315,11 +329,16 @@ impl TextFormat {
     fn leader(&mut self, ev: &Event, out: &mut String) {
         // Once two tasks are traced, a file's lines carry their pid to the end, as strace's
         // do with -o and several processes: two threads' `exit(0) = ?` must tell apart.
-        self.pid_column |= self.to_file && ev.ntasks > 1;
+        self.pid_column |= self.to_file && ev.ntasks > 1 && !self.one_task;
+        let own = ev
+            .names
+            .as_ref()
+            .and_then(|n| n.own.as_deref())
+            .unwrap_or("");
         if self.pid_column {
-            let _ = write!(out, "{:<5} ", ev.tid);
+            let _ = write!(out, "{:<5} ", format!("{}{own}", ev.tid));
         } else if ev.ntasks > 1 && !self.to_file {
-            let _ = write!(out, "[pid {:>5}] ", ev.tid);
+            let _ = write!(out, "[pid {:>5}{own}] ", ev.tid);
         }
         self.stamp(ev.time, out);
     }
@@ -448,8 +467,19 @@ impl super::Printer for TextFormat {
         super::Chatter::Stderr
     }
 
-    /// The text has no end line: the table, or the verdict, said it.
-    fn end(&mut self, _: &Event, _: Option<&Verdict>, _: &mut String) {}
+    /// The text's end says only what was lost (the table, or the verdict, said the rest).
+    fn end(&mut self, ev: &Event, _: Option<&Verdict>, out: &mut String) {
+        if let EventKind::End { lost, .. } = &ev.kind
+            && lost.any()
+        {
+            self.close_open(out);
+            let _ = writeln!(
+                out,
+                "sigtrace: lost {} records of the kernel's record and {} proc connector messages (a full buffer): the trace has gaps there",
+                lost.records, lost.messages
+            );
+        }
+    }
 
     fn ends_with_table(&self) -> bool {
         self.table
@@ -866,7 +896,7 @@ fn oom_text(oom: Option<&Oom>) -> String {
 /// The kill-family call that sent a signal, as its strace line begins: `kill(4242, SIGTERM)`.
 pub fn kill_call(call: &crate::event::Syscall, tck: u64) -> String {
     let mut text = String::new();
-    args::entry(&spec(call.nr), call, tck, &mut text);
+    args::entry(&spec(call.nr), call, tck, None, &mut text);
     text.push(')');
     text
 }
@@ -1055,6 +1085,7 @@ mod tests {
             ntasks,
             kind,
             stack: None,
+            names: None,
         }
     }
 

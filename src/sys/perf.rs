@@ -3,7 +3,7 @@
 
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// PERF_TYPE_TRACEPOINT: `config` is a tracepoint id from tracefs.
@@ -23,12 +23,15 @@ const FLAG_FD_CLOEXEC: libc::c_ulong = 8;
 const IOC_SET_OUTPUT: libc::c_ulong = 0x2405;
 const IOC_SET_FILTER: libc::c_ulong = 0x4008_2406;
 
+/// read_format PERF_FORMAT_LOST (Linux 6.0): a read() of the event gives its lost samples.
+const FORMAT_LOST: u64 = 1 << 4;
+
 /// perf_event_attr flag bit 0: disabled (until PERF_EVENT_IOC_ENABLE).
 const FLAG_DISABLED: u64 = 1;
 
 /// A perf_event_attr for every sample of tracepoint `id`: sender pid/tid, time, raw record;
 /// a poll wakes at each sample (`prompt`), or only when the buffer is half full.
-fn tracepoint_attr(id: u64, prompt: bool, enabled: bool) -> [u8; ATTR_SIZE] {
+fn tracepoint_attr(id: u64, prompt: bool, enabled: bool, lost: bool) -> [u8; ATTR_SIZE] {
     let mut a = [0u8; ATTR_SIZE];
     let mut put = |at: usize, bytes: &[u8]| a[at..at + bytes.len()].copy_from_slice(bytes);
     put(0, &TYPE_TRACEPOINT.to_ne_bytes());
@@ -39,6 +42,9 @@ fn tracepoint_attr(id: u64, prompt: bool, enabled: bool) -> [u8; ATTR_SIZE] {
         24,
         &(SAMPLE_IDENTIFIER | SAMPLE_TID | SAMPLE_TIME | SAMPLE_RAW).to_ne_bytes(),
     );
+    if lost {
+        put(32, &FORMAT_LOST.to_ne_bytes());
+    }
     let flags = FLAG_USE_CLOCKID | if enabled { 0 } else { FLAG_DISABLED };
     put(40, &flags.to_ne_bytes());
     put(48, &u32::from(prompt).to_ne_bytes()); // wakeup_events
@@ -46,9 +52,19 @@ fn tracepoint_attr(id: u64, prompt: bool, enabled: bool) -> [u8; ATTR_SIZE] {
     a
 }
 
-/// Opens tracepoint `id` on one CPU for every task (pid -1).
+/// Opens tracepoint `id` on one CPU for every task (pid -1); its lost samples readable with
+/// `lost` where the kernel counts them.
 pub fn open_tracepoint(id: u64, cpu: i32, prompt: bool, enabled: bool) -> io::Result<OwnedFd> {
-    let attr = tracepoint_attr(id, prompt, enabled);
+    match open_attr(&tracepoint_attr(id, prompt, enabled, true), cpu) {
+        // Before Linux 6.0, PERF_FORMAT_LOST is an unknown bit.
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+            open_attr(&tracepoint_attr(id, prompt, enabled, false), cpu)
+        }
+        other => other,
+    }
+}
+
+fn open_attr(attr: &[u8; ATTR_SIZE], cpu: i32) -> io::Result<OwnedFd> {
     // SAFETY: `attr` is a perf_event_attr of ATTR_SIZE bytes, as its size field says, alive for
     // the call; the kernel only reads it.
     let fd = unsafe {
@@ -66,6 +82,15 @@ pub fn open_tracepoint(id: u64, cpu: i32, prompt: bool, enabled: bool) -> io::Re
     }
     // SAFETY: the kernel just returned this new descriptor; nothing else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// The samples of event `fd` the kernel could not write (its ring was full), by
+/// PERF_FORMAT_LOST; None where the event was opened without it.
+pub fn lost(fd: RawFd) -> Option<u64> {
+    let mut values = [0u64; 2];
+    // SAFETY: reads at most the 16 bytes of `values`, a live buffer of that size.
+    let n = unsafe { libc::read(fd, values.as_mut_ptr().cast(), 16) };
+    (n == 16).then_some(values[1])
 }
 
 /// PERF_EVENT_IOC_ID: the id the event's samples carry (PERF_SAMPLE_IDENTIFIER).

@@ -2,6 +2,7 @@
 mod attach;
 pub mod fetch;
 mod launch;
+mod names;
 pub mod procs;
 mod relay;
 mod stops;
@@ -15,6 +16,7 @@ use crate::source::Upto;
 use crate::sys::Tid;
 use crate::syscalls::{NR_EXECVE, NR_EXECVEAT, SyscallSet};
 use launch::Launch;
+pub use names::DecodePids;
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -120,10 +122,16 @@ pub struct Tracer {
     targets: crate::kernel::Targets,
     /// The sources of events beside ptrace, drained into each batch.
     sources: crate::source::Sources,
+    /// What the sources lost, for the end event.
+    lost: crate::event::Losses,
     /// The kernel's process table, which names senders gone before their signal's delivery.
     senders: Option<crate::kernel::Senders>,
     /// -s: strings and argv read up to this.
     string_limit: usize,
+    /// -b execve.
+    detach_on_exec: bool,
+    /// -Y, --decode-pids.
+    decode_pids: names::DecodePids,
     /// A task that a traced call sent SIGCONT, until it takes it (`stops::await_sigcont`).
     awaiting_cont: Option<Tid>,
     /// Where polling for the next stop pays (`stops::wait`).
@@ -145,6 +153,10 @@ pub struct Setup {
     pub stacks: bool,
     /// -s: strings and argv shown up to this.
     pub string_limit: usize,
+    /// -b execve: a task is let go at its exec (the command's first excepted).
+    pub detach_on_exec: bool,
+    /// -Y, --decode-pids=comm|pidns.
+    pub decode_pids: names::DecodePids,
 }
 
 impl Tracer {
@@ -156,6 +168,8 @@ impl Tracer {
             mode,
             stacks,
             string_limit,
+            detach_on_exec,
+            decode_pids,
         } = setup;
         Tracer {
             tasks: HashMap::new(),
@@ -180,12 +194,15 @@ impl Tracer {
             watched: syscalls::watched(),
             targets: crate::kernel::Targets::default(),
             sources: crate::source::Sources::default(),
+            lost: crate::event::Losses::default(),
             senders: None,
             stacks: stacks.then(crate::stack::Stacks::new),
             entry_stacks: HashMap::new(),
             spin: stops::Spin::new(),
             awaiting_cont: None,
             string_limit,
+            detach_on_exec,
+            decode_pids,
             reaped_cpu: std::time::Duration::ZERO,
         }
     }
@@ -238,6 +255,7 @@ impl Tracer {
             status,
             processes,
             error,
+            lost: self.lost,
         };
         self.emit(main, main, end);
     }
@@ -272,6 +290,7 @@ impl Tracer {
             return;
         }
         let stack = self.stack_for(pid, tid, &kind);
+        let names = self.pid_names(pid, tid, &kind);
         let ev = Event {
             time: Stamp::now(),
             pid,
@@ -279,6 +298,7 @@ impl Tracer {
             ntasks: self.nvisible,
             kind,
             stack,
+            names,
         };
         let Some(ev) = self.hold_before_exec(ev) else {
             return;
@@ -322,6 +342,9 @@ impl Tracer {
         self.sources.take(upto, &mut self.batch);
         for ev in &mut self.batch[from..] {
             ev.ntasks = self.nvisible;
+            if let EventKind::Kernel(crate::event::Record::Lost(n)) = ev.kind {
+                self.lost.records += n;
+            }
         }
     }
 }

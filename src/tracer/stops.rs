@@ -308,8 +308,10 @@ impl Tracer {
                 }
             }
             PtraceEvent::Exec => {
-                self.exec(tid, pid);
-                self.exec_done(tid, pid);
+                let first = self.exec(tid, pid);
+                if !self.let_go_at_exec(tid, pid, first) {
+                    self.exec_done(tid, pid);
+                }
             }
             PtraceEvent::Seccomp => {
                 self.seccomp_seen();
@@ -377,7 +379,7 @@ impl Tracer {
             let pid = task.pid;
             let r = sys::detach(tid, sig);
             self.remove_task(tid);
-            if r.is_ok() && (self.detaching || self.follow) {
+            if r.is_ok() && (self.detaching || self.follow || self.detach_on_exec) {
                 self.emit(pid, tid, EventKind::Note(Note::Detached));
             }
             r

@@ -222,7 +222,8 @@ impl Tracer {
         )
     }
 
-    pub(super) fn exec(&mut self, tid: Tid, pid: Tid) {
+    /// Returns whether it was the launched command's first exec.
+    pub(super) fn exec(&mut self, tid: Tid, pid: Tid) -> bool {
         if self.procs.knows(pid) {
             self.procs.exec(pid);
         }
@@ -248,6 +249,24 @@ impl Tracer {
             }
             self.emit(pid, tid, EventKind::Superseded { old_tid: old });
         }
+        first
+    }
+
+    /// -b execve: at an exec (not the command's first, as strace), the task is let go at its
+    /// resume, inside the execve whose line ends ` <detached ...>`. Returns whether it is.
+    pub(super) fn let_go_at_exec(&mut self, tid: Tid, pid: Tid, first: bool) -> bool {
+        if !self.detach_on_exec || first {
+            return false;
+        }
+        let Some(task) = self.tasks.get_mut(&tid) else {
+            return false;
+        };
+        task.unwanted = true;
+        // Its execve's line is open when it is shown.
+        if let Some(call) = task.insyscall.take().filter(|c| c.entry.is_some()) {
+            self.emit(pid, tid, EventKind::LetGo { nr: call.nr });
+        }
+        true
     }
 
     /// A later exec of a shown process: its new name and arguments, read once, for the
