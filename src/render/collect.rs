@@ -469,6 +469,8 @@ mod tests {
             tty: None,
             argv,
             exec: false,
+            uid: None,
+            cgroup: None,
         };
         let t = collect(vec![ev(10, EventKind::Context(Arc::new(ctx)))]);
         let p = &t.procs[0];
