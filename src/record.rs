@@ -93,10 +93,11 @@ pub struct Recorder {
     inits: HashSet<i32>,
     /// Why the proc connector could not be opened, for the watch mode, which cannot do without.
     connector_error: Option<String>,
-    /// Records the kernel's rings had no room for, and how many of them were said.
-    lost: (u64, u64),
-    /// Ends the connector lost that were said.
+    /// Records the kernel's rings lost that were said (the watch says them as they come).
+    records_said: u64,
+    /// Ends the connector lost that were said, and messages it lost that were said.
     ends_said: usize,
+    messages_said: u64,
 }
 
 impl Recorder {
@@ -165,7 +166,8 @@ impl Recorder {
             host,
             connector_error,
             inits: HashSet::new(),
-            lost: (0, 0),
+            records_said: 0,
+            messages_said: 0,
             ends_said: 0,
         }
     }
@@ -233,7 +235,7 @@ impl Recorder {
                 self.oom_base.insert(pid, base);
             }
             self.nprocs += 1;
-            if self.main == 0 {
+            if self.main == 0 && !self.host {
                 self.main = pid;
             }
         }
@@ -400,8 +402,7 @@ impl Recorder {
             return;
         };
         // A watch says a loss when it happens, not in every verdict from then on.
-        if let (true, Record::Lost(n)) = (self.host, &r) {
-            self.lost.0 += n;
+        if self.host && matches!(r, Record::Lost(_)) {
             return;
         }
         match r {
@@ -661,12 +662,20 @@ impl Recorder {
             ));
             self.ends_said = self.ends_lost;
         }
-        if self.lost.0 > self.lost.1 {
+        let messages = self.connector.as_ref().map_or(0, |c| c.lost);
+        if messages > self.messages_said {
+            crate::msg::warn(&format!(
+                "{what}: the proc connector lost {} messages (its socket was full): some forks, execs or ends were not seen",
+                messages - self.messages_said
+            ));
+            self.messages_said = messages;
+        }
+        if self.records_lost > self.records_said {
             crate::msg::warn(&format!(
                 "{what}: the kernel's record lost {} records (its ring was full): verdicts until now may lack a signal",
-                self.lost.0 - self.lost.1
+                self.records_lost - self.records_said
             ));
-            self.lost.1 = self.lost.0;
+            self.records_said = self.records_lost;
         }
     }
 

@@ -1083,6 +1083,24 @@ mod tests {
     }
 
     #[test]
+    fn histories_of_processes_never_seen_ending_are_bounded() {
+        let mut f = Fold::default();
+        // A process seen early, then touched again late: it is kept over staler ones.
+        record(&mut f, 1, libc::SIGTERM, SignalResult::Ignored, 0);
+        for pid in 2..(PROCS_MAX as i32 + 1000) {
+            record(&mut f, pid, libc::SIGTERM, SignalResult::Ignored, 0);
+            if pid == PROCS_MAX as i32 - 10 {
+                record(&mut f, 1, libc::SIGTERM, SignalResult::Ignored, 0);
+            }
+        }
+        assert!(f.procs.len() <= PROCS_MAX, "{}", f.procs.len());
+        assert!(f.procs.contains_key(&1));
+        assert!(!f.procs.contains_key(&2));
+        let v = exited(&mut f, 1, 0);
+        assert_eq!(v.kernel.ignored, vec![(libc::SIGTERM, 2)]);
+    }
+
+    #[test]
     fn parent_and_command_line_from_the_latest_context() {
         let mut f = Fold::default();
         let ctx = |comm: &[u8], argv: &[&[u8]], exec| crate::event::Context {

@@ -50,7 +50,7 @@ impl Filter {
             && (!self.killed || by_signal(v))
     }
 
-    /// In words, for the line that opens the watch: `comm java, uid 1000`.
+    /// In words, for the line that opens the watch: `comm java, uid 1000, an end by a signal`.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         let list = |items: Vec<String>| items.join(" or ");
@@ -86,7 +86,7 @@ impl Filter {
             parts.push("the signals of -e signal=".into());
         }
         if self.killed {
-            parts.push("ends by a signal".into());
+            parts.push("an end by a signal".into());
         }
         parts.join(", ")
     }

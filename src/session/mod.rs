@@ -174,10 +174,10 @@ fn record(config: &Config, mut plan: Plan, saved: &sys::SavedSignals) -> Result<
 fn watching(filter: &crate::watch::Filter) -> String {
     let what = match filter.describe() {
         d if d.is_empty() => "every process on this host".to_string(),
-        d => format!("processes on this host with {d}"),
+        d => format!("the processes on this host with {d}"),
     };
     format!(
-        "watching {what}: a verdict for each one that ends; Ctrl-C or SIGTERM stops, SIGHUP opens -o FILE again"
+        "watching {what}: a verdict for each that ends; Ctrl-C or SIGTERM stops, SIGHUP opens -o FILE again"
     )
 }
 
