@@ -23,6 +23,9 @@ const TICK_MS: i32 = 20;
 /// A group kill that reached sigtrace reaches the command within the sender's one kill() call:
 /// how long to look for it in the kernel's record before passing the signal on.
 const GROUP_KILL_WINDOW: Duration = Duration::from_millis(20);
+/// kill_orphaned_pgrp sends SIGHUP then SIGCONT to the group in one call: how far apart
+/// the record may stamp them at most.
+const HUP_THEN_CONT: Duration = Duration::from_millis(10);
 /// Every this many ticks (a second), followed processes gone from /proc are looked for.
 const SWEEP_TICKS: u32 = 50;
 /// Signals generated and not yet delivered kept at most (a blocked signal may never be).
@@ -80,6 +83,8 @@ pub struct Recorder {
     oom_base: HashMap<i32, (u64, String)>,
     /// Signals generated for followed processes, not delivered yet (oldest first).
     undelivered: Vec<KernelSignal>,
+    /// The latest SIGCONT the kernel sent each followed process: (sender, when).
+    kernel_conts: HashMap<i32, (i32, Instant)>,
     /// Signals passed on to the command, not yet seen in the record: (signal, who sent it to
     /// sigtrace).
     passed: Vec<(i32, Arc<Sender>)>,
@@ -130,6 +135,7 @@ impl Recorder {
             nprocs: 0,
             passed: Vec::new(),
             undelivered: Vec::new(),
+            kernel_conts: HashMap::new(),
             oom_base: HashMap::new(),
             contexts: HashMap::new(),
             main_status: None,
@@ -304,12 +310,15 @@ impl Recorder {
                 }),
                 kmsg: crate::procfs::kmsg_oom_killed(pid),
             });
+            let reason = (sig.0 == libc::SIGKILL)
+                .then(|| cpu_limit_reached(pid))
+                .flatten();
             let kind = EventKind::Killed {
                 sig,
                 core,
                 comm,
                 oom,
-                reason: None,
+                reason,
             };
             (kind, RunEnd::Killed(sig))
         } else {
@@ -358,6 +367,9 @@ impl Recorder {
             } => self.delivered(time, pid, tid, sig, handler),
             Record::Signal(mut k) => {
                 k.target_pid = pid;
+                if k.sig == libc::SIGCONT && k.code == siginfo::SI_KERNEL {
+                    self.kernel_conts.insert(pid, (k.sender_pid, k.time.mono));
+                }
                 match k.result {
                     SignalResult::Ignored => {
                         let d = Disposition::Ignored { since_exec: false };
@@ -431,11 +443,93 @@ impl Recorder {
             info,
             from,
             disposition: d,
-            reason: None,
+            reason: self.kernel_reason(pid, k),
         };
         let mut ev = event(pid, k.target_tid.unwrap_or(pid), kind);
         ev.time = time;
         ev
+    }
+
+    /// What in the kernel sent `k` to `pid` (DESIGN §1b), from the record and what /proc says
+    /// now (its limits, its place among processes).
+    fn kernel_reason(&self, pid: i32, k: &KernelSignal) -> Option<KernelReason> {
+        let by_kernel = k.code == siginfo::SI_KERNEL;
+        // SIGXFSZ and SIGPIPE: sent as SI_USER by the writing process to itself.
+        let own = k.code == siginfo::SI_USER && k.sender_pid == pid;
+        match k.sig {
+            libc::SIGXCPU if by_kernel => {
+                let mut limits = crate::procfs::limits(pid).unwrap_or_default();
+                // Read after it was sent: the kernel raised the soft limit by a second as it
+                // sent it (check_process_timers), so that the next one comes a second later.
+                limits.cpu.soft = limits.cpu.soft.map(|s| s.saturating_sub(1));
+                Some(crate::tracer::procs::cpu_reason(pid, &limits))
+            }
+            libc::SIGXFSZ if own => crate::procfs::limits(pid)?
+                .fsize
+                .soft
+                .map(|limit| KernelReason::RlimitFsize { limit }),
+            libc::SIGPIPE if own => Some(KernelReason::BrokenPipe),
+            libc::SIGHUP if by_kernel => Some(self.hangup_reason(pid, k)),
+            libc::SIGINT | libc::SIGQUIT | libc::SIGTSTP if by_kernel => {
+                Some(match self.contexts.get(&pid).map(|c| c.tty.is_some()) {
+                    Some(false) => KernelReason::Unestablished {
+                        checked: "no controlling terminal",
+                    },
+                    _ => KernelReason::Terminal,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// A SIGHUP the kernel sent, told apart by who sent it (the record names the process in
+    /// whose exit the kernel sent it): a terminal's hangup reaches the session leader; an
+    /// orphaned group with a stopped member gets SIGHUP then SIGCONT from the parent whose
+    /// exit orphaned it (kill_orphaned_pgrp); a session leader's exit hangs up the terminal's
+    /// foreground group (disassociate_ctty).
+    fn hangup_reason(&self, pid: i32, k: &KernelSignal) -> KernelReason {
+        let Some(ctx) = self.contexts.get(&pid) else {
+            return KernelReason::Unestablished {
+                checked: "its process group and session were not read",
+            };
+        };
+        // The kernel's own signals carry no described sender: a followed one is known here.
+        let sender_comm = || match &k.sender {
+            Some(s) => s.comm.clone(),
+            None => self
+                .names
+                .get(&k.sender_pid)
+                .map(|n| n.to_vec())
+                .unwrap_or_default(),
+        };
+        if pid == ctx.session {
+            return match ctx.tty {
+                Some(_) => KernelReason::Terminal,
+                None => KernelReason::Unestablished {
+                    checked: "a session leader without a controlling terminal",
+                },
+            };
+        }
+        let cont = self.kernel_conts.get(&pid).is_some_and(|&(from, at)| {
+            from == k.sender_pid && at >= k.time.mono && at - k.time.mono < HUP_THEN_CONT
+        });
+        if cont {
+            // Its group as it is now: it may have left its parent's after the fork was read.
+            let pgrp = crate::procfs::member(pid).map_or(ctx.pgrp, |m| m.pgrp);
+            let parent = (k.sender_pid != pid).then(|| (k.sender_pid, sender_comm()));
+            return KernelReason::OrphanedPgrp { pgrp, parent };
+        }
+        match &ctx.tty {
+            Some(_) if k.sender_pid == ctx.session => KernelReason::SessionLeaderExit {
+                leader: ctx.session,
+                comm: sender_comm(),
+                ended: None,
+            },
+            Some(_) => KernelReason::Terminal,
+            None => KernelReason::Unestablished {
+                checked: "no controlling terminal; not its session's leader; no SIGCONT from the kernel after it",
+            },
+        }
     }
 
     /// Who sent it: named by the kernel's record, or, when sigtrace passed it on, whoever
@@ -680,6 +774,18 @@ fn stamp((now, now_ns): (Stamp, u64), ns: u64) -> Stamp {
         wall: now.wall.saturating_sub(age),
         mono: now.mono.checked_sub(age).unwrap_or(now.mono),
     }
+}
+
+/// RLIMIT_CPU's hard limit, as the ptrace mode establishes it: set, and the CPU time used by
+/// the end at least half of it (the kernel counts at ticks, ahead of schedstat's run time).
+fn cpu_limit_reached(pid: i32) -> Option<KernelReason> {
+    let limit = crate::procfs::limits(pid)?.cpu.hard?;
+    let used = crate::procfs::cpu_time(pid)?;
+    (used.as_secs_f64() >= limit as f64 * 0.5).then_some(KernelReason::RlimitCpu {
+        hard: true,
+        limit,
+        used: Some(used),
+    })
 }
 
 /// Whether `pid` is pid 1 of a pid namespace below sigtrace's.

@@ -72,6 +72,15 @@ fn start(args: &[&str]) -> (Child, std::path::PathBuf) {
     (child, file)
 }
 
+// The kernel's reasons that need no syscall line, under ptrace and in the record mode.
+both_modes!(
+    the_hard_cpu_limit_names_the_limit_and_the_time_used,
+    the_soft_cpu_limit_names_sigxcpu_reason,
+    the_file_size_limit_is_named,
+    an_orphaned_stopped_group_is_named_and_no_terminal_is_blamed,
+    a_session_leader_killed_hangs_up_its_foreground_job,
+);
+
 #[test]
 fn an_init_in_a_pid_namespace_takes_sigterm_with_sigtimedwait() {
     if !pid_namespaces() {
@@ -325,7 +334,6 @@ fn limit_verdict(args: &[&str], status: i32) -> (Vec<Value>, Value) {
     (ev, v)
 }
 
-#[test]
 fn the_hard_cpu_limit_names_the_limit_and_the_time_used() {
     let (_, v) = limit_verdict(&["cpu-hard"], 137);
     assert_eq!(v["cause"], "kernel", "{v:#}");
@@ -344,7 +352,6 @@ fn the_hard_cpu_limit_names_the_limit_and_the_time_used() {
     );
 }
 
-#[test]
 fn the_soft_cpu_limit_names_sigxcpu_reason() {
     let (ev, v) = limit_verdict(&["cpu-soft"], 128 + libc::SIGXCPU);
     assert_eq!(v["cause"], "kernel", "{v:#}");
@@ -358,7 +365,6 @@ fn the_soft_cpu_limit_names_sigxcpu_reason() {
     assert_eq!(s["kernel_reason"]["name"], "rlimit-cpu", "{s:#}");
 }
 
-#[test]
 fn the_file_size_limit_is_named() {
     let dir = tempdir("fsize");
     let big = dir.join("big");
@@ -373,7 +379,6 @@ fn the_file_size_limit_is_named() {
     );
 }
 
-#[test]
 fn an_orphaned_stopped_group_is_named_and_no_terminal_is_blamed() {
     if !have("setsid") {
         return;
@@ -381,8 +386,12 @@ fn an_orphaned_stopped_group_is_named_and_no_terminal_is_blamed() {
     let dir = tempdir("orphan");
     let file = dir.join("t.json");
     // A session of its own: the group's new parent (init or a subreaper) is outside it.
-    let out = run(Command::new("setsid")
-        .arg(env!("CARGO_BIN_EXE_sigtrace"))
+    let mut setsid = Command::new("setsid");
+    setsid.arg(env!("CARGO_BIN_EXE_sigtrace"));
+    if recording() {
+        setsid.arg("--no-ptrace");
+    }
+    let out = run(setsid
         .args(["-f", "--json", "-o"])
         .arg(&file)
         .arg(prog("orphan")));
@@ -412,7 +421,6 @@ fn an_orphaned_stopped_group_is_named_and_no_terminal_is_blamed() {
     );
 }
 
-#[test]
 fn a_session_leader_killed_hangs_up_its_foreground_job() {
     if !have("script") {
         return;
@@ -435,7 +443,7 @@ fn a_session_leader_killed_hangs_up_its_foreground_job() {
     let mut sleep = 0;
     wait_for("sleep on the pty", || {
         sleep = find_process(child.id(), &sleep_exe);
-        sleep != 0 && tracer_of(sleep) != 0 && in_syscall(sleep, libc::SYS_clock_nanosleep as u32)
+        sleep != 0 && watched(sleep) && in_syscall(sleep, libc::SYS_clock_nanosleep as u32)
     });
     let leader: u32 = stat_field(sleep, 6).parse().unwrap();
     assert_ne!(leader, sleep);
