@@ -49,6 +49,7 @@ fn bench(c: &mut Criterion) {
                 reason: None,
             },
             stack: None,
+            names: None,
         };
         let mut s = String::with_capacity(256);
         b.iter(|| {
@@ -71,6 +72,7 @@ fn bench(c: &mut Criterion) {
                 reason: None,
             },
             stack: None,
+            names: None,
         };
         b.iter(|| {
             tx.send(vec![ev.clone(); 256]).unwrap();

@@ -96,6 +96,12 @@ struct Args {
     /// Run the command as USER: its uid, gid and supplementary groups (root only), as strace
     #[arg(short = 'u', long = "user", value_name = "USER")]
     user: Option<String>,
+    /// Follow each pid shown by its command name, `<comm>`, as strace (--decode-pids=comm)
+    #[arg(short = 'Y')]
+    decode_comm: bool,
+    /// comm: pids followed by `<comm>` (as -Y); pidns: also by their number in sigtrace's pid namespace where the task's differs; a list takes both
+    #[arg(long = "decode-pids", value_name = "WHAT", value_delimiter = ',', value_parser = ["comm", "pidns"])]
+    decode_pids: Vec<String>,
     /// Let a task go when it calls execve (the command's own first exec excepted), as strace
     #[arg(short = 'b', long = "detach-on", value_name = "SYSCALL", value_parser = ["execve"])]
     detach_on: Option<String>,
@@ -148,6 +154,8 @@ pub struct Config {
     pub user: Option<String>,
     /// -b execve: tasks are let go at their exec.
     pub detach_on_exec: bool,
+    /// -Y, --decode-pids.
+    pub decode_pids: crate::tracer::DecodePids,
     /// -s N: strings and argv shown up to N.
     pub string_limit: usize,
     /// -c: the verdict table (with --json: verdict and end events) and nothing else.
@@ -265,6 +273,10 @@ fn config(args: Args) -> Result<Config, String> {
         kill_on_exit: args.kill_on_exit,
         user: args.user,
         detach_on_exec: args.detach_on.is_some(),
+        decode_pids: crate::tracer::DecodePids {
+            comm: args.decode_comm || args.decode_pids.iter().any(|d| d == "comm"),
+            pidns: args.decode_pids.iter().any(|d| d == "pidns"),
+        },
         string_limit: args.string_limit,
         summary_only: args.summary_only,
         json: args.json,

@@ -37,7 +37,7 @@ _sigtrace_command_at() {
         elif [[ "$w" == -- ]]; then
             echo $((i + 1))
             return
-        elif [[ "$w" == -[oepsEub] || "$w" == --@(output|attach|report|perfetto|color|generate|env|string-limit|user|detach-on|trace|signal) ]]; then
+        elif [[ "$w" == -[oepsEub] || "$w" == --@(output|attach|report|perfetto|color|generate|env|string-limit|user|detach-on|decode-pids|trace|signal) ]]; then
             takes_value=1
         elif [[ "$w" == = ]]; then
             takes_value=1

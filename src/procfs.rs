@@ -87,15 +87,14 @@ pub fn exists(pid: i32) -> bool {
     fs::metadata(format!("/proc/{pid}")).is_ok()
 }
 
-/// `pid` as sigtrace names a sender: its uid, name and command line (argv joined with spaces),
-/// and with `chain` its parent chain.
+/// `pid` as sigtrace names a sender: its uid, name and argv, and with `chain` its parent chain.
 pub fn sender(pid: i32, chain: bool) -> Option<Sender> {
     let (comm, ppid) = comm_and_ppid(pid)?;
     Some(Sender {
         pid,
         uid: uid(pid),
         comm,
-        cmdline: cmdline(pid).unwrap_or_default(),
+        argv: argv(pid),
         exe: exe(pid),
         ancestry: if chain { ancestry(ppid) } else { Vec::new() },
         exited: None,
@@ -109,20 +108,6 @@ pub fn exe(pid: i32) -> Vec<u8> {
     fs::read_link(format!("/proc/{pid}/exe"))
         .map(|p| p.into_os_string().into_vec())
         .unwrap_or_default()
-}
-
-/// argv joined with spaces (empty for a zombie or a kernel thread).
-pub fn cmdline(pid: i32) -> Option<Vec<u8>> {
-    let mut cmdline = read(&format!("/proc/{pid}/cmdline"))?;
-    while cmdline.last() == Some(&0) {
-        cmdline.pop();
-    }
-    for b in cmdline.iter_mut() {
-        if *b == 0 {
-            *b = b' ';
-        }
-    }
-    Some(cmdline)
 }
 
 /// The parent chain above `ppid`, up to pid 1 or sigtrace itself (it is no news that

@@ -886,6 +886,7 @@ fn event(pid: i32, tid: i32, kind: EventKind) -> Event {
         ntasks: 0,
         kind,
         stack: None,
+        names: None,
     }
 }
 

@@ -451,3 +451,116 @@ fn b_execve_lets_a_task_go_at_its_exec_as_strace_does() {
     let t = assert_same_as_strace(&flags, sh, &["-c", "exec sh -c 'exit 5'"]);
     assert!(t.last().unwrap().ends_with(" <detached ...>"), "{t:#?}");
 }
+
+#[test]
+fn y_names_each_pid_as_strace_does() {
+    // With -ff each task's lines are in a file of their own, with no pid prefix to tell apart.
+    // childkill's child signals its parent, which never reaps it: both are there to be named
+    // at every line (a SIGCHLD's sender may be reaped before its line: not compared).
+    let name = prog("childkill");
+    let comm: String = name
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .chars()
+        .take(15)
+        .collect();
+    for flags in [&["-Y"][..], &["--decode-pids=comm"]] {
+        let flags = [
+            flags,
+            &["-e", "trace=kill,clone,exit_group", "-e", "signal=!SIGCHLD"],
+        ]
+        .concat();
+        let [(s, _), (t, _)] = split_files(&flags, &name, &[]);
+        assert_eq!(normalize(&t), normalize(&s), "{flags:?}");
+        assert!(
+            t.iter().any(|l| l.contains(&format!("<{comm}>, SIGTERM)"))),
+            "{t:#?}"
+        );
+        assert!(
+            t.iter().any(|l| l.contains(&format!("<{comm}>, si_uid="))),
+            "{t:#?}"
+        );
+    }
+    // The prefix names the task too.
+    let (_, text) = trace(&["-Y", "-f", "-e", "trace=kill"], &name, &[]);
+    let prefix = Regex::new(&format!(r"^\d+<{comm}> +kill\(")).unwrap();
+    assert!(text.lines().any(|l| prefix.is_match(l)), "{text}");
+}
+
+#[test]
+fn decode_pids_pidns_translates_as_strace_does() {
+    if !nix::unistd::geteuid().is_root() || !have("unshare") {
+        return skip("needs root and unshare(1) for a pid namespace");
+    }
+    // A SIGCHLD's sender may be reaped before its line, a fork's child exec'd before the
+    // fork's line: neither is compared.
+    let script = ["-pf", "sh", "-c", "/bin/true & wait; kill -USR1 $$"];
+    let flags = [
+        "--decode-pids=comm,pidns",
+        "-e",
+        "trace=kill",
+        "-e",
+        "signal=!SIGCHLD",
+    ];
+    let [(s, _), (t, _)] = split_files(&flags, std::path::Path::new("/usr/bin/unshare"), &script);
+    assert_eq!(normalize(&t), normalize(&s));
+    let ns = Regex::new(r"^\d+ kill\(1<sh> /\* \d+ in strace's PID NS \*/, SIGUSR1\)").unwrap();
+    assert!(t.iter().any(|l| ns.is_match(l)), "{t:#?}");
+}
+
+#[test]
+fn a_senders_command_line_is_quoted_as_the_table_quotes_it() {
+    let script = "sleep 9 & kill $!; wait";
+    let (out, text) = trace(&["-f"], std::path::Path::new("/bin/sh"), &["-c", script]);
+    assert_eq!(out.code(), 0, "{}", out.stderr);
+    let quoted = format!("/bin/sh -c '{script}'");
+    // The table's row for sh, and the sleep's verdict naming sh as its sender: the same words.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("sigtrace:   ") && l.contains(&quoted)),
+        "{text}"
+    );
+    let verdict = text
+        .lines()
+        .find(|l| l.contains(") killed by SIGTERM after SIGTERM from"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(verdict.contains(&format!("({quoted}, uid ")), "{verdict}");
+    // JSON: the list as read, and the same quoted line.
+    let out = run(sigtrace().args(["-f", "--json", "sh", "-c", script]));
+    let signal: serde_json::Value = out
+        .stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["event"] == "signal" && e["signal"] == "SIGTERM")
+        .unwrap_or_else(|| panic!("{}", out.stderr));
+    assert_eq!(
+        signal["sender"]["argv"],
+        serde_json::json!(["sh", "-c", script])
+    );
+    assert_eq!(
+        signal["sender"]["cmdline"],
+        format!("sh -c '{script}'").as_str()
+    );
+}
+
+#[test]
+fn a_sigpipe_names_no_sender_where_the_kernel_sent_it() {
+    let (out, text) = trace(&[], &prog("sigpipe"), &[]);
+    assert_eq!(out.code(), 128 + 13);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("sigtrace: SIGPIPE default action"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let pid = text
+        .lines()
+        .find_map(|l| l.split("si_pid=").nth(1)?.split(',').next())
+        .unwrap();
+    assert_eq!(
+        line,
+        format!(
+            "sigtrace: SIGPIPE default action: terminate; from the kernel: it wrote to a pipe or socket with no reader (si_pid {pid} is the writer itself, {})",
+            prog("sigpipe").file_name().unwrap().to_string_lossy()
+        )
+    );
+}

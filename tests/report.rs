@@ -227,6 +227,7 @@ fn page_with_100000_signals() {
             parent: (i > 0).then(|| ((i - 1) / 8) as u32),
             comm: format!("worker-{i}"),
             argv: format!("worker --id {i}"),
+            command: None,
             start: f64::from(i) * 0.001,
             end: Some(End {
                 time: 10.0 - f64::from(i) * 0.001,
@@ -542,4 +543,104 @@ fn zsh_and_fish_scripts_offer_the_values() {
     };
     assert_eq!(complete("sigtrace -e trace=%p"), "trace=%process\n");
     assert!(complete("sigtrace --rep").starts_with("--report"));
+}
+
+/// A command line longer than a line: whole in the Selected panel and in the tooltips
+/// (`title`), cut in the title and the table only outside its quotes or saying so.
+#[test]
+fn the_whole_command_line_is_on_the_page() {
+    let dir = tempdir("long-command");
+    let script = format!("exit 3 # {}", "y".repeat(400));
+    let out = run(sigtrace()
+        .current_dir(&dir)
+        .args([
+            "-q",
+            "-o",
+            "/dev/null",
+            "--report",
+            "r.html",
+            "--perfetto",
+            "p.json",
+        ])
+        .args(["--", "sh", "-c", &script, "name"]));
+    assert_eq!(out.code(), 3, "{}", out.stderr);
+    let whole = format!("sh -c '{script}' name");
+    let data = page_data(&dir.join("r.html"));
+    let short = data["procs"]["argv"][0].as_str().unwrap();
+    assert!(
+        short.contains("…' [cut: the whole command line is"),
+        "{short}"
+    );
+    let command = data["procs"]["command"][0].as_u64().unwrap() as usize;
+    assert_eq!(data["texts"][command], whole.as_str());
+    let perfetto = json_file(&dir.join("p.json"));
+    assert_eq!(slices(&perfetto)[0]["args"]["command"], whole.as_str());
+    let pid = data["procs"]["pid"][0].as_i64().unwrap();
+    let dom = match dom_at(&dir.join("r.html"), &format!("#pid={pid}")) {
+        Ok(d) => d,
+        Err(why) => return skip(&why),
+    };
+    let panel = dom.split("id=\"detail-text\"").nth(1).unwrap();
+    let panel = &panel[..panel.find("</pre>").unwrap()];
+    assert!(panel.contains(&whole), "the Selected panel: {panel}");
+    assert!(
+        dom.matches(&format!("title=\"{whole}\"")).count() >= 2,
+        "the title's and the table's tooltips"
+    );
+}
+
+/// The legend names every mark and arrow the canvas draws, the SIGCHLD arrows included.
+#[test]
+fn the_legend_has_the_sigchld_arrows() {
+    let dir = tempdir("legend");
+    kill_and_exit_4(&dir);
+    let dom = match dom(&dir.join("report.html")) {
+        Ok(d) => d,
+        Err(why) => return skip(&why),
+    };
+    for key in [
+        "arrow: traced sender → receiver",
+        "dashed arrow: SIGCHLD, child → parent",
+        "signal, caught",
+    ] {
+        assert!(dom.contains(key), "{key} missing from the legend");
+    }
+}
+
+/// A run where everything happens at its very end opens zoomed to it; one spread over the run
+/// opens whole.
+#[test]
+fn a_run_whose_events_are_all_at_the_end_opens_zoomed_to_them() {
+    let dir = tempdir("zoom");
+    let out = run(sigtrace()
+        .current_dir(&dir)
+        .args(["-q", "-o", "/dev/null", "--report", "late.html", "--"])
+        .args(["sh", "-c", "sleep 1.5; kill -USR1 $$"]));
+    assert_eq!(out.code(), 138, "{}", out.stderr);
+    kill_and_exit_4(&dir);
+    let view = |page: &str| -> Option<(i64, i64, i64)> {
+        let dom = match dom(&dir.join(page)) {
+            Ok(d) => d,
+            Err(why) => {
+                skip(&why);
+                return None;
+            }
+        };
+        let v = attr(&dom, "data-view").unwrap();
+        let (t0, t1) = v.split_once(',').unwrap();
+        let duration = page_data(&dir.join(page))["duration_us"].as_i64().unwrap();
+        Some((t0.parse().unwrap(), t1.parse().unwrap(), duration))
+    };
+    let Some((t0, t1, duration)) = view("late.html") else {
+        return;
+    };
+    assert!(duration > 1_400_000, "{duration}");
+    assert!(
+        t0 > duration * 9 / 10 && t1 - t0 < duration / 10,
+        "view {t0}..{t1} of {duration} µs"
+    );
+    let Some((t0, t1, duration)) = view("report.html") else {
+        return;
+    };
+    assert_eq!((t0, t1), (0, duration.max(1)), "the whole run");
 }

@@ -32,6 +32,26 @@ pub struct Event {
     /// With -k: the task's stack at a signal's delivery, at a syscall's entry (the exit and
     /// no-return events carry the entry's stack, printed after the completed line).
     pub stack: Option<Stack>,
+    /// With -Y / --decode-pids: what follows each pid the line shows, read while stopped.
+    pub names: Option<Box<PidNames>>,
+}
+
+/// -Y / --decode-pids=comm|pidns: the words strace writes after a pid (`<comm>`, ` /* N in
+/// strace's PID NS */`), for the task itself (its line's prefix) and for the pids in its line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PidNames {
+    pub own: Option<Box<str>>,
+    pub pids: Vec<(i64, Box<str>)>,
+}
+
+impl PidNames {
+    /// What follows `pid` where the line shows it ("" when nothing).
+    pub fn of(&self, pid: i64) -> &str {
+        self.pids
+            .iter()
+            .find(|(p, _)| *p == pid)
+            .map_or("", |(_, s)| s)
+    }
 }
 
 /// What a run's sources could not keep (a full buffer), said at its end: never a silent gap.

@@ -606,6 +606,7 @@ impl crate::source::Source for Reader {
                 ntasks: 0,
                 kind: crate::event::EventKind::Kernel(record),
                 stack: None,
+                names: None,
             }
         }));
     }
@@ -632,6 +633,7 @@ pub fn source(wanted: bool, targets: Targets) -> (Box<dyn crate::source::Source>
                 ntasks: 0,
                 kind: crate::event::EventKind::KernelOff(off),
                 stack: None,
+                names: None,
             }))),
             None,
         ),

@@ -11,7 +11,8 @@ pub const MAX_SIGNALS: usize = 200_000;
 pub const MAX_PROCS: usize = 100_000;
 /// Text kept for the page (strace lines, sender words, sentences): past this, new text is dropped.
 const MAX_TEXT_BYTES: usize = 32 << 20;
-/// Command lines are cut to this many bytes.
+/// Command lines are cut to this many bytes where one line must be short (the title, the
+/// table); the whole one is kept beside.
 const ARGV_BYTES: usize = 240;
 
 /// One traced process (a thread group), from its first event to its end.
@@ -22,8 +23,12 @@ pub struct Proc {
     /// The row of the parent when it is traced too.
     pub parent: Option<u32>,
     pub comm: String,
-    /// Its command line (escaped, cut), or empty when no exec was seen.
+    /// Its command line (escaped, cut at an argument or saying where it is cut), or empty when
+    /// no exec was seen.
     pub argv: String,
+    /// The whole command line (escaped, quoted as a shell takes it back), an index into
+    /// `Trace::texts`; None when only the exec's (cut) argv was seen.
+    pub command: Option<u32>,
     /// Seconds since the trace's first event.
     pub start: f64,
     pub end: Option<End>,
@@ -124,10 +129,11 @@ impl Collector {
         let t = self.seconds(ev.time.wall);
         match &ev.kind {
             EventKind::Context(ctx) => {
-                let row = self.row(ev.pid, t);
-                if let Some(row) = row {
-                    self.set_parent(row, ctx.ppid, &ctx.comm);
-                }
+                let Some(row) = self.row(ev.pid, t) else {
+                    return;
+                };
+                self.set_parent(row, ctx.ppid, &ctx.comm);
+                self.set_command(row, &ctx.argv);
             }
             EventKind::Signal {
                 info,
@@ -135,13 +141,15 @@ impl Collector {
                 disposition,
                 ..
             } => self.signal(ev, t, info, from, *disposition),
-            // A successful exec: the exit carries the entry, with the argv read then.
+            // A successful exec: the exit carries the entry, with the argv read then (cut at
+            // -s); the exec's context (read whole from /proc) comes first where it could be read.
             EventKind::SyscallExit {
                 entry,
                 is_error: false,
                 ..
             } => {
                 if let Some(row) = self.row(ev.pid, t)
+                    && self.trace.procs[row as usize].command.is_none()
                     && let Some(argv) = argv_of(&entry.mem)
                 {
                     self.trace.procs[row as usize].argv = argv;
@@ -159,6 +167,7 @@ impl Collector {
         let Some(row) = self.row(v.pid, t) else {
             return;
         };
+        self.set_command(row, &v.argv);
         let p = &mut self.trace.procs[row as usize];
         p.comm = crate::text::escape_bytes(&v.comm);
         p.end = Some(End {
@@ -188,6 +197,7 @@ impl Collector {
             parent: None,
             comm: String::new(),
             argv: String::new(),
+            command: None,
             start: t,
             end: None,
         });
@@ -199,14 +209,32 @@ impl Collector {
     /// Links a process to its parent; a child that has not exec'd shows its parent's argv.
     fn set_parent(&mut self, row: u32, ppid: i32, comm: &[u8]) {
         let parent = self.rows.get(&ppid).copied();
-        let inherited = parent.map(|p| self.trace.procs[p as usize].argv.clone());
+        let inherited = parent.map(|p| {
+            let p = &self.trace.procs[p as usize];
+            (p.argv.clone(), p.command)
+        });
         let p = &mut self.trace.procs[row as usize];
         p.ppid = ppid;
         p.parent = parent;
         p.comm = crate::text::escape_bytes(comm);
-        if p.argv.is_empty() {
-            p.argv = inherited.unwrap_or_default();
+        if p.argv.is_empty()
+            && let Some((argv, command)) = inherited
+        {
+            p.argv = argv;
+            p.command = command;
         }
+    }
+
+    /// Its command line as /proc had it (a context, a verdict): whole, and short.
+    fn set_command(&mut self, row: u32, argv: &[Vec<u8>]) {
+        if argv.is_empty() {
+            return;
+        }
+        let whole: Vec<String> = argv.iter().map(|a| quote(a, true)).collect();
+        let command = self.intern(whole.join(" "));
+        let p = &mut self.trace.procs[row as usize];
+        p.argv = short_line(argv, &whole);
+        p.command = Some(command);
     }
 
     fn signal(
@@ -305,20 +333,50 @@ fn argv_of(mem: &[Mem]) -> Option<String> {
     Some(out)
 }
 
-/// One argument as a shell would take it back: escaped, in single quotes unless it is plain;
-/// `...` when the tracer read only its start.
-fn quote(arg: &[u8], whole: bool) -> String {
-    let plain = !arg.is_empty()
-        && arg
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || b"_./=:,+-@%".contains(b));
-    let text = crate::text::escape_bytes(arg);
-    let more = if whole { "" } else { "..." };
-    if plain && whole {
-        text
-    } else {
-        format!("'{text}{more}'")
+/// A command line of at most about ARGV_BYTES: whole arguments while they fit; an argument that
+/// does not is cut inside its quotes and closed (`'while true; do…'`), and the line then says
+/// how long the whole one is.
+fn short_line(argv: &[Vec<u8>], whole: &[String]) -> String {
+    let mut out = String::new();
+    for (i, (arg, quoted)) in argv.iter().zip(whole).enumerate() {
+        let sep = usize::from(i > 0);
+        if out.len() + sep + quoted.len() <= ARGV_BYTES {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(quoted);
+            continue;
+        }
+        let room = ARGV_BYTES.saturating_sub(out.len() + sep + 3);
+        if room >= 16 {
+            // Not inside a UTF-8 character.
+            let mut cut = room.min(arg.len());
+            while cut > 0 && cut < arg.len() && arg[cut] & 0xc0 == 0x80 {
+                cut -= 1;
+            }
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push('\'');
+            out.push_str(&crate::text::escape_bytes(&arg[..cut]));
+            out.push_str("…'");
+        }
+        let total: usize = whole.iter().map(|w| w.len() + 1).sum::<usize>() - 1;
+        out.push_str(&format!(" [cut: the whole command line is {total} bytes]"));
+        break;
     }
+    out
+}
+
+/// One argument as a shell would take it back (`text::shell_word`); `...` after it when the
+/// tracer read only its start (-s), as strace marks a cut string.
+fn quote(arg: &[u8], whole: bool) -> String {
+    let mut s = String::new();
+    crate::text::shell_word(arg, &mut s);
+    if !whole {
+        s.push_str("...");
+    }
+    s
 }
 
 /// Where this model reads the rest of the crate: the words other modules own.
@@ -371,6 +429,7 @@ mod tests {
             ntasks: 2,
             kind,
             stack: None,
+            names: None,
         }
     }
 
@@ -382,9 +441,51 @@ mod tests {
             pgrp: ppid,
             session: ppid,
             tty: None,
-            argv: vec![comm.as_bytes().to_vec()],
+            argv: Vec::new(),
             exec: false,
         }))
+    }
+
+    #[test]
+    fn a_long_command_is_whole_beside_a_short_line_cut_outside_quotes() {
+        let script = format!("while true; do echo {}; done", "x".repeat(300));
+        let argv: Vec<Vec<u8>> = ["sh", "-c", &script, "name"]
+            .iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect();
+        let ctx = crate::event::Context {
+            comm: b"sh".to_vec(),
+            ppid: 1,
+            parent_comm: b"init".to_vec(),
+            pgrp: 1,
+            session: 1,
+            tty: None,
+            argv,
+            exec: false,
+        };
+        let t = collect(vec![ev(10, EventKind::Context(Arc::new(ctx)))]);
+        let p = &t.procs[0];
+        let whole = &t.texts[p.command.unwrap() as usize];
+        assert!(
+            whole.starts_with("sh -c 'while true; do echo xx") && whole.ends_with("; done' name")
+        );
+        assert!(p.argv.len() < 320, "{}", p.argv);
+        assert!(
+            p.argv.starts_with("sh -c 'while true; do echo"),
+            "{}",
+            p.argv
+        );
+        let (shown, said) = p.argv.split_once("…' [cut: ").unwrap();
+        assert!(
+            said.ends_with(&format!("{} bytes]", whole.len())),
+            "{}",
+            p.argv
+        );
+        assert_eq!(
+            shown.matches('\'').count() % 2,
+            1,
+            "the quote is closed after the cut"
+        );
     }
 
     fn signal(signo: i32, from: i32) -> EventKind {

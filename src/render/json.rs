@@ -6,9 +6,11 @@
 use crate::decode::siginfo::SigInfo;
 use crate::event::Context;
 use crate::event::reason::KernelReason;
-use crate::event::{Disposition, Event, EventKind, Note, Origin, Sender, Source, Syscall};
+use crate::event::{
+    Disposition, Event, EventKind, Note, Origin, PidNames, Sender, Source, Syscall,
+};
 use crate::strace::args;
-use crate::strace::signal::siginfo;
+use crate::strace::signal::siginfo_named;
 use crate::syscalls::spec;
 use crate::verdict::{Outcome, SignalRecord, Verdict};
 use serde::Serialize;
@@ -41,6 +43,8 @@ struct Ancestor {
 enum SenderJson {
     Process {
         ancestry: Vec<Ancestor>,
+        /// Its arguments, as read; `cmdline` is them quoted as the text quotes them.
+        argv: Vec<String>,
         cmdline: String,
         comm: String,
         /// The program it exec'd, from the kernel's record.
@@ -96,7 +100,8 @@ fn sender(s: &Sender, passed_on: bool) -> SenderJson {
                 pid: *pid,
             })
             .collect(),
-        cmdline: text(&s.cmdline),
+        argv: s.argv.iter().map(|a| text(a)).collect(),
+        cmdline: crate::text::shell_words(&s.argv, usize::MAX),
         comm: text(&s.comm),
         exe: (!s.exe.is_empty()).then(|| text(&s.exe)),
         exited_after_sending: s
@@ -409,9 +414,10 @@ impl JsonFormat {
         from: &Origin,
         d: Disposition,
         reason: Option<&KernelReason>,
+        names: Option<&PidNames>,
     ) -> SignalJson {
         let mut text = format!("--- {} ", info.signo());
-        siginfo(info, self.clk_tck, &mut text);
+        siginfo_named(info, self.clk_tck, names, &mut text);
         text.push_str(" ---");
         let code = crate::strace::signal::code_name(info.code(), info.signo())
             .map_or_else(|| info.code().to_string(), str::to_string);
@@ -453,7 +459,8 @@ impl JsonFormat {
                 disposition,
                 reason,
             } => {
-                let mut json = self.signal(at, info, from, *disposition, reason.as_ref());
+                let names = ev.names.as_deref();
+                let mut json = self.signal(at, info, from, *disposition, reason.as_ref(), names);
                 json.stack = stack(ev.stack.as_ref());
                 line(&json, out)
             }
@@ -489,12 +496,13 @@ impl JsonFormat {
                 ret,
                 is_error,
             } => {
-                let mut json = self.syscall(at, entry, Some(call), Some((*ret, *is_error)));
+                let names = ev.names.as_deref();
+                let mut json = self.syscall(at, entry, Some(call), Some((*ret, *is_error)), names);
                 json.stack = stack(ev.stack.as_ref());
                 line(&json, out)
             }
             EventKind::SyscallNoReturn { entry } => {
-                let mut json = self.syscall(at, entry, None, None);
+                let mut json = self.syscall(at, entry, None, None, ev.names.as_deref());
                 json.stack = stack(ev.stack.as_ref());
                 line(&json, out)
             }
@@ -508,18 +516,19 @@ impl JsonFormat {
         entry: &Syscall,
         exit: Option<&Syscall>,
         ret: Option<(i64, bool)>,
+        names: Option<&PidNames>,
     ) -> SyscallJson {
         let spec = spec(entry.nr);
         let mut text = String::new();
-        args::entry(&spec, entry, self.clk_tck, &mut text);
+        args::entry(&spec, entry, self.clk_tck, names, &mut text);
         let mut args = args::arg_strings(spec.entry, entry, self.clk_tck);
         if let Some(x) = exit {
-            args::exit(&spec, x, self.clk_tck, &mut text);
+            args::exit(&spec, x, self.clk_tck, names, &mut text);
             args.extend(args::arg_strings(spec.exit, x, self.clk_tck));
         }
         text.push_str(") = ");
         match ret {
-            Some((r, e)) => args::ret(&spec, r, e, &mut text),
+            Some((r, e)) => args::ret(&spec, r, e, names, &mut text),
             None => text.push('?'),
         }
         SyscallJson {
@@ -614,7 +623,8 @@ impl JsonFormat {
                 pid: v.pid,
                 tid: t.tid,
             };
-            let mut json = self.signal(at, &t.info, &t.from, t.disposition, t.reason.as_ref());
+            let mut json =
+                self.signal(at, &t.info, &t.from, t.disposition, t.reason.as_ref(), None);
             json.stack = stack(t.stack.as_ref());
             json
         });

@@ -53,6 +53,8 @@ impl Events<'_> {
 /// A process's track: its name, its place (parents before children), and the slice of its life.
 fn process_events(trace: &Trace, row: usize, p: &Proc, events: &mut Events) -> io::Result<()> {
     let name = if p.argv.is_empty() { &p.comm } else { &p.argv };
+    // The slice's name is the short line; its `command` the whole one.
+    let command = p.command.map_or(name, |i| &trace.texts[i as usize]);
     let track = |what: &str, args: Value| json!({"ph": "M", "name": what, "pid": p.pid, "tid": p.pid, "args": args});
     events.push(track(
         "process_name",
@@ -62,9 +64,9 @@ fn process_events(trace: &Trace, row: usize, p: &Proc, events: &mut Events) -> i
     events.push(track("process_sort_index", json!({"sort_index": row})))?;
     let (start, end) = life(trace, p);
     let args = match &p.end {
-        Some(e) => json!({"pid": p.pid, "ppid": p.ppid, "command": name, "outcome": e.outcome,
+        Some(e) => json!({"pid": p.pid, "ppid": p.ppid, "command": command, "outcome": e.outcome,
             "cause": e.cause.as_str(), "verdict": e.verdict, "by": e.by}),
-        None => json!({"pid": p.pid, "ppid": p.ppid, "command": name,
+        None => json!({"pid": p.pid, "ppid": p.ppid, "command": command,
             "outcome": "still running at the end of the trace"}),
     };
     events.push(

@@ -15,6 +15,8 @@
   function markColor(s) { return S.disp[s] === 0 && HARMLESS.has(S.signo[s]) ? NO_EFFECT : DISP_COLORS[S.disp[s]]; }
   const LANE_H = 18, AXIS_H = 26, LABEL_W = 230, INDENT = 10, MAX_INDENT = 12;
   const MAX_ARROWS = 4000;
+  // Arrows: SIGCHLD (child to parent), any other signal.
+  const ARROW_COLORS = ['#aab4bf', '#c62828'];
 
   const el = (id) => document.getElementById(id);
   const scroller = el('scroller'), canvas = el('lanes'), spacer = el('spacer');
@@ -25,6 +27,8 @@
   function endTime(row) { return P.end[row] >= 0 ? P.end[row] : D.duration_us; }
   function sigName(n) { return D.signames[n] || ('signal ' + n); }
   function procName(row) { return P.pid[row] + ' (' + P.comm[row] + ')'; }
+  // The whole command line; P.argv is its short form (cut at an argument, or saying so).
+  function command(row) { return P.command[row] >= 0 ? T[P.command[row]] : P.argv[row]; }
   function fmtTime(us) {
     if (Math.abs(us) >= 1e6) return (us / 1e6).toFixed(3) + ' s';
     if (Math.abs(us) >= 1e3) return (us / 1e3).toFixed(3) + ' ms';
@@ -186,10 +190,14 @@
       arrow(paths[c], heads[c], px + 0.5, ys, yr);
     }
     ctx.lineWidth = 1;
-    ['rgba(96,105,116,.45)', 'rgba(198,40,40,.8)'].forEach((color, c) => {
+    // Opaque: fifty children's SIGCHLDs at one instant stay as light as one (a translucent
+    // grey darkens where they overlap, towards the sigkill colour); dashed besides.
+    ARROW_COLORS.forEach((color, c) => {
       ctx.strokeStyle = ctx.fillStyle = color;
+      ctx.setLineDash(c === 0 ? [3, 2] : []);
       ctx.stroke(paths[c]); ctx.fill(heads[c]);
     });
+    ctx.setLineDash([]);
     view.arrows = drawn;
   }
 
@@ -219,6 +227,7 @@
     drawAxis();
     document.body.dataset.drawnLanes = String(Math.max(0, last - first + 1));
     el('range').textContent = fmtTime(view.t0) + ' – ' + fmtTime(view.t1);
+    document.body.dataset.view = Math.round(view.t0) + ',' + Math.round(view.t1);
     document.body.dataset.drawMs = (performance.now() - began).toFixed(1);
   }
   function redraw() { if (!pending) { pending = true; requestAnimationFrame(draw); } }
@@ -252,7 +261,7 @@
   }
 
   function procText(row) {
-    const lines = [procName(row) + (P.argv[row] ? '  ' + P.argv[row] : '')];
+    const lines = [procName(row) + (command(row) ? '  ' + command(row) : '')];
     lines.push('parent ' + P.ppid[row] + (P.parent[row] >= 0 ? ' (traced)' : ''));
     lines.push('started ' + fmtTime(P.start[row]) + (P.end[row] >= 0 ? ', ended ' + fmtTime(P.end[row]) : ', still running at the end of the trace'));
     if (P.end[row] >= 0) lines.push(P.outcome[row] + ' — cause: ' + causeName(row), 'verdict: ' + P.verdict[row]);
@@ -330,6 +339,7 @@
   function header() {
     const main = NP ? L.order[0] : -1;
     el('command').textContent = main >= 0 ? (P.argv[main] || P.comm[main]) : '';
+    if (main >= 0) el('command').title = command(main) || P.comm[main];
     const started = new Date(D.start * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
     let meta = started + ' · ' + fmtTime(D.duration_us) + ' · ' + NP + ' processes · ' + NS + ' signals';
     if (D.dropped_signals) meta += ' (and ' + D.dropped_signals + ' more not kept)';
@@ -356,7 +366,8 @@
     box.append(key(NO_EFFECT, 'signal, default: no effect', true));
     box.append(key(DISP_COLORS[1], 'signal, caught', true));
     box.append(key(DISP_COLORS[2], 'signal, ignored', true));
-    box.append(key('rgba(198,40,40,.8)', 'arrow: traced sender → receiver', true));
+    box.append(key(ARROW_COLORS[1], 'arrow: traced sender → receiver', true));
+    box.append(key(ARROW_COLORS[0], 'dashed arrow: SIGCHLD, child → parent', true));
   }
 
   const TABLE_MAX = 5000;
@@ -370,7 +381,7 @@
     const r = L.order[lane], tr = document.createElement('tr');
     tr.dataset.pid = P.pid[r]; tr.dataset.lane = lane;
     cell(tr, P.pid[r]); cell(tr, P.ppid[r]);
-    cell(tr, P.argv[r] || P.comm[r], 'mono');
+    cell(tr, P.argv[r] || P.comm[r], 'mono').title = command(r) || P.comm[r];
     cell(tr, fmtTime(P.start[r]));
     cell(tr, P.end[r] >= 0 ? P.outcome[r] : 'still running');
     const c = cell(tr, ''), chip = document.createElement('span');
@@ -412,7 +423,7 @@
   function find(text) {
     const q = text.trim().toLowerCase();
     if (!q) return;
-    const matches = (r) => String(P.pid[r]) === q || P.comm[r].toLowerCase().includes(q) || P.argv[r].toLowerCase().includes(q);
+    const matches = (r) => String(P.pid[r]) === q || P.comm[r].toLowerCase().includes(q) || command(r).toLowerCase().includes(q);
     for (let k = 1; k <= NP; k++) {
       const lane = (Math.max(view.selected, -1) + k) % NP;
       if (matches(L.order[lane])) return show(L.order[lane]);
@@ -420,7 +431,21 @@
     el('detail-text').textContent = 'No process matches ' + JSON.stringify(text) + '.';
   }
 
-  header(); legend(); wire(); resize(); table(); fromHash();
+  // Where something happens: signals, ends, and starts after the first. When all of it falls
+  // in a sliver of the run (a program that waits, then everything happens in its last
+  // milliseconds), the page opens zoomed to it; Fit shows the whole run.
+  function opening() {
+    let lo = Infinity, hi = -Infinity;
+    const at = (t) => { if (t < lo) lo = t; if (t > hi) hi = t; };
+    for (let i = 0; i < NS; i++) at(S.t[i]);
+    for (let r = 0; r < NP; r++) { if (P.end[r] >= 0) at(P.end[r]); if (r !== L.order[0]) at(P.start[r]); }
+    const whole = Math.max(D.duration_us, 1);
+    if (!(hi >= lo) || hi - lo > whole * 0.03) return;
+    const margin = Math.max((hi - lo) * 0.5, 50, whole * 0.001);
+    view.t0 = Math.max(0, lo - margin); view.t1 = Math.min(whole * 1.2, hi + margin);
+  }
+
+  header(); legend(); opening(); wire(); resize(); table(); fromHash();
   window.addEventListener('hashchange', fromHash);
   el('timeline').dataset.lanes = String(NP);
   el('timeline').dataset.signals = String(NS);

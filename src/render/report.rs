@@ -66,12 +66,13 @@ pub fn data(trace: &Trace) -> String {
             .map_or(-1, |i| i as i64)
     };
     let procs = format!(
-        r#"{{"pid":{},"ppid":{},"parent":{},"comm":{},"argv":{},"start":{},"end":{},"outcome":{},"cause":{},"verdict":{},"by":{}}}"#,
+        r#"{{"pid":{},"ppid":{},"parent":{},"comm":{},"argv":{},"command":{},"start":{},"end":{},"outcome":{},"cause":{},"verdict":{},"by":{}}}"#,
         col(&|p| p.pid.into()),
         col(&|p| p.ppid.into()),
         col(&|p| p.parent.map_or(-1, i64::from)),
         strs(&|p| &p.comm),
         strs(&|p| &p.argv),
+        col(&|p| p.command.map_or(-1, i64::from)),
         col(&|p| micros(p.start)),
         col(&|p| p.end.as_ref().map_or(-1, |e| micros(e.time))),
         end(&|e| &e.outcome),

@@ -7,7 +7,7 @@ use crate::event::{
 };
 use crate::signal::{DefaultAction, Signal, SignalSet};
 use crate::strace::args;
-use crate::strace::signal::siginfo;
+use crate::strace::signal::siginfo_named;
 use crate::syscalls::spec;
 use crate::text::{escape_bytes, escape_bytes_cut};
 use crate::verdict::{Cause, Outcome, SignalRecord, Verdict};
@@ -143,7 +143,7 @@ impl TextFormat {
             }
         };
         if let EventKind::SyscallEntry(call) = &ev.kind {
-            args::entry(&spec(call.nr), call, self.clk_tck, out);
+            args::entry(&spec(call.nr), call, self.clk_tck, ev.names.as_deref(), out);
             self.open = Some((ev.tid, call.nr));
             self.pending.clear();
             self.pending.push_str(&out[start..]);
@@ -171,14 +171,7 @@ impl TextFormat {
                 from,
                 disposition,
                 reason,
-            } => self.signal(
-                info,
-                from,
-                *disposition,
-                reason.as_ref(),
-                ev.stack.as_ref(),
-                out,
-            ),
+            } => self.signal(ev, info, from, *disposition, reason.as_ref(), out),
             EventKind::Stopped(sig) => {
                 let _ = write!(out, "--- stopped by {sig} ---");
             }
@@ -201,9 +194,10 @@ impl TextFormat {
                 ..
             } => {
                 let spec = spec(call.nr);
-                args::exit(&spec, call, self.clk_tck, out);
+                let names = ev.names.as_deref();
+                args::exit(&spec, call, self.clk_tck, names, out);
                 self.result_column(start, out);
-                args::ret(&spec, *ret, *is_error, out);
+                args::ret(&spec, *ret, *is_error, names, out);
             }
             EventKind::SyscallNoReturn { entry } => {
                 if !spec(entry.nr).exit.is_empty() {
@@ -227,20 +221,20 @@ impl TextFormat {
     /// `--- SIGTERM {...} ---`, then the line saying what it does and who sent it.
     fn signal(
         &mut self,
+        ev: &Event,
         info: &SigInfo,
         from: &Origin,
         d: Disposition,
         reason: Option<&KernelReason>,
-        stack: Option<&crate::event::Stack>,
         out: &mut String,
     ) {
         let line = out.len();
         let _ = write!(out, "--- {} ", info.signo());
-        siginfo(info, self.clk_tck, out);
+        siginfo_named(info, self.clk_tck, ev.names.as_deref(), out);
         out.push_str(" ---");
         self.paint(out, line, Paint::Signal);
         out.push('\n');
-        if let Some(stack) = stack {
+        if let Some(stack) = &ev.stack {
             crate::stack::write_stack(out, stack);
         }
         let line = out.len();
@@ -257,12 +251,12 @@ impl TextFormat {
         let Origin::Process(s) = from else {
             return None;
         };
-        if s.cmdline.is_empty() || s.comm.is_empty() {
+        if s.argv.is_empty() || s.comm.is_empty() {
             return None;
         }
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        s.cmdline.hash(&mut h);
+        s.argv.hash(&mut h);
         if self.shown_cmdlines.len() >= SHOWN_CMDLINES {
             self.shown_cmdlines.clear();
         }
@@ -270,7 +264,7 @@ impl TextFormat {
             return None;
         }
         let mut short = (**s).clone();
-        short.cmdline.clear();
+        short.argv.clear();
         Some(Origin::Process(std::sync::Arc::new(short)))
     }
 
@@ -333,10 +327,15 @@ impl TextFormat {
         // Once two tasks are traced, a file's lines carry their pid to the end, as strace's
         // do with -o and several processes: two threads' `exit(0) = ?` must tell apart.
         self.pid_column |= self.to_file && ev.ntasks > 1 && !self.one_task;
+        let own = ev
+            .names
+            .as_ref()
+            .and_then(|n| n.own.as_deref())
+            .unwrap_or("");
         if self.pid_column {
-            let _ = write!(out, "{:<5} ", ev.tid);
+            let _ = write!(out, "{:<5} ", format!("{}{own}", ev.tid));
         } else if ev.ntasks > 1 && !self.to_file {
-            let _ = write!(out, "[pid {:>5}] ", ev.tid);
+            let _ = write!(out, "[pid {:>5}{own}] ", ev.tid);
         }
         self.stamp(ev.time, out);
     }
@@ -476,9 +475,9 @@ fn stack_lines(ev: &Event, out: &mut String) {
 /// exited before it could be read)`.
 pub fn describe_sender(s: &Sender, out: &mut String) {
     let mut parts = Vec::new();
-    if !s.cmdline.is_empty() {
+    if !s.argv.is_empty() {
         // A command line can be as long as the kernel allows: the line shows its start.
-        parts.push(escape_bytes_cut(&s.cmdline, 200));
+        parts.push(crate::text::shell_words(&s.argv, 200));
     } else if !s.comm.is_empty() {
         parts.push(escape_bytes(&s.comm));
         if !s.exe.is_empty() {
@@ -866,7 +865,7 @@ fn oom_text(oom: Option<&Oom>) -> String {
 /// The kill-family call that sent a signal, as its strace line begins: `kill(4242, SIGTERM)`.
 pub fn kill_call(call: &crate::event::Syscall, tck: u64) -> String {
     let mut text = String::new();
-    args::entry(&spec(call.nr), call, tck, &mut text);
+    args::entry(&spec(call.nr), call, tck, None, &mut text);
     text.push(')');
     text
 }
@@ -908,6 +907,17 @@ fn annotation(
         }
         (Origin::NoSender, Some(r)) => {
             let _ = write!(out, "from the kernel: {}", reason_words(r, sig));
+        }
+        // The kernel sends SIGPIPE as SI_USER from the writer itself (send_sig(SIGPIPE,
+        // current, 0)): si_pid names the writer, which is no sender.
+        (Origin::Process(s), Some(r @ KernelReason::BrokenPipe)) => {
+            let _ = write!(
+                out,
+                "from the kernel: {} (si_pid {} is the writer itself, {})",
+                reason_words(r, sig),
+                s.pid,
+                escape_bytes(&s.comm)
+            );
         }
         (_, Some(r)) => {
             describe_from(info, from, out);
@@ -1055,6 +1065,7 @@ mod tests {
             ntasks,
             kind,
             stack: None,
+            names: None,
         }
     }
 

@@ -51,6 +51,7 @@ fn run(config: Config) -> Result<i32, Failure> {
         stacks: config.stacks,
         string_limit: config.string_limit,
         detach_on_exec: config.detach_on_exec,
+        decode_pids: config.decode_pids,
     };
     let options = plan::print_options(&config);
     let renderer = render::Renderer::new(plan::printer(&config, &options), plan.sink, &options)

@@ -7,7 +7,7 @@ use crate::decode::i32_at;
 use crate::decode::siginfo::{SIGINFO_SIZE, SigInfo};
 use crate::decode::signal::{SigAction, StackT, Timespec};
 use crate::decode::wait::{Rusage, WaitStatus};
-use crate::event::{ArgStr, ArgvEnd, Mem, Syscall};
+use crate::event::{ArgStr, ArgvEnd, Mem, PidNames, Syscall};
 use crate::signal::Signal;
 use crate::syscalls::{Arg, Kind, Memory, Ret, Spec, Value};
 use crate::text::{error_text, quote};
@@ -32,10 +32,11 @@ const URING_FLAGS: &Flags = &[
 const AT_FDCWD: i32 = -100;
 
 /// `name(` and the arguments known at entry (with the separator before the exit-time ones).
-pub fn entry(spec: &Spec, call: &Syscall, tck: u64, out: &mut String) {
+/// `names` (-Y): what follows each pid shown.
+pub fn entry(spec: &Spec, call: &Syscall, tck: u64, names: Option<&PidNames>, out: &mut String) {
     out.push_str(spec.name);
     out.push('(');
-    args(spec.entry, call, tck, out);
+    args(spec.entry, call, tck, names, out);
     if !spec.entry.is_empty() && exit_shows(spec, &call.args) {
         out.push_str(", ");
     }
@@ -52,8 +53,8 @@ pub fn exit_shows(spec: &Spec, args: &[u64; 6]) -> bool {
 }
 
 /// The arguments filled in by the call.
-pub fn exit(spec: &Spec, call: &Syscall, tck: u64, out: &mut String) {
-    args(spec.exit, call, tck, out);
+pub fn exit(spec: &Spec, call: &Syscall, tck: u64, names: Option<&PidNames>, out: &mut String) {
+    args(spec.exit, call, tck, names, out);
 }
 
 /// Each argument with the memory the tracer read for it (pointer kinds take the Mem slots in order).
@@ -70,12 +71,17 @@ fn with_mem<'a>(list: &'a [Arg], call: &'a Syscall) -> impl Iterator<Item = (Arg
     })
 }
 
-fn args(list: &[Arg], call: &Syscall, tck: u64, out: &mut String) {
+fn args(list: &[Arg], call: &Syscall, tck: u64, names: Option<&PidNames>, out: &mut String) {
     for (i, (arg, mem)) in with_mem(list, call).enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
         one(arg, call, mem, tck, out);
+        if arg.kind == Kind::Value(Value::Pid)
+            && let Some(names) = names
+        {
+            out.push_str(names.of(call.args[arg.idx as usize] as i32 as i64));
+        }
     }
 }
 
@@ -123,7 +129,7 @@ fn register(kind: Value, raw: u64, out: &mut String) {
         Value::Sig => {
             let _ = write!(out, "{}", Signal(raw as i32));
         }
-        Value::Int | Value::Fd => {
+        Value::Int | Value::Pid | Value::Fd => {
             let _ = write!(out, "{}", raw as i32);
         }
         Value::DirFd if raw as i32 == AT_FDCWD => out.push_str("AT_FDCWD"),
@@ -261,7 +267,7 @@ fn argv(items: &[ArgStr], end: ArgvEnd, out: &mut String) {
 }
 
 /// The return value: `0`, `10 (SIGUSR1)`, `-1 ESRCH (No such process)`, `? ERESTARTNOHAND (...)`.
-pub fn ret(spec: &Spec, rval: i64, is_error: bool, out: &mut String) {
+pub fn ret(spec: &Spec, rval: i64, is_error: bool, names: Option<&PidNames>, out: &mut String) {
     if is_error {
         let e = rval.wrapping_neg() as i32;
         if let Some(text) = restart_text(e) {
@@ -276,6 +282,11 @@ pub fn ret(spec: &Spec, rval: i64, is_error: bool, out: &mut String) {
         return;
     }
     let _ = write!(out, "{rval}");
+    if spec.ret == Ret::Pid
+        && let Some(names) = names
+    {
+        out.push_str(names.of(rval));
+    }
     if spec.ret == Ret::Signal
         && rval > 0
         && let Some(name) = Signal(rval as i32).name()
@@ -303,13 +314,28 @@ mod tests {
     fn returns() {
         let spec = crate::syscalls::spec(128);
         let mut s = String::new();
-        ret(&spec, 10, false, &mut s);
+        ret(&spec, 10, false, None, &mut s);
         assert_eq!(s, "10 (SIGUSR1)");
         s.clear();
-        ret(&spec, -3, true, &mut s);
+        ret(&spec, -3, true, None, &mut s);
         assert_eq!(s, "-1 ESRCH (No such process)");
         s.clear();
-        ret(&spec, -514, true, &mut s);
+        ret(&spec, -514, true, None, &mut s);
+        assert_eq!(s, "? ERESTARTNOHAND (To be restarted if no handler)");
+        // -Y: a pid a wait4 returns, with its name; an error has none.
+        let names = PidNames {
+            own: None,
+            pids: vec![(42, "<sh>".into())],
+        };
+        let wait4 = crate::syscalls::spec(61);
+        s.clear();
+        ret(&wait4, 42, false, Some(&names), &mut s);
+        assert_eq!(s, "42<sh>");
+        s.clear();
+        ret(&wait4, -10, true, Some(&names), &mut s);
+        assert_eq!(s, "-1 ECHILD (No child processes)");
+        s.clear();
+        ret(&spec, -514, true, None, &mut s);
         assert_eq!(s, "? ERESTARTNOHAND (To be restarted if no handler)");
     }
 }

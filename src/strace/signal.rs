@@ -6,6 +6,7 @@ use crate::decode::signal::{
     SA_RESETHAND, SA_RESTORER, SIG_DFL, SIG_ERR, SIG_IGN, SigAction, SigMask, StackT,
 };
 use crate::decode::{self, errno_name};
+use crate::event::PidNames;
 use crate::signal::Signal;
 use crate::syscalls::syscall_name;
 use std::fmt::Write;
@@ -239,6 +240,22 @@ fn clock_t(out: &mut String, name: &str, v: u64, tck: u64) {
 }
 
 /// strace's printsiginfo: `{si_signo=SIGTERM, si_code=SI_USER, si_pid=1, si_uid=0}`.
+/// As `siginfo`, with what follows its si_pid (-Y, --decode-pids).
+pub fn siginfo_named(info: &SigInfo, tck: u64, names: Option<&PidNames>, out: &mut String) {
+    let start = out.len();
+    siginfo(info, tck, out);
+    let Some(after) = names
+        .map(|n| n.of(info.pid() as i64))
+        .filter(|a| !a.is_empty())
+    else {
+        return;
+    };
+    let field = format!(", si_pid={},", info.pid());
+    if let Some(at) = out[start..].find(&field) {
+        out.insert_str(start + at + field.len() - 1, after);
+    }
+}
+
 pub fn siginfo(info: &SigInfo, tck: u64, out: &mut String) {
     let signo = info.signo();
     if signo.0 == 0 {

@@ -116,8 +116,10 @@ pub enum Kind {
 pub enum Value {
     /// A signal number: name or number.
     Sig,
-    /// An int, signed (pids, exit codes).
+    /// An int, signed (exit codes, pids that may be groups).
     Int,
+    /// A process or thread id, signed (-1 and -PGRP are no pid): followed by its `<comm>` with -Y.
+    Pid,
     /// An unsigned long (sizes).
     ULong,
     /// An unsigned int in hex (%#x).
@@ -187,6 +189,8 @@ impl Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ret {
     Int,
+    /// A pid (fork, clone, wait4): followed by its `<comm>` with -Y.
+    Pid,
     /// A signal number, shown as `10 (SIGUSR1)` (rt_sigtimedwait).
     Signal,
     /// The call does not return (exit, exit_group): `= ?`.
@@ -299,7 +303,7 @@ static SPECS: &[Spec] = &[
     def(
         "kill",
         class::SIGNAL | class::PROCESS,
-        &[a(0, Int), a(1, Sig)],
+        &[a(0, Pid), a(1, Sig)],
         &[],
         Ret::Int,
     )
@@ -307,7 +311,7 @@ static SPECS: &[Spec] = &[
     def(
         "tkill",
         class::SIGNAL | class::PROCESS,
-        &[a(0, Int), a(1, Sig)],
+        &[a(0, Pid), a(1, Sig)],
         &[],
         Ret::Int,
     )
@@ -315,7 +319,7 @@ static SPECS: &[Spec] = &[
     def(
         "tgkill",
         class::SIGNAL | class::PROCESS,
-        &[a(0, Int), a(1, Int), a(2, Sig)],
+        &[a(0, Pid), a(1, Pid), a(2, Sig)],
         &[],
         Ret::Int,
     )
@@ -337,7 +341,7 @@ static SPECS: &[Spec] = &[
     def(
         "rt_sigqueueinfo",
         class::SIGNAL | class::PROCESS,
-        &[a(0, Int), a(1, Sig), m(2, SigInfo)],
+        &[a(0, Pid), a(1, Sig), m(2, SigInfo)],
         &[],
         Ret::Int,
     )
@@ -345,7 +349,7 @@ static SPECS: &[Spec] = &[
     def(
         "rt_tgsigqueueinfo",
         class::SIGNAL | class::PROCESS,
-        &[a(0, Int), a(1, Int), a(2, Sig), m(3, SigInfo)],
+        &[a(0, Pid), a(1, Pid), a(2, Sig), m(3, SigInfo)],
         &[],
         Ret::Int,
     )
@@ -452,21 +456,21 @@ static SPECS: &[Spec] = &[
         class::PROCESS,
         &[a(1, CloneStack), a(0, CloneFlags)],
         &[m(2, CloneTail)],
-        Ret::Int,
+        Ret::Pid,
     ),
     def(
         "clone3",
         class::PROCESS,
         &[m(0, Clone3Args)],
         &[m(0, Clone3Tail)],
-        Ret::Int,
+        Ret::Pid,
     ),
     def(
         "wait4",
         class::PROCESS,
-        &[a(0, Int)],
+        &[a(0, Pid)],
         &[m(1, WaitStatus), a(2, WaitOptions), m(3, WaitRusage)],
-        Ret::Int,
+        Ret::Pid,
     ),
     def(
         "waitid",
@@ -475,8 +479,8 @@ static SPECS: &[Spec] = &[
         &[m(2, SigInfo), a(3, WaitOptions), m(4, Rusage)],
         Ret::Int,
     ),
-    def("fork", class::PROCESS, &[], &[], Ret::Int),
-    def("vfork", class::PROCESS, &[], &[], Ret::Int),
+    def("fork", class::PROCESS, &[], &[], Ret::Pid),
+    def("vfork", class::PROCESS, &[], &[], Ret::Pid),
 ];
 
 const HEX_ARGS: [Arg; 6] = [

@@ -2,6 +2,7 @@
 mod attach;
 pub mod fetch;
 mod launch;
+mod names;
 pub mod procs;
 mod relay;
 mod stops;
@@ -15,6 +16,7 @@ use crate::source::Upto;
 use crate::sys::Tid;
 use crate::syscalls::{NR_EXECVE, NR_EXECVEAT, SyscallSet};
 use launch::Launch;
+pub use names::DecodePids;
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -128,6 +130,8 @@ pub struct Tracer {
     string_limit: usize,
     /// -b execve.
     detach_on_exec: bool,
+    /// -Y, --decode-pids.
+    decode_pids: names::DecodePids,
     /// A task that a traced call sent SIGCONT, until it takes it (`stops::await_sigcont`).
     awaiting_cont: Option<Tid>,
     /// Where polling for the next stop pays (`stops::wait`).
@@ -151,6 +155,8 @@ pub struct Setup {
     pub string_limit: usize,
     /// -b execve: a task is let go at its exec (the command's first excepted).
     pub detach_on_exec: bool,
+    /// -Y, --decode-pids=comm|pidns.
+    pub decode_pids: names::DecodePids,
 }
 
 impl Tracer {
@@ -163,6 +169,7 @@ impl Tracer {
             stacks,
             string_limit,
             detach_on_exec,
+            decode_pids,
         } = setup;
         Tracer {
             tasks: HashMap::new(),
@@ -195,6 +202,7 @@ impl Tracer {
             awaiting_cont: None,
             string_limit,
             detach_on_exec,
+            decode_pids,
             reaped_cpu: std::time::Duration::ZERO,
         }
     }
@@ -282,6 +290,7 @@ impl Tracer {
             return;
         }
         let stack = self.stack_for(pid, tid, &kind);
+        let names = self.pid_names(pid, tid, &kind);
         let ev = Event {
             time: Stamp::now(),
             pid,
@@ -289,6 +298,7 @@ impl Tracer {
             ntasks: self.nvisible,
             kind,
             stack,
+            names,
         };
         let Some(ev) = self.hold_before_exec(ev) else {
             return;

@@ -407,6 +407,14 @@ impl Procs {
         Origin::Process(Arc::new(s))
     }
 
+    /// `pid` as process `receiver` names it, in sigtrace's namespace (None: no such process).
+    pub fn in_own_ns(&self, receiver: Tid, pid: i32) -> Option<Tid> {
+        match self.receiver_ns(receiver) {
+            None => Some(pid),
+            Some((ns, level)) => self.translate(pid, ns, level),
+        }
+    }
+
     /// The receiver's pid namespace and its depth, when it is not sigtrace's.
     fn receiver_ns(&self, receiver: Tid) -> Option<(u64, usize)> {
         let (ns, nspid) = match self.map.get(&receiver) {

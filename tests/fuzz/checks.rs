@@ -56,6 +56,7 @@ fn event(kind: EventKind) -> Event {
         ntasks: 2,
         kind,
         stack: None,
+        names: None,
     }
 }
 
@@ -186,9 +187,9 @@ pub fn syscall(data: &[u8]) {
     let is_error = b.u8() & 1 == 1;
     let spec = spec(nr);
     let mut s = String::new();
-    sigtrace::strace::args::entry(&spec, &entry, 100, &mut s);
-    sigtrace::strace::args::exit(&spec, &exit, 100, &mut s);
-    sigtrace::strace::args::ret(&spec, ret, is_error, &mut s);
+    sigtrace::strace::args::entry(&spec, &entry, 100, None, &mut s);
+    sigtrace::strace::args::exit(&spec, &exit, 100, None, &mut s);
+    sigtrace::strace::args::ret(&spec, ret, is_error, None, &mut s);
     assert!(printable(&s), "{s:?}");
     text_and_json(&[
         event(EventKind::SyscallEntry(entry.clone())),
