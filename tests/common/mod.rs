@@ -207,6 +207,12 @@ pub fn tracer_of(pid: u32) -> u32 {
         .unwrap_or(0)
 }
 
+/// Whether sigtrace watches `pid` already: traced, or in the record mode (which follows a
+/// launched command's tree from its start, with nothing to see in /proc).
+pub fn watched(pid: u32) -> bool {
+    recording() || tracer_of(pid) != 0
+}
+
 /// Waits until nothing traces `pid`, then asserts that it runs (neither stopped nor dead).
 pub fn assert_let_go(pid: u32, what: &str) {
     wait_for("the detach", || tracer_of(pid) == 0);
