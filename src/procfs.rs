@@ -151,15 +151,14 @@ pub fn exists(pid: i32) -> bool {
     fs::metadata(format!("/proc/{pid}")).is_ok()
 }
 
-/// `pid` as sigtrace names a sender: its uid, name and command line (argv joined with spaces),
-/// and with `chain` its parent chain.
+/// `pid` as sigtrace names a sender: its uid, name and argv, and with `chain` its parent chain.
 pub fn sender(pid: i32, chain: bool) -> Option<Sender> {
     let (comm, ppid) = comm_and_ppid(pid)?;
     Some(Sender {
         pid,
         uid: uid(pid),
         comm,
-        cmdline: cmdline(pid).unwrap_or_default(),
+        argv: argv(pid),
         exe: exe(pid),
         ancestry: if chain { ancestry(ppid) } else { Vec::new() },
         exited: None,
@@ -173,20 +172,6 @@ pub fn exe(pid: i32) -> Vec<u8> {
     fs::read_link(format!("/proc/{pid}/exe"))
         .map(|p| p.into_os_string().into_vec())
         .unwrap_or_default()
-}
-
-/// argv joined with spaces (empty for a zombie or a kernel thread).
-pub fn cmdline(pid: i32) -> Option<Vec<u8>> {
-    let mut cmdline = read(&format!("/proc/{pid}/cmdline"))?;
-    while cmdline.last() == Some(&0) {
-        cmdline.pop();
-    }
-    for b in cmdline.iter_mut() {
-        if *b == 0 {
-            *b = b' ';
-        }
-    }
-    Some(cmdline)
 }
 
 /// The parent chain above `ppid`, up to pid 1 or sigtrace itself (it is no news that
@@ -323,19 +308,36 @@ pub fn signalfds(pid: i32) -> Vec<i32> {
         .collect()
 }
 
-/// Whether `sig` is pending for `pid`, for the process (ShdPnd) or its main thread (SigPnd).
-pub fn pending(pid: i32, sig: i32) -> bool {
-    let Some(text) = read_text(&format!("/proc/{pid}/status")) else {
-        return false;
-    };
+/// The signals `pid`'s signalfds take (their fdinfo's `sigmask:`), together; None when its
+/// descriptors cannot be read (it has ended).
+pub fn signalfd_mask(pid: i32) -> Option<u64> {
+    fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    Some(
+        signalfds(pid)
+            .into_iter()
+            .filter_map(|fd| {
+                let text = read_text(&format!("/proc/{pid}/fdinfo/{fd}"))?;
+                let mask = text.lines().find_map(|l| l.strip_prefix("sigmask:"))?;
+                u64::from_str_radix(mask.trim(), 16).ok()
+            })
+            .fold(0, |all, m| all | m),
+    )
+}
+
+/// Whether `sig` is pending for `pid`, for the process (ShdPnd) or its main thread (SigPnd);
+/// None when its status cannot be read (it has been reaped).
+pub fn pending(pid: i32, sig: i32) -> Option<bool> {
+    let text = read_text(&format!("/proc/{pid}/status"))?;
     let bit = crate::signal::Signal(sig).bit();
-    text.lines()
-        .filter_map(|l| {
-            l.strip_prefix("ShdPnd:")
-                .or_else(|| l.strip_prefix("SigPnd:"))
-        })
-        .filter_map(|v| u64::from_str_radix(v.trim(), 16).ok())
-        .any(|m| m & bit != 0)
+    Some(
+        text.lines()
+            .filter_map(|l| {
+                l.strip_prefix("ShdPnd:")
+                    .or_else(|| l.strip_prefix("SigPnd:"))
+            })
+            .filter_map(|v| u64::from_str_radix(v.trim(), 16).ok())
+            .any(|m| m & bit != 0),
+    )
 }
 
 /// The pid a pidfd of `pid` refers to (its fdinfo's `Pid:` line; -1 once that process ended).

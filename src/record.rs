@@ -5,7 +5,7 @@ use crate::decode::siginfo::{self, SigInfo};
 use crate::event::reason::KernelReason;
 use crate::event::{
     Context, Disposition, Event, EventKind, Handler, KernelSignal, Losses, Off, Oom, Origin,
-    Record, Sender, SignalResult, Stamp,
+    Record, Sender, SignalResult, Stamp, Taker,
 };
 use crate::kernel::connector::{Change, Connector};
 use crate::kernel::{Reader, Targets};
@@ -23,6 +23,9 @@ const TICK_MS: i32 = 20;
 /// A group kill that reached sigtrace reaches the command within the sender's one kill() call:
 /// how long to look for it in the kernel's record before passing the signal on.
 const GROUP_KILL_WINDOW: Duration = Duration::from_millis(20);
+/// kill_orphaned_pgrp sends SIGHUP then SIGCONT to the group in one call: how far apart
+/// the record may stamp them at most.
+const HUP_THEN_CONT: Duration = Duration::from_millis(10);
 /// Every this many ticks (a second), followed processes gone from /proc are looked for; in the
 /// watch mode, which follows every process on the host, every ten seconds.
 const SWEEP_TICKS: u32 = 50;
@@ -82,6 +85,16 @@ pub struct Recorder {
     oom_base: HashMap<i32, (u64, String)>,
     /// Signals generated for followed processes, not delivered yet (oldest first).
     undelivered: Vec<KernelSignal>,
+    /// Undelivered signals /proc said were no longer pending: (process, signal, generated).
+    not_pending: HashSet<(i32, i32, Instant)>,
+    /// The signals each followed process's signalfds take, as last seen.
+    signalfds: HashMap<i32, u64>,
+    /// When the latest read began.
+    last_read: Option<Instant>,
+    /// Ends waiting for their session leader's: (time, pid, status) by leader.
+    after_leader: HashMap<i32, Vec<(Stamp, i32, i32)>>,
+    /// The latest SIGCONT the kernel sent each followed process: (sender, when).
+    kernel_conts: HashMap<i32, (i32, Instant)>,
     /// Signals passed on to the command, not yet seen in the record: (signal, who sent it to
     /// sigtrace).
     passed: Vec<(i32, Arc<Sender>)>,
@@ -156,6 +169,11 @@ impl Recorder {
             nprocs: 0,
             passed: Vec::new(),
             undelivered: Vec::new(),
+            kernel_conts: HashMap::new(),
+            not_pending: HashSet::new(),
+            signalfds: HashMap::new(),
+            last_read: None,
+            after_leader: HashMap::new(),
             oom_base: HashMap::new(),
             contexts: HashMap::new(),
             main_status: None,
@@ -218,6 +236,10 @@ impl Recorder {
             }
             self.follow(pid, pid);
             self.context(pid, false);
+            // A signalfd made before the attach is known only from /proc.
+            if let Some(mask) = crate::procfs::signalfd_mask(pid) {
+                self.signalfds.insert(pid, mask);
+            }
         }
         self.main = pids[0];
         Ok(())
@@ -307,6 +329,62 @@ impl Recorder {
                 Item::Record(r) => self.record(r),
             }
         }
+        if !all {
+            self.check_taken(began.0);
+        }
+    }
+
+    /// A signal generated before the last read and not delivered since: once /proc says it
+    /// is no longer pending and a later read still shows no delivery, the process took it
+    /// without one (sigtimedwait, a signalfd read). A storm's signals are delivered at once:
+    /// this reads /proc only for those that wait.
+    fn check_taken(&mut self, now: Stamp) {
+        let Some(last) = self.last_read.replace(now.mono) else {
+            return;
+        };
+        let mut taken = Vec::new();
+        for k in self.undelivered.iter().filter(|k| k.time.mono < last) {
+            let key = (k.target_pid, k.sig, k.time.mono);
+            if self.not_pending.contains(&key) {
+                taken.push(key);
+                continue;
+            }
+            match crate::procfs::pending(k.target_pid, k.sig) {
+                Some(false) => {
+                    self.not_pending.insert(key);
+                }
+                // Blocked: whatever takes it may be a signalfd made since the last look.
+                Some(true) => {
+                    if let Some(mask) = crate::procfs::signalfd_mask(k.target_pid) {
+                        self.signalfds.insert(k.target_pid, mask);
+                    }
+                }
+                None => {}
+            }
+        }
+        for key in taken {
+            self.take(now, key);
+        }
+    }
+
+    /// The undelivered signal `key` was taken: its line.
+    fn take(&mut self, time: Stamp, (pid, sig, at): (i32, i32, Instant)) {
+        self.not_pending.remove(&(pid, sig, at));
+        let Some(i) = self
+            .undelivered
+            .iter()
+            .position(|k| (k.target_pid, k.sig, k.time.mono) == (pid, sig, at))
+        else {
+            return;
+        };
+        let k = self.undelivered.remove(i);
+        let bit = Signal(sig).bit();
+        let by = match self.signalfds.get(&pid) {
+            Some(mask) if mask & bit != 0 => Taker::Signalfd,
+            _ => Taker::Either,
+        };
+        let line = self.signal_line(time, pid, &k, Disposition::Taken(by));
+        self.emit(line);
     }
 
     fn change(&mut self, time: Stamp, ch: Change) {
@@ -327,12 +405,28 @@ impl Recorder {
             } if self.tasks.contains_key(&tid) => {
                 if tid == pid && self.alive.remove(&pid) {
                     let sig = libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status));
-                    self.flush_undelivered(pid, sig);
-                    self.ended(time, pid, status);
+                    match self.flush_undelivered(time, pid, sig) {
+                        // Hung up in its session leader's exit, which may be read after its
+                        // own: its verdict waits for the leader's end.
+                        Some(leader) if self.alive.contains(&leader) => self
+                            .after_leader
+                            .entry(leader)
+                            .or_default()
+                            .push((time, pid, status)),
+                        _ => self.ended(time, pid, status),
+                    }
+                    self.let_go_after(pid);
                 }
                 self.tasks.remove(&tid);
             }
             Change::Fork { .. } | Change::Exec { .. } | Change::Exit { .. } => {}
+        }
+    }
+
+    /// The ends that waited for `leader`'s.
+    fn let_go_after(&mut self, leader: i32) {
+        for (time, pid, status) in self.after_leader.remove(&leader).unwrap_or_default() {
+            self.ended(time, pid, status);
         }
     }
 
@@ -357,12 +451,15 @@ impl Recorder {
                 }),
                 kmsg: crate::procfs::kmsg_oom_killed(pid),
             });
+            let reason = (sig.0 == libc::SIGKILL)
+                .then(|| cpu_limit_reached(pid))
+                .flatten();
             let kind = EventKind::Killed {
                 sig,
                 core,
                 comm,
                 oom,
-                reason: None,
+                reason,
             };
             (kind, RunEnd::Killed(sig))
         } else {
@@ -415,6 +512,9 @@ impl Recorder {
             } => self.delivered(time, pid, tid, sig, handler),
             Record::Signal(mut k) => {
                 k.target_pid = pid;
+                if k.sig == libc::SIGCONT && k.code == siginfo::SI_KERNEL {
+                    self.kernel_conts.insert(pid, (k.sender_pid, k.time.mono));
+                }
                 match k.result {
                     SignalResult::Ignored => {
                         let d = Disposition::Ignored { since_exec: false };
@@ -464,15 +564,36 @@ impl Recorder {
     /// At a process's end by signal `sig`: that signal's line, when no delivery record showed
     /// it (a signal whose default action ends the group is delivered as SIGKILL to every
     /// thread: complete_signal(), get_signal()).
-    fn flush_undelivered(&mut self, pid: i32, sig: Option<i32>) {
+    /// Any other that it no longer had pending as it ended was taken without a delivery (one
+    /// still pending is discarded with it, as without sigtrace).
+    /// Returns the session leader whose exit sent the fatal one, if so.
+    fn flush_undelivered(&mut self, time: Stamp, pid: i32, sig: Option<i32>) -> Option<i32> {
         let (mine, rest) = std::mem::take(&mut self.undelivered)
             .into_iter()
             .partition::<Vec<_>, _>(|k| k.target_pid == pid);
         self.undelivered = rest;
-        if let Some(k) = mine.into_iter().rev().find(|k| Some(k.sig) == sig) {
-            let line = self.signal_line(k.time, pid, &k, Disposition::Default);
-            self.emit(line);
+        let fatal = mine.iter().rposition(|k| Some(k.sig) == sig);
+        let mut leader = None;
+        for (i, k) in mine.into_iter().enumerate() {
+            if Some(i) == fatal {
+                let line = self.signal_line(k.time, pid, &k, Disposition::Default);
+                if let EventKind::Signal {
+                    reason: Some(KernelReason::SessionLeaderExit { leader: l, .. }),
+                    ..
+                } = &line.kind
+                {
+                    leader = Some(*l);
+                }
+                self.emit(line);
+            } else if crate::procfs::pending(pid, k.sig) == Some(false) {
+                let key = (pid, k.sig, k.time.mono);
+                self.undelivered.push(k);
+                self.take(time, key);
+            }
         }
+        self.not_pending.retain(|&(p, _, _)| p != pid);
+        self.signalfds.remove(&pid);
+        leader
     }
 
     fn signal_line(&mut self, time: Stamp, pid: i32, k: &KernelSignal, d: Disposition) -> Event {
@@ -488,11 +609,97 @@ impl Recorder {
             info,
             from,
             disposition: d,
-            reason: None,
+            reason: self.kernel_reason(pid, k),
         };
         let mut ev = event(pid, k.target_tid.unwrap_or(pid), kind);
         ev.time = time;
         ev
+    }
+
+    /// What in the kernel sent `k` to `pid` (DESIGN §1b), from the record and what /proc says
+    /// now (its limits, its place among processes).
+    fn kernel_reason(&self, pid: i32, k: &KernelSignal) -> Option<KernelReason> {
+        let by_kernel = k.code == siginfo::SI_KERNEL;
+        // SIGXFSZ and SIGPIPE: sent as SI_USER by the writing process to itself.
+        let own = k.code == siginfo::SI_USER && k.sender_pid == pid;
+        match k.sig {
+            libc::SIGXCPU if by_kernel => {
+                let mut limits = crate::procfs::limits(pid).unwrap_or_default();
+                // Read after it was sent: the kernel raised the soft limit by a second as it
+                // sent it (check_process_timers), so that the next one comes a second later.
+                limits.cpu.soft = limits.cpu.soft.map(|s| s.saturating_sub(1));
+                Some(crate::tracer::procs::cpu_reason(pid, &limits))
+            }
+            libc::SIGXFSZ if own => crate::procfs::limits(pid)?
+                .fsize
+                .soft
+                .map(|limit| KernelReason::RlimitFsize { limit }),
+            libc::SIGPIPE if own => Some(KernelReason::BrokenPipe),
+            libc::SIGHUP if by_kernel => Some(self.hangup_reason(pid, k)),
+            libc::SIGINT | libc::SIGQUIT | libc::SIGTSTP if by_kernel => {
+                Some(match self.contexts.get(&pid).map(|c| c.tty.is_some()) {
+                    Some(false) => KernelReason::Unestablished {
+                        checked: "no controlling terminal",
+                    },
+                    _ => KernelReason::Terminal,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// A SIGHUP the kernel sent, told apart by who sent it (the record names the process in
+    /// whose exit the kernel sent it): a terminal's hangup reaches the session leader; an
+    /// orphaned group with a stopped member gets SIGHUP then SIGCONT from the parent whose
+    /// exit orphaned it (kill_orphaned_pgrp); a session leader's exit hangs up the terminal's
+    /// foreground group (disassociate_ctty).
+    fn hangup_reason(&self, pid: i32, k: &KernelSignal) -> KernelReason {
+        let Some(ctx) = self.contexts.get(&pid) else {
+            return KernelReason::Unestablished {
+                checked: "its process group and session were not read",
+            };
+        };
+        // The kernel's own signals carry no described sender: a followed one is known here.
+        let sender_comm = || match &k.sender {
+            Some(s) => s.comm.clone(),
+            None => self
+                .names
+                .get(&k.sender_pid)
+                .map(|n| n.to_vec())
+                .unwrap_or_default(),
+        };
+        if pid == ctx.session {
+            return match ctx.tty {
+                Some(_) => KernelReason::Terminal,
+                None => KernelReason::Unestablished {
+                    checked: "a session leader without a controlling terminal",
+                },
+            };
+        }
+        let cont = self.kernel_conts.get(&pid).is_some_and(|&(from, at)| {
+            from == k.sender_pid && at >= k.time.mono && at - k.time.mono < HUP_THEN_CONT
+        });
+        if cont {
+            // Its group as it is now: it may have left its parent's after the fork was read.
+            let pgrp = crate::procfs::member(pid).map_or(ctx.pgrp, |m| m.pgrp);
+            let parent = (k.sender_pid != pid).then(|| (k.sender_pid, sender_comm()));
+            return KernelReason::OrphanedPgrp { pgrp, parent };
+        }
+        // Its terminal is cleared from the whole session by then (session_clear_tty): the
+        // sender says it.
+        if k.sender_pid == ctx.session {
+            return KernelReason::SessionLeaderExit {
+                leader: ctx.session,
+                comm: sender_comm(),
+                ended: None,
+            };
+        }
+        match &ctx.tty {
+            Some(_) => KernelReason::Terminal,
+            None => KernelReason::Unestablished {
+                checked: "no controlling terminal; not its session's leader; no SIGCONT from the kernel after it",
+            },
+        }
     }
 
     /// Who sent it: named by the kernel's record, or, when sigtrace passed it on, whoever
@@ -583,10 +790,18 @@ impl Recorder {
         })
     }
 
-    /// The command is sigtrace's child: reaped here (its end came through the connector,
-    /// or, without one, from here).
+    /// The command is sigtrace's child: reaped here once its end came through the connector
+    /// (without one, its end is from here).
     fn reap(&mut self) {
         if !self.launched || self.reaped {
+            return;
+        }
+        // Its end is handled first, while its /proc is there (its limits, what it had
+        // pending): unless the connector lost it (a sweep found it gone).
+        if self.connector.is_some()
+            && self.alive.contains(&self.main)
+            && !self.suspects.contains(&self.main)
+        {
             return;
         }
         use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -645,6 +860,7 @@ impl Recorder {
                 Some(status) => self.ended(Stamp::now(), pid, status),
                 None => self.ends_lost += 1,
             }
+            self.let_go_after(pid);
         }
         if self.host {
             self.say_losses();
@@ -822,6 +1038,18 @@ fn stamp((now, now_ns): (Stamp, u64), ns: u64) -> Stamp {
 fn live_cgroup(pid: i32) -> Option<String> {
     let path = crate::procfs::cgroup(pid)?;
     crate::procfs::running(pid).then_some(path)
+}
+
+/// RLIMIT_CPU's hard limit, as the ptrace mode establishes it: set, and the CPU time used by
+/// the end at least half of it (the kernel counts at ticks, ahead of schedstat's run time).
+fn cpu_limit_reached(pid: i32) -> Option<KernelReason> {
+    let limit = crate::procfs::limits(pid)?.cpu.hard?;
+    let used = crate::procfs::cpu_time(pid)?;
+    (used.as_secs_f64() >= limit as f64 * 0.5).then_some(KernelReason::RlimitCpu {
+        hard: true,
+        limit,
+        used: Some(used),
+    })
 }
 
 /// Whether `pid` is pid 1 of a pid namespace below sigtrace's.

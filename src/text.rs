@@ -82,9 +82,95 @@ pub fn escape_bytes_cut(s: &[u8], max: usize) -> String {
     out
 }
 
+/// One argument as a shell takes it back: escaped (`escape_into`), in single quotes unless it
+/// is plain, a quote inside written `'\''`.
+pub fn shell_word(arg: &[u8], out: &mut String) {
+    let plain = !arg.is_empty()
+        && arg
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+%@".contains(b));
+    if plain {
+        return escape_into(arg, out);
+    }
+    out.push('\'');
+    for (j, part) in arg.split(|&b| b == b'\'').enumerate() {
+        if j > 0 {
+            out.push_str("'\\''");
+        }
+        escape_into(part, out);
+    }
+    out.push('\'');
+}
+
+/// A command line as a shell takes it back (`shell_word` each, spaces between), in at most
+/// about `max` bytes: an argument that does not fit is cut and its quote closed, and `...`
+/// follows outside any quote, as strace marks a cut string.
+pub fn shell_words(argv: &[Vec<u8>], max: usize) -> String {
+    let mut out = String::new();
+    for (i, arg) in argv.iter().enumerate() {
+        let mut word = String::new();
+        shell_word(arg, &mut word);
+        let sep = usize::from(i > 0);
+        if out.len() + sep + word.len() <= max {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(&word);
+            continue;
+        }
+        let room = max.saturating_sub(out.len() + sep + 3);
+        if room >= 8 || i == 0 {
+            if i > 0 {
+                out.push(' ');
+            }
+            // The longest start of the argument whose word fits, quotes closed.
+            let mut n = arg.len().min(room);
+            loop {
+                word.clear();
+                shell_word(&arg[..n], &mut word);
+                if word.len() <= room.max(3) || n == 0 {
+                    break;
+                }
+                n -= (word.len() - room.max(3)).div_ceil(4).min(n);
+            }
+            out.push_str(&word);
+        }
+        out.push_str("...");
+        break;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn command_lines() {
+        let argv = |a: &[&str]| a.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>();
+        assert_eq!(
+            shell_words(&argv(&["sh", "-c", "exit 4"]), 40),
+            "sh -c 'exit 4'"
+        );
+        assert_eq!(
+            shell_words(&argv(&["echo", "it's", "a\nb"]), 40),
+            r"echo 'it'\''s' 'a\nb'"
+        );
+        let cut = shell_words(
+            &argv(&["sh", "-c", &"while true; do :; done ".repeat(5)]),
+            40,
+        );
+        assert!(
+            cut.starts_with("sh -c 'while true;") && cut.ends_with("'..."),
+            "{cut}"
+        );
+        assert!(cut.len() <= 40, "{cut}");
+        let cut = shell_words(&argv(&["sleep", &"x".repeat(100)]), 40);
+        assert!(
+            cut.starts_with("sleep xxx") && cut.ends_with("x..."),
+            "{cut}"
+        );
+    }
 
     #[test]
     fn quoting() {

@@ -840,7 +840,7 @@ pub mod testing {
             pid,
             uid: Some(1000),
             comm: b"kill".to_vec(),
-            cmdline: b"kill -TERM 42".to_vec(),
+            argv: vec![b"kill".to_vec(), b"-TERM".to_vec(), b"42".to_vec()],
             ancestry: vec![(7, b"bash".to_vec()), (1, b"init".to_vec())],
             ..Sender::default()
         }))

@@ -266,6 +266,8 @@ pub enum Taker {
     Sigtimedwait,
     /// A read of a signalfd.
     Signalfd,
+    /// One of the two, not told apart (the record mode sees no syscall).
+    Either,
 }
 
 impl Taker {
@@ -273,6 +275,7 @@ impl Taker {
         match self {
             Taker::Sigtimedwait => "rt_sigtimedwait",
             Taker::Signalfd => "a signalfd read",
+            Taker::Either => "rt_sigtimedwait or a signalfd read",
         }
     }
 }

@@ -8,8 +8,9 @@ pub struct Sender {
     pub pid: i32,
     pub uid: Option<u32>,
     pub comm: Vec<u8>,
-    /// argv joined with spaces, read from /proc while it was alive (empty: not read).
-    pub cmdline: Vec<u8>,
+    /// Its argv, read from /proc while it was alive (empty: not read); every output quotes it
+    /// with `text::shell_words`.
+    pub argv: Vec<Vec<u8>>,
     /// The program it exec'd, from the kernel's record (empty: not known).
     pub exe: Vec<u8>,
     /// Parent, grandparent, ... up to pid 1.
@@ -34,7 +35,7 @@ impl Sender {
 
     /// Nothing but its pid and uid is known.
     pub fn is_unread(&self) -> bool {
-        self.comm.is_empty() && self.cmdline.is_empty()
+        self.comm.is_empty() && self.argv.is_empty()
     }
 }
 

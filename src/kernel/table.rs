@@ -38,8 +38,8 @@ pub struct Entry {
 pub trait Proc {
     /// A live process's parent, comm and uid.
     fn read(&self, pid: i32) -> Option<Entry>;
-    /// A live process's argv, joined with spaces.
-    fn cmdline(&self, pid: i32) -> Option<Vec<u8>>;
+    /// A live process's argv (empty for a zombie).
+    fn argv(&self, pid: i32) -> Vec<Vec<u8>>;
     /// Whether process `pid` exists.
     fn exists(&self, pid: i32) -> bool;
 }
@@ -59,8 +59,8 @@ impl Proc for ProcFs {
         })
     }
 
-    fn cmdline(&self, pid: i32) -> Option<Vec<u8>> {
-        crate::procfs::cmdline(pid)
+    fn argv(&self, pid: i32) -> Vec<Vec<u8>> {
+        crate::procfs::argv(pid)
     }
 
     fn exists(&self, pid: i32) -> bool {
@@ -233,11 +233,11 @@ impl<P: Proc> Table<P> {
                 .filter(|&s| s <= end)
                 .map(|s| Duration::from_nanos(end - s)),
         });
-        let mut cmdline = Vec::new();
+        let mut argv = Vec::new();
         if exited.is_none() {
             // A zombie's is empty; one gone since the last read has none.
-            cmdline = self.proc.cmdline(pid).unwrap_or_default();
-            if cmdline.is_empty() {
+            argv = self.proc.argv(pid);
+            if argv.is_empty() {
                 exited = Some(Exited {
                     after_sending: None,
                 });
@@ -247,7 +247,7 @@ impl<P: Proc> Table<P> {
             pid,
             uid: e.uid,
             comm: e.comm,
-            cmdline,
+            argv,
             exe: e.exe,
             ancestry: self.chain(e.ppid, at_ns),
             exited,
@@ -283,9 +283,11 @@ mod tests {
         fn read(&self, pid: i32) -> Option<Entry> {
             self.0.get(&pid).map(|(e, _)| e.clone())
         }
-        fn cmdline(&self, pid: i32) -> Option<Vec<u8>> {
+        fn argv(&self, pid: i32) -> Vec<Vec<u8>> {
             self.1.set(self.1.get() + 1);
-            self.0.get(&pid).map(|(_, c)| c.as_bytes().to_vec())
+            self.0.get(&pid).map_or_else(Vec::new, |(_, c)| {
+                c.split(' ').map(|a| a.as_bytes().to_vec()).collect()
+            })
         }
         fn exists(&self, pid: i32) -> bool {
             self.0.contains_key(&pid)
@@ -329,7 +331,7 @@ mod tests {
         assert_eq!(s.comm, b"kill");
         assert_eq!(s.exe, b"/usr/bin/kill");
         assert_eq!(s.uid, Some(1000), "inherited from bash");
-        assert!(s.cmdline.is_empty(), "no argv for a process gone");
+        assert!(s.argv.is_empty(), "no argv for a process gone");
         assert_eq!(
             s.exited,
             Some(Exited {
@@ -358,8 +360,8 @@ mod tests {
         t.exec(41, b"/bin/kill".to_vec());
         let s = t.describe(41, 150).unwrap();
         assert_eq!(
-            (s.cmdline.as_slice(), s.exited),
-            (&b"kill -TERM 9"[..], None)
+            (s.argv.join(&b' '), s.exited),
+            (b"kill -TERM 9".to_vec(), None)
         );
         t.ended(300, 41, b"kill".to_vec());
         // pid 41 again, a new process: a signal sent at 200 was the kill's.

@@ -368,20 +368,15 @@ fn short_line(argv: &[Vec<u8>], whole: &[String]) -> String {
     out
 }
 
-/// One argument as a shell would take it back: escaped, in single quotes unless it is plain;
-/// `...` when the tracer read only its start.
+/// One argument as a shell would take it back (`text::shell_word`); `...` after it when the
+/// tracer read only its start (-s), as strace marks a cut string.
 fn quote(arg: &[u8], whole: bool) -> String {
-    let plain = !arg.is_empty()
-        && arg
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || b"_./=:,+-@%".contains(b));
-    let text = crate::text::escape_bytes(arg);
-    let more = if whole { "" } else { "..." };
-    if plain && whole {
-        text
-    } else {
-        format!("'{text}{more}'")
+    let mut s = String::new();
+    crate::text::shell_word(arg, &mut s);
+    if !whole {
+        s.push_str("...");
     }
+    s
 }
 
 /// Where this model reads the rest of the crate: the words other modules own.

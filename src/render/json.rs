@@ -43,6 +43,8 @@ struct Ancestor {
 enum SenderJson {
     Process {
         ancestry: Vec<Ancestor>,
+        /// Its arguments, as read; `cmdline` is them quoted as the text quotes them.
+        argv: Vec<String>,
         cmdline: String,
         comm: String,
         /// The program it exec'd, from the kernel's record.
@@ -98,7 +100,8 @@ fn sender(s: &Sender, passed_on: bool) -> SenderJson {
                 pid: *pid,
             })
             .collect(),
-        cmdline: text(&s.cmdline),
+        argv: s.argv.iter().map(|a| text(a)).collect(),
+        cmdline: crate::text::shell_words(&s.argv, usize::MAX),
         comm: text(&s.comm),
         exe: (!s.exe.is_empty()).then(|| text(&s.exe)),
         exited_after_sending: s

@@ -1,6 +1,5 @@
 //! The per-process table that ends a trace (-f) or is all of it (-c): one row per process, short enough for a CI log.
 
-use crate::text::escape_into;
 use crate::verdict::{Outcome, Verdict};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -132,42 +131,13 @@ fn by(v: &Verdict) -> String {
     }
 }
 
-/// The command line as a shell would take it (an argument with spaces or quotes in single
-/// quotes), escaped, cut to COMMAND_MAX; the name when no command line was read.
+/// The command line as a shell would take it (`text::shell_words`), cut to COMMAND_MAX; the
+/// name when no command line was read.
 fn command(v: &Verdict) -> String {
-    let mut s = String::new();
     if v.argv.is_empty() {
-        escape_into(&v.comm, &mut s);
+        return crate::text::escape_bytes(&v.comm);
     }
-    for (i, arg) in v.argv.iter().enumerate() {
-        if i > 0 {
-            s.push(' ');
-        }
-        let bare = !arg.is_empty()
-            && arg
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+%@".contains(b));
-        if bare {
-            escape_into(arg, &mut s);
-        } else {
-            s.push('\'');
-            for (j, part) in arg.split(|&b| b == b'\'').enumerate() {
-                if j > 0 {
-                    s.push_str("'\\''");
-                }
-                escape_into(part, &mut s);
-            }
-            s.push('\'');
-        }
-        if s.len() > COMMAND_MAX {
-            break;
-        }
-    }
-    if s.len() > COMMAND_MAX {
-        s.truncate(COMMAND_MAX - 3);
-        s.push_str("...");
-    }
-    s
+    crate::text::shell_words(&v.argv, COMMAND_MAX)
 }
 
 #[cfg(test)]
@@ -192,7 +162,7 @@ mod tests {
         let long = "x".repeat(100);
         let v = verdict(&mut f, 1, 4, &["sleep", &long]);
         assert_eq!(command(&v).len(), COMMAND_MAX);
-        assert!(command(&v).ends_with("..."));
+        assert!(command(&v).ends_with("x..."));
         assert_eq!(command(&verdict(&mut f, 1, 0, &[])), "java");
     }
 

@@ -254,12 +254,12 @@ impl TextFormat {
         let Origin::Process(s) = from else {
             return None;
         };
-        if s.cmdline.is_empty() || s.comm.is_empty() {
+        if s.argv.is_empty() || s.comm.is_empty() {
             return None;
         }
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        s.cmdline.hash(&mut h);
+        s.argv.hash(&mut h);
         if self.shown_cmdlines.len() >= SHOWN_CMDLINES {
             self.shown_cmdlines.clear();
         }
@@ -267,7 +267,7 @@ impl TextFormat {
             return None;
         }
         let mut short = (**s).clone();
-        short.cmdline.clear();
+        short.argv.clear();
         Some(Origin::Process(std::sync::Arc::new(short)))
     }
 
@@ -503,9 +503,9 @@ fn stack_lines(ev: &Event, out: &mut String) {
 /// exited before it could be read)`.
 pub fn describe_sender(s: &Sender, out: &mut String) {
     let mut parts = Vec::new();
-    if !s.cmdline.is_empty() {
+    if !s.argv.is_empty() {
         // A command line can be as long as the kernel allows: the line shows its start.
-        parts.push(escape_bytes_cut(&s.cmdline, 200));
+        parts.push(crate::text::shell_words(&s.argv, 200));
     } else if !s.comm.is_empty() {
         parts.push(escape_bytes(&s.comm));
         if !s.exe.is_empty() {
@@ -938,6 +938,17 @@ fn annotation(
         }
         (Origin::NoSender, Some(r)) => {
             let _ = write!(out, "from the kernel: {}", reason_words(r, sig));
+        }
+        // The kernel sends SIGPIPE as SI_USER from the writer itself (send_sig(SIGPIPE,
+        // current, 0)): si_pid names the writer, which is no sender.
+        (Origin::Process(s), Some(r @ KernelReason::BrokenPipe)) => {
+            let _ = write!(
+                out,
+                "from the kernel: {} (si_pid {} is the writer itself, {})",
+                reason_words(r, sig),
+                s.pid,
+                escape_bytes(&s.comm)
+            );
         }
         (_, Some(r)) => {
             describe_from(info, from, out);

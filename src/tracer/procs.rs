@@ -487,7 +487,7 @@ impl Procs {
 /// scheduling policy. The CPU time is said, not compared: the kernel checks the limit against
 /// CPU time counted at ticks, which no interface gives and a busy machine can put well ahead
 /// of the run time schedstat counts.
-fn cpu_reason(pid: Tid, limits: &Limits) -> KernelReason {
+pub fn cpu_reason(pid: Tid, limits: &Limits) -> KernelReason {
     let rt = limits.rttime.soft.filter(|_| procfs::realtime(pid));
     match (limits.cpu.soft, rt) {
         (Some(limit), None) => KernelReason::RlimitCpu {

@@ -105,7 +105,7 @@ impl Tracer {
             let seen = self.recent.iter().any(|d| {
                 d.sig == c.sig && d.sender == c.pid && start.duration_since(d.at) < PASSED_ON_TTL
             });
-            if seen || procfs::pending(self.main_pid, c.sig) {
+            if seen || procfs::pending(self.main_pid, c.sig) == Some(true) {
                 return true;
             }
             if start.elapsed() >= GROUP_KILL_WINDOW {

@@ -207,6 +207,12 @@ pub fn tracer_of(pid: u32) -> u32 {
         .unwrap_or(0)
 }
 
+/// Whether sigtrace watches `pid` already: traced, or in the record mode (which follows a
+/// launched command's tree from its start, with nothing to see in /proc).
+pub fn watched(pid: u32) -> bool {
+    recording() || tracer_of(pid) != 0
+}
+
 /// Waits until nothing traces `pid`, then asserts that it runs (neither stopped nor dead).
 pub fn assert_let_go(pid: u32, what: &str) {
     wait_for("the detach", || tracer_of(pid) == 0);
@@ -632,4 +638,33 @@ printf '%s\n' "${{COMPREPLY[@]}}""#,
     let out = run(Command::new("bash").args(["--norc", "-c", &code]));
     assert!(out.status.success(), "{}", out.stderr);
     out.stdout.lines().map(String::from).collect()
+}
+
+/// The candidates zsh's completion offers for `words` (the cursor at their end), with `_sigtrace`
+/// from directory `fpath`: an interactive zsh on a pty (zsh/zpty) whose compadd also writes
+/// each candidate to a file. `sigtrace` is a function there, so the line is not run.
+pub fn zsh_complete(fpath: &Path, words: &str) -> Vec<String> {
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let hits = fpath.join(format!("hits-{n}"));
+    std::fs::write(&hits, "").unwrap();
+    let code = r#"zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "PS1='> '; fpath=($1 \$fpath); autoload -U compinit; compinit -u -D"
+zpty -w z 'compadd() { local -a h; builtin compadd -O h "$@"; (( $#h )) && print -rl -- "${^h}" >> '"$3"'; builtin compadd "$@" }'
+zpty -w z "sigtrace() { print '<<'end'>>' }"
+zpty -w z "$2"$'\t'
+zpty -r z out '*<<end>>*'
+zpty -d z"#;
+    let out = run(Command::new("zsh")
+        .args(["-f", "-c", code, "zsh"])
+        .arg(fpath)
+        .arg(words)
+        .arg(&hits));
+    assert!(out.status.success(), "{}", out.stderr);
+    let text = std::fs::read_to_string(&hits).unwrap();
+    let mut found: Vec<String> = text.lines().map(String::from).collect();
+    found.sort();
+    found.dedup();
+    found
 }
