@@ -30,6 +30,8 @@ const HUP_THEN_CONT: Duration = Duration::from_millis(10);
 /// watch mode, which follows every process on the host, every ten seconds.
 const SWEEP_TICKS: u32 = 50;
 const HOST_SWEEP_TICKS: u32 = 500;
+/// Names of ended processes kept at most (until a sweep forgets them all).
+const NAMES_ENDED: usize = 4096;
 /// Signals generated and not yet delivered kept at most (a blocked signal may never be).
 const UNDELIVERED_MAX: usize = 4096;
 
@@ -435,7 +437,7 @@ impl Recorder {
         self.contexts.remove(&pid);
         self.inits.remove(&pid);
         // A process too short-lived for /proc is named by the kernel's process table.
-        let comm = self.names.remove(&pid).or_else(|| {
+        let comm = self.names.get(&pid).cloned().or_else(|| {
             let s = self.reader.as_ref()?.senders().describe(pid)?;
             Some(Arc::from(s.comm.as_slice()))
         });
@@ -861,6 +863,12 @@ impl Recorder {
                 None => self.ends_lost += 1,
             }
             self.let_go_after(pid);
+        }
+        // Names of ended processes are kept a while (a session leader's, for its group's
+        // verdicts), then forgotten.
+        if self.names.len() > self.alive.len() + NAMES_ENDED {
+            let alive = &self.alive;
+            self.names.retain(|pid, _| alive.contains(pid));
         }
         if self.host {
             self.say_losses();
