@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite; installs what a fresh machine lacks (a C compiler, strace, script,
 # the real programs the tests trace: python3, make, gdb, kill, timeout, unshare, setsid; chromium
-# for the report page, man for the man page).
+# for the report page, man for the man page, zsh and fish for their completions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +18,8 @@ command -v timeout >/dev/null || need+=(coreutils)
 # The report page is tested in a real browser; the man page with man.
 command -v chromium >/dev/null || need+=(chromium)
 command -v man >/dev/null || need+=(man-db)
+command -v zsh >/dev/null || need+=(zsh)
+command -v fish >/dev/null || need+=(fish)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   sudo=""

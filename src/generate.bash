@@ -37,7 +37,7 @@ _sigtrace_command_at() {
         elif [[ "$w" == -- ]]; then
             echo $((i + 1))
             return
-        elif [[ "$w" == -[oepsEub] || "$w" == --@(output|attach|report|perfetto|color|generate|env|string-limit|user|detach-on|decode-pids|trace|signal) ]]; then
+        elif [[ "$w" == -[@SHORT@] || "$w" == --@(@LONG@) ]]; then
             takes_value=1
         elif [[ "$w" == = ]]; then
             takes_value=1
@@ -58,7 +58,7 @@ _sigtrace_complete() {
     if ((at >= 0 && cword > at)); then
         # The command's own arguments: files, as bash completes them by default.
         COMPREPLY=()
-    elif ((at == cword)) || [[ "$prev" == -- ]] || { ((at < 0)) && [[ "$cur" != -* && "$prev" != -[oepsEub] && "$prev" != --* && "$prev" != = ]]; }; then
+    elif ((at == cword)) || [[ "$prev" == -- ]] || { ((at < 0)) && [[ "$cur" != -* && "$prev" != -[@SHORT@] && "$prev" != --* && "$prev" != = ]]; }; then
         COMPREPLY=($(compgen -c -- "$cur"))
     elif [[ "$prev" == -p || "$prev" == --attach ]]; then
         local pids=(/proc/[0-9]*)

@@ -94,9 +94,13 @@ pub fn generate(what: &str, cmd: clap::Command) -> String {
         shell => {
             let shell: Shell = shell.parse().expect("clap checked the value");
             clap_complete::generate(shell, &mut cmd.clone(), "sigtrace", &mut out);
-            if shell == Shell::Bash {
-                out.extend_from_slice(bash_values().as_bytes());
-            }
+            let script = String::from_utf8_lossy(&out).into_owned();
+            return match shell {
+                Shell::Bash => script + &bash_values(&cmd),
+                Shell::Fish => script + &with_valued(include_str!("generate.fish"), &cmd),
+                Shell::Zsh => zsh(script),
+                _ => script,
+            };
         }
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -145,8 +149,37 @@ fn section<'a>(
 /// Bash splits `-e trace=kill,tg` at `=` (COMP_WORDBREAKS) and clap's script completes whole
 /// words: this wrapper completes the value after `=` and after the last comma, then hands
 /// everything else to clap's function.
-fn bash_values() -> String {
-    include_str!("generate.bash")
+fn bash_values(cmd: &clap::Command) -> String {
+    with_valued(include_str!("generate.bash"), cmd)
         .replace("@TRACE@", &trace_values().join(" "))
         .replace("@SIGNAL@", &signal_values().join(" "))
+}
+
+/// A script with the options that take a value filled in (they tell COMMAND's first word from
+/// an option's value): `@SHORT@` their letters, `@LONG@` their names joined with `|`.
+fn with_valued(script: &str, cmd: &clap::Command) -> String {
+    let valued: Vec<&clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| !a.is_positional() && a.get_action().takes_values())
+        .collect();
+    let short: String = valued.iter().filter_map(|a| a.get_short()).collect();
+    let long: Vec<&str> = valued.iter().filter_map(|a| a.get_long()).collect();
+    script
+        .replace("@SHORT@", &short)
+        .replace("@LONG@", &long.join("|"))
+}
+
+/// clap's zsh script with COMMAND completed after `--` too, and pids with their names after
+/// -p (clap's offers nothing there).
+fn zsh(script: String) -> String {
+    let extra = include_str!("generate.zsh");
+    let (head, tail) = extra
+        .split_once("# sigtrace: inserted before the script's last lines.\n")
+        .expect("two parts");
+    let head = head.trim_start_matches("# sigtrace: inserted at the start of _sigtrace.\n");
+    let last = "if [ \"$funcstack[1]\" = \"_sigtrace\" ]; then";
+    script
+        .replacen("_sigtrace() {\n", &format!("_sigtrace() {{\n{head}"), 1)
+        .replace("]:PID:' \\", "]:PID:_sigtrace_pids' \\")
+        .replacen(last, &format!("{tail}\n{last}"), 1)
 }

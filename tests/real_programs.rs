@@ -391,7 +391,9 @@ fn a_scripts_group_kill_reaches_it_once_and_its_status_is_the_signal() {
     // reaches sigtrace too, and must not be passed on as a second SIGTERM.
     let dir = tempdir("kill0");
     let file = dir.join("t.json");
-    let script = "trap 'kill 0' EXIT; sleep 30 & sleep .2; exit 0";
+    // The script exits once its background child runs sleep (read from /proc, no timing): a
+    // child killed before its exec would be a second bash.
+    let script = "trap 'kill 0' EXIT; sleep 30 & until read -r c < /proc/$!/comm && [ \"$c\" = sleep ]; do :; done; exit 0";
     let child = sigtrace()
         .args(["-f", "--json", "-o"])
         .arg(&file)

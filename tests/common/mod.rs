@@ -639,3 +639,32 @@ printf '%s\n' "${{COMPREPLY[@]}}""#,
     assert!(out.status.success(), "{}", out.stderr);
     out.stdout.lines().map(String::from).collect()
 }
+
+/// The candidates zsh's completion offers for `words` (the cursor at their end), with `_sigtrace`
+/// from directory `fpath`: an interactive zsh on a pty (zsh/zpty) whose compadd also writes
+/// each candidate to a file. `sigtrace` is a function there, so the line is not run.
+pub fn zsh_complete(fpath: &Path, words: &str) -> Vec<String> {
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let hits = fpath.join(format!("hits-{n}"));
+    std::fs::write(&hits, "").unwrap();
+    let code = r#"zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "PS1='> '; fpath=($1 \$fpath); autoload -U compinit; compinit -u -D"
+zpty -w z 'compadd() { local -a h; builtin compadd -O h "$@"; (( $#h )) && print -rl -- "${^h}" >> '"$3"'; builtin compadd "$@" }'
+zpty -w z "sigtrace() { print '<<'end'>>' }"
+zpty -w z "$2"$'\t'
+zpty -r z out '*<<end>>*'
+zpty -d z"#;
+    let out = run(Command::new("zsh")
+        .args(["-f", "-c", code, "zsh"])
+        .arg(fpath)
+        .arg(words)
+        .arg(&hits));
+    assert!(out.status.success(), "{}", out.stderr);
+    let text = std::fs::read_to_string(&hits).unwrap();
+    let mut found: Vec<String> = text.lines().map(String::from).collect();
+    found.sort();
+    found.dedup();
+    found
+}
