@@ -345,23 +345,30 @@ impl Recorder {
             return;
         };
         let mut taken = Vec::new();
+        // /proc is read once per process and signal (queued real-time ones share a bit), and
+        // a process's signalfds once per read.
+        let mut read: HashMap<(i32, i32), Option<bool>> = HashMap::new();
+        let mut looked = HashSet::new();
         for k in self.undelivered.iter().filter(|k| k.time.mono < last) {
             let key = (k.target_pid, k.sig, k.time.mono);
             if self.not_pending.contains(&key) {
                 taken.push(key);
                 continue;
             }
-            match crate::procfs::pending(k.target_pid, k.sig) {
+            let pending = *read
+                .entry((k.target_pid, k.sig))
+                .or_insert_with(|| crate::procfs::pending(k.target_pid, k.sig));
+            match pending {
                 Some(false) => {
                     self.not_pending.insert(key);
                 }
                 // Blocked: whatever takes it may be a signalfd made since the last look.
-                Some(true) => {
+                Some(true) if looked.insert(k.target_pid) => {
                     if let Some(mask) = crate::procfs::signalfd_mask(k.target_pid) {
                         self.signalfds.insert(k.target_pid, mask);
                     }
                 }
-                None => {}
+                _ => {}
             }
         }
         for key in taken {
