@@ -227,6 +227,11 @@ impl Recorder {
         }
         // What came between the last read and the end.
         self.read(true);
+        // Ends still waiting for a session leader that did not end while followed.
+        let leaders: Vec<i32> = self.after_leader.keys().copied().collect();
+        for leader in leaders {
+            self.let_go_after(leader);
+        }
         if self.ends_lost > 0 {
             crate::msg::warn(&format!(
                 "--no-ptrace: the proc connector lost the end of {} processes (its socket was full): they have no verdict",
