@@ -286,6 +286,11 @@ impl Recorder {
         }
         // What came between the last read and the end.
         self.read(true);
+        // Ends still waiting for a session leader that did not end while followed.
+        let leaders: Vec<i32> = self.after_leader.keys().copied().collect();
+        for leader in leaders {
+            self.let_go_after(leader);
+        }
         self.say_losses();
         if self.detach {
             return RunEnd::Detached;
