@@ -310,7 +310,7 @@ impl Recorder {
     /// began (a later item waits: another CPU's ring may still hold what came before it).
     /// With `all`, everything.
     fn read(&mut self, all: bool) {
-        let began = (Stamp::now(), crate::sys::perf::monotonic_ns());
+        let began = crate::sys::perf::clock_pair();
         if let Some(c) = &mut self.connector {
             let mut changes = Vec::new();
             c.read(&mut changes);

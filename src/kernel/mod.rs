@@ -393,7 +393,7 @@ impl Shared {
             table,
         } = &mut *guard;
         let ctx = Drain {
-            clock: (Stamp::now(), perf::monotonic_ns()),
+            clock: perf::clock_pair(),
         };
         table.new_read();
         let mut n = 0;
@@ -682,7 +682,7 @@ mod tests {
     fn cpus_and_stamps() {
         assert!(!online_cpus().is_empty());
         let d = Drain {
-            clock: (Stamp::now(), perf::monotonic_ns()),
+            clock: perf::clock_pair(),
         };
         let t = d.stamp(perf::monotonic_ns() - 1_000_000);
         assert!(t.mono < d.clock.0.mono);

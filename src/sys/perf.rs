@@ -277,6 +277,21 @@ pub fn monotonic_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// A Stamp and the CLOCK_MONOTONIC nanoseconds of the same moment, to place the samples'
+/// times among Instants: read between two clock reads less than 20 µs apart, so that a
+/// preemption between the reads (milliseconds on a loaded machine) cannot shift every time
+/// converted with the pair, and misorder records converted with another pair.
+pub fn clock_pair() -> (crate::event::Stamp, u64) {
+    loop {
+        let before = monotonic_ns();
+        let stamp = crate::event::Stamp::now();
+        let after = monotonic_ns();
+        if after - before < 20_000 {
+            return (stamp, before + (after - before) / 2);
+        }
+    }
+}
+
 /// Reads `files` (absolute paths under `/sys/kernel/tracing`) from a tracefs mounted in a
 /// private mount namespace of a short-lived child, so that no mount is left behind. Root only.
 /// Each file is None where it could not be read; an error when tracefs could not be mounted.
