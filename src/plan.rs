@@ -374,7 +374,7 @@ pub fn print_options(config: &Config) -> render::Options {
             (false, true) => render::Summary::AtEnd,
             (false, false) => render::Summary::None,
         },
-        color: use_color(config.color, !to_file),
+        color: use_color(config.color, terminal(config)),
         signals: config.signals,
         pid_column: to_file && (config.follow || several),
         to_file,
@@ -394,15 +394,20 @@ pub fn printer(config: &Config, options: &render::Options) -> Box<dyn render::Pr
 }
 
 /// `auto`: only on a terminal, and never when NO_COLOR is set (to anything but "").
-fn use_color(when: cli::Color, to_stderr: bool) -> bool {
-    use std::io::IsTerminal;
+fn use_color(when: cli::Color, terminal: bool) -> bool {
     match when {
         cli::Color::Always => true,
         cli::Color::Never => false,
-        cli::Color::Auto => {
-            to_stderr
-                && io::stderr().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        cli::Color::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// Whether the trace goes to a terminal: stderr, or stdout for a watch, never with -o.
+fn terminal(config: &Config) -> bool {
+    use std::io::IsTerminal;
+    match (&config.output, &config.target) {
+        (Some(_), _) => false,
+        (None, Target::Watch(_)) => io::stdout().is_terminal(),
+        (None, _) => io::stderr().is_terminal(),
     }
 }
