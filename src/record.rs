@@ -30,6 +30,8 @@ const HUP_THEN_CONT: Duration = Duration::from_millis(10);
 /// watch mode, which follows every process on the host, every ten seconds.
 const SWEEP_TICKS: u32 = 50;
 const HOST_SWEEP_TICKS: u32 = 500;
+/// How often a watch looks in /proc for signals taken without a delivery.
+const HOST_TAKEN_LOOK: Duration = Duration::from_millis(100);
 /// Names of ended processes kept at most (until a sweep forgets them all).
 const NAMES_ENDED: usize = 4096;
 /// Signals generated and not yet delivered kept at most (a blocked signal may never be).
@@ -346,6 +348,14 @@ impl Recorder {
     /// without one (sigtimedwait, a signalfd read). A storm's signals are delivered at once:
     /// this reads /proc only for those that wait.
     fn check_taken(&mut self, now: Stamp) {
+        // A watch reads at every fork on the host: its looks are spaced instead.
+        if self.host
+            && self
+                .last_read
+                .is_some_and(|l| now.mono.saturating_duration_since(l) < HOST_TAKEN_LOOK)
+        {
+            return;
+        }
         let Some(last) = self.last_read.replace(now.mono) else {
             return;
         };
