@@ -25,7 +25,7 @@ use std::path::PathBuf;
     override_usage = "sigtrace [OPTIONS] [--] COMMAND [ARGS...]\n       sigtrace [OPTIONS] -p PID [-p PID ...]\n       sigtrace --watch [FILTERS]"
 )]
 struct Args {
-    /// Attach to a running process and all its threads (repeatable; commas or spaces separate pids)
+    /// Attach to a running process and all its threads (repeatable; commas or spaces separate pids); with --watch, only these processes
     #[arg(
         short = 'p',
         long = "attach",
@@ -82,7 +82,7 @@ struct Args {
     /// With --watch: only processes in this cgroup or below it (/system.slice/app.service), or whose cgroup path contains this container id (repeatable)
     #[arg(long = "cgroup", value_name = "PATH|ID")]
     cgroup: Vec<String>,
-    /// With --watch: only ends by a signal: killed by one, or exited after a termination request
+    /// With --watch: only ends by a signal: killed by one, or exited after a signal that was not its own choice
     #[arg(long = "killed")]
     killed: bool,
     /// JSON Lines instead of text: one object per event
@@ -334,7 +334,9 @@ fn no_ptrace(args: &Args, trace: Option<SyscallSet>) -> Result<SyscallSet, Strin
         ));
     }
     if args.detach_on.is_some() {
-        return Err("--no-ptrace: -b execve lets a traced process go, and this mode traces none (drop one of them)".into());
+        return Err(format!(
+            "{mode}: -b execve lets a traced process go, and this mode traces none (drop one of them)"
+        ));
     }
     if args.no_kernel_record {
         return Err(format!(
@@ -363,6 +365,18 @@ fn watch(args: &Args, pids: Vec<i32>, signals: SignalSet) -> Result<Filter, Stri
             args.perfetto.is_some(),
             "--watch takes no --perfetto: the file is written at the end of a run, and a watch does not end",
         ),
+        (
+            args.user.is_some(),
+            "--watch takes no -u: it runs no command (--uid USER selects a user's processes)",
+        ),
+        (
+            !args.env.is_empty(),
+            "--watch takes no -E: it runs no command",
+        ),
+        (
+            args.kill_on_exit,
+            "--watch takes no --kill-on-exit: it traces no process to kill",
+        ),
     ];
     if let Some((_, why)) = refused.iter().find(|(given, _)| *given) {
         return Err(why.to_string());
@@ -372,6 +386,12 @@ fn watch(args: &Args, pids: Vec<i32>, signals: SignalSet) -> Result<Filter, Stri
         .iter()
         .map(|u| user_id(u))
         .collect::<Result<Vec<u32>, String>>()?;
+    if let Some(p) = pids
+        .iter()
+        .find(|&&p| !std::path::Path::new(&format!("/proc/{p}")).exists())
+    {
+        return Err(format!("--watch -p {p}: no such process"));
+    }
     if let Some(c) = args.cgroup.iter().find(|c| c.is_empty()) {
         return Err(format!(
             "--cgroup '{}': an empty path or id",

@@ -283,6 +283,8 @@ impl Recorder {
             ticks += 1;
             if ticks.is_multiple_of(sweep) {
                 self.sweep();
+            } else if self.host && ticks.is_multiple_of(SWEEP_TICKS) {
+                self.say_losses();
             }
             self.send();
         }
@@ -901,6 +903,9 @@ impl Recorder {
     /// ends.
     fn say_losses(&mut self) {
         let what = if self.host { "--watch" } else { "--no-ptrace" };
+        // A ring says a loss only with its next sample: its counter says it at once.
+        let counted = self.reader.as_ref().and_then(Reader::lost).unwrap_or(0);
+        let records = self.records_lost.max(counted);
         if self.ends_lost > self.ends_said {
             crate::msg::warn(&format!(
                 "{what}: the proc connector lost the end of {} processes (its socket was full): they have no verdict",
@@ -916,12 +921,12 @@ impl Recorder {
             ));
             self.messages_said = messages;
         }
-        if self.records_lost > self.records_said {
+        if records > self.records_said {
             crate::msg::warn(&format!(
                 "{what}: the kernel's record lost {} records (its ring was full): verdicts until now may lack a signal",
-                self.records_lost - self.records_said
+                records - self.records_said
             ));
-            self.records_said = self.records_lost;
+            self.records_said = records;
         }
     }
 

@@ -574,7 +574,7 @@ impl Fold {
         v.earlier = h
             .requests
             .iter()
-            .filter(|r| Some(r.time.mono) != trigger_time && external(r, ev.pid))
+            .filter(|r| trigger_time.is_none_or(|t| r.time.mono < t) && external(r, ev.pid))
             .cloned()
             .collect();
         name_gone_sender(&mut v, &h);

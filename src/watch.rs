@@ -82,8 +82,13 @@ impl Filter {
                 .collect();
             parts.push(format!("cgroup {}", list(groups)));
         }
-        if self.signals.is_some() {
-            parts.push("the signals of -e signal=".into());
+        if let Some(set) = self.signals {
+            let names: Vec<String> = (1..=64)
+                .map(crate::signal::Signal)
+                .filter(|&s| set.contains(s))
+                .map(|s| s.to_string())
+                .collect();
+            parts.push(format!("{} in its end", list(names)));
         }
         if self.killed {
             parts.push("an end by a signal".into());

@@ -469,8 +469,10 @@ impl super::Printer for TextFormat {
 
     /// The text's end says only what was lost (the table, or the verdict, said the rest).
     fn end(&mut self, ev: &Event, _: Option<&Verdict>, out: &mut String) {
+        // A watch says its losses on stderr as they come: its output holds verdicts only.
         if let EventKind::End { lost, .. } = &ev.kind
             && lost.any()
+            && !self.watch
         {
             self.close_open(out);
             let _ = writeln!(
@@ -883,7 +885,7 @@ fn oom_text(oom: Option<&Oom>) -> String {
     };
     let cgroup = match &o.cgroup {
         Some((file, a, b)) => format!("memory cgroup oom_kill {a} -> {b} in {file}"),
-        None => "no memory cgroup oom_kill counter readable".into(),
+        None => "no memory cgroup oom_kill counter read".into(),
     };
     let kmsg = match o.kmsg {
         Some(true) => "kernel log: Killed process",
