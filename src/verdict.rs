@@ -1083,6 +1083,32 @@ mod tests {
     }
 
     #[test]
+    fn a_request_after_the_fatal_signal_is_not_an_earlier_one() {
+        let mut f = Fold::default();
+        // timeout(1) sends SIGTERM to its child, then to its group: the second reaches a
+        // process already dying of the first.
+        signal(
+            &mut f,
+            5,
+            libc::SIGTERM,
+            si::SI_USER,
+            sender(9),
+            Disposition::Default,
+        );
+        signal(
+            &mut f,
+            5,
+            libc::SIGTERM,
+            si::SI_USER,
+            sender(9),
+            Disposition::Ignored { since_exec: false },
+        );
+        let v = killed(&mut f, 5, libc::SIGTERM, None);
+        assert_eq!(v.cause, Cause::ExternalSignal);
+        assert!(v.earlier.is_empty(), "{:?}", v.earlier);
+    }
+
+    #[test]
     fn histories_of_processes_never_seen_ending_are_bounded() {
         let mut f = Fold::default();
         // A process seen early, then touched again late: it is kept over staler ones.

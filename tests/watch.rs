@@ -509,6 +509,10 @@ fn what_a_watch_refuses_is_said_in_one_line() {
             "no such user",
         ),
         (&["--comm", "x", "true"][..], "--watch"),
+        (&["--watch", "-u", "nobody"][..], "--uid USER"),
+        (&["--watch", "-E", "X=1"][..], "-E"),
+        (&["--watch", "-b", "execve"][..], "--watch: -b execve"),
+        (&["--watch", "-p", "999999999"][..], "no such process"),
     ] {
         let out = run(sigtrace().args(args));
         assert_ne!(out.code(), 0, "{args:?}");
