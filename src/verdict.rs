@@ -781,6 +781,8 @@ fn set_trigger(v: &mut Verdict, cause: Cause, r: SignalRecord) {
         v.by = match &r.from {
             Origin::NoSender => None,
             Origin::PassedOn(s) => Some((Origin::Process(s.clone()), Source::PassedOn)),
+            // The record mode rebuilds a siginfo from the kernel's record: that is the source.
+            from if r.info.recorded() => Some((from.clone(), Source::KernelRecord)),
             from => Some((from.clone(), Source::Siginfo)),
         };
         v.call = r.call.clone();

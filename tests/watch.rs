@@ -358,6 +358,8 @@ fn every_way_a_process_ends_has_its_verdict_and_only_the_filtered_ones_are_writt
     assert_eq!(t["signal"], "SIGTERM");
     assert_eq!(t["by"]["pid"], kill_pid, "{t}");
     assert_eq!(t["by"]["comm"], "kill", "{t}");
+    // No ptrace: the sender is known from the kernel's record, and both outputs say so.
+    assert_eq!(t["by"]["source"], "kernel-record", "{t}");
 
     let k = v(killed_pid);
     assert_eq!(
@@ -440,6 +442,11 @@ fn every_way_a_process_ends_has_its_verdict_and_only_the_filtered_ones_are_writt
     }
     assert!(
         line(termed_pid).contains(&format!("after SIGTERM from {kill_pid} (")),
+        "{}",
+        line(termed_pid)
+    );
+    assert!(
+        line(termed_pid).contains("(the kernel's record): external signal"),
         "{}",
         line(termed_pid)
     );
