@@ -373,7 +373,12 @@ fn oom_in_a_small_memory_cgroup() {
         ));
         return;
     }
-    let cg = root.join(format!("sigtrace-test-{}", std::process::id()));
+    // One per mode: the two run at once in this process.
+    let cg = root.join(format!(
+        "sigtrace-test-{}-{}",
+        std::process::id(),
+        if recording() { "record" } else { "ptrace" }
+    ));
     let _ = std::fs::create_dir(&cg);
     std::fs::write(cg.join("memory.limit_in_bytes"), "64M").unwrap();
     let _ = std::fs::write(cg.join("memory.swappiness"), "0");
@@ -388,7 +393,11 @@ fn oom_in_a_small_memory_cgroup() {
         prog("hog").display()
     );
     let out = run(Command::new("sh").args(["-c", &script]));
-    let _ = std::fs::remove_dir(&cg);
+    // The OOM-killed process is released a moment after its parent saw it end: only an
+    // empty cgroup can be removed.
+    wait_for("the test's memory cgroup to be removed", || {
+        std::fs::remove_dir(&cg).is_ok() || !cg.exists()
+    });
     assert_eq!(out.code(), 137, "{}", out.stderr);
     let ev = json_lines(&std::fs::read_to_string(&file).unwrap());
     let v = verdicts(&ev);
