@@ -64,7 +64,9 @@ pub fn owner(pid: i32) -> Option<(Option<u32>, bool)> {
         })
     };
     let uid = field("Uid").and_then(|v| v.first()?.parse().ok());
-    let init = field("NSpid").is_some_and(|v| v.len() > 1 && v.last() == Some(&"1"));
+    let nspid: Option<Vec<i32>> =
+        field("NSpid").and_then(|v| v.iter().map(|p| p.parse().ok()).collect());
+    let init = nspid.is_some_and(|n| is_ns_init(&n));
     Some((uid, init))
 }
 
@@ -364,6 +366,16 @@ pub fn pid_ns(pid: i32) -> Option<u64> {
 pub fn nspid(pid: i32) -> Option<Vec<i32>> {
     let v = status_field(pid, "NSpid")?;
     v.split_whitespace().map(|p| p.parse().ok()).collect()
+}
+
+/// Whether `pid` is pid 1 of a pid namespace below sigtrace's.
+pub fn ns_init(pid: i32) -> bool {
+    nspid(pid).is_some_and(|n| is_ns_init(&n))
+}
+
+/// An NSpid list ending in 1, in a namespace below sigtrace's.
+fn is_ns_init(nspid: &[i32]) -> bool {
+    nspid.len() > 1 && nspid.last() == Some(&1)
 }
 
 /// Every pid in /proc.

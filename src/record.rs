@@ -547,7 +547,7 @@ impl Recorder {
                         let mut line = self.signal_line(k.time, pid, &k, d);
                         // signal(7): pid 1 of a pid namespace takes only the signals it has a
                         // handler for; the kernel discarded this one when it was sent.
-                        if (k.target_ns_init || self.inits.contains(&pid) || ns_init(pid))
+                        if (k.target_ns_init || self.inits.contains(&pid))
                             && let EventKind::Signal { reason, .. } = &mut line.kind
                         {
                             *reason = Some(KernelReason::PidnsInitDiscard);
@@ -1085,11 +1085,6 @@ fn cpu_limit_reached(pid: i32) -> Option<KernelReason> {
         limit,
         used: Some(used),
     })
-}
-
-/// Whether `pid` is pid 1 of a pid namespace below sigtrace's.
-fn ns_init(pid: i32) -> bool {
-    crate::procfs::nspid(pid).is_some_and(|n| n.len() > 1 && n.last() == Some(&1))
 }
 
 /// What the record mode lacks without the kernel's record, and what would give it.

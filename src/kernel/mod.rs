@@ -526,8 +526,7 @@ impl Shared {
             group: s.group,
             result: s.result,
             // Read while the target is most likely alive still: it may end soon after.
-            target_ns_init: s.result == SignalResult::Ignored
-                && procfs::nspid(s.target).is_some_and(|n| n.len() > 1 && n.last() == Some(&1)),
+            target_ns_init: s.result == SignalResult::Ignored && procfs::ns_init(s.target),
         };
         Some((k, named))
     }
