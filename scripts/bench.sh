@@ -59,37 +59,43 @@ kernel_record() {
   done
 }
 # (r) the record mode (--no-ptrace: no stop at all) against the untraced program, the ptrace
-# tracers, and its floors: perf merely counting signal_generate and signal_deliver, and the
-# kernel writing one or two raw samples per signal with nothing read (benches/c/sample_floor.c;
-# the command's own time, without opening and closing the events). As root.
+# tracers, the record mode on perf's rings (SIGTRACE_RINGS=perf: where no tracefs instance
+# can be made), and its floors: perf merely counting signal_generate and signal_deliver, the
+# kernel writing one or two raw perf samples per signal with nothing read, and the two events
+# in a tracefs instance whose pages are read and dropped (benches/c/sample_floor.c; the
+# command's own time, without opening and closing the events). As root.
 record_mode() {
   [ "$(id -u)" = 0 ] || { echo "(r) not root: the record mode needs the kernel's record" >&2; return; }
   cc -O2 -pthread -o "$bin/sample_floor" benches/c/sample_floor.c
-  # A copy with a name of its own: the last run's perf events are closed by a child of it
-  # after it exits (the kernel ends each tracepoint's with an RCU grace period, 100-250 ms
-  # here, and any next opener waits for them), which the next run waits for, by that name.
+  # A copy with a name of its own: the last run's perf events are closed (and its tracefs
+  # instance removed) by a child of it after it exits (an RCU grace period per tracepoint,
+  # 100-250 ms here, which any next opener waits for), which the next run waits for, by name.
   local rec="$bin/sigtrace-rec"
   cp "$sig" "$rec"
   local floor=()
   command -v perf >/dev/null && floor=(perf stat -a -e signal:signal_generate,signal:signal_deliver -o /dev/null --)
   local strace_args=(-qq --seccomp-bpf -f -e trace=%signal,exit,exit_group,execve,execveat,setsid,setpgid -o /dev/null)
-  printf '\n%-18s %9s %9s %9s %9s %9s %9s %9s | %7s %7s %7s %7s %7s %7s\n' "record mode" untraced strace ptrace record "perf stat" "1 sample" "2 sampl." str/u ptr/u rec/u perf/u 1s/u 2s/u
+  settle() { while ps -C sigtrace-rec -o stat= | grep -qv '^Z'; do sleep 0.01; done; }
+  printf '\n%-18s %8s %8s %8s %8s %8s %8s %8s %8s %8s | %6s %6s %6s %6s %6s %6s %6s %6s\n' "record mode" untraced strace ptrace record "rec perf" "perf st" "1 sampl" "2 sampl" instance str/u ptr/u rec/u rp/u perf/u 1s/u 2s/u in/u
   for w in "a 2M getppid|$bin/getppid 2000000" "b 200k SIGUSR1|$bin/storm 200000" \
            "d 300 fork+exec|$bin/forkexec 300" "s true (start, exit)|true"; do
     IFS='|' read -r name cmd <<<"$w"
-    for f in r0 r1 r2 r3 r4 r5 r6; do : >"$bin/$f"; done
+    for f in r0 r1 r2 r3 r4 r5 r6 r7 r8; do : >"$bin/$f"; done
     # The ptrace tracers run once: at 20-30x on the storm, the noise does not matter.
     # shellcheck disable=SC2086
     s=$(now); strace "${strace_args[@]}" $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r5"
     # shellcheck disable=SC2086
     s=$(now); $sig -q -f -o /dev/null $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r6"
     for _ in $(seq "$runs"); do
-      while ps -C sigtrace-rec -o stat= | grep -qv '^Z'; do sleep 0.01; done
+      settle
       # shellcheck disable=SC2086
       s=$(now); $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r0"
       # shellcheck disable=SC2086
       s=$(now); $rec -q --no-ptrace -o /dev/null $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r1"
-      while ps -C sigtrace-rec -o stat= | grep -qv '^Z'; do sleep 0.01; done
+      settle
+      # shellcheck disable=SC2086
+      s=$(now); SIGTRACE_RINGS=perf $rec -q --no-ptrace -o /dev/null $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r7"
+      settle
       if [ ${#floor[@]} -gt 0 ]; then
         # shellcheck disable=SC2086
         s=$(now); "${floor[@]}" $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r2"
@@ -98,10 +104,13 @@ record_mode() {
       "$bin/sample_floor" gen $cmd 2>>"$bin/r3" >/dev/null
       # shellcheck disable=SC2086
       "$bin/sample_floor" both $cmd 2>>"$bin/r4" >/dev/null
+      # shellcheck disable=SC2086
+      "$bin/sample_floor" instance $cmd 2>>"$bin/r8" >/dev/null
     done
     awk -v n="$name" -v a="$(median <"$bin/r0")" -v b="$(median <"$bin/r1")" -v c="$(median <"$bin/r2")" \
-      -v g="$(median <"$bin/r3")" -v h="$(median <"$bin/r4")" -v st="$(median <"$bin/r5")" -v pt="$(median <"$bin/r6")" 'BEGIN {
-      printf "%-18s %8.3fs %8.3fs %8.3fs %8.3fs %8.3fs %8.3fs %8.3fs | %6.2fx %6.2fx %6.2fx %6.2fx %6.2fx %6.2fx\n", n, a/1e6, st/1e6, pt/1e6, b/1e6, c/1e6, g/1e6, h/1e6, st/a, pt/a, b/a, c/a, g/a, h/a }'
+      -v g="$(median <"$bin/r3")" -v h="$(median <"$bin/r4")" -v st="$(median <"$bin/r5")" -v pt="$(median <"$bin/r6")" \
+      -v rp="$(median <"$bin/r7")" -v in="$(median <"$bin/r8")" 'BEGIN {
+      printf "%-18s %7.3fs %7.3fs %7.3fs %7.3fs %7.3fs %7.3fs %7.3fs %7.3fs %7.3fs | %5.2fx %5.2fx %5.2fx %5.2fx %5.2fx %5.2fx %5.2fx %5.2fx\n", n, a/1e6, st/1e6, pt/1e6, b/1e6, rp/1e6, c/1e6, g/1e6, h/1e6, in/1e6, st/a, pt/a, b/a, rp/a, c/a, g/a, h/a, in/a }'
   done
 }
 if [ "${2:-}" = kernel ]; then kernel_record; exit; fi

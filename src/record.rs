@@ -321,7 +321,7 @@ impl Recorder {
             self.pending.extend(
                 changes
                     .into_iter()
-                    .map(|ch| Item::Change(stamp(began, ch.time_ns()), ch)),
+                    .map(|ch| Item::Change(crate::sys::perf::stamp_at(began, ch.time_ns()), ch)),
             );
         }
         if let Some(r) = &self.reader {
@@ -331,7 +331,8 @@ impl Recorder {
         let due = if all {
             self.pending.len()
         } else {
-            self.pending.partition_point(|i| i.at() <= began.0.mono)
+            let limit = crate::sys::perf::stamp_at(began, began.1).mono;
+            self.pending.partition_point(|i| i.at() <= limit)
         };
         let later = self.pending.split_off(due);
         for item in std::mem::replace(&mut self.pending, later) {
@@ -1060,14 +1061,6 @@ fn event(pid: i32, tid: i32, kind: EventKind) -> Event {
 }
 
 /// A CLOCK_MONOTONIC time as a Stamp, from a (stamp, ns) pair read together.
-fn stamp((now, now_ns): (Stamp, u64), ns: u64) -> Stamp {
-    let age = Duration::from_nanos(now_ns.saturating_sub(ns));
-    Stamp {
-        wall: now.wall.saturating_sub(age),
-        mono: now.mono.checked_sub(age).unwrap_or(now.mono),
-    }
-}
-
 /// The cgroup of a process that has not begun to exit: cgroup_exit() moves an exiting task
 /// to the root cgroup on a v1 host, which says nothing of where it was.
 fn live_cgroup(pid: i32) -> Option<String> {

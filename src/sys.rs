@@ -405,6 +405,80 @@ pub fn hold_until_exit(keep: &[RawFd]) -> io::Result<()> {
     }
 }
 
+/// Leaves a grandchild that removes directory `path` (a tracefs instance) once this process
+/// has exited, however it ends; it retries while the instance is busy (this process's last
+/// descriptors of it are closed after the pipe's), for up to 2 s.
+pub fn remove_dir_after_exit(path: &std::path::Path) -> io::Result<()> {
+    let dir = CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let (rx, tx) = pipe_cloexec()?;
+    let rx_fd = rx.as_raw_fd() as libc::c_uint;
+    // SAFETY: the child and grandchild only make async-signal-safe calls (fork, setsid,
+    // signal, close_range, read, rmdir, nanosleep, _exit) on memory prepared before the fork.
+    match unsafe { libc::fork() } {
+        -1 => Err(io::Error::last_os_error()),
+        0 => unsafe {
+            // Not a child of this process (whose waits it would disturb), nor in its group
+            // or session (a Ctrl-C or a group kill meant for sigtrace must not stop it).
+            if libc::fork() != 0 {
+                libc::_exit(0);
+            }
+            libc::setsid();
+            for sig in [
+                libc::SIGHUP,
+                libc::SIGINT,
+                libc::SIGQUIT,
+                libc::SIGTERM,
+                libc::SIGPIPE,
+            ] {
+                libc::signal(sig, libc::SIG_IGN);
+            }
+            // Every descriptor but the pipe's read end, those other threads open meanwhile too.
+            if rx_fd > 0 {
+                libc::syscall(libc::SYS_close_range, 0, rx_fd - 1, 0);
+            }
+            libc::syscall(libc::SYS_close_range, rx_fd + 1, libc::c_uint::MAX, 0);
+            let mut byte = 0u8;
+            // EOF once every copy of the write end is closed: sigtrace has exited.
+            while libc::read(rx_fd as RawFd, (&raw mut byte).cast(), 1) < 0
+                && *libc::__errno_location() == libc::EINTR
+            {}
+            let pause = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 10_000_000,
+            };
+            for _ in 0..200 {
+                if libc::rmdir(dir.as_ptr()) == 0 || *libc::__errno_location() != libc::EBUSY {
+                    break;
+                }
+                libc::nanosleep(&pause, std::ptr::null_mut());
+            }
+            libc::_exit(0)
+        },
+        child => {
+            let _ = wait_child_exit(child);
+            // The write end stays open until this process exits.
+            std::mem::forget(tx);
+            Ok(())
+        }
+    }
+}
+
+/// Reaps child `pid`, retrying on EINTR.
+fn wait_child_exit(pid: libc::pid_t) -> io::Result<()> {
+    loop {
+        let mut status = 0;
+        // SAFETY: `status` is a local the kernel writes.
+        if unsafe { libc::waitpid(pid, &mut status, 0) } == pid {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
+}
+
 fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?)
 }

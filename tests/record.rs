@@ -227,3 +227,88 @@ fn records_lost_to_a_full_ring_are_said_at_the_end() {
     let out = run(sigtrace().args(["-o", "/dev/stdout", "true"]));
     assert!(!out.stdout.contains("sigtrace: lost"), "{}", out.stdout);
 }
+
+/// The tracefs instance the record mode reads (where it makes one) is removed once sigtrace
+/// has ended, also when it was killed: by a child it left waiting for its end.
+#[test]
+fn its_tracefs_instance_is_removed_however_sigtrace_ends() {
+    let Some(mut tracer) = recorder() else {
+        return;
+    };
+    let instances = Path::new("/sys/kernel/tracing/instances");
+    if !instances.is_dir() {
+        skip("tracefs is not mounted at /sys/kernel/tracing");
+        return;
+    }
+    let child = spawn(tracer.args(["-o", "/dev/null", "sleep", "100"]));
+    let mine = instances.join(format!("sigtrace-{}", child.id()));
+    wait_for("sigtrace's instance", || mine.is_dir());
+    let mut sleeper = 0;
+    wait_for("the sleep", || {
+        sleeper = child_of(child.id());
+        sleeper != 0 && comm(sleeper) == "sleep"
+    });
+    signal(child.id(), SIGKILL);
+    // The sleep holds sigtrace's output open.
+    signal(sleeper, SIGKILL);
+    let _ = finish(child, "sigtrace");
+    wait_for("the killed sigtrace's instance removed", || !mine.exists());
+    // Ended by itself: the instance is there until it ends, and then removed.
+    let fifo = tempdir("instance").join("go");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let script = format!("read go < {}", fifo.display());
+    let mut tracer = recorder().unwrap();
+    let child = spawn(tracer.args(["-o", "/dev/null", "/bin/sh", "-c", &script]));
+    let mine = instances.join(format!("sigtrace-{}", child.id()));
+    wait_for("sigtrace's instance", || mine.is_dir());
+    std::fs::write(&fifo, "go\n").unwrap();
+    let out = finish(child, "sigtrace");
+    assert_eq!(out.code(), 0);
+    wait_for("the instance removed", || !mine.exists());
+}
+
+/// On perf's rings (SIGTRACE_RINGS=perf, as where no instance can be made) the record mode
+/// comes to the same verdict as on its instance: a script's `kill` names the shell.
+#[test]
+fn perfs_rings_and_an_instance_give_the_same_verdict() {
+    let mut seen = Vec::new();
+    for rings in ["instance", "perf"] {
+        let Some(mut tracer) = recorder() else {
+            return;
+        };
+        tracer.env("SIGTRACE_RINGS", rings).args([
+            "--json",
+            "-o",
+            "/dev/stdout",
+            "/bin/sh",
+            "-c",
+            "sleep 100 & kill -TERM $!; wait $!",
+        ]);
+        let out = run(&mut tracer);
+        assert_eq!(out.code(), 143, "{}", out.stderr);
+        let ev = json_lines(&out.stdout);
+        let verdict = |pid: &Value| {
+            ev.iter()
+                .find(|e| e["event"] == "verdict" && &e["pid"] == pid)
+                .cloned()
+                .unwrap_or_else(|| panic!("no verdict of {pid}: {}", out.stdout))
+        };
+        let shell = ev.last().unwrap()["pid"].clone();
+        let killed = ev
+            .iter()
+            .find(|e| e["event"] == "verdict" && e["pid"] != shell)
+            .unwrap_or_else(|| panic!("{}", out.stdout))
+            .clone();
+        assert_eq!(killed["by"]["pid"], shell, "{rings}: {killed}");
+        assert_eq!(verdict(&shell)["cause"], "self-exit");
+        seen.push((
+            killed["cause"].clone(),
+            killed["signal"].clone(),
+            killed["by"]["comm"].clone(),
+            killed["by"]["source"].clone(),
+        ));
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0].0, "external-signal");
+    assert_eq!(seen[0].2, "sh");
+}

@@ -1,8 +1,10 @@
 /* The floor under the record mode: runs argv[2..] with the kernel sampling signal_generate
  * (MODE "gen") or signal_generate and signal_deliver ("both") on every CPU into perf rings,
- * as sigtrace --no-ptrace opens them (tid, time, raw record, event id; CLOCK_MONOTONIC; no
+ * as sigtrace --no-ptrace can open them (tid, time, raw record, event id; CLOCK_MONOTONIC; no
  * SIGCHLD), a thread emptying the rings every 20 ms without reading them, and nothing else.
- * "none" opens nothing. Prints the command's wall time in microseconds, from its fork to its
+ * "instance" records both events in a tracefs instance as sigtrace --no-ptrace makes it
+ * (mono clock, no overwrite, no SIGCHLD), a thread reading every CPU's trace_pipe_raw pages
+ * every 20 ms and doing nothing with them. "none" opens nothing. Prints the command's wall time in microseconds, from its fork to its
  * end, on stderr: opening and closing the events (an RCU grace period per tracepoint) are
  * not counted.
  * Needs root. */
@@ -13,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -69,6 +73,54 @@ static void *empty_rings(void *unused) {
     return 0;
 }
 
+static int pipes[256];
+static char instance[256];
+
+static void put(const char *file, const char *value) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", instance, file);
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(value, f) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "sample_floor: %s: cannot write\n", path);
+        exit(1);
+    }
+}
+
+static void open_instance(void) {
+    snprintf(instance, sizeof instance, "/sys/kernel/tracing/instances/sample_floor-%d", getpid());
+    if (mkdir(instance, 0700) < 0) {
+        perror("sample_floor: mkdir instance");
+        exit(1);
+    }
+    put("trace_clock", "mono");
+    put("options/overwrite", "0");
+    put("events/signal/signal_generate/filter", "sig != 17");
+    put("events/signal/signal_deliver/filter", "sig != 17");
+    put("events/signal/signal_generate/enable", "1");
+    put("events/signal/signal_deliver/enable", "1");
+    for (int c = 0; c < ncpu && c < 256; c++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/per_cpu/cpu%d/trace_pipe_raw", instance, c);
+        pipes[c] = open(path, O_RDONLY | O_NONBLOCK);
+        if (pipes[c] < 0) {
+            perror("sample_floor: trace_pipe_raw");
+            exit(1);
+        }
+    }
+}
+
+static void *read_pipes(void *unused) {
+    (void)unused;
+    char page[65536];
+    while (!stop) {
+        usleep(20000);
+        for (int c = 0; c < ncpu && c < 256; c++)
+            while (read(pipes[c], page, sizeof page) > 0)
+                ;
+    }
+    return 0;
+}
+
 static long long now_us(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -77,13 +129,16 @@ static long long now_us(void) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: sample_floor none|gen|both COMMAND...\n");
+        fprintf(stderr, "usage: sample_floor none|gen|both|instance COMMAND...\n");
         return 2;
     }
     const char *mode = argv[1];
     ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     long page = sysconf(_SC_PAGESIZE);
-    if (strcmp(mode, "none") != 0) {
+    int in_instance = strcmp(mode, "instance") == 0;
+    if (in_instance)
+        open_instance();
+    else if (strcmp(mode, "none") != 0) {
         int gen = tracepoint_id("signal_generate");
         int del = strcmp(mode, "both") == 0 ? tracepoint_id("signal_deliver") : -1;
         for (int c = 0; c < ncpu && c < 256; c++) {
@@ -98,7 +153,7 @@ int main(int argc, char **argv) {
         }
     }
     pthread_t t;
-    pthread_create(&t, 0, empty_rings, 0);
+    pthread_create(&t, 0, in_instance ? read_pipes : empty_rings, 0);
     long long start = now_us();
     pid_t pid = fork();
     if (pid == 0) {
@@ -110,6 +165,11 @@ int main(int argc, char **argv) {
     long long took = now_us() - start;
     stop = 1;
     pthread_join(t, 0);
+    if (in_instance) {
+        for (int c = 0; c < ncpu && c < 256; c++)
+            close(pipes[c]);
+        rmdir(instance);
+    }
     fprintf(stderr, "%lld\n", took);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }

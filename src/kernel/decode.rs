@@ -1,4 +1,4 @@
-//! Bytes of the perf ring buffer -> typed samples: a signal_generate, mark_victim, new task, exec or exit record, or a count of lost ones.
+//! Bytes of the perf ring buffer or an ftrace page's event -> typed samples: a signal_generate, signal_deliver, mark_victim, new task, exec or exit record, or a count of lost ones.
 
 use super::tracepoint::{Layouts, TaskLayouts};
 use crate::event::SignalResult;
@@ -51,6 +51,13 @@ pub enum Sample {
         pid: i32,
         comm: Vec<u8>,
     },
+    /// A thread `tid` was made in process `pid` (from ftrace, whose events name threads
+    /// alone; perf's filter keeps them out).
+    Thread {
+        time_ns: u64,
+        pid: i32,
+        tid: i32,
+    },
     /// Process `pid` exec'd `program`.
     Exec {
         time_ns: u64,
@@ -74,6 +81,7 @@ impl Sample {
             | Sample::Forked { time_ns, .. }
             | Sample::Exec { time_ns, .. }
             | Sample::Exit { time_ns, .. }
+            | Sample::Thread { time_ns, .. }
             | Sample::Delivered { time_ns, .. } => *time_ns,
             Sample::Lost(_) => 0,
         }
@@ -126,10 +134,54 @@ pub fn decode(rec: &[u8], layouts: &Layouts) -> Option<Sample> {
 /// the raw record.
 fn sample(b: &[u8], layouts: &Layouts) -> Option<Sample> {
     let event = u64_at(b, 0)?;
-    let (sender_pid, sender_tid, time_ns) = (i32_at(b, 8)?, i32_at(b, 12)?, u64_at(b, 16)?);
+    let (pid, tid, time_ns) = (i32_at(b, 8)?, i32_at(b, 12)?, u64_at(b, 16)?);
     let size = u32_at(b, 24)? as usize;
     let raw = b.get(28..28 + size)?;
-    // Every raw tracepoint record starts with common_type, the tracepoint's id.
+    raw_record(
+        raw,
+        layouts,
+        Current {
+            event,
+            pid,
+            tid,
+            time_ns,
+        },
+    )
+}
+
+/// An ftrace event's data (the same raw record as perf's): its current task is the
+/// common_pid, a thread; `Threads::resolve` puts in its process.
+pub fn entry(raw: &[u8], layouts: &Layouts, time_ns: u64) -> Option<Sample> {
+    let tid = i32_at(raw, 4)?;
+    raw_record(
+        raw,
+        layouts,
+        Current {
+            event: 0,
+            pid: tid,
+            tid,
+            time_ns,
+        },
+    )
+}
+
+/// What a record's writer says beside the raw record: which event, the current task, when.
+#[derive(Clone, Copy)]
+struct Current {
+    event: u64,
+    pid: i32,
+    tid: i32,
+    time_ns: u64,
+}
+
+/// A tracepoint's raw record (common_type first: the tracepoint's id) as a sample.
+fn raw_record(raw: &[u8], layouts: &Layouts, at: Current) -> Option<Sample> {
+    let Current {
+        event,
+        pid: sender_pid,
+        tid: sender_tid,
+        time_ns,
+    } = at;
     let id = u64::from(u16_at(raw, 0)?);
     let g = &layouts.generate;
     if id == g.id {
@@ -169,7 +221,11 @@ fn sample(b: &[u8], layouts: &Layouts) -> Option<Sample> {
 fn task(raw: &[u8], id: u64, t: &TaskLayouts, (pid, time_ns): (i32, u64)) -> Option<Sample> {
     if id == t.newtask.id {
         if u64_at(raw, t.newtask.flags)? & CLONE_THREAD != 0 {
-            return None;
+            return Some(Sample::Thread {
+                time_ns,
+                pid,
+                tid: i32_at(raw, t.newtask.pid)?,
+            });
         }
         return Some(Sample::Forked {
             time_ns,
@@ -316,6 +372,22 @@ mod tests {
         );
     }
 
+    /// An ftrace event names its current task by common_pid alone (a thread, resolved later).
+    #[test]
+    fn an_ftrace_entry() {
+        let mut raw = testing::generate(15, 0, 4242, true, 1);
+        raw[4..8].copy_from_slice(&78i32.to_ne_bytes());
+        let Some(Sample::Signal(s)) = entry(&raw, &layouts(), 55) else {
+            panic!("a signal")
+        };
+        assert_eq!((s.sender_pid, s.sender_tid, s.time_ns), (78, 78, 55));
+        assert_eq!(
+            (s.sig, s.target, s.result),
+            (15, 4242, SignalResult::Ignored)
+        );
+        assert_eq!(entry(&raw[..3], &layouts(), 1), None);
+    }
+
     #[test]
     fn a_sigkill_sample() {
         let raw = testing::generate(9, 0, 4242, true, 0);
@@ -355,7 +427,11 @@ mod tests {
         newtask[32..40].copy_from_slice(&(CLONE_THREAD | 0x100).to_ne_bytes());
         assert_eq!(
             decode(&testing::sample(500, 500, 7, &newtask), &layouts()),
-            None,
+            Some(Sample::Thread {
+                time_ns: 7,
+                pid: 500,
+                tid: 501
+            }),
             "a thread"
         );
         let mut exec = vec![0u8; 20];

@@ -1,14 +1,16 @@
-//! The kernel's record of signals: the signal_generate and mark_victim tracepoints read through perf for the traced processes, as typed records whose sender the process table (fed from the same rings) names.
+//! The kernel's record of signals: the signal_generate and mark_victim tracepoints read through perf (or, in the record and watch modes, a tracefs instance) for the traced processes, as typed records whose sender the process table (fed from the same rings) names.
 //!
-//! Why perf_event_open rather than a tracefs instance: the kernel frees a perf event and its
+//! Why perf_event_open for the ptrace mode rather than a tracefs instance: the kernel frees a perf event and its
 //! buffers when the last descriptor closes, however sigtrace ends (SIGKILL included), so nothing
 //! can be left behind and no stale instance needs cleaning; it never touches tracefs state other
 //! tools share (the top-level buffer, set_event_pid, instances); each opener gets its own buffers,
 //! so perf, trace-cmd or another sigtrace run alongside; and the sample's pid/tid are in the
-//! opener's pid namespace. tracefs is only read (the tracepoint's id and field offsets).
+//! opener's pid namespace; it starts in milliseconds. The record and watch modes, whose
+//! promise is the program's own speed, take an instance where they can (ftrace.rs says why).
 
 pub mod connector;
 pub mod decode;
+pub mod ftrace;
 pub mod table;
 pub mod tracepoint;
 
@@ -68,10 +70,18 @@ struct Cpu {
     prev: Option<Sample>,
 }
 
+/// Where the records are read from.
+enum Backend {
+    Perf {
+        cpus: Vec<Cpu>,
+        /// Which event of the pair was enabled last (0 prompt, 1 bulk).
+        active: usize,
+    },
+    Ftrace(ftrace::Instance),
+}
+
 struct Rings {
-    cpus: Vec<Cpu>,
-    /// Which event of the pair was enabled last (0 prompt, 1 bulk).
-    active: usize,
+    backend: Backend,
     /// Records read and not yet taken.
     queue: Vec<Record>,
     buf: Vec<u8>,
@@ -96,34 +106,65 @@ pub struct Reader {
     shared: Arc<Shared>,
     wake: UnixStream,
     thread: Option<std::thread::JoinHandle<()>>,
-    /// Every perf event's descriptor, for `sys::hold_until_exit`.
+    /// Every perf event's descriptor, for `sys::hold_until_exit` (none with an instance).
     fds: Vec<RawFd>,
+    ftrace: bool,
 }
 
 /// Opens the kernel's record when allowed; else says why not (nothing is left open).
+/// The record and watch modes read an instance where one can be made (root, tracefs
+/// mounted, the initial pid namespace), else perf's rings: the same records.
+/// SIGTRACE_RINGS=perf chooses perf's (to compare them).
 pub fn start(targets: Targets) -> Result<Reader, Off> {
+    let perf = std::env::var_os("SIGTRACE_RINGS").is_some_and(|v| v == "perf");
+    start_with(targets, !perf)
+}
+
+fn start_with(targets: Targets, instance: bool) -> Result<Reader, Off> {
     if !permitted() {
         return Err(Off::NotPermitted);
     }
     let layouts = tracepoint::load().map_err(Off::Unavailable)?;
-    let (events, cpus) = open_all(&layouts, targets.1).map_err(Off::Unavailable)?;
-    let fds = [
-        &events.prompt,
-        &events.bulk,
-        &events.victims,
-        &events.tasks,
-        &events.delivers,
-    ]
-    .into_iter()
-    .flatten()
-    .map(|fd| fd.as_raw_fd())
-    .collect();
+    let every = targets.1;
+    let instance = match (every && instance, tracepoint::root()) {
+        (true, Some(root)) => {
+            let filter = kernel_filter(nix::unistd::gettid().as_raw(), every);
+            ftrace::Instance::start(&root, &layouts, &filter, true).ok()
+        }
+        _ => None,
+    };
+    let (backend, events, fds, polled) = match instance {
+        Some(i) => {
+            let polled = i.poll_fds().map_err(|e| Off::Unavailable(e.to_string()))?;
+            (Backend::Ftrace(i), None, Vec::new(), polled)
+        }
+        None => {
+            let (events, cpus) = open_all(&layouts, every).map_err(Off::Unavailable)?;
+            let fds = [
+                &events.prompt,
+                &events.bulk,
+                &events.victims,
+                &events.tasks,
+                &events.delivers,
+            ]
+            .into_iter()
+            .flatten()
+            .map(|fd| fd.as_raw_fd())
+            .collect();
+            (
+                Backend::Perf { cpus, active: 0 },
+                Some(events),
+                fds,
+                Vec::new(),
+            )
+        }
+    };
+    let ftrace = matches!(backend, Backend::Ftrace(_));
     let shared = Arc::new(Shared {
         layouts,
         targets,
         rings: Mutex::new(Rings {
-            cpus,
-            active: 0,
+            backend,
             queue: Vec::new(),
             buf: Vec::new(),
             pending: Vec::new(),
@@ -137,13 +178,14 @@ pub fn start(targets: Targets) -> Result<Reader, Off> {
     let s = shared.clone();
     let thread = std::thread::Builder::new()
         .name("kernel-record".into())
-        .spawn(move || read_loop(&s, events, woken))
+        .spawn(move || read_loop(&s, events, polled, woken))
         .map_err(|e| Off::Unavailable(e.to_string()))?;
     Ok(Reader {
         shared,
         wake,
         thread: Some(thread),
         fds,
+        ftrace,
     })
 }
 
@@ -160,7 +202,7 @@ fn permitted() -> bool {
 }
 
 /// The online CPUs, from /sys/devices/system/cpu/online (`0-3,6`).
-fn online_cpus() -> Vec<i32> {
+pub(crate) fn online_cpus() -> Vec<i32> {
     let text = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap_or_default();
     let mut cpus = Vec::new();
     for part in text.trim().split(',').filter(|p| !p.is_empty()) {
@@ -327,19 +369,34 @@ const CALM_READS: usize = 3;
 const CALM_SAMPLES: usize = 60;
 
 /// Waits for signal samples and reads them at once (the process table's are read with them);
-/// during a storm, reads every few milliseconds instead.
-fn read_loop(shared: &Shared, events: Events, woken: UnixStream) {
-    let mut polled: Vec<_> = events.prompt.iter().map(|f| f.as_fd()).collect();
-    polled.push(woken.as_fd());
+/// during a storm, reads every few milliseconds instead. `events`: perf's; `rings`: an
+/// instance's per-CPU pipes.
+fn read_loop(shared: &Shared, events: Option<Events>, rings: Vec<OwnedFd>, woken: UnixStream) {
+    let mut calm: Vec<_> = match &events {
+        Some(e) => e.prompt.iter().map(|f| f.as_fd()).collect(),
+        None => rings.iter().map(|f| f.as_fd()).collect(),
+    };
+    calm.push(woken.as_fd());
+    // An instance's pipes are not polled in a storm: a poll asks the writer for a wake-up
+    // (an interrupt) at its next event. Perf's bulk events wake only when half full.
+    let stormy = if events.is_some() {
+        calm.clone()
+    } else {
+        vec![woken.as_fd()]
+    };
     let mut storm = false;
     // In a storm: reads and samples in the current window.
     let (mut reads, mut samples) = (0, 0);
     while !shared.stop.load(Ordering::Relaxed) {
-        perf::poll_readable(&polled, if storm { STORM_READ_MS } else { -1 });
+        if storm {
+            perf::poll_readable(&stormy, STORM_READ_MS);
+        } else {
+            perf::poll_readable(&calm, -1);
+        }
         let n = shared.drain();
         if !storm {
             if n >= STORM {
-                shared.switch(&events, true);
+                shared.switch(events.as_ref(), true);
                 (storm, reads, samples) = (true, 0, 0);
             } else if n > 0 {
                 // A burst's next samples are read together.
@@ -350,7 +407,7 @@ fn read_loop(shared: &Shared, events: Events, woken: UnixStream) {
         (reads, samples) = (reads + 1, samples + n);
         if reads == CALM_READS {
             if samples < CALM_SAMPLES {
-                shared.switch(&events, false);
+                shared.switch(events.as_ref(), false);
                 storm = false;
             }
             (reads, samples) = (0, 0);
@@ -363,14 +420,19 @@ impl Shared {
     /// that no sample is missed: while both are, each signal is written twice, first by the
     /// new one (perf adds an enabled event at the head of the tracepoint's list), and the
     /// old one's copy is dropped when read.
-    fn switch(&self, events: &Events, to_bulk: bool) {
+    fn switch(&self, events: Option<&Events>, to_bulk: bool) {
+        let Some(events) = events else {
+            return;
+        };
         let (on, off) = if to_bulk {
             (&events.bulk, &events.prompt)
         } else {
             (&events.prompt, &events.bulk)
         };
         let mut rings = self.rings.lock().expect("rings lock");
-        rings.active = usize::from(to_bulk);
+        if let Backend::Perf { active, .. } = &mut rings.backend {
+            *active = usize::from(to_bulk);
+        }
         for fd in on {
             let _ = perf::enable(fd, true);
         }
@@ -384,8 +446,7 @@ impl Shared {
     fn drain(&self) -> usize {
         let mut guard = self.rings.lock().expect("rings lock");
         let Rings {
-            cpus,
-            active,
+            backend,
             queue,
             buf,
             pending,
@@ -397,20 +458,27 @@ impl Shared {
         };
         table.new_read();
         let mut n = 0;
-        for Cpu { ring, ids, prev } in cpus.iter_mut() {
-            let (new, old) = (ids[*active], ids[1 - *active]);
-            n += ring.drain(buf, &mut |rec| {
-                let Some(sample) = decode::decode(rec, &self.layouts) else {
-                    return;
-                };
-                let twin = prev
-                    .as_ref()
-                    .is_some_and(|p| decode::twin(p, &sample, new, old));
-                *prev = matches!(sample, Sample::Signal(_)).then(|| sample.clone());
-                if !twin {
-                    pending.push(sample);
+        match backend {
+            Backend::Perf { cpus, active } => {
+                for Cpu { ring, ids, prev } in cpus.iter_mut() {
+                    let (new, old) = (ids[*active], ids[1 - *active]);
+                    n += ring.drain(buf, &mut |rec| {
+                        let Some(sample) = decode::decode(rec, &self.layouts) else {
+                            return;
+                        };
+                        let twin = prev
+                            .as_ref()
+                            .is_some_and(|p| decode::twin(p, &sample, new, old));
+                        *prev = matches!(sample, Sample::Signal(_)).then(|| sample.clone());
+                        if !twin {
+                            pending.push(sample);
+                        }
+                    });
                 }
-            });
+            }
+            Backend::Ftrace(instance) => {
+                n += instance.drain(&self.layouts, &mut |s| pending.push(s));
+            }
         }
         // Every sample stamped before this read began is in the rings now: a process's fork
         // and exec are written before it runs, so before any signal it sends. Later ones
@@ -421,6 +489,10 @@ impl Shared {
         let before = queue.len();
         let mut unnamed = Vec::new();
         for sample in std::mem::replace(pending, later) {
+            let sample = match backend {
+                Backend::Ftrace(instance) => instance.threads.resolve(sample),
+                Backend::Perf { .. } => sample,
+            };
             match sample {
                 Sample::Forked {
                     time_ns,
@@ -540,12 +612,7 @@ struct Drain {
 impl Drain {
     /// A CLOCK_MONOTONIC sample time as a Stamp (wall clock and Instant of that moment).
     fn stamp(&self, time_ns: u64) -> Stamp {
-        let (now, now_ns) = self.clock;
-        let age = Duration::from_nanos(now_ns.saturating_sub(time_ns));
-        Stamp {
-            wall: now.wall.saturating_sub(age),
-            mono: now.mono.checked_sub(age).unwrap_or(now.mono),
-        }
+        perf::stamp_at(self.clock, time_ns)
     }
 }
 
@@ -581,7 +648,15 @@ impl Reader {
     /// The samples the kernel could not write so far (a full ring), as its events count them;
     /// None where the kernel does not count them (before Linux 6.0).
     pub fn lost(&self) -> Option<u64> {
+        if let Backend::Ftrace(i) = &self.shared.rings.lock().expect("rings lock").backend {
+            return Some(i.lost());
+        }
         self.fds.iter().map(|&fd| perf::lost(fd)).sum()
+    }
+
+    /// Whether it reads a tracefs instance (else perf's rings).
+    pub fn is_instance(&self) -> bool {
+        self.ftrace
     }
 
     /// The process table's answers, while this reader runs.
@@ -656,9 +731,16 @@ pub fn source(wanted: bool, targets: Targets) -> (Box<dyn crate::source::Source>
 
 impl Drop for Reader {
     fn drop(&mut self) {
-        // The events' last close is left to a child that outlives sigtrace (a failed fork
-        // only makes sigtrace's exit slower).
-        let _ = crate::sys::hold_until_exit(&self.fds);
+        if self.ftrace {
+            // Nothing more is written; the instance is removed after sigtrace exits.
+            if let Backend::Ftrace(i) = &self.shared.rings.lock().expect("rings lock").backend {
+                i.stop();
+            }
+        } else {
+            // The events' last close is left to a child that outlives sigtrace (a failed fork
+            // only makes sigtrace's exit slower).
+            let _ = crate::sys::hold_until_exit(&self.fds);
+        }
         self.shared.stop.store(true, Ordering::Relaxed);
         let _ = std::io::Write::write_all(&mut self.wake, b"x");
         if let Some(t) = self.thread.take() {
@@ -737,6 +819,53 @@ mod live {
         let sender = sig.sender.expect("the sender snapshotted");
         assert_eq!(sender.comm, b"kill");
         assert_eq!(sender.uid, Some(0));
+    }
+
+    /// The record mode's reader, on an instance and on perf's rings: a signal sent by a
+    /// thread of this process (made after the reader began) names this process and the thread.
+    #[test]
+    fn a_threads_signal_names_its_process() {
+        for instance in [true, false] {
+            let Ok(reader) = start_with(Targets::every(), instance) else {
+                eprintln!("skipped: the kernel's record is not available here");
+                return;
+            };
+            if instance && !reader.is_instance() {
+                eprintln!("no tracefs instance here: perf's rings only");
+            }
+            let mut victim = Command::new("sleep").arg("5").spawn().unwrap();
+            let pid = victim.id() as i32;
+            let tid = std::thread::spawn(move || {
+                kill(Pid::from_raw(pid), Signal::SIGTERM).unwrap();
+                nix::unistd::gettid().as_raw()
+            })
+            .join()
+            .unwrap();
+            victim.wait().unwrap();
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            let sig = loop {
+                let found = reader.take().into_iter().find_map(|r| match r {
+                    Record::Signal(s) if s.sig == 15 && s.target_pid == pid => Some(s),
+                    _ => None,
+                });
+                if let Some(s) = found {
+                    break s;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no record of the SIGTERM"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            };
+            let me = std::process::id() as i32;
+            assert_ne!(tid, me);
+            assert_eq!(
+                (sig.sender_pid, sig.sender_tid),
+                (me, tid),
+                "instance: {instance}"
+            );
+            assert_eq!(sig.result, SignalResult::Delivered);
+        }
     }
 
     /// A storm switches the reader to reads per millisecond and back; every record is read

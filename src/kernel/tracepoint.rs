@@ -203,6 +203,11 @@ pub fn load() -> Result<Layouts, String> {
     })
 }
 
+/// Where tracefs is mounted and readable, if it is.
+pub fn root() -> Option<String> {
+    mounted().ok().flatten()
+}
+
 /// Where /proc/self/mounts shows tracefs (or debugfs, with tracefs at its `tracing`).
 fn tracefs_mounts(mounts: &str) -> Vec<String> {
     mounts

@@ -277,10 +277,9 @@ pub fn monotonic_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
-/// A Stamp and the CLOCK_MONOTONIC nanoseconds of the same moment, to place the samples'
-/// times among Instants: read between two clock reads less than 20 µs apart, so that a
-/// preemption between the reads (milliseconds on a loaded machine) cannot shift every time
-/// converted with the pair, and misorder records converted with another pair.
+/// A Stamp and the CLOCK_MONOTONIC nanoseconds of the same moment, read between two clock
+/// reads less than 20 µs apart (a preemption between the reads, milliseconds on a loaded
+/// machine, would shift every time converted with the pair).
 pub fn clock_pair() -> (crate::event::Stamp, u64) {
     loop {
         let before = monotonic_ns();
@@ -289,6 +288,30 @@ pub fn clock_pair() -> (crate::event::Stamp, u64) {
         if after - before < 20_000 {
             return (stamp, before + (after - before) / 2);
         }
+    }
+}
+
+/// A CLOCK_MONOTONIC time of the kernel's (a ring's, the connector's) as a Stamp: its
+/// Instant through one pair read once for the whole run, so that the times of every source
+/// keep their order exactly (two pairs, each a few µs off, could swap a delivery and the
+/// exit 10 µs after it); its wall time through `now`, a pair of the moment of reading.
+pub fn stamp_at(now: (crate::event::Stamp, u64), ns: u64) -> crate::event::Stamp {
+    static ANCHOR: std::sync::OnceLock<(std::time::Instant, u64)> = std::sync::OnceLock::new();
+    let &(at, at_ns) = ANCHOR.get_or_init(|| {
+        let (s, ns) = clock_pair();
+        (s.mono, ns)
+    });
+    let mono = if ns >= at_ns {
+        at.checked_add(std::time::Duration::from_nanos(ns - at_ns))
+    } else {
+        at.checked_sub(std::time::Duration::from_nanos(at_ns - ns))
+    };
+    let (now, now_ns) = now;
+    crate::event::Stamp {
+        wall: now
+            .wall
+            .saturating_sub(std::time::Duration::from_nanos(now_ns.saturating_sub(ns))),
+        mono: mono.unwrap_or(now.mono),
     }
 }
 
