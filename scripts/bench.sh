@@ -62,8 +62,9 @@ kernel_record() {
 # tracers, the record mode on perf's rings (SIGTRACE_RINGS=perf: where no tracefs instance
 # can be made), and its floors: perf merely counting signal_generate and signal_deliver, the
 # kernel writing one or two raw perf samples per signal with nothing read, and the two events
-# in a tracefs instance whose pages are read and dropped (benches/c/sample_floor.c; the
-# command's own time, without opening and closing the events). As root.
+# in a tracefs instance whose pages are read and dropped (benches/c/sample_floor.c). Each is
+# the program's own time (benches/c/workload_time.h: its loop, without a tracer's start and
+# exit, which the row `true` and the last column, the record mode's whole run, show). As root.
 record_mode() {
   [ "$(id -u)" = 0 ] || { echo "(r) not root: the record mode needs the kernel's record" >&2; return; }
   cc -O2 -pthread -o "$bin/sample_floor" benches/c/sample_floor.c
@@ -76,41 +77,53 @@ record_mode() {
   command -v perf >/dev/null && floor=(perf stat -a -e signal:signal_generate,signal:signal_deliver -o /dev/null --)
   local strace_args=(-qq --seccomp-bpf -f -e trace=%signal,exit,exit_group,execve,execveat,setsid,setpgid -o /dev/null)
   settle() { while ps -C sigtrace-rec -o stat= | grep -qv '^Z'; do sleep 0.01; done; }
-  printf '\n%-18s %8s %8s %8s %8s %8s %8s %8s %8s %8s | %6s %6s %6s %6s %6s %6s %6s %6s\n' "record mode" untraced strace ptrace record "rec perf" "perf st" "1 sampl" "2 sampl" instance str/u ptr/u rec/u rp/u perf/u 1s/u 2s/u in/u
+  # own FILE COMMAND...: appends the program's own time to FILE (its report; else, from
+  # sample_floor, the time it printed; else the wall time), in microseconds.
+  own() {
+    local f=$1 s e; shift
+    : >"$bin/wt"
+    s=$(now); WORKLOAD_TIME_FILE="$bin/wt" "$@" >/dev/null 2>"$bin/err"; e=$(now)
+    if [ -s "$bin/wt" ]; then tail -1 "$bin/wt" >>"$f"
+    elif [ "$1" = "$bin/sample_floor" ]; then tail -1 "$bin/err" >>"$f"
+    else echo $(( (e - s) / 1000 )) >>"$f"; fi
+    echo $(( (e - s) / 1000 )) >>"$f.wall"
+  }
+  printf '\n%-18s %8s %8s %8s %8s %8s %8s %8s %8s %8s | %6s %6s %6s %6s %6s %6s %6s %6s | %6s\n' "record mode" untraced strace ptrace record "rec perf" "perf st" "1 sampl" "2 sampl" instance str/u ptr/u rec/u rp/u perf/u 1s/u 2s/u in/u "whole"
   for w in "a 2M getppid|$bin/getppid 2000000" "b 200k SIGUSR1|$bin/storm 200000" \
            "d 300 fork+exec|$bin/forkexec 300" "s true (start, exit)|true"; do
     IFS='|' read -r name cmd <<<"$w"
-    for f in r0 r1 r2 r3 r4 r5 r6 r7 r8; do : >"$bin/$f"; done
+    for f in r0 r1 r2 r3 r4 r5 r6 r7 r8; do : >"$bin/$f"; : >"$bin/$f.wall"; done
     # The ptrace tracers run once: at 20-30x on the storm, the noise does not matter.
     # shellcheck disable=SC2086
-    s=$(now); strace "${strace_args[@]}" $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r5"
+    own "$bin/r5" strace "${strace_args[@]}" $cmd
     # shellcheck disable=SC2086
-    s=$(now); $sig -q -f -o /dev/null $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r6"
+    own "$bin/r6" $sig -q -f -o /dev/null $cmd
     for _ in $(seq "$runs"); do
       settle
       # shellcheck disable=SC2086
-      s=$(now); $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r0"
+      own "$bin/r0" $cmd
       # shellcheck disable=SC2086
-      s=$(now); $rec -q --no-ptrace -o /dev/null $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r1"
+      own "$bin/r1" $rec -q --no-ptrace -o /dev/null $cmd
       settle
       # shellcheck disable=SC2086
-      s=$(now); SIGTRACE_RINGS=perf $rec -q --no-ptrace -o /dev/null $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r7"
+      own "$bin/r7" env SIGTRACE_RINGS=perf $rec -q --no-ptrace -o /dev/null $cmd
       settle
       if [ ${#floor[@]} -gt 0 ]; then
         # shellcheck disable=SC2086
-        s=$(now); "${floor[@]}" $cmd >/dev/null; e=$(now); echo $(( (e - s) / 1000 )) >>"$bin/r2"
+        own "$bin/r2" "${floor[@]}" $cmd
       else echo 0 >>"$bin/r2"; fi
       # shellcheck disable=SC2086
-      "$bin/sample_floor" gen $cmd 2>>"$bin/r3" >/dev/null
+      own "$bin/r3" "$bin/sample_floor" gen $cmd
       # shellcheck disable=SC2086
-      "$bin/sample_floor" both $cmd 2>>"$bin/r4" >/dev/null
+      own "$bin/r4" "$bin/sample_floor" both $cmd
       # shellcheck disable=SC2086
-      "$bin/sample_floor" instance $cmd 2>>"$bin/r8" >/dev/null
+      own "$bin/r8" "$bin/sample_floor" instance $cmd
     done
     awk -v n="$name" -v a="$(median <"$bin/r0")" -v b="$(median <"$bin/r1")" -v c="$(median <"$bin/r2")" \
       -v g="$(median <"$bin/r3")" -v h="$(median <"$bin/r4")" -v st="$(median <"$bin/r5")" -v pt="$(median <"$bin/r6")" \
-      -v rp="$(median <"$bin/r7")" -v in="$(median <"$bin/r8")" 'BEGIN {
-      printf "%-18s %7.3fs %7.3fs %7.3fs %7.3fs %7.3fs %7.3fs %7.3fs %7.3fs %7.3fs | %5.2fx %5.2fx %5.2fx %5.2fx %5.2fx %5.2fx %5.2fx %5.2fx\n", n, a/1e6, st/1e6, pt/1e6, b/1e6, rp/1e6, c/1e6, g/1e6, h/1e6, in/1e6, st/a, pt/a, b/a, rp/a, c/a, g/a, h/a, in/a }'
+      -v rp="$(median <"$bin/r7")" -v ins="$(median <"$bin/r8")" \
+      -v aw="$(median <"$bin/r0.wall")" -v bw="$(median <"$bin/r1.wall")" 'BEGIN {
+      printf "%-18s %7.3fs %7.3fs %7.3fs %7.3fs %7.3fs %7.3fs %7.3fs %7.3fs %7.3fs | %5.2fx %5.2fx %5.2fx %5.2fx %5.2fx %5.2fx %5.2fx %5.2fx | %5.2fx\n", n, a/1e6, st/1e6, pt/1e6, b/1e6, rp/1e6, c/1e6, g/1e6, h/1e6, ins/1e6, st/a, pt/a, b/a, rp/a, c/a, g/a, h/a, ins/a, bw/aw }'
   done
 }
 if [ "${2:-}" = kernel ]; then kernel_record; exit; fi

@@ -14,8 +14,7 @@ use super::decode::{self, Sample};
 use super::tracepoint::Layouts;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read};
-use std::os::fd::{AsFd, OwnedFd};
+use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -155,15 +154,6 @@ impl Instance {
             threads: Threads::default(),
             missed: 0,
         })
-    }
-
-    /// Descriptors a poll waits on (copies of the pipes'): readable when a CPU's buffer
-    /// holds an event.
-    pub fn poll_fds(&self) -> io::Result<Vec<OwnedFd>> {
-        self.cpus
-            .iter()
-            .map(|c| c.pipe.as_fd().try_clone_to_owned())
-            .collect()
     }
 
     /// Stops the writing (the events stay enabled until the instance is removed).

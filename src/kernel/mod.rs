@@ -133,11 +133,8 @@ fn start_with(targets: Targets, instance: bool) -> Result<Reader, Off> {
         }
         _ => None,
     };
-    let (backend, events, fds, polled) = match instance {
-        Some(i) => {
-            let polled = i.poll_fds().map_err(|e| Off::Unavailable(e.to_string()))?;
-            (Backend::Ftrace(i), None, Vec::new(), polled)
-        }
+    let (backend, events, fds) = match instance {
+        Some(i) => (Backend::Ftrace(i), None, Vec::new()),
         None => {
             let (events, cpus) = open_all(&layouts, every).map_err(Off::Unavailable)?;
             let fds = [
@@ -151,12 +148,7 @@ fn start_with(targets: Targets, instance: bool) -> Result<Reader, Off> {
             .flatten()
             .map(|fd| fd.as_raw_fd())
             .collect();
-            (
-                Backend::Perf { cpus, active: 0 },
-                Some(events),
-                fds,
-                Vec::new(),
-            )
+            (Backend::Perf { cpus, active: 0 }, Some(events), fds)
         }
     };
     let ftrace = matches!(backend, Backend::Ftrace(_));
@@ -178,7 +170,7 @@ fn start_with(targets: Targets, instance: bool) -> Result<Reader, Off> {
     let s = shared.clone();
     let thread = std::thread::Builder::new()
         .name("kernel-record".into())
-        .spawn(move || read_loop(&s, events, polled, woken))
+        .spawn(move || read_loop(&s, events, woken))
         .map_err(|e| Off::Unavailable(e.to_string()))?;
     Ok(Reader {
         shared,
@@ -369,34 +361,29 @@ const CALM_READS: usize = 3;
 const CALM_SAMPLES: usize = 60;
 
 /// Waits for signal samples and reads them at once (the process table's are read with them);
-/// during a storm, reads every few milliseconds instead. `events`: perf's; `rings`: an
-/// instance's per-CPU pipes.
-fn read_loop(shared: &Shared, events: Option<Events>, rings: Vec<OwnedFd>, woken: UnixStream) {
-    let mut calm: Vec<_> = match &events {
-        Some(e) => e.prompt.iter().map(|f| f.as_fd()).collect(),
-        None => rings.iter().map(|f| f.as_fd()).collect(),
+/// during a storm, reads every few milliseconds instead. Without perf's `events` (an
+/// instance), reads every STORM_READ_MS: the record and watch modes' loop reads it itself at
+/// each of its turns, so this only keeps the buffers from filling meanwhile, and a poll on an
+/// instance's pipes would cost the writing program an interrupt at its next event.
+fn read_loop(shared: &Shared, events: Option<Events>, woken: UnixStream) {
+    let Some(events) = events else {
+        while !shared.stop.load(Ordering::Relaxed) {
+            perf::poll_readable(&[woken.as_fd()], STORM_READ_MS);
+            shared.drain();
+        }
+        return;
     };
-    calm.push(woken.as_fd());
-    // An instance's pipes are not polled in a storm: a poll asks the writer for a wake-up
-    // (an interrupt) at its next event. Perf's bulk events wake only when half full.
-    let stormy = if events.is_some() {
-        calm.clone()
-    } else {
-        vec![woken.as_fd()]
-    };
+    let mut polled: Vec<_> = events.prompt.iter().map(|f| f.as_fd()).collect();
+    polled.push(woken.as_fd());
     let mut storm = false;
     // In a storm: reads and samples in the current window.
     let (mut reads, mut samples) = (0, 0);
     while !shared.stop.load(Ordering::Relaxed) {
-        if storm {
-            perf::poll_readable(&stormy, STORM_READ_MS);
-        } else {
-            perf::poll_readable(&calm, -1);
-        }
+        perf::poll_readable(&polled, if storm { STORM_READ_MS } else { -1 });
         let n = shared.drain();
         if !storm {
             if n >= STORM {
-                shared.switch(events.as_ref(), true);
+                shared.switch(&events, true);
                 (storm, reads, samples) = (true, 0, 0);
             } else if n > 0 {
                 // A burst's next samples are read together.
@@ -407,7 +394,7 @@ fn read_loop(shared: &Shared, events: Option<Events>, rings: Vec<OwnedFd>, woken
         (reads, samples) = (reads + 1, samples + n);
         if reads == CALM_READS {
             if samples < CALM_SAMPLES {
-                shared.switch(events.as_ref(), false);
+                shared.switch(&events, false);
                 storm = false;
             }
             (reads, samples) = (0, 0);
@@ -420,10 +407,7 @@ impl Shared {
     /// that no sample is missed: while both are, each signal is written twice, first by the
     /// new one (perf adds an enabled event at the head of the tracepoint's list), and the
     /// old one's copy is dropped when read.
-    fn switch(&self, events: Option<&Events>, to_bulk: bool) {
-        let Some(events) = events else {
-            return;
-        };
+    fn switch(&self, events: &Events, to_bulk: bool) {
         let (on, off) = if to_bulk {
             (&events.bulk, &events.prompt)
         } else {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "../../benches/c/workload_time.h"
 static volatile sig_atomic_t count;
 static void on_usr1(int sig) { (void)sig; count++; }
 static int traced(void) {
@@ -27,8 +28,10 @@ int main(int argc, char **argv) {
     if (argc > 2 && strcmp(argv[2], "traced") == 0)
         while (!traced())
             usleep(1000);
+    workload_start();
     for (int i = 0; i < n; i++)
         raise(SIGUSR1);
+    workload_end();
     printf("%d\n", (int)count);
     return count == n ? 0 : 1;
 }
