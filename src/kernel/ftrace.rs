@@ -1,14 +1,14 @@
 //! The record and watch modes' rings: a tracefs instance of sigtrace's own, its per-CPU `trace_pipe_raw` pages parsed into the same samples as perf's, and the threads that tell a sender's process.
 //!
 //! Why an instance there and perf in the ptrace mode: the kernel writes an ftrace event for
-//! about a tenth of a perf sample's cost (a storm of 200k handled signals with
-//! signal_generate and signal_deliver recorded: ~1.1x untraced in an instance, 1.5x with
-//! perf samples and nothing read), and the record mode's promise is that the program runs as
-//! fast as untraced. Its price: an ftrace event carries the current thread, not its
-//! process (resolved here, from the table of threads the instance's own task_newtask events
-//! build), pids from the initial namespace (so only there), about 50 ms to set up (a new
-//! clock empties the buffer after an RCU grace period), and an instance that outlives a
-//! killed sigtrace (removed by a waiting child, else by the next run).
+//! about a third of a perf sample's cost (a storm of 200k handled signals with signal_generate
+//! and signal_deliver recorded: 1.17x untraced in an instance whose pages are read, 1.46x with
+//! two perf samples that nothing reads), and the record mode's promise is the program's own
+//! speed. Its price: an ftrace event names the current thread, not its process (resolved
+//! here, from the threads the instance's own task_newtask events show), pids from the initial
+//! namespace (so only there), about 30 ms to set up (a new clock empties the buffer after an
+//! RCU grace period), and an instance that outlives a killed sigtrace (removed by a waiting
+//! child, else by the next run).
 
 use super::decode::{self, Sample};
 use super::tracepoint::Layouts;

@@ -1,12 +1,12 @@
 //! The kernel's record of signals: the signal_generate and mark_victim tracepoints read through perf (or, in the record and watch modes, a tracefs instance) for the traced processes, as typed records whose sender the process table (fed from the same rings) names.
 //!
-//! Why perf_event_open for the ptrace mode rather than a tracefs instance: the kernel frees a perf event and its
-//! buffers when the last descriptor closes, however sigtrace ends (SIGKILL included), so nothing
-//! can be left behind and no stale instance needs cleaning; it never touches tracefs state other
-//! tools share (the top-level buffer, set_event_pid, instances); each opener gets its own buffers,
-//! so perf, trace-cmd or another sigtrace run alongside; and the sample's pid/tid are in the
-//! opener's pid namespace; it starts in milliseconds. The record and watch modes, whose
-//! promise is the program's own speed, take an instance where they can (ftrace.rs says why).
+//! Why perf_event_open for the ptrace mode rather than a tracefs instance: the kernel frees a
+//! perf event and its buffers when the last descriptor closes, however sigtrace ends (SIGKILL
+//! included), so nothing can be left behind; it never touches tracefs state other tools share;
+//! each opener gets its own buffers, so perf, trace-cmd or another sigtrace run alongside; the
+//! sample's pid/tid are in the opener's pid namespace; and it starts in milliseconds. The
+//! record and watch modes, whose promise is the program's own speed, take an instance where
+//! they can (ftrace.rs says why).
 
 pub mod connector;
 pub mod decode;
