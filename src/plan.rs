@@ -36,6 +36,7 @@ pub struct Command {
 
 impl Plan {
     pub fn new(config: &Config) -> Result<Plan, Failure> {
+        rings_setting()?;
         distinct_outputs(config)?;
         let sink = sink(config)?;
         // -ff: each task's lines in a file of its own, which nobody else writes.
@@ -56,6 +57,21 @@ impl Plan {
             pictures,
             launch,
         })
+    }
+}
+
+/// SIGTRACE_RINGS (read where the kernel's record starts): perf or instance, else refused
+/// before anything starts.
+fn rings_setting() -> Result<(), Failure> {
+    match std::env::var_os("SIGTRACE_RINGS") {
+        Some(v) if v != "perf" && v != "instance" => Err((
+            format!(
+                "SIGTRACE_RINGS={}: unknown (perf or instance)",
+                shown(v.as_bytes())
+            ),
+            1,
+        )),
+        _ => Ok(()),
     }
 }
 

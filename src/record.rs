@@ -948,7 +948,13 @@ impl Recorder {
     /// Passes `c` on unless the command got it by itself: from the terminal (SI_KERNEL) or in
     /// the same group kill, which the kernel's record shows.
     fn relay(&mut self, c: ControlSignal) {
-        let from = crate::procfs::sender(c.pid, true).map(Arc::new);
+        // The kernel's record names a sender that has exited since (a script's `kill`).
+        let from = self
+            .reader
+            .as_ref()
+            .and_then(|r| r.senders().describe(c.pid))
+            .or_else(|| crate::procfs::sender(c.pid, true))
+            .map(Arc::new);
         let sender = from.unwrap_or_else(|| Arc::new(Sender::unread(c.pid, c.uid)));
         let passed = if c.code == siginfo::SI_KERNEL {
             Err("the terminal sends it to the command's process group too")

@@ -209,3 +209,15 @@ fn an_empty_command_name_is_quoted() {
     let out = run(sigtrace().args(["--", ""]));
     assert_error(&out, 127, &["sigtrace: '': command not found"]);
 }
+
+/// SIGTRACE_RINGS takes perf or instance; anything else is refused before the command runs.
+#[test]
+fn an_unknown_rings_setting_is_refused() {
+    let marker = tempdir("rings").join("ran");
+    let out = run(sigtrace()
+        .env("SIGTRACE_RINGS", "bogus")
+        .args(["--no-ptrace", "touch"])
+        .arg(&marker));
+    assert_error(&out, 1, &["SIGTRACE_RINGS=bogus", "perf or instance"]);
+    assert!(!marker.exists(), "the command ran");
+}

@@ -312,3 +312,52 @@ fn perfs_rings_and_an_instance_give_the_same_verdict() {
     assert_eq!(seen[0].0, "external-signal");
     assert_eq!(seen[0].2, "sh");
 }
+
+/// A sender thread older than sigtrace that exits right after its kill() (gone before the
+/// record is read) is named by its process, as in the ptrace mode: an ftrace record names
+/// only the thread, and /proc no longer has it by then.
+#[test]
+fn an_old_sender_thread_gone_at_once_is_named_by_its_process() {
+    let Some(mut tracer) = recorder() else {
+        return;
+    };
+    let mut victim = spawn(std::process::Command::new("sleep").arg("100"));
+    let mut killer = std::process::Command::new(prog("latekill"))
+        .arg(victim.id().to_string())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let threads = format!("/proc/{}/task", killer.id());
+    wait_for("the sender thread", || {
+        std::fs::read_dir(&threads).map_or(0, |d| d.count()) == 2
+    });
+    let file = tempdir("oldthread").join("trace.jsonl");
+    let child = spawn(
+        tracer
+            .args(["--json", "-o"])
+            .arg(&file)
+            .args(["-p", &victim.id().to_string()]),
+    );
+    wait_for("sigtrace following the sleep", || {
+        std::fs::read_to_string(&file)
+            .unwrap_or_default()
+            .contains("\"context\"")
+    });
+    std::io::Write::write_all(killer.stdin.as_mut().unwrap(), b"go\n").unwrap();
+    let out = finish(child, "sigtrace -p");
+    let _ = victim.wait();
+    signal(killer.id(), SIGKILL);
+    let _ = killer.wait();
+    assert_eq!(out.code(), 143, "{}", out.stderr);
+    let ev = json_lines(&std::fs::read_to_string(&file).unwrap());
+    let v = ev
+        .iter()
+        .find(|e| e["event"] == "verdict" && e["pid"] == victim.id())
+        .unwrap_or_else(|| panic!("no verdict: {ev:?}"));
+    assert_eq!(v["cause"], "external-signal", "{v}");
+    assert_eq!(v["by"]["pid"], killer.id(), "{v}");
+    assert!(
+        v["by"]["comm"].as_str().unwrap().starts_with("latekill"),
+        "{v}"
+    );
+}

@@ -192,9 +192,20 @@ fn verdict_line(text: &str) -> &str {
 /// 20, and never sigtrace.
 #[test]
 fn a_relayed_sigterm_names_the_kill_never_sigtrace() {
-    if !allowed() {
-        return;
+    if allowed() {
+        relayed_sigterm_named();
     }
+}
+
+/// The same in the record mode: the kill, gone by then, is named from the kernel's record.
+#[test]
+fn a_relayed_sigterm_names_the_kill_in_the_record_mode() {
+    if allowed() && record_mode() {
+        relayed_sigterm_named();
+    }
+}
+
+fn relayed_sigterm_named() {
     for run in 0..RUNS {
         let json = run % 2 == 0;
         let (k, st, text) = one_kill(json, "-TERM", true);

@@ -30,8 +30,8 @@ const MISSED_STORED: u64 = 1 << 30;
 const PADDING: u32 = 29;
 const TIME_EXTEND: u32 = 30;
 const TIME_STAMP: u32 = 31;
-/// Threads remembered at most; past it the map starts again (a forgotten one is read from
-/// /proc once more).
+/// Threads remembered at most (their exits are not recorded); past it the map starts again
+/// from /proc.
 const THREADS_MAX: usize = 1 << 20;
 
 /// One CPU's `trace_pipe_raw`, opened non-blocking.
@@ -40,13 +40,14 @@ struct Cpu {
     stats: PathBuf,
 }
 
-/// A running instance, removed when its last reader closes (by the waiting child).
+/// A running instance (removed by the waiting child once sigtrace has exited).
 pub struct Instance {
     dir: PathBuf,
     cpus: Vec<Cpu>,
     page: Vec<u8>,
     /// The thread -> process map of every task the events showed.
     pub threads: Threads,
+    seeded: bool,
     /// Losses the pages themselves said (overwritten pages; none in the mode used).
     missed: u64,
 }
@@ -152,6 +153,7 @@ impl Instance {
             cpus,
             page: vec![0; crate::sys::perf::page_size()],
             threads: Threads::default(),
+            seeded: false,
             missed: 0,
         })
     }
@@ -164,6 +166,11 @@ impl Instance {
     /// Hands every event now in the buffers to `f` as a sample (pids are threads' until
     /// resolved with `Threads::resolve`); returns how many there were.
     pub fn drain(&mut self, layouts: &Layouts, f: &mut dyn FnMut(Sample)) -> usize {
+        if !self.seeded {
+            // After the events were enabled: every thread is in /proc or in an event.
+            self.threads.seed();
+            self.seeded = true;
+        }
         let mut n = 0;
         for cpu in &mut self.cpus {
             // Each read gives at most one page (a partly written one too), then EAGAIN.
@@ -208,7 +215,8 @@ fn dropped(stats: &str) -> u64 {
         .sum()
 }
 
-/// Removes the instances of sigtrace runs that have ended (killed before their child could).
+/// Removes the instances of sigtrace runs that have ended (killed with their child), this
+/// pid's included (an earlier run's, the pid reused since).
 fn remove_stale(instances: &Path) {
     let Ok(dir) = std::fs::read_dir(instances) else {
         return;
@@ -222,7 +230,8 @@ fn remove_stale(instances: &Path) {
         else {
             continue;
         };
-        if !Path::new(&format!("/proc/{pid}")).exists() {
+        // A zombie's instance is stale too: its waiting child went on at its exit.
+        if pid == crate::sys::own_pid() || !crate::procfs::running(pid) {
             let _ = std::fs::remove_dir(e.path());
         }
     }
@@ -330,20 +339,46 @@ fn uint_at(b: &[u8], at: usize, size: usize) -> Option<u64> {
 pub struct Threads(HashMap<i32, i32>);
 
 impl Threads {
-    /// Thread `tid`'s process: from a creation the events showed, else from /proc (a thread
-    /// older than the trace), else itself (gone: a process's only thread, most likely).
-    fn process_of(&mut self, tid: i32) -> i32 {
-        if let Some(&pid) = self.0.get(&tid) {
-            return pid;
+    /// Every thread on the host now, from /proc: called once the events are enabled, so that a
+    /// thread is known either from here or from its task_newtask event, even one that sends a
+    /// signal and exits before the record is read. Only threads other than a process's first
+    /// are kept (a tid not in the map is its own process).
+    pub fn seed(&mut self) {
+        let Ok(procs) = std::fs::read_dir("/proc") else {
+            return;
+        };
+        for p in procs.flatten() {
+            let Some(pid) = p.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+                continue;
+            };
+            let Ok(tasks) = std::fs::read_dir(p.path().join("task")) else {
+                continue;
+            };
+            for t in tasks.flatten() {
+                if let Some(tid) = t.file_name().to_str().and_then(|n| n.parse::<i32>().ok())
+                    && tid != pid
+                {
+                    self.0.entry(tid).or_insert(pid);
+                }
+            }
         }
-        let pid = crate::procfs::tgid(tid).unwrap_or(tid);
-        self.remember(tid, pid);
-        pid
+    }
+
+    /// Thread `tid`'s process: from a creation the events showed or the threads seen at the
+    /// start, else itself (a process's first thread).
+    fn process_of(&mut self, tid: i32) -> i32 {
+        self.0.get(&tid).copied().unwrap_or(tid)
     }
 
     fn remember(&mut self, tid: i32, pid: i32) {
+        if tid == pid {
+            self.0.remove(&tid);
+            return;
+        }
         if self.0.len() >= THREADS_MAX {
+            // Started again from /proc: the threads alive now.
             self.0.clear();
+            self.seed();
         }
         self.0.insert(tid, pid);
     }

@@ -367,6 +367,8 @@ const CALM_SAMPLES: usize = 60;
 /// instance's pipes would cost the writing program an interrupt at its next event.
 fn read_loop(shared: &Shared, events: Option<Events>, woken: UnixStream) {
     let Some(events) = events else {
+        // The first read (which reads the host's threads) off the caller's path.
+        shared.drain();
         while !shared.stop.load(Ordering::Relaxed) {
             perf::poll_readable(&[woken.as_fd()], STORM_READ_MS);
             shared.drain();
