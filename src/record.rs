@@ -1066,7 +1066,6 @@ fn event(pid: i32, tid: i32, kind: EventKind) -> Event {
     }
 }
 
-/// A CLOCK_MONOTONIC time as a Stamp, from a (stamp, ns) pair read together.
 /// The cgroup of a process that has not begun to exit: cgroup_exit() moves an exiting task
 /// to the root cgroup on a v1 host, which says nothing of where it was.
 fn live_cgroup(pid: i32) -> Option<String> {
