@@ -179,6 +179,9 @@ pub struct KernelNotes {
     pub overflowed: Vec<(i32, u32)>,
     /// Signals discarded at once because the process ignored them.
     pub ignored: Vec<(i32, u32)>,
+    /// Signals discarded because the process was already dying of the fatal one (the kernel
+    /// records them as ignored).
+    pub dying: Vec<(i32, u32)>,
     /// Records the ring buffer had no room for.
     pub lost: u64,
     /// The OOM killer chose it (oom:mark_victim).
@@ -204,6 +207,24 @@ impl KernelNotes {
             SignalResult::QueueOverflow => Self::count(&mut self.overflowed, r.sig),
             SignalResult::Ignored => Self::count(&mut self.ignored, r.sig),
             _ => {}
+        }
+    }
+
+    /// Moves the ignored ones generated after `fatal` (the fatal signal's generation) to
+    /// `dying`: prepare_signal() drops every signal but SIGKILL sent to a group already exiting,
+    /// and the record calls that "ignored". `at`: the ignored ones' (signal, time).
+    fn split_dying(&mut self, at: &[(i32, std::time::Instant)], fatal: Option<std::time::Instant>) {
+        let Some(fatal) = fatal else {
+            return;
+        };
+        for &(sig, _) in at.iter().filter(|&&(_, t)| t > fatal) {
+            if let Some(i) = self.ignored.iter().position(|&(s, _)| s == sig) {
+                self.ignored[i].1 -= 1;
+                if self.ignored[i].1 == 0 {
+                    self.ignored.remove(i);
+                }
+                Self::count(&mut self.dying, sig);
+            }
         }
     }
 }
@@ -232,6 +253,8 @@ struct History {
     /// The kernel's records of SIGKILL and termination requests for it, the last KERNEL_KEPT.
     kernel: Vec<KernelSignal>,
     notes: KernelNotes,
+    /// When its ignored signals were generated (the last KERNEL_KEPT).
+    ignored_at: Vec<(i32, std::time::Instant)>,
     oom_victim: bool,
     /// Its parent and command line, from its context lines.
     ppid: Option<i32>,
@@ -437,6 +460,12 @@ impl Fold {
             Record::Signal(s) => {
                 let h = self.history(pid);
                 h.notes.add(s);
+                if s.result == SignalResult::Ignored {
+                    if h.ignored_at.len() == KERNEL_KEPT {
+                        h.ignored_at.remove(0);
+                    }
+                    h.ignored_at.push((s.sig, s.time.mono));
+                }
                 if s.sig == libc::SIGKILL || Signal(s.sig).is_termination_request() {
                     if h.kernel.len() == KERNEL_KEPT {
                         h.kernel.remove(0);
@@ -556,6 +585,14 @@ impl Fold {
         };
         v.kernel.lost = self.lost;
         v.kernel.oom_victim = h.oom_victim;
+        let fatal = outcome.signal().and_then(|sig| {
+            h.kernel
+                .iter()
+                .rev()
+                .find(|k| k.sig == sig.0 && k.result == SignalResult::Delivered)
+                .map(|k| k.time.mono)
+        });
+        v.kernel.split_dying(&h.ignored_at, fatal);
         match outcome {
             Outcome::Exited(_) if let Some(r) = in_handler.and_then(|s| h.handled.get(&s.0)) => {
                 // An exit inside a handler: that handler's signal is the cause, whatever it is.
@@ -1108,6 +1145,19 @@ mod tests {
         let v = killed(&mut f, 5, libc::SIGTERM, None);
         assert_eq!(v.cause, Cause::ExternalSignal);
         assert!(v.earlier.is_empty(), "{:?}", v.earlier);
+    }
+
+    /// A second SIGTERM sent while the first kills the process (timeout's to its group) is
+    /// "ignored" in the kernel's record: it was discarded because the process was dying.
+    #[test]
+    fn a_signal_discarded_while_dying_is_not_called_ignored() {
+        let mut f = Fold::default();
+        record(&mut f, 5, libc::SIGTERM, SignalResult::Ignored, 30);
+        record(&mut f, 5, libc::SIGTERM, SignalResult::Delivered, 20);
+        record(&mut f, 5, libc::SIGTERM, SignalResult::Ignored, 10);
+        let v = killed(&mut f, 5, libc::SIGTERM, None);
+        assert_eq!(v.kernel.ignored, vec![(libc::SIGTERM, 1)], "the one before");
+        assert_eq!(v.kernel.dying, vec![(libc::SIGTERM, 1)]);
     }
 
     #[test]

@@ -361,3 +361,32 @@ fn an_old_sender_thread_gone_at_once_is_named_by_its_process() {
         "{v}"
     );
 }
+
+/// `timeout` sends SIGTERM to its child, then to its whole group: the second reaches a sleep
+/// already dying of the first, and the kernel's record calls it "ignored". The verdict says
+/// it was discarded for that, never that the sleep ignored a SIGTERM.
+#[test]
+fn a_sigterm_sent_to_a_dying_process_is_not_called_ignored() {
+    let Some(mut tracer) = recorder() else {
+        return;
+    };
+    if !have("timeout") {
+        skip("timeout (coreutils) is not installed");
+        return;
+    }
+    let out = run(tracer.args(["-o", "/dev/stdout", "timeout", "0.2", "sleep", "30"]));
+    assert_eq!(out.code(), 124, "{}", out.stderr);
+    let verdict = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("(sleep) killed by SIGTERM"))
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(verdict.contains("external signal"), "{verdict}");
+    assert!(!verdict.contains("SIGTERM ignored"), "{verdict}");
+    if verdict.contains("; the kernel's record:") {
+        assert!(
+            verdict.contains("1 SIGTERM discarded (sent while it was already dying)"),
+            "{verdict}"
+        );
+    }
+}

@@ -677,6 +677,7 @@ fn kernel_notes(k: &crate::verdict::KernelNotes, out: &mut String) {
     list(&k.merged, "merged into one already pending");
     list(&k.overflowed, "not queued (the real-time queue was full)");
     list(&k.ignored, "ignored (discarded when sent)");
+    list(&k.dying, "discarded (sent while it was already dying)");
     if k.lost > 0 {
         parts.push(format!("{} records lost (its buffer was full)", k.lost));
     }
