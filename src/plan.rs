@@ -380,21 +380,24 @@ fn options(follow: bool, mode: SyscallMode, kill_on_exit: bool) -> i32 {
 pub fn print_options(config: &Config) -> render::Options {
     let to_file = config.output.is_some();
     let several = matches!(&config.target, Target::Attach(p) if p.len() > 1);
+    let watch = matches!(config.target, Target::Watch(_));
+    // The record mode follows the whole tree: its output is -f's, summary table included.
+    let follow = config.follow || (config.record && !watch);
     render::Options {
         clock: config.clock,
         relative: config.relative,
         quiet: config.quiet,
         quiet_exits: config.quiet_exits,
-        summary: match (config.summary_only, config.follow) {
+        summary: match (config.summary_only, follow) {
             (true, _) => render::Summary::Only,
             (false, true) => render::Summary::AtEnd,
             (false, false) => render::Summary::None,
         },
         color: use_color(config.color, terminal(config)),
         signals: config.signals,
-        pid_column: to_file && (config.follow || several),
+        pid_column: to_file && (follow || several),
         to_file,
-        watch: matches!(config.target, Target::Watch(_)),
+        watch,
     }
 }
 

@@ -496,7 +496,9 @@ pub fn oom_kill_count(file: &str) -> Option<u64> {
         .ok()
 }
 
-/// Whether the kernel log (/dev/kmsg, readable by root) says the OOM killer killed `pid`.
+/// Whether the kernel log (/dev/kmsg, readable by root) says the OOM killer killed `pid` in
+/// the last KMSG_RECENT (asked as it dies; an older record is of an earlier process with that
+/// pid: a day of OOM kills wraps pids around).
 pub fn kmsg_oom_killed(pid: i32) -> Option<bool> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
@@ -506,6 +508,8 @@ pub fn kmsg_oom_killed(pid: i32) -> Option<bool> {
         .open("/dev/kmsg")
         .ok()?;
     let needle = format!("Killed process {pid} ");
+    // printk stamps records with the local clock, CLOCK_MONOTONIC's base.
+    let since = (crate::sys::perf::monotonic_ns() / 1000).saturating_sub(KMSG_RECENT);
     let mut buf = vec![0u8; 8192];
     let mut found = false;
     // Each read returns one record; EAGAIN at the end of the buffer.
@@ -513,15 +517,31 @@ pub fn kmsg_oom_killed(pid: i32) -> Option<bool> {
         if n == 0 {
             break;
         }
-        if String::from_utf8_lossy(&buf[..n]).contains(&needle) {
+        let record = String::from_utf8_lossy(&buf[..n]);
+        if record.contains(&needle) && kmsg_usecs(&record).is_some_and(|t| t >= since) {
             found = true;
         }
     }
     Some(found)
 }
 
+/// How far back a kernel log record of an OOM kill counts, in µs.
+const KMSG_RECENT: u64 = 30_000_000;
+
+/// A /dev/kmsg record's time, µs since boot: `prio,seq,usecs,flags;message`.
+fn kmsg_usecs(record: &str) -> Option<u64> {
+    record.split(';').next()?.split(',').nth(2)?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn kernel_log_record_times() {
+        let r = "6,1234,27672912909,-;Killed process 4242 (sleep) total-vm:1kB";
+        assert_eq!(super::kmsg_usecs(r), Some(27_672_912_909));
+        assert_eq!(super::kmsg_usecs("garbage"), None);
+    }
+
     #[test]
     fn cgroup_paths_v2_v1_and_hybrid() {
         let path = |t: &str| super::cgroup_path(t).unwrap();

@@ -390,3 +390,26 @@ fn a_sigterm_sent_to_a_dying_process_is_not_called_ignored() {
         );
     }
 }
+
+/// The record mode follows the whole tree, as -f does: its text ends with -f's summary table,
+/// a row per process.
+#[test]
+fn the_text_ends_with_the_summary_table_as_with_f() {
+    let Some(mut tracer) = recorder() else {
+        return;
+    };
+    let out = run(tracer.args(["-o", "/dev/stdout", "/bin/sh", "-c", "sleep 0.1 & wait"]));
+    assert_eq!(out.code(), 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == "sigtrace: summary of 2 processes")
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert_eq!(lines.len(), at + 4, "{}", out.stdout);
+    assert!(
+        lines[at + 2].contains("sh -c 'sleep 0.1 & wait'"),
+        "{}",
+        out.stdout
+    );
+    assert!(lines[at + 3].contains("sleep 0.1"), "{}", out.stdout);
+}
