@@ -36,6 +36,8 @@ const HOST_TAKEN_LOOK: Duration = Duration::from_millis(100);
 const NAMES_ENDED: usize = 4096;
 /// Signals generated and not yet delivered kept at most (a blocked signal may never be).
 const UNDELIVERED_MAX: usize = 4096;
+/// A held "ignored" line waits at most this long for the earlier signal's.
+const HELD_MAX: Duration = Duration::from_secs(1);
 
 /// One thing that happened, from either source, placed in time.
 enum Item {
@@ -89,6 +91,10 @@ pub struct Recorder {
     oom_base: HashMap<i32, (u64, String)>,
     /// Signals generated for followed processes, not delivered yet (oldest first).
     undelivered: Vec<KernelSignal>,
+    /// Lines of signals the kernel dropped at once ("ignored") while an earlier one to the
+    /// same process waited for its delivery: held until that one's line, so that the lines
+    /// keep the order the signals were sent in (the fatal one's comes with the end).
+    held: Vec<Event>,
     /// Undelivered signals /proc said were no longer pending: (process, signal, generated).
     not_pending: HashSet<(i32, i32, Instant)>,
     /// The signals each followed process's signalfds take, as last seen.
@@ -173,6 +179,7 @@ impl Recorder {
             nprocs: 0,
             passed: Vec::new(),
             undelivered: Vec::new(),
+            held: Vec::new(),
             kernel_conts: HashMap::new(),
             not_pending: HashSet::new(),
             signalfds: HashMap::new(),
@@ -290,6 +297,9 @@ impl Recorder {
         }
         // What came between the last read and the end.
         self.read(true);
+        for line in std::mem::take(&mut self.held) {
+            self.emit(line);
+        }
         // Ends still waiting for a session leader that did not end while followed.
         let leaders: Vec<i32> = self.after_leader.keys().copied().collect();
         for leader in leaders {
@@ -343,6 +353,16 @@ impl Recorder {
         }
         if !all {
             self.check_taken(began.0);
+            // A signal that stays blocked holds no line back for long.
+            let stale: Vec<i32> = self
+                .held
+                .iter()
+                .filter(|e| began.0.mono.saturating_duration_since(e.time.mono) > HELD_MAX)
+                .map(|e| e.pid)
+                .collect();
+            for pid in stale {
+                self.release_held(pid, true);
+            }
         }
     }
 
@@ -412,6 +432,7 @@ impl Recorder {
         };
         let line = self.signal_line(time, pid, &k, Disposition::Taken(by));
         self.emit(line);
+        self.release_held(pid, false);
     }
 
     fn change(&mut self, time: Stamp, ch: Change) {
@@ -553,7 +574,15 @@ impl Recorder {
                         {
                             *reason = Some(KernelReason::PidnsInitDiscard);
                         }
-                        self.emit(line);
+                        if self.undelivered.iter().any(|u| u.target_pid == pid) {
+                            if self.held.len() == UNDELIVERED_MAX {
+                                let oldest = self.held.remove(0);
+                                self.emit(oldest);
+                            }
+                            self.held.push(line);
+                        } else {
+                            self.emit(line);
+                        }
                     }
                     SignalResult::Delivered => {
                         if self.undelivered.len() == UNDELIVERED_MAX {
@@ -586,6 +615,28 @@ impl Recorder {
         let mut line = self.signal_line(time, pid, &k, d);
         line.tid = tid;
         self.emit(line);
+        self.release_held(pid, false);
+    }
+
+    /// The held lines of process `pid` that no earlier undelivered signal holds back any
+    /// more (all of them with `all`: its end, or the run's), in order.
+    fn release_held(&mut self, pid: i32, all: bool) {
+        if self.held.is_empty() {
+            return;
+        }
+        let first_waiting = self
+            .undelivered
+            .iter()
+            .filter(|u| u.target_pid == pid)
+            .map(|u| u.time.mono)
+            .min();
+        let (go, keep): (Vec<Event>, Vec<Event>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|e| e.pid == pid && (all || first_waiting.is_none_or(|w| e.time.mono < w)));
+        self.held = keep;
+        for line in go {
+            self.emit(line);
+        }
     }
 
     /// At a process's end by signal `sig`: that signal's line, when no delivery record showed
@@ -620,6 +671,7 @@ impl Recorder {
         }
         self.not_pending.retain(|&(p, _, _)| p != pid);
         self.signalfds.remove(&pid);
+        self.release_held(pid, true);
         leader
     }
 

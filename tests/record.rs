@@ -389,6 +389,18 @@ fn a_sigterm_sent_to_a_dying_process_is_not_called_ignored() {
             "{verdict}"
         );
     }
+    // The sleep's lines in the order the signals were sent: the fatal SIGTERM's first.
+    let sleep = verdict["sigtrace: ".len()..].split(' ').next().unwrap();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let said = |what: &str| {
+        lines
+            .windows(2)
+            .position(|w| w[0].starts_with(&format!("{sleep} --- SIGTERM")) && w[1].contains(what))
+    };
+    let fatal = said("SIGTERM default action: terminate").expect("the fatal SIGTERM's line");
+    if let Some(dropped) = said("SIGTERM ignored") {
+        assert!(fatal < dropped, "{}", out.stdout);
+    }
 }
 
 /// The record mode follows the whole tree, as -f does: its text ends with -f's summary table,
