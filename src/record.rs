@@ -387,17 +387,27 @@ impl Recorder {
         // a process's signalfds once per read.
         let mut read: HashMap<(i32, i32), Option<bool>> = HashMap::new();
         let mut looked = HashSet::new();
+        // A process that is exiting no longer shows the signals it had pending (the fatal one
+        // included): its end says what became of them, not this.
+        let mut alive: HashMap<i32, bool> = HashMap::new();
+        let mut running = |pid: i32| {
+            *alive
+                .entry(pid)
+                .or_insert_with(|| crate::procfs::running(pid))
+        };
         for k in self.undelivered.iter().filter(|k| k.time.mono < last) {
             let key = (k.target_pid, k.sig, k.time.mono);
             if self.not_pending.contains(&key) {
-                taken.push(key);
+                if running(k.target_pid) {
+                    taken.push(key);
+                }
                 continue;
             }
             let pending = *read
                 .entry((k.target_pid, k.sig))
                 .or_insert_with(|| crate::procfs::pending(k.target_pid, k.sig));
             match pending {
-                Some(false) => {
+                Some(false) if running(k.target_pid) => {
                     self.not_pending.insert(key);
                 }
                 // Blocked: whatever takes it may be a signalfd made since the last look.

@@ -397,7 +397,16 @@ fn a_sigterm_sent_to_a_dying_process_is_not_called_ignored() {
             .windows(2)
             .position(|w| w[0].starts_with(&format!("{sleep} --- SIGTERM")) && w[1].contains(what))
     };
-    let fatal = said("SIGTERM default action: terminate").expect("the fatal SIGTERM's line");
+    let Some(fatal) = said("SIGTERM default action: terminate") else {
+        // Every instance records every signal on the host: a storm of another test may fill
+        // this one's buffer, and the trace then says it has gaps.
+        assert!(
+            out.stdout.contains("sigtrace: lost "),
+            "no line of the fatal SIGTERM, and no loss said:\n{}",
+            out.stdout
+        );
+        return;
+    };
     if let Some(dropped) = said("SIGTERM ignored") {
         assert!(fatal < dropped, "{}", out.stdout);
     }
