@@ -456,25 +456,10 @@ pub fn remove_dir_after_exit(path: &std::path::Path) -> io::Result<()> {
             libc::_exit(0)
         },
         child => {
-            let _ = wait_child_exit(child);
+            let _ = perf::wait_child(child);
             // The write end stays open until this process exits.
             std::mem::forget(tx);
             Ok(())
-        }
-    }
-}
-
-/// Reaps child `pid`, retrying on EINTR.
-fn wait_child_exit(pid: libc::pid_t) -> io::Result<()> {
-    loop {
-        let mut status = 0;
-        // SAFETY: `status` is a local the kernel writes.
-        if unsafe { libc::waitpid(pid, &mut status, 0) } == pid {
-            return Ok(());
-        }
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EINTR) {
-            return Err(e);
         }
     }
 }

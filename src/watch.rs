@@ -53,42 +53,34 @@ impl Filter {
     /// In words, for the line that opens the watch: `comm java, uid 1000, an end by a signal`.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
-        let list = |items: Vec<String>| items.join(" or ");
-        if !self.pids.is_empty() {
-            parts.push(format!(
-                "pid {}",
-                list(self.pids.iter().map(i32::to_string).collect())
-            ));
-        }
-        if !self.comms.is_empty() {
-            let names = self
-                .comms
+        let mut add = |what: &str, items: Vec<String>| {
+            if !items.is_empty() {
+                parts.push(format!("{what} {}", items.join(" or ")));
+            }
+        };
+        add("pid", self.pids.iter().map(i32::to_string).collect());
+        add(
+            "comm",
+            self.comms
                 .iter()
                 .map(|c| crate::text::escape_bytes(c))
-                .collect();
-            parts.push(format!("comm {}", list(names)));
-        }
-        if !self.uids.is_empty() {
-            parts.push(format!(
-                "uid {}",
-                list(self.uids.iter().map(u32::to_string).collect())
-            ));
-        }
-        if !self.cgroups.is_empty() {
-            let groups = self
-                .cgroups
+                .collect(),
+        );
+        add("uid", self.uids.iter().map(u32::to_string).collect());
+        add(
+            "cgroup",
+            self.cgroups
                 .iter()
                 .map(|g| crate::text::escape_input(g))
-                .collect();
-            parts.push(format!("cgroup {}", list(groups)));
-        }
+                .collect(),
+        );
         if let Some(set) = self.signals {
             let names: Vec<String> = (1..=64)
                 .map(crate::signal::Signal)
                 .filter(|&s| set.contains(s))
                 .map(|s| s.to_string())
                 .collect();
-            parts.push(format!("{} in its end", list(names)));
+            parts.push(format!("{} in its end", names.join(" or ")));
         }
         if self.killed {
             parts.push("an end by a signal".into());

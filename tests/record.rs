@@ -27,14 +27,7 @@ fn pid_1_of_a_namespace_ignores_sigterm_and_the_record_says_so() {
     let (child, target, file) =
         launch_ready_with(tracer, Path::new("/usr/bin/unshare"), &args, |_| true);
     // The sleep, pid 1 of its namespace, in a nanosleep.
-    let mut sleeper = 0;
-    wait_for("sleep as pid 1 of its namespace", || {
-        sleeper = descendants(target)
-            .into_iter()
-            .find(|&p| comm(p) == "sleep")
-            .unwrap_or(0);
-        sleeper != 0 && in_syscall(sleeper, libc::SYS_clock_nanosleep as u32)
-    });
+    let sleeper = sleeping_below(target);
     signal(sleeper, SIGTERM);
     wait_for("the ignored SIGTERM in the trace", || {
         std::fs::read_to_string(&file)
@@ -395,7 +388,13 @@ fn a_sigterm_sent_to_a_dying_process_is_not_called_ignored() {
     let said = |what: &str| {
         lines
             .windows(2)
-            .position(|w| w[0].starts_with(&format!("{sleep} --- SIGTERM")) && w[1].contains(what))
+            // The pid column is padded to a width, as strace's.
+            .position(|w| {
+                w[0].split_whitespace()
+                    .take(3)
+                    .eq([sleep, "---", "SIGTERM"])
+                    && w[1].contains(what)
+            })
     };
     let Some(fatal) = said("SIGTERM default action: terminate") else {
         // Every instance records every signal on the host: a storm of another test may fill

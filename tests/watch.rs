@@ -293,14 +293,7 @@ fn every_way_a_process_ends_has_its_verdict_and_only_the_filtered_ones_are_writt
 
     // pid 1 of a pid namespace ignores SIGTERM (no handler), then SIGKILL ends it.
     let unshare_pid = run.start("/usr/bin/unshare --pid --fork /bin/sleep 100");
-    let mut init = 0;
-    wait_for("sleep as pid 1 of its namespace", || {
-        init = descendants(unshare_pid)
-            .into_iter()
-            .find(|&p| comm(p) == "sleep")
-            .unwrap_or(0);
-        init != 0 && in_syscall(init, libc::SYS_clock_nanosleep as u32)
-    });
+    let init = sleeping_below(unshare_pid);
     signal(init, SIGTERM);
     wait_for("the ignored SIGTERM to be dropped", || {
         status_field(init, "SigPnd").is_some_and(|p| p.trim_start_matches('0').is_empty())

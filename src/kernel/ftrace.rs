@@ -53,12 +53,12 @@ pub struct Instance {
 }
 
 /// The tracefs events to enable: (subsystem/event, filter).
-fn events(layouts: &Layouts, generate_filter: &str, deliver: bool) -> Vec<(String, String)> {
+fn events(layouts: &Layouts, generate_filter: &str) -> Vec<(String, String)> {
     let mut v = vec![(
         "signal/signal_generate".to_string(),
         generate_filter.to_string(),
     )];
-    if deliver && layouts.deliver.is_some() {
+    if layouts.deliver.is_some() {
         v.push((
             "signal/signal_deliver".into(),
             format!("sig != {}", libc::SIGCHLD),
@@ -91,12 +91,7 @@ fn in_initial_pid_namespace() -> bool {
 impl Instance {
     /// Makes and starts an instance under tracefs `root` with these events and filters;
     /// an error (nothing left behind) where it cannot.
-    pub fn start(
-        root: &str,
-        layouts: &Layouts,
-        generate_filter: &str,
-        deliver: bool,
-    ) -> Result<Instance, String> {
+    pub fn start(root: &str, layouts: &Layouts, generate_filter: &str) -> Result<Instance, String> {
         if !in_initial_pid_namespace() {
             return Err("not in the initial pid namespace".into());
         }
@@ -125,7 +120,7 @@ impl Instance {
         if size < MIN_BUFFER_KB {
             set("buffer_size_kb", &MIN_BUFFER_KB.to_string())?;
         }
-        for (event, filter) in events(layouts, generate_filter, deliver) {
+        for (event, filter) in events(layouts, generate_filter) {
             if !filter.is_empty() {
                 // A filter only saves room in the buffer: decoding drops the rest too.
                 let _ = set(&format!("events/{event}/filter"), &filter);

@@ -108,7 +108,6 @@ pub struct Reader {
     thread: Option<std::thread::JoinHandle<()>>,
     /// Every perf event's descriptor, for `sys::hold_until_exit` (none with an instance).
     fds: Vec<RawFd>,
-    ftrace: bool,
 }
 
 /// Opens the kernel's record when allowed; else says why not (nothing is left open).
@@ -129,7 +128,7 @@ fn start_with(targets: Targets, instance: bool) -> Result<Reader, Off> {
     let instance = match (every && instance, tracepoint::root()) {
         (true, Some(root)) => {
             let filter = kernel_filter(nix::unistd::gettid().as_raw(), every);
-            ftrace::Instance::start(&root, &layouts, &filter, true).ok()
+            ftrace::Instance::start(&root, &layouts, &filter).ok()
         }
         _ => None,
     };
@@ -151,7 +150,6 @@ fn start_with(targets: Targets, instance: bool) -> Result<Reader, Off> {
             (Backend::Perf { cpus, active: 0 }, Some(events), fds)
         }
     };
-    let ftrace = matches!(backend, Backend::Ftrace(_));
     let shared = Arc::new(Shared {
         layouts,
         targets,
@@ -177,7 +175,6 @@ fn start_with(targets: Targets, instance: bool) -> Result<Reader, Off> {
         wake,
         thread: Some(thread),
         fds,
-        ftrace,
     })
 }
 
@@ -642,7 +639,8 @@ impl Reader {
 
     /// Whether it reads a tracefs instance (else perf's rings).
     pub fn is_instance(&self) -> bool {
-        self.ftrace
+        let rings = self.shared.rings.lock().expect("rings lock");
+        matches!(rings.backend, Backend::Ftrace(_))
     }
 
     /// The process table's answers, while this reader runs.
@@ -717,15 +715,12 @@ pub fn source(wanted: bool, targets: Targets) -> (Box<dyn crate::source::Source>
 
 impl Drop for Reader {
     fn drop(&mut self) {
-        if self.ftrace {
+        match &self.shared.rings.lock().expect("rings lock").backend {
             // Nothing more is written; the instance is removed after sigtrace exits.
-            if let Backend::Ftrace(i) = &self.shared.rings.lock().expect("rings lock").backend {
-                i.stop();
-            }
-        } else {
+            Backend::Ftrace(i) => i.stop(),
             // The events' last close is left to a child that outlives sigtrace (a failed fork
             // only makes sigtrace's exit slower).
-            let _ = crate::sys::hold_until_exit(&self.fds);
+            Backend::Perf { .. } => _ = crate::sys::hold_until_exit(&self.fds),
         }
         self.shared.stop.store(true, Ordering::Relaxed);
         let _ = std::io::Write::write_all(&mut self.wake, b"x");

@@ -347,8 +347,8 @@ pub fn read_private_tracefs(files: &[&str]) -> io::Result<Vec<Option<Vec<u8>>>> 
     Ok(split_files(&all, files.len()))
 }
 
-/// Reaps the child `pid`; its raw wait status.
-fn wait_child(pid: libc::pid_t) -> io::Result<i32> {
+/// Reaps the child `pid`, retrying on EINTR; its raw wait status.
+pub(super) fn wait_child(pid: libc::pid_t) -> io::Result<i32> {
     let mut status = 0;
     loop {
         // SAFETY: `status` is a local the kernel writes.

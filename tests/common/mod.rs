@@ -560,6 +560,20 @@ pub fn launch_ready_with(
     (child, target, file)
 }
 
+/// Waits until a `sleep` below `root` sleeps in clock_nanosleep (pid 1 of a namespace that
+/// `unshare --pid --fork` made, in the tests that use it); its pid.
+pub fn sleeping_below(root: u32) -> u32 {
+    let mut sleeper = 0;
+    wait_for("a sleep below it, in its nanosleep", || {
+        sleeper = descendants(root)
+            .into_iter()
+            .find(|&p| comm(p) == "sleep")
+            .unwrap_or(0);
+        sleeper != 0 && in_syscall(sleeper, libc::SYS_clock_nanosleep as u32)
+    });
+    sleeper
+}
+
 /// The pid of a descendant of `root` (never another test's process) running `path`, or 0.
 pub fn find_process(root: u32, path: &Path) -> u32 {
     let want = std::fs::canonicalize(path).unwrap();
